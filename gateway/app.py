@@ -1,0 +1,94 @@
+"""The Starlette app: POST /graphql (GraphiQL on GET), GET /healthz, and the admin UI."""
+
+import asyncio
+import contextlib
+import pathlib
+
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from graphql import GraphQLError
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from strawberry.asgi import GraphQL
+
+from services.common import clients
+
+from gateway.auth import ApiKeyCache, authenticate
+from gateway.context import Context
+from gateway.loaders import make_loaders
+from gateway.schema import schema
+from gateway.services import Services
+from gateway.settings import GatewaySettings
+
+UI_DIST = pathlib.Path(__file__).parent / "ui" / "dist"
+
+
+class LoyaltyGraphQL(GraphQL):
+    def __init__(self, *, settings: GatewaySettings):
+        super().__init__(schema, graphql_ide="graphiql")
+        self.settings = settings
+        self.services: Services | None = None  # connected at startup, on the server's event loop
+        self.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
+
+    async def get_context(self, request, response) -> Context:
+        principal, error = None, None
+        try:
+            principal = await authenticate(
+                request, settings=self.settings, services=self.services, api_keys=self.api_keys
+            )
+        except GraphQLError as exc:
+            error = exc
+        return Context(
+            request=request, response=response, settings=self.settings, services=self.services,
+            loaders=make_loaders(self.services, principal=principal.subject if principal else "anonymous"),
+            principal=principal, auth_error=error,
+        )
+
+
+async def check_health(services: Services) -> dict[str, str]:
+    async def one(name: str, address: str) -> tuple[str, str]:
+        channel = clients.channel(address)
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.5)
+            return name, health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        except Exception as exc:  # any failure means not serving
+            return name, f"UNAVAILABLE: {type(exc).__name__}"
+        finally:
+            await channel.close()
+
+    return dict(await asyncio.gather(*(one(n, a) for n, a in services.addresses.items())))
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    graphql = LoyaltyGraphQL(settings=settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        graphql.services = Services.connect(settings)
+        yield
+        await graphql.services.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        statuses = await check_health(graphql.services)
+        ok = all(s == "SERVING" for s in statuses.values())
+        return JSONResponse({"status": "ok" if ok else "degraded", "services": statuses}, status_code=200 if ok else 503)
+
+    async def home(request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><title>Loyalty</title><h1>Loyalty platform</h1>"
+            '<p>GraphQL API and GraphiQL at <a href="/graphql">/graphql</a>; health at <a href="/healthz">/healthz</a>.</p>'
+        )
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+    ]
+    if UI_DIST.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=UI_DIST, html=True)))
+    else:
+        routes.append(Route("/", home))
+    return Starlette(routes=routes, middleware=[Middleware(OpenTelemetryMiddleware)], lifespan=lifespan)

@@ -1,0 +1,13 @@
+from loyalty.common.v1 import program_pb2
+from loyalty.member.v1 import member_service_pb2 as member_pb
+
+from gateway.dataloader_base import PerKeyLoader
+from gateway.services import Services, rpc
+
+
+class ProgramByCodeLoader(PerKeyLoader[str, program_pb2.ProgramSpec]):
+    def __init__(self, services: Services):
+        async def fetch(code: str) -> program_pb2.ProgramSpec:
+            return await rpc(services.member.GetProgram(member_pb.GetProgramRequest(code=code), timeout=5))
+
+        super().__init__(fetch)

@@ -1,0 +1,52 @@
+import strawberry
+
+from loyalty.common.v1 import program_pb2
+
+
+@strawberry.federation.type(keys=["code"], description="A loyalty program: one tenant.")
+class Program:
+    id: strawberry.ID
+    code: str
+    name: str
+    currency: str
+    timezone: str
+    expiry_days: int
+    expiry_round_to_month_end: bool
+    archived: bool
+
+    @classmethod
+    def from_proto(cls, spec: program_pb2.ProgramSpec) -> "Program":
+        return cls(
+            id=strawberry.ID(spec.id), code=spec.code, name=spec.name, currency=spec.currency,
+            timezone=spec.timezone, expiry_days=spec.expiry.days,
+            expiry_round_to_month_end=spec.expiry.round_to_month_end, archived=spec.archived,
+        )
+
+
+@strawberry.input
+class CreateProgramInput:
+    code: str
+    name: str
+    currency: str
+    timezone: str
+    expiry_days: int = 0
+    expiry_round_to_month_end: bool = False
+
+
+@strawberry.type
+class CreateProgramPayload:
+    program: Program
+    created: bool
+
+
+@strawberry.input
+class CreateApiKeyInput:
+    program: str
+    name: str
+    scopes: list[str] | None = None
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    key_id: str
+    api_key: str = strawberry.field(description="Shown once; store it now.")

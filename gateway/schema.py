@@ -1,0 +1,34 @@
+"""The federated schema, composed from one package per domain."""
+
+import strawberry
+
+from gateway.members.mutations import MemberMutations
+from gateway.members.queries import MemberQueries
+from gateway.points.mutations import PointsMutations
+from gateway.points.queries import PointsQueries
+from gateway.programs.mutations import ProgramMutations
+from gateway.programs.queries import ProgramQueries
+
+QUERIES = (ProgramQueries, MemberQueries, PointsQueries)
+MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations)
+
+
+@strawberry.type
+class Query(*QUERIES):
+    pass
+
+
+@strawberry.type
+class Mutation(*MUTATIONS):
+    pass
+
+
+class LoyaltySchema(strawberry.federation.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Refusals with a code are answers, not faults: log only the unexpected ones."""
+        unexpected = [e for e in errors if (e.extensions or {}).get("code") in (None, "INTERNAL")]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = LoyaltySchema(query=Query, mutation=Mutation)

@@ -1,0 +1,58 @@
+"""Stubs for every service, one channel each for the process's life."""
+
+import dataclasses
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from loyalty.billing.v1 import billing_service_pb2_grpc
+from loyalty.member.v1 import member_service_pb2_grpc
+from loyalty.points.v1 import points_service_pb2_grpc
+from loyalty.rewards.v1 import rewards_service_pb2_grpc
+from loyalty.tier.v1 import tier_service_pb2_grpc
+from services.common import clients
+from services.common.errors import DomainError
+
+from gateway.errors import from_domain
+from gateway.settings import GatewaySettings
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    member: member_service_pb2_grpc.MemberServiceStub
+    points: points_service_pb2_grpc.PointsServiceStub
+    tier: tier_service_pb2_grpc.TierServiceStub
+    rewards: rewards_service_pb2_grpc.RewardsServiceStub
+    billing: billing_service_pb2_grpc.BillingServiceStub
+    addresses: dict[str, str]
+    channels: tuple
+
+    async def close(self) -> None:
+        for ch in self.channels:
+            await ch.close()
+
+    @classmethod
+    def connect(cls, settings: GatewaySettings) -> "Services":
+        addresses = {
+            "member": settings.member_addr, "points": settings.points_addr, "tier": settings.tier_addr,
+            "rewards": settings.rewards_addr, "billing": settings.billing_addr,
+        }
+        channels = {name: clients.channel(address) for name, address in addresses.items()}
+        return cls(
+            member=member_service_pb2_grpc.MemberServiceStub(channels["member"]),
+            points=points_service_pb2_grpc.PointsServiceStub(channels["points"]),
+            tier=tier_service_pb2_grpc.TierServiceStub(channels["tier"]),
+            rewards=rewards_service_pb2_grpc.RewardsServiceStub(channels["rewards"]),
+            billing=billing_service_pb2_grpc.BillingServiceStub(channels["billing"]),
+            addresses=addresses,
+            channels=tuple(channels.values()),
+        )
+
+
+async def rpc(pending: Awaitable[T]) -> T:
+    """Await a call; a refusal from the service becomes a GraphQL error with its reason code."""
+    try:
+        return await clients.call(pending)
+    except DomainError as err:
+        raise from_domain(err) from None

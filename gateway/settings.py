@@ -1,0 +1,20 @@
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    member_addr: str
+    points_addr: str
+    tier_addr: str
+    rewards_addr: str
+    billing_addr: str
+    jwt_secret: str  # HS256 secret for staff bearer tokens
+    jwt_audience: str = "loyalty"
+    loyalty_admin_token: str | None = None  # dev mode: a bearer token that is the platform administrator
+    api_key_cache_seconds: float = 30.0
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_spans_file: str | None = None

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make run`: embedded PostgreSQL, the five services and the gateway as separate processes.
+# Ctrl-C stops them all. Data is kept in .data/ across restarts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export LOYALTY_DATA=${LOYALTY_DATA:-$(pwd)/.data}
+mkdir -p "$LOYALTY_DATA"
+export PGPORT=${PGPORT:-54329}
+export GATEWAY_PORT=${GATEWAY_PORT:-8080}
+export MEMBER_PORT=${MEMBER_PORT:-50051} POINTS_PORT=${POINTS_PORT:-50052} TIER_PORT=${TIER_PORT:-50053}
+export REWARDS_PORT=${REWARDS_PORT:-50054} BILLING_PORT=${BILLING_PORT:-50055}
+export MEMBER_ADDR=127.0.0.1:$MEMBER_PORT POINTS_ADDR=127.0.0.1:$POINTS_PORT TIER_ADDR=127.0.0.1:$TIER_PORT
+export REWARDS_ADDR=127.0.0.1:$REWARDS_PORT BILLING_ADDR=127.0.0.1:$BILLING_PORT
+# Local development only: a generated JWT secret kept with the data, and the admin token.
+if [ -z "${JWT_SECRET:-}" ]; then
+  [ -f "$LOYALTY_DATA/jwt-secret" ] || head -c 32 /dev/urandom | base64 > "$LOYALTY_DATA/jwt-secret"
+  JWT_SECRET=$(cat "$LOYALTY_DATA/jwt-secret"); export JWT_SECRET
+fi
+export LOYALTY_ADMIN_TOKEN=${LOYALTY_ADMIN_TOKEN:-dev-admin-token}
+export PYTHONUNBUFFERED=1 PATH="$(pwd)/.venv/bin:$PATH"
+echo "Loyalty platform starting: GraphQL at http://127.0.0.1:${GATEWAY_PORT}/graphql (admin token: \$LOYALTY_ADMIN_TOKEN)"
+exec honcho -f Procfile -e /dev/null start

@@ -1,0 +1,57 @@
+"""The asyncpg pool and the one way to open a tenant transaction."""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(
+    dsn: str, *, schema: str, application: str, min_size: int = 2, max_size: int = 10, wait_seconds: float = 60.0
+) -> asyncpg.Pool:
+    """Connect, waiting for the database (and this service's role) to exist, as at a cold start."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                server_settings={"search_path": schema, "application_name": application},
+            )
+        except (OSError, asyncpg.CannotConnectNowError, asyncpg.InvalidAuthorizationSpecificationError,
+                asyncpg.InvalidCatalogNameError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("database not ready yet (%s); retrying", exc)
+            await asyncio.sleep(0.5)
+
+
+@contextlib.asynccontextmanager
+async def tenant_tx(
+    pool: asyncpg.Pool, program_id: uuid.UUID, *, isolation: str = "read_committed"
+) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction scoped by row-level security to a single program."""
+    async with pool.acquire() as conn, conn.transaction(isolation=isolation):
+        await conn.execute("SELECT set_config('app.program_id', $1, true)", str(program_id))
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def global_tx(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction with no program: it sees only tables that are not tenant-scoped."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,111 @@
+"""The error model: a domain error with a stable reason, carried over gRPC as status + reason."""
+
+import enum
+import logging
+
+import grpc
+
+log = logging.getLogger(__name__)
+
+REASON_KEY = "x-reason"
+FIELD_KEY = "x-field"
+
+
+class ErrorCode(str, enum.Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    DUPLICATE_PROGRAM = "DUPLICATE_PROGRAM"
+    DUPLICATE_MEMBER = "DUPLICATE_MEMBER"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    MEMBER_BLOCKED = "MEMBER_BLOCKED"
+    PROGRAM_ARCHIVED = "PROGRAM_ARCHIVED"
+    ALREADY_VOIDED = "ALREADY_VOIDED"
+    NOT_VOIDABLE = "NOT_VOIDABLE"
+    HOLD_NOT_ACTIVE = "HOLD_NOT_ACTIVE"
+    RETRO_CLAIM_WINDOW_CLOSED = "RETRO_CLAIM_WINDOW_CLOSED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+
+
+_STATUS = {
+    ErrorCode.INVALID_INPUT: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.FORBIDDEN: grpc.StatusCode.PERMISSION_DENIED,
+    ErrorCode.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
+    ErrorCode.DUPLICATE_PROGRAM: grpc.StatusCode.ALREADY_EXISTS,
+    ErrorCode.DUPLICATE_MEMBER: grpc.StatusCode.ALREADY_EXISTS,
+    ErrorCode.IDEMPOTENCY_CONFLICT: grpc.StatusCode.ALREADY_EXISTS,
+    ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
+}
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on; `field` names the offending input."""
+
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @property
+    def status(self) -> grpc.StatusCode:
+        return _STATUS.get(self.code, grpc.StatusCode.FAILED_PRECONDITION)
+
+
+def invalid(field: str, message: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID_INPUT, f"{field}: {message}", field=field)
+
+
+def not_found(what: str, key: str) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} {key!r} not found")
+
+
+def from_rpc_error(err: grpc.aio.AioRpcError) -> DomainError:
+    """The caller's side: turn a failed call back into the domain error it carried."""
+    trailing = dict(err.trailing_metadata() or ())
+    reason = trailing.get(REASON_KEY)
+    if reason in ErrorCode.__members__:
+        return DomainError(ErrorCode(reason), err.details() or reason, field=trailing.get(FIELD_KEY))
+    if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return DomainError(ErrorCode.UNAVAILABLE, f"service unavailable: {err.details()}")
+    return DomainError(ErrorCode.INTERNAL, f"internal error: {err.details()}")
+
+
+class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Every servicer method reports DomainError as status + reason; anything else as INTERNAL."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        method = handler_call_details.method
+
+        async def guarded(request, context: grpc.aio.ServicerContext):
+            try:
+                return await inner(request, context)
+            except DomainError as err:
+                trailing = [(REASON_KEY, err.code.value)]
+                if err.field:
+                    trailing.append((FIELD_KEY, err.field))
+                await context.abort(err.status, err.message, trailing_metadata=tuple(trailing))
+            except grpc.aio.AbortError:
+                raise
+            except Exception:
+                log.exception("unhandled error in %s", method)
+                await context.abort(
+                    grpc.StatusCode.INTERNAL,
+                    "internal error",
+                    trailing_metadata=((REASON_KEY, ErrorCode.INTERNAL.value),),
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -1,0 +1,80 @@
+"""The gRPC aio server every service runs: health, reflection, tracing, error mapping, graceful stop."""
+
+import asyncio
+import dataclasses
+import logging
+import pathlib
+import signal
+from collections.abc import Callable
+
+import asyncpg
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+from services.common.db import create_pool
+from services.common.errors import DomainErrorInterceptor
+from services.common.logs import configure_logging
+from services.common.migrations import migrate
+from services.common.settings import ServiceSettings
+from services.common.telemetry import configure_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # also the database schema
+    migrations: pathlib.Path
+    full_names: tuple[str, ...]  # fully-qualified gRPC service names, for health and reflection
+    register: Callable[[grpc.aio.Server, asyncpg.Pool, ServiceSettings], None]
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    configure_logging(service=definition.name, level=settings.log_level)
+    configure_tracing(
+        service=definition.name,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+        spans_file=settings.otel_spans_file,
+    )
+    pool = await create_pool(
+        settings.database_url,
+        schema=definition.name,
+        application=definition.name,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+    )
+    if settings.migrate_on_start:
+        await migrate(pool, schema=definition.name, directory=definition.migrations)
+
+    server = grpc.aio.server(interceptors=[aio_server_interceptor(), DomainErrorInterceptor()])
+    definition.register(server, pool, settings)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*definition.full_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    address = f"{settings.grpc_host}:{settings.grpc_port}"
+    server.add_insecure_port(address)
+    await server.start()
+    for full_name in ("", *definition.full_names):
+        await health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("%s listening on %s", definition.name, address)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    log.info("%s shutting down", definition.name)
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(settings.shutdown_grace_seconds)
+    await pool.close()
+    shutdown_tracing()
+
+
+def run(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    asyncio.run(serve(definition, settings))

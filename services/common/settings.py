@@ -1,0 +1,41 @@
+"""Settings from environment variables, validated at start."""
+
+import sys
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service process needs. DATABASE_URL has no default on purpose."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    grpc_port: int
+    grpc_host: str = "127.0.0.1"
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    migrate_on_start: bool = True
+    shutdown_grace_seconds: float = 5.0
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_spans_file: str | None = None  # JSON lines of finished spans, for tests and local runs
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S], **overrides) -> S:
+    """Build settings or stop the process naming every missing or invalid variable."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper()
+            problem = "is required but not set" if err["type"] == "missing" else err["msg"]
+            lines.append(f"  {name}: {problem}")
+        print(f"invalid configuration for {cls.__name__}:\n" + "\n".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None

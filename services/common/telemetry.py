@@ -1,0 +1,45 @@
+"""OpenTelemetry: one trace from the gateway through gRPC into SQL."""
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
+
+_configured = False
+
+
+def configure_tracing(*, service: str, otlp_endpoint: str | None, spans_file: str | None) -> None:
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    if spans_file:
+        out = open(spans_file, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+        provider.add_span_processor(
+            SimpleSpanProcessor(
+                ConsoleSpanExporter(out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
+            )
+        )
+    trace.set_tracer_provider(provider)
+    _instrument_asyncpg()
+    _configured = True
+
+
+def _instrument_asyncpg() -> None:
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    AsyncPGInstrumentor().instrument()
+
+
+def shutdown_tracing() -> None:
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()

@@ -1,0 +1,28 @@
+import pathlib
+
+from loyalty.member.v1 import member_service_pb2
+from loyalty.points.v1 import points_service_pb2_grpc
+from services.common import clients
+from services.common.outbox import OutboxRelay
+from services.common.server import ServiceDefinition, run
+from services.common.settings import load_settings
+from services.member import api, events
+from services.member.settings import MemberSettings
+
+
+def register(server, pool, settings: MemberSettings) -> None:
+    points = points_service_pb2_grpc.PointsServiceStub(clients.channel(settings.points_addr))
+    relay = OutboxRelay(pool, events.handlers(points))
+    relay.start()
+    api.register(server, api.MemberServicer(pool, relay))
+
+
+DEFINITION = ServiceDefinition(
+    name="member",
+    migrations=pathlib.Path(__file__).parent / "migrations",
+    full_names=(member_service_pb2.DESCRIPTOR.services_by_name["MemberService"].full_name,),
+    register=register,
+)
+
+if __name__ == "__main__":
+    run(DEFINITION, load_settings(MemberSettings))

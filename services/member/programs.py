@@ -1,0 +1,67 @@
+"""Programs (tenants): provisioned idempotently; a code names one program for good."""
+
+import dataclasses
+import uuid
+
+import asyncpg
+
+from services.common import validation
+from services.common.db import global_tx
+from services.common.errors import DomainError, ErrorCode, not_found
+from services.member import repository
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgramInput:
+    code: str
+    name: str
+    currency: str
+    timezone: str
+    expiry_days: int = 0
+    expiry_round_to_month_end: bool = False
+    program_id: uuid.UUID | None = None  # set by the operator when it re-provisions
+
+
+def validate(spec: ProgramInput) -> ProgramInput:
+    validation.program_code(spec.code)
+    validation.name(spec.name, "name")
+    validation.currency(spec.currency)
+    validation.timezone(spec.timezone)
+    if not 0 <= spec.expiry_days <= 36500:
+        raise validation.invalid("expiry.days", "must be between 0 (never) and 36500")
+    return spec
+
+
+def _same(row: asyncpg.Record, spec: ProgramInput) -> bool:
+    return (row["name"], row["currency"], row["timezone"], row["expiry_days"], row["expiry_round_to_month_end"]) == (
+        spec.name, spec.currency, spec.timezone, spec.expiry_days, spec.expiry_round_to_month_end,
+    )
+
+
+async def provision(pool: asyncpg.Pool, spec: ProgramInput) -> tuple[asyncpg.Record, bool]:
+    """Create the program, or return it unchanged when the same spec was provisioned before."""
+    validate(spec)
+    async with global_tx(pool) as conn:
+        row = await repository.insert_program(
+            conn, program_id=spec.program_id or uuid.uuid4(), code=spec.code, name=spec.name,
+            currency=spec.currency, timezone=spec.timezone, expiry_days=spec.expiry_days,
+            expiry_round_to_month_end=spec.expiry_round_to_month_end,
+        )
+        if row is not None:
+            return row, True
+        existing = await repository.program_by_code(conn, spec.code)
+        if (spec.program_id and existing["id"] != spec.program_id) or not _same(existing, spec):
+            raise DomainError(
+                ErrorCode.DUPLICATE_PROGRAM,
+                f"a program with code {spec.code!r} already exists with different settings",
+                field="code",
+            )
+        return existing, False
+
+
+async def get_by_code(pool: asyncpg.Pool, code: str) -> asyncpg.Record:
+    async with global_tx(pool) as conn:
+        row = await repository.program_by_code(conn, code)
+    if row is None:
+        raise not_found("program", code)
+    return row

@@ -1,0 +1,26 @@
+"""This service's copy of members: who exists and whether they may earn and burn."""
+
+import uuid
+
+import asyncpg
+
+from services.common.db import tenant_tx
+from services.common.errors import invalid
+from services.points import repository
+
+STATUSES = frozenset({"active", "suspended", "blacklisted", "opted_out", "merged", "erased"})
+
+
+async def register(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, member_id: str, loyalty_number: str, status: str
+) -> None:
+    try:
+        parsed = uuid.UUID(member_id)
+    except ValueError:
+        raise invalid("memberId", "is not a UUID") from None
+    if status not in STATUSES:
+        raise invalid("status", f"{status!r} is not one of {sorted(STATUSES)}")
+    async with tenant_tx(pool, program_id) as conn:
+        await repository.upsert_member(
+            conn, program_id=program_id, member_id=parsed, loyalty_number=loyalty_number, status=status
+        )

@@ -1,0 +1,19 @@
+"""gRPC servicer: translates proto <-> domain, nothing else."""
+
+import asyncpg
+import grpc
+
+from loyalty.rewards.v1 import rewards_service_pb2_grpc as pb_grpc
+from services.common import program_copy
+
+
+class RewardsServicer(pb_grpc.RewardsServiceServicer):
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+
+    async def ProvisionProgram(self, request, context):
+        return await program_copy.provision(self._pool, request.spec)
+
+
+def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
+    pb_grpc.add_RewardsServiceServicer_to_server(RewardsServicer(pool), server)

@@ -1,0 +1,15 @@
+CREATE FUNCTION current_program_id() RETURNS uuid
+    LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.program_id', true), '')::uuid $$;
+
+-- This service's copy of each program's settings (pushed by ProvisionProgram).
+CREATE TABLE programs (
+    id uuid PRIMARY KEY,
+    code text NOT NULL,
+    currency char(3) NOT NULL,
+    timezone text NOT NULL,
+    archived boolean NOT NULL DEFAULT false,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE programs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE programs FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON programs USING (id = current_program_id());
