@@ -22,6 +22,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     otel_spans_file: str | None = None  # JSON lines of finished spans, for tests and local runs
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "loyalty@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
 
 
 S = TypeVar("S", bound=BaseSettings)
