@@ -8,6 +8,7 @@ import grpc
 from loyalty.common.v1 import program_pb2
 from loyalty.member.v1 import member_service_pb2 as pb
 from loyalty.member.v1 import member_service_pb2_grpc as pb_grpc
+from services.common.errors import invalid
 from services.common.outbox import OutboxRelay
 from services.common.tenancy import call_context, require_program
 from services.member import api_keys, enrolment, programs
@@ -30,6 +31,15 @@ def member_to_proto(row) -> pb.Member:
     )
 
 
+def _program_id(raw: str) -> uuid.UUID | None:
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise invalid("spec.id", "is not a UUID") from None
+
+
 class MemberServicer(pb_grpc.MemberServiceServicer):
     def __init__(self, pool: asyncpg.Pool, relay: OutboxRelay):
         self._pool = pool
@@ -42,7 +52,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
             programs.ProgramInput(
                 code=spec.code, name=spec.name, currency=spec.currency, timezone=spec.timezone,
                 expiry_days=spec.expiry.days, expiry_round_to_month_end=spec.expiry.round_to_month_end,
-                program_id=uuid.UUID(spec.id) if spec.id else None,
+                program_id=_program_id(spec.id), archived=spec.archived,
             ),
         )
         return program_pb2.ProvisionProgramResponse(spec=program_to_proto(row), created=created)

@@ -20,6 +20,7 @@ class ProgramInput:
     expiry_days: int = 0
     expiry_round_to_month_end: bool = False
     program_id: uuid.UUID | None = None  # set by the operator when it re-provisions
+    archived: bool = False
 
 
 def validate(spec: ProgramInput) -> ProgramInput:
@@ -39,7 +40,9 @@ def _same(row: asyncpg.Record, spec: ProgramInput) -> bool:
 
 
 async def provision(pool: asyncpg.Pool, spec: ProgramInput) -> tuple[asyncpg.Record, bool]:
-    """Create the program, or return it unchanged when the same spec was provisioned before."""
+    """Create the program. Without an id, the same spec again returns it unchanged and another
+    spec under the same code is a DUPLICATE_PROGRAM. With the program's own id (the operator
+    reconciling its resource), the settings are updated in place."""
     validate(spec)
     async with global_tx(pool) as conn:
         row = await repository.insert_program(
@@ -48,9 +51,21 @@ async def provision(pool: asyncpg.Pool, spec: ProgramInput) -> tuple[asyncpg.Rec
             expiry_round_to_month_end=spec.expiry_round_to_month_end,
         )
         if row is not None:
+            if spec.archived:
+                await repository.set_program_archived(conn, row["id"], True)
+                row = await repository.program_by_id(conn, row["id"])
             return row, True
         existing = await repository.program_by_code(conn, spec.code)
-        if (spec.program_id and existing["id"] != spec.program_id) or not _same(existing, spec):
+        if spec.program_id and existing["id"] == spec.program_id:
+            if existing["currency"] != spec.currency:
+                raise validation.invalid("currency", "cannot change once the program exists")
+            updated = await repository.update_program(
+                conn, program_id=spec.program_id, name=spec.name, timezone=spec.timezone,
+                expiry_days=spec.expiry_days, expiry_round_to_month_end=spec.expiry_round_to_month_end,
+                archived=spec.archived,
+            )
+            return updated, False
+        if spec.program_id or not _same(existing, spec) or spec.archived != (existing["archived_at"] is not None):
             raise DomainError(
                 ErrorCode.DUPLICATE_PROGRAM,
                 f"a program with code {spec.code!r} already exists with different settings",

@@ -29,6 +29,18 @@ async def insert_program(
     )
 
 
+async def update_program(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, name: str, timezone: str, expiry_days: int,
+    expiry_round_to_month_end: bool, archived: bool,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "UPDATE programs SET name = $2, timezone = $3, expiry_days = $4, expiry_round_to_month_end = $5,"
+        " archived_at = CASE WHEN $6 THEN coalesce(archived_at, now()) END WHERE id = $1"
+        f" RETURNING {PROGRAM_COLUMNS}",
+        program_id, name, timezone, expiry_days, expiry_round_to_month_end, archived,
+    )
+
+
 async def set_program_archived(conn: asyncpg.Connection, program_id: uuid.UUID, archived: bool) -> None:
     await conn.execute(
         "UPDATE programs SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END WHERE id = $1",

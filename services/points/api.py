@@ -8,11 +8,13 @@ from loyalty.points.v1 import points_service_pb2 as pb
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc
 from services.common.tenancy import require_program
 from services.points import earning, members, programs, summary
+from services.points.earn_policy import EarnPolicy, FlatRatePolicy
 
 
 class PointsServicer(pb_grpc.PointsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool):
+    def __init__(self, pool: asyncpg.Pool, earn_policy: EarnPolicy):
         self._pool = pool
+        self._earn_policy = earn_policy
 
     async def ProvisionProgram(self, request, context):
         created = await programs.provision(self._pool, request.spec)
@@ -28,7 +30,7 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
 
     async def Earn(self, request, context):
         ctx = require_program(context)
-        return await earning.earn(self._pool, program_id=ctx.program_id, request=request)
+        return await earning.earn(self._pool, program_id=ctx.program_id, request=request, policy=self._earn_policy)
 
     async def GetSummary(self, request, context):
         ctx = require_program(context)
@@ -36,4 +38,4 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
 
 
 def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
-    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool), server)
+    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, FlatRatePolicy()), server)

@@ -1,0 +1,47 @@
+"""How many points a purchase earns. The ledger asks an EarnPolicy; the rules engine is one.
+
+The flat-rate policy is a program's default until it publishes rules: `earn_rate` points per
+whole currency unit, rounded down (12.50 EUR at 1 -> 12 points).
+"""
+
+import dataclasses
+import datetime as dt
+import uuid
+from decimal import ROUND_FLOOR, Decimal
+from typing import Protocol
+
+import asyncpg
+
+from loyalty.points.v1 import points_service_pb2 as pb
+
+
+@dataclasses.dataclass(frozen=True)
+class EarnLine:
+    rule: str
+    points: int
+    point_type: str = "base"
+    rule_version: str = ""
+    description: str = ""
+    campaign_code: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class EarnQuote:
+    points: int
+    lines: tuple[EarnLine, ...]
+    expires_at_override: dt.datetime | None = None
+
+
+class EarnPolicy(Protocol):
+    async def quote(
+        self, conn: asyncpg.Connection, *, program: asyncpg.Record, member_id: uuid.UUID,
+        request: pb.EarnRequest, amount: Decimal, occurred_at: dt.datetime,
+    ) -> EarnQuote: ...
+
+
+class FlatRatePolicy:
+    async def quote(self, conn, *, program, member_id, request, amount, occurred_at) -> EarnQuote:
+        rate = program["earn_rate"]
+        points = int((amount * rate).to_integral_value(rounding=ROUND_FLOOR))
+        return EarnQuote(points=points, lines=(EarnLine(rule="base-rate", points=points,
+                                                        description=f"{rate} per {program['currency']}"),))
