@@ -91,6 +91,8 @@ start_ts=$(date +%s)
 ensure_pkgs "${BUILD_PKGS[@]}"
 ensure_etcd
 
+# We hold the lock, so any earlier build dir is debris from a killed build.
+rm -rf "$CACHE_ROOT"/.build-kube-"$KUBE_VERSION".*
 WORK="$(mktemp -d "$CACHE_ROOT/.build-kube-$KUBE_VERSION.XXXXXX")"
 cleanup() {
   if [[ "${KEEP_KUBE_BUILD:-0}" == 1 ]]; then
@@ -100,6 +102,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP   # run the EXIT trap on signals too
 
 # ---- fetch the Debian source package with a private apt configuration --------
 # A deb-src line for the machine's own Debian release, in private list/cache dirs
@@ -148,7 +151,7 @@ dsc="$(ls "$WORK"/src/kubernetes_*.dsc | head -n1)"
 log "extracting $(basename "$dsc")"
 dpkg-source --no-check -x "$dsc" "$WORK/kubernetes" >&2
 SRC="$WORK/kubernetes"
-grep -q "^gitVersion=v\?$KUBE_VERSION\b\|$KUBE_VERSION" "$SRC/debian/changelog" \
+head -n1 "$SRC/debian/changelog" | grep -qF "$KUBE_VERSION" \
   || log "warning: source package is not $KUBE_VERSION: $(head -n1 "$SRC/debian/changelog")"
 
 # ---- patch: vendored reflect2 1.0.1 crashes under Go >= 1.18 ------------------
