@@ -7,6 +7,7 @@ database and the service roles, and stops with a fast shutdown on SIGINT/SIGTERM
 
 import argparse
 import contextlib
+import hashlib
 import os
 import pathlib
 import pwd
@@ -47,7 +48,26 @@ def _own(path: pathlib.Path) -> None:
         shutil.chown(path, pw.pw_uid, pw.pw_gid)
 
 
+def _postgres_can_reach(directory: pathlib.Path) -> bool:
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(directory)]).returncode == 0
+
+
+def _reachable_home(data: pathlib.Path) -> pathlib.Path:
+    """As root in a folder the postgres user cannot enter (under /root, say), keep the cluster in
+    /var/lib/loyalty-pg and leave a link in the local folder, so the data still lives 'here'."""
+    if os.geteuid() != 0 or data.is_symlink() or _postgres_can_reach(data.parent):
+        return data
+    home = pathlib.Path("/var/lib/loyalty-pg") / hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:16]
+    home.mkdir(parents=True, exist_ok=True)
+    home.parent.chmod(0o755)
+    data.parent.mkdir(parents=True, exist_ok=True)
+    if not data.exists():
+        data.symlink_to(home, target_is_directory=True)
+    return home
+
+
 def init_cluster(data: pathlib.Path) -> None:
+    data = _reachable_home(data)
     if (data / "PG_VERSION").exists():
         return
     data.mkdir(parents=True, exist_ok=True)
@@ -61,6 +81,7 @@ def init_cluster(data: pathlib.Path) -> None:
 
 
 def start_server(data: pathlib.Path, port: int) -> subprocess.Popen:
+    data = data.resolve()
     log = open(data / "server.log", "ab")  # noqa: SIM115 - handed to the child
     return subprocess.Popen(
         [str(bin_dir() / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1", "-p", str(port),
