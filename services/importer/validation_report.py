@@ -1,0 +1,149 @@
+"""`loyalty-import validate DIR`: the pre-migration report, and whether the dump can be imported."""
+
+import collections
+import dataclasses
+import datetime as dt
+import json
+import pathlib
+
+from services.importer import dump
+
+
+@dataclasses.dataclass
+class ValidationReport:
+    directory: str
+    row_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    points_by_kind: dict[str, int] = dataclasses.field(default_factory=dict)
+    sum_of_balances: int = 0
+    duplicate_legacy_ids: list[str] = dataclasses.field(default_factory=list)
+    duplicate_emails: list[str] = dataclasses.field(default_factory=list)
+    duplicate_transaction_ids: list[str] = dataclasses.field(default_factory=list)
+    orphan_transactions: int = 0
+    orphan_balances: int = 0
+    bad_dates: int = 0
+    bad_encodings: int = 0
+    negative_balances: int = 0
+    rejections: list[dump.Rejection] = dataclasses.field(default_factory=list)
+    structure_errors: list[str] = dataclasses.field(default_factory=list)
+    max_reject_rate: float = 0.01
+
+    @property
+    def rows_total(self) -> int:
+        return sum(self.row_counts.values())
+
+    @property
+    def reject_rate(self) -> float:
+        return len(self.rejections) / self.rows_total if self.rows_total else 0.0
+
+    @property
+    def importable(self) -> bool:
+        return not self.structure_errors and self.reject_rate <= self.max_reject_rate
+
+    def to_json(self) -> dict:
+        body = dataclasses.asdict(self)
+        body["rejections"] = [dataclasses.asdict(r) for r in self.rejections[:1000]]
+        body["rejections_total"] = len(self.rejections)
+        body["reject_rate"] = round(self.reject_rate, 6)
+        body["importable"] = self.importable
+        return body
+
+
+def validate(directory: pathlib.Path, *, max_reject_rate: float = 0.01, now: dt.datetime | None = None,
+             progress=None) -> ValidationReport:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    report = ValidationReport(directory=str(directory), max_reject_rate=max_reject_rate)
+    rejections = report.rejections
+
+    def reject(name: str, row: dump.Row, key: str, reason: str) -> None:
+        rejections.append(dump.Rejection(name, row.line, key, reason))
+        if "date" in reason or "occurred_at" in reason or "enrolled_at" in reason:
+            report.bad_dates += 1
+
+    legacy_ids: set[str] = set()
+    seen_emails: dict[str, str] = {}
+    try:
+        count = 0
+        for row in dump.read_rows(directory, "members.csv"):
+            count += 1
+            v = row.values
+            problem = row.unreadable or dump.member_problem(v, today=now.date())
+            if problem:
+                reject("members.csv", row, v["legacy_id"], problem)
+                continue
+            if v["legacy_id"] in legacy_ids:
+                report.duplicate_legacy_ids.append(v["legacy_id"])
+                reject("members.csv", row, v["legacy_id"], "duplicate legacy_id")
+                continue
+            email = v["email"].lower()
+            if email in seen_emails:
+                report.duplicate_emails.append(v["email"])
+                reject("members.csv", row, v["legacy_id"], f"email already used by legacy_id {seen_emails[email]}")
+                continue
+            legacy_ids.add(v["legacy_id"])
+            seen_emails[email] = v["legacy_id"]
+        report.row_counts["members.csv"] = count
+
+        count, balance_ids = 0, set()
+        for row in dump.read_rows(directory, "balances.csv"):
+            count += 1
+            v = row.values
+            problem = row.unreadable or dump.balance_problem(v)
+            if problem:
+                if "negative" in problem:
+                    report.negative_balances += 1
+                reject("balances.csv", row, v["legacy_id"], problem)
+            elif v["legacy_id"] not in legacy_ids:
+                report.orphan_balances += 1
+                reject("balances.csv", row, v["legacy_id"], "balance of an unknown member")
+            elif v["legacy_id"] in balance_ids:
+                reject("balances.csv", row, v["legacy_id"], "duplicate balance row")
+            else:
+                balance_ids.add(v["legacy_id"])
+                report.sum_of_balances += int(v["points_balance"])
+        report.row_counts["balances.csv"] = count
+
+        count, txn_ids = 0, set()
+        by_kind: collections.Counter = collections.Counter()
+        for row in dump.read_rows(directory, "transactions.csv"):
+            count += 1
+            if progress and count % 500_000 == 0:
+                progress(f"validated {count:,} transactions")
+            v = row.values
+            problem = row.unreadable or dump.transaction_problem(v, now=now)
+            if problem:
+                reject("transactions.csv", row, v["legacy_txn_id"], problem)
+            elif v["legacy_id"] not in legacy_ids:
+                report.orphan_transactions += 1
+                reject("transactions.csv", row, v["legacy_txn_id"], "transaction of an unknown member")
+            elif v["legacy_txn_id"] in txn_ids:
+                report.duplicate_transaction_ids.append(v["legacy_txn_id"])
+                reject("transactions.csv", row, v["legacy_txn_id"], "duplicate legacy_txn_id")
+            else:
+                txn_ids.add(v["legacy_txn_id"])
+                by_kind[v["kind"]] += int(v["points"])
+        report.row_counts["transactions.csv"] = count
+        report.points_by_kind = dict(sorted(by_kind.items()))
+    except dump.StructureError as exc:
+        report.structure_errors.append(str(exc))
+    report.bad_encodings = sum(1 for r in rejections if r.reason == "not valid UTF-8")
+    return report
+
+
+def write_report(report: ValidationReport, path: pathlib.Path) -> None:
+    path.write_text(json.dumps(report.to_json(), indent=2, default=str))
+
+
+def summary_lines(report: ValidationReport) -> list[str]:
+    lines = [f"dump: {report.directory}"]
+    lines += [f"  {name}: {n:,} rows" for name, n in report.row_counts.items()]
+    lines.append(f"  points by kind: {report.points_by_kind}")
+    lines.append(f"  sum of balances: {report.sum_of_balances:,}")
+    lines.append(f"  duplicates: {len(report.duplicate_legacy_ids)} legacy ids, {len(report.duplicate_emails)} emails,"
+                 f" {len(report.duplicate_transaction_ids)} transaction ids")
+    lines.append(f"  orphans: {report.orphan_transactions} transactions, {report.orphan_balances} balances")
+    lines.append(f"  bad dates: {report.bad_dates}, bad encodings: {report.bad_encodings},"
+                 f" negative balances: {report.negative_balances}")
+    lines.append(f"  rows to quarantine: {len(report.rejections):,} ({report.reject_rate:.4%})")
+    lines += [f"  STRUCTURE: {e}" for e in report.structure_errors]
+    lines.append("  importable: yes" if report.importable else "  importable: NO")
+    return lines
