@@ -1,0 +1,64 @@
+"""Batch jobs of the importer: `python -m services.importer.jobs partner-files`."""
+
+import argparse
+import asyncio
+import sys
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from loyalty.member.v1 import member_service_pb2_grpc
+from loyalty.points.v1 import points_service_pb2_grpc
+from services.common import clients
+from services.common.logs import configure_logging
+from services.common.settings import load_settings
+from services.importer import partner_files
+
+
+class PartnerFileSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    member_addr: str = "127.0.0.1:50051"
+    points_addr: str = "127.0.0.1:50052"
+    sftp_host: str
+    sftp_port: int = 22
+    sftp_username: str
+    sftp_password: str | None = None
+    sftp_client_key: str | None = None
+    sftp_known_hosts: str | None = None
+    sftp_root: str = "/"
+    log_level: str = "INFO"
+
+
+async def partner_files_job(settings: PartnerFileSettings) -> int:
+    member_channel = clients.channel(settings.member_addr)
+    points_channel = clients.channel(settings.points_addr)
+    try:
+        outcomes = await partner_files.run_once(
+            partner_files.SftpTarget(
+                host=settings.sftp_host, port=settings.sftp_port, username=settings.sftp_username,
+                password=settings.sftp_password, client_key=settings.sftp_client_key,
+                known_hosts=settings.sftp_known_hosts, root=settings.sftp_root,
+            ),
+            member=member_service_pb2_grpc.MemberServiceStub(member_channel),
+            points=points_service_pb2_grpc.PointsServiceStub(points_channel),
+        )
+    finally:
+        await member_channel.close()
+        await points_channel.close()
+    for o in outcomes:
+        print(f"{o.program}/{o.partner}/{o.name}: {o.rows} rows, {o.ok} ok, {o.failed} failed"
+              + (f", refused: {o.error}" if o.error else ""))
+    return 1 if any(o.failed or o.error for o in outcomes) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.importer.jobs")
+    parser.add_argument("job", choices=["partner-files"])
+    args = parser.parse_args(argv)
+    settings = load_settings(PartnerFileSettings)
+    configure_logging(service="importer", level=settings.log_level)
+    return asyncio.run(partner_files_job(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
