@@ -12,6 +12,8 @@ import sys
 import asyncpg
 
 SERVICES = ("member", "points", "tier", "rewards", "billing")
+# Schemas that are not a service's: the import tool's staging area.
+TOOLS = {"staging": "loyalty_import"}
 
 
 def role_name(service: str) -> str:
@@ -39,6 +41,14 @@ async def setup_database(admin_dsn: str, *, database: str) -> None:
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {service} AUTHORIZATION {role}")
             await conn.execute(f"ALTER ROLE {role} SET search_path = {service}")
             await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+        for schema, role in TOOLS.items():
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+            password = os.environ.get(f"LOYALTY_DB_PASSWORD_{schema.upper()}")
+            if password:
+                await conn.execute(f"ALTER ROLE {role} PASSWORD {_literal(password)}")
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}")
+            await conn.execute(f"ALTER ROLE {role} SET search_path = {schema}")
     finally:
         await conn.close()
 

@@ -1,12 +1,23 @@
-"""`loyalty-import validate DIR`: the pre-migration report, and whether the dump can be imported."""
+"""`loyalty-import validate DIR`: the pre-migration report, and whether the dump can be imported.
+
+`classify` is the one pass over a dump that both the report and the load use: it yields every
+accepted row and every rejection with its reason, so what validate reports is what run loads.
+"""
 
 import collections
 import dataclasses
 import datetime as dt
 import json
 import pathlib
+from collections.abc import Callable, Iterator
 
 from services.importer import dump
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    file: str
+    values: dict[str, str]
 
 
 @dataclasses.dataclass
@@ -48,84 +59,96 @@ class ValidationReport:
         return body
 
 
-def validate(directory: pathlib.Path, *, max_reject_rate: float = 0.01, now: dt.datetime | None = None,
-             progress=None) -> ValidationReport:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    report = ValidationReport(directory=str(directory), max_reject_rate=max_reject_rate)
-    rejections = report.rejections
+def classify(
+    directory: pathlib.Path, report: ValidationReport, *, now: dt.datetime,
+    progress: Callable[[str], None] | None = None,
+) -> Iterator[Accepted | dump.Rejection]:
+    """Yield accepted rows (members, then balances, then transactions) and rejections, and fill
+    the report's counts on the way. Raises dump.StructureError for an unreadable dump."""
 
-    def reject(name: str, row: dump.Row, key: str, reason: str) -> None:
-        rejections.append(dump.Rejection(name, row.line, key, reason))
+    def rejected(name: str, row: dump.Row, key: str, reason: str) -> dump.Rejection:
         if "date" in reason or "occurred_at" in reason or "enrolled_at" in reason:
             report.bad_dates += 1
+        if reason == "not valid UTF-8":
+            report.bad_encodings += 1
+        rejection = dump.Rejection(name, row.line, key, reason)
+        report.rejections.append(rejection)
+        return rejection
 
     legacy_ids: set[str] = set()
     seen_emails: dict[str, str] = {}
-    try:
-        count = 0
-        for row in dump.read_rows(directory, "members.csv"):
-            count += 1
-            v = row.values
-            problem = row.unreadable or dump.member_problem(v, today=now.date())
-            if problem:
-                reject("members.csv", row, v["legacy_id"], problem)
-                continue
-            if v["legacy_id"] in legacy_ids:
-                report.duplicate_legacy_ids.append(v["legacy_id"])
-                reject("members.csv", row, v["legacy_id"], "duplicate legacy_id")
-                continue
-            email = v["email"].lower()
-            if email in seen_emails:
-                report.duplicate_emails.append(v["email"])
-                reject("members.csv", row, v["legacy_id"], f"email already used by legacy_id {seen_emails[email]}")
-                continue
+    count = 0
+    for row in dump.read_rows(directory, "members.csv"):
+        count += 1
+        v = row.values
+        problem = row.unreadable or dump.member_problem(v, today=now.date())
+        email = v["email"].lower()
+        if problem:
+            yield rejected("members.csv", row, v["legacy_id"], problem)
+        elif v["legacy_id"] in legacy_ids:
+            report.duplicate_legacy_ids.append(v["legacy_id"])
+            yield rejected("members.csv", row, v["legacy_id"], "duplicate legacy_id")
+        elif email in seen_emails:
+            report.duplicate_emails.append(v["email"])
+            yield rejected("members.csv", row, v["legacy_id"], f"email already used by legacy_id {seen_emails[email]}")
+        else:
             legacy_ids.add(v["legacy_id"])
             seen_emails[email] = v["legacy_id"]
-        report.row_counts["members.csv"] = count
+            yield Accepted("members.csv", v)
+    report.row_counts["members.csv"] = count
 
-        count, balance_ids = 0, set()
-        for row in dump.read_rows(directory, "balances.csv"):
-            count += 1
-            v = row.values
-            problem = row.unreadable or dump.balance_problem(v)
-            if problem:
-                if "negative" in problem:
-                    report.negative_balances += 1
-                reject("balances.csv", row, v["legacy_id"], problem)
-            elif v["legacy_id"] not in legacy_ids:
-                report.orphan_balances += 1
-                reject("balances.csv", row, v["legacy_id"], "balance of an unknown member")
-            elif v["legacy_id"] in balance_ids:
-                reject("balances.csv", row, v["legacy_id"], "duplicate balance row")
-            else:
-                balance_ids.add(v["legacy_id"])
-                report.sum_of_balances += int(v["points_balance"])
-        report.row_counts["balances.csv"] = count
+    count, balance_ids = 0, set()
+    for row in dump.read_rows(directory, "balances.csv"):
+        count += 1
+        v = row.values
+        problem = row.unreadable or dump.balance_problem(v)
+        if problem:
+            if "negative" in problem:
+                report.negative_balances += 1
+            yield rejected("balances.csv", row, v["legacy_id"], problem)
+        elif v["legacy_id"] not in legacy_ids:
+            report.orphan_balances += 1
+            yield rejected("balances.csv", row, v["legacy_id"], "balance of an unknown member")
+        elif v["legacy_id"] in balance_ids:
+            yield rejected("balances.csv", row, v["legacy_id"], "duplicate balance row")
+        else:
+            balance_ids.add(v["legacy_id"])
+            report.sum_of_balances += int(v["points_balance"])
+            yield Accepted("balances.csv", v)
+    report.row_counts["balances.csv"] = count
 
-        count, txn_ids = 0, set()
-        by_kind: collections.Counter = collections.Counter()
-        for row in dump.read_rows(directory, "transactions.csv"):
-            count += 1
-            if progress and count % 500_000 == 0:
-                progress(f"validated {count:,} transactions")
-            v = row.values
-            problem = row.unreadable or dump.transaction_problem(v, now=now)
-            if problem:
-                reject("transactions.csv", row, v["legacy_txn_id"], problem)
-            elif v["legacy_id"] not in legacy_ids:
-                report.orphan_transactions += 1
-                reject("transactions.csv", row, v["legacy_txn_id"], "transaction of an unknown member")
-            elif v["legacy_txn_id"] in txn_ids:
-                report.duplicate_transaction_ids.append(v["legacy_txn_id"])
-                reject("transactions.csv", row, v["legacy_txn_id"], "duplicate legacy_txn_id")
-            else:
-                txn_ids.add(v["legacy_txn_id"])
-                by_kind[v["kind"]] += int(v["points"])
-        report.row_counts["transactions.csv"] = count
-        report.points_by_kind = dict(sorted(by_kind.items()))
+    count, txn_ids = 0, set()
+    by_kind: collections.Counter = collections.Counter()
+    for row in dump.read_rows(directory, "transactions.csv"):
+        count += 1
+        if progress and count % 500_000 == 0:
+            progress(f"read {count:,} transactions")
+        v = row.values
+        problem = row.unreadable or dump.transaction_problem(v, now=now)
+        if problem:
+            yield rejected("transactions.csv", row, v["legacy_txn_id"], problem)
+        elif v["legacy_id"] not in legacy_ids:
+            report.orphan_transactions += 1
+            yield rejected("transactions.csv", row, v["legacy_txn_id"], "transaction of an unknown member")
+        elif v["legacy_txn_id"] in txn_ids:
+            report.duplicate_transaction_ids.append(v["legacy_txn_id"])
+            yield rejected("transactions.csv", row, v["legacy_txn_id"], "duplicate legacy_txn_id")
+        else:
+            txn_ids.add(v["legacy_txn_id"])
+            by_kind[v["kind"]] += int(v["points"])
+            yield Accepted("transactions.csv", v)
+    report.row_counts["transactions.csv"] = count
+    report.points_by_kind = dict(sorted(by_kind.items()))
+
+
+def validate(directory: pathlib.Path, *, max_reject_rate: float = 0.01, now: dt.datetime | None = None,
+             progress=None) -> ValidationReport:
+    report = ValidationReport(directory=str(directory), max_reject_rate=max_reject_rate)
+    try:
+        for _ in classify(directory, report, now=now or dt.datetime.now(dt.timezone.utc), progress=progress):
+            pass
     except dump.StructureError as exc:
         report.structure_errors.append(str(exc))
-    report.bad_encodings = sum(1 for r in rejections if r.reason == "not valid UTF-8")
     return report
 
 

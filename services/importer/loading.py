@@ -1,0 +1,98 @@
+"""Load a validated dump into the staging area with COPY; rejected rows go to quarantine."""
+
+import csv
+import dataclasses
+import datetime as dt
+import pathlib
+import uuid
+
+import asyncpg
+
+from services.importer import dump
+from services.importer.validation_report import Accepted, ValidationReport, classify
+
+BATCH = 50_000
+COLUMNS = {
+    "members.csv": ("members", ["legacy_id", "email", "first_name", "last_name", "phone", "birth_date", "enrolled_at", "status"]),
+    "balances.csv": ("balances", ["legacy_id", "points_balance", "tier_code", "tier_achieved_at"]),
+    "transactions.csv": ("transactions", ["legacy_txn_id", "legacy_id", "occurred_at", "kind", "points", "channel", "reference"]),
+}
+
+
+def _when(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    stamp = dump.parse_timestamp(value)
+    if stamp is not None:
+        return stamp
+    day = dump.parse_date(value)
+    return dt.datetime.combine(day, dt.time(), dt.timezone.utc) if day else None
+
+
+def _record(file: str, v: dict[str, str]) -> tuple:
+    if file == "members.csv":
+        return (v["legacy_id"], v["email"], v["first_name"], v["last_name"], v["phone"],
+                dump.parse_date(v["birth_date"]) if v["birth_date"] else None, _when(v["enrolled_at"]), v["status"])
+    if file == "balances.csv":
+        return (v["legacy_id"], int(v["points_balance"]), v["tier_code"], _when(v["tier_achieved_at"]))
+    return (v["legacy_txn_id"], v["legacy_id"], dump.parse_timestamp(v["occurred_at"]), v["kind"], int(v["points"]),
+            v["channel"], v["reference"])
+
+
+@dataclasses.dataclass
+class LoadResult:
+    report: ValidationReport
+    loaded: dict[str, int]
+
+
+async def load(
+    conn: asyncpg.Connection, *, import_id: uuid.UUID, directory: pathlib.Path, now: dt.datetime,
+    progress=None,
+) -> LoadResult:
+    """COPY every accepted row into staging in batches; the caller's transaction makes it atomic."""
+    report = ValidationReport(directory=str(directory))
+    buffers: dict[str, list[tuple]] = {f: [] for f in COLUMNS}
+    rejects: list[tuple] = []
+    loaded = dict.fromkeys(COLUMNS, 0)
+
+    async def flush(file: str) -> None:
+        rows = buffers[file]
+        if not rows:
+            return
+        table, columns = COLUMNS[file]
+        await conn.copy_records_to_table(table, schema_name="staging", columns=["import_id", *columns],
+                                         records=[(import_id, *r) for r in rows])
+        loaded[file] += len(rows)
+        rows.clear()
+        if progress:
+            progress(f"loaded {loaded[file]:,} rows of {file}")
+
+    async def flush_rejects() -> None:
+        if rejects:
+            await conn.copy_records_to_table("quarantine", schema_name="staging",
+                                             columns=["import_id", "file", "line", "key", "reason"], records=rejects)
+            rejects.clear()
+
+    for item in classify(directory, report, now=now):
+        if isinstance(item, Accepted):
+            buffers[item.file].append(_record(item.file, item.values))
+            if len(buffers[item.file]) >= BATCH:
+                await flush(item.file)
+        else:
+            rejects.append((import_id, item.file, item.line, item.key, item.reason))
+            if len(rejects) >= BATCH:
+                await flush_rejects()
+    for file in COLUMNS:
+        await flush(file)
+    await flush_rejects()
+    return LoadResult(report=report, loaded=loaded)
+
+
+async def write_quarantine_file(conn: asyncpg.Connection, *, import_id: uuid.UUID, path: pathlib.Path) -> int:
+    rows = await conn.fetch("SELECT file, line, key, reason FROM staging.quarantine WHERE import_id = $1"
+                            " ORDER BY file, line", import_id)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "line", "key", "reason"])
+        writer.writerows(tuple(r) for r in rows)
+    return len(rows)
