@@ -3,10 +3,12 @@ import pathlib
 from loyalty.member.v1 import member_service_pb2
 from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
+from services.common.mail import smtp_sender
 from services.common.outbox import OutboxRelay
 from services.common.server import ServiceDefinition, run
 from services.common.settings import load_settings
-from services.member import api, events
+from services.member import api, events, import_api
+from services.member import welcome
 from services.member.settings import MemberSettings
 
 
@@ -14,7 +16,10 @@ def register(server, pool, settings: MemberSettings) -> None:
     points = points_service_pb2_grpc.PointsServiceStub(clients.channel(settings.points_addr))
     relay = OutboxRelay(pool, events.handlers(points))
     relay.start()
-    api.register(server, api.MemberServicer(pool, relay))
+    mail = welcome.MailRelay(pool, smtp_sender(settings))
+    mail.start()
+    api.register(server, api.MemberServicer(pool, relay, mail=mail, points=points))
+    import_api.register(server, pool)
 
 
 DEFINITION = ServiceDefinition(

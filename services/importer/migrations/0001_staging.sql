@@ -73,3 +73,4 @@ GRANT USAGE ON SCHEMA staging TO loyalty_member, loyalty_points, loyalty_tier;
 GRANT SELECT ON imports, members, balances, transactions TO loyalty_member, loyalty_points, loyalty_tier;
 GRANT SELECT, INSERT, UPDATE ON member_map TO loyalty_member;
 GRANT SELECT ON member_map TO loyalty_points, loyalty_tier;
+GRANT INSERT ON quarantine TO loyalty_member;
