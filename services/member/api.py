@@ -1,17 +1,21 @@
 """gRPC servicer: translates proto <-> domain, nothing else."""
 
+import json
 import uuid
 
 import asyncpg
 import grpc
 
+from loyalty.common.v1 import events_pb2 as common_events_pb2
 from loyalty.common.v1 import program_pb2
 from loyalty.member.v1 import member_service_pb2 as pb
 from loyalty.member.v1 import member_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.outbox import OutboxRelay
 from services.common.tenancy import call_context, require_program
-from services.member import api_keys, enrolment, programs
+from services.member import (
+    api_keys, duplicates, enrolment, merge, privacy, profiles, programs, search, segments, statuses, welcome,
+)
 
 
 def program_to_proto(row) -> program_pb2.ProgramSpec:
@@ -27,8 +31,46 @@ def member_to_proto(row) -> pb.Member:
         id=str(row["id"]), loyalty_number=row["loyalty_number"], email=row["email"], first_name=row["first_name"],
         last_name=row["last_name"], phone=row["phone"],
         birth_date=row["birth_date"].isoformat() if row["birth_date"] else "", status=row["status"],
-        enrolled_at=row["enrolled_at"].isoformat(), channel=row["channel"],
+        enrolled_at=row["enrolled_at"].isoformat(), channel=row["channel"], zip=row["zip"],
+        nationality=row["nationality"],
+        consents=pb.MarketingConsents(email=row["marketing_email"], sms=row["marketing_sms"],
+                                      post=row["marketing_post"]),
+        custom_attributes_json=json.dumps(row["custom_attributes"] or {}, sort_keys=True),
+        opted_in_at=row["opted_in_at"].isoformat(), status_changed_at=row["status_changed_at"].isoformat(),
+        merged_into=row["merged_into_number"] or "",
     )
+
+
+def consents(message: pb.MarketingConsents) -> profiles.Consents:
+    return profiles.Consents(email=message.email, sms=message.sms, post=message.post)
+
+
+def segment_to_proto(row, unknown: list[str] | None = None) -> pb.Segment:
+    return pb.Segment(
+        code=row["code"], name=row["name"], kind=row["kind"],
+        rule_json=json.dumps(row["rule"], sort_keys=True) if row["rule"] is not None else "",
+        member_count=row["member_count"], refreshed_at=row["refreshed_at"].isoformat() if row["refreshed_at"] else "",
+        unknown_loyalty_numbers=unknown or [],
+    )
+
+
+def settings_to_proto(settings: welcome.Settings) -> pb.MemberSettings:
+    return pb.MemberSettings(
+        welcome_enabled=settings.welcome_enabled, welcome_subject=settings.welcome_subject,
+        welcome_body=settings.welcome_body,
+        custom_attributes_schema_json=json.dumps(settings.custom_attributes_schema, sort_keys=True)
+        if settings.custom_attributes_schema is not None else "",
+    )
+
+
+def _member_key(request) -> dict:
+    which = request.WhichOneof("by")
+    if which == "member_id":
+        try:
+            return {"member_id": uuid.UUID(request.member_id)}
+        except ValueError:
+            raise invalid("memberId", "is not a UUID") from None
+    return {"loyalty_number": request.loyalty_number}
 
 
 def _program_id(raw: str) -> uuid.UUID | None:
@@ -41,9 +83,18 @@ def _program_id(raw: str) -> uuid.UUID | None:
 
 
 class MemberServicer(pb_grpc.MemberServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, relay: OutboxRelay):
+    def __init__(self, pool: asyncpg.Pool, relay: OutboxRelay, *, mail: welcome.MailRelay | None = None,
+                 points=None):
         self._pool = pool
         self._relay = relay
+        self._mail = mail
+        self._points = points
+
+    async def _deliver(self) -> None:
+        """After commit: the points service hears of the change before the caller's next call."""
+        await self._relay.deliver_batch()
+        if self._mail is not None:
+            self._mail.kick()
 
     async def ProvisionProgram(self, request, context):
         spec = request.spec
@@ -67,11 +118,14 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
             program_id=ctx.program_id,
             data=enrolment.EnrolmentInput(
                 email=request.email, first_name=request.first_name, last_name=request.last_name,
-                phone=request.phone, birth_date=request.birth_date, channel=request.channel,
+                phone=request.phone, birth_date=request.birth_date, channel=request.channel, zip=request.zip,
+                nationality=request.nationality, consents=consents(request.consents),
+                custom_attributes_json=request.custom_attributes_json, opted_in_at=request.opted_in_at,
             ),
         )
-        # Deliver LOY_OPT_IN to the points service now, so an earn right after enrolment works.
-        await self._relay.deliver_batch()
+        # Deliver LOY_OPT_IN to the points service now, so an earn right after enrolment works;
+        # the welcome mail goes out in the background.
+        await self._deliver()
         return member_to_proto(member)
 
     async def GetMember(self, request, context):
@@ -98,6 +152,122 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
             key_id=principal.key_id, program_id=str(principal.program_id), program_code=principal.program_code,
             scopes=principal.scopes,
         )
+
+
+    async def UpdateProfile(self, request, context):
+        ctx = require_program(context)
+        member = await profiles.update_profile(
+            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number,
+            change=profiles.ProfileChange(
+                fields=frozenset(request.fields), email=request.email, first_name=request.first_name,
+                last_name=request.last_name, phone=request.phone, birth_date=request.birth_date, zip=request.zip,
+                nationality=request.nationality, consents=consents(request.consents),
+                custom_attributes_json=request.custom_attributes_json,
+            ),
+        )
+        return member_to_proto(member)
+
+    async def ChangeStatus(self, request, context):
+        ctx = require_program(context)
+        member = await statuses.change_status(
+            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number, status=request.status,
+            reason=request.reason, changed_by=ctx.principal,
+        )
+        await self._deliver()
+        return member_to_proto(member)
+
+    async def ListStatusHistory(self, request, context):
+        ctx = require_program(context)
+        rows = await statuses.history(self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number)
+        return pb.StatusHistory(changes=[
+            pb.StatusChange(from_status=r["from_status"], to_status=r["to_status"], reason=r["reason"],
+                            changed_by=r["changed_by"], changed_at=r["changed_at"].isoformat()) for r in rows
+        ])
+
+    async def SearchMembers(self, request, context):
+        ctx = require_program(context)
+        rows, token = await search.search(self._pool, program_id=ctx.program_id, query=search.SearchQuery(
+            query=request.query, field=request.field, sort=request.sort, descending=request.descending,
+            page_size=request.page_size, page_token=request.page_token, status=request.status,
+        ))
+        return pb.SearchMembersResponse(members=[member_to_proto(r) for r in rows], next_page_token=token)
+
+    async def ListLikelyDuplicates(self, request, context):
+        ctx = require_program(context)
+        pairs = await duplicates.likely_duplicates(self._pool, program_id=ctx.program_id, limit=request.limit)
+        return pb.LikelyDuplicates(pairs=[
+            pb.LikelyDuplicate(first=member_to_proto(a), second=member_to_proto(b), reasons=reasons, score=score)
+            for a, b, reasons, score in pairs
+        ])
+
+    async def MergeMembers(self, request, context):
+        ctx = require_program(context)
+        outcome = await merge.merge(
+            self._pool, self._points, program_id=ctx.program_id, from_number=request.from_loyalty_number,
+            to_number=request.to_loyalty_number, reason=request.reason, requested_by=ctx.principal,
+        )
+        await self._deliver()
+        return pb.MergeResult(merge_id=str(outcome.merge_id), state=outcome.state, reference=outcome.reference,
+                              from_member=member_to_proto(outcome.from_member),
+                              to_member=member_to_proto(outcome.to_member))
+
+    async def ExportMember(self, request, context):
+        ctx = require_program(context)
+        return pb.MemberExport(json=await privacy.export(
+            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number))
+
+    async def EraseMember(self, request, context):
+        ctx = require_program(context)
+        member = await privacy.erase(self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number,
+                                     erased_by=ctx.principal)
+        await self._deliver()
+        return member_to_proto(member)
+
+    async def GetMemberSettings(self, request, context):
+        ctx = require_program(context)
+        return settings_to_proto(await welcome.get_settings(self._pool, program_id=ctx.program_id))
+
+    async def UpdateMemberSettings(self, request, context):
+        ctx = require_program(context)
+        return settings_to_proto(await welcome.update_settings(
+            self._pool, program_id=ctx.program_id, welcome_enabled=request.welcome_enabled,
+            welcome_subject=request.welcome_subject, welcome_body=request.welcome_body,
+            custom_attributes_schema_json=request.custom_attributes_schema_json, updated_by=ctx.principal,
+        ))
+
+    async def SaveSegment(self, request, context):
+        ctx = require_program(context)
+        row, unknown = await segments.save(
+            self._pool, program_id=ctx.program_id, code=request.code, name=request.name, rule_json=request.rule_json,
+            loyalty_numbers=list(request.loyalty_numbers), is_static=request.is_static, updated_by=ctx.principal,
+        )
+        return segment_to_proto(row, unknown)
+
+    async def ListSegments(self, request, context):
+        ctx = require_program(context)
+        return pb.SegmentList(segments=[
+            segment_to_proto(r) for r in await segments.list_segments(self._pool, program_id=ctx.program_id)])
+
+    async def PreviewSegment(self, request, context):
+        ctx = require_program(context)
+        count, sample = await segments.preview(self._pool, program_id=ctx.program_id, rule_json=request.rule_json,
+                                               sample_size=request.sample_size or 10)
+        return pb.SegmentPreview(member_count=count, sample_loyalty_numbers=sample)
+
+    async def RefreshSegments(self, request, context):
+        ctx = require_program(context)
+        rows = await segments.refresh_segments(self._pool, program_id=ctx.program_id, codes=list(request.codes))
+        return pb.SegmentList(segments=[segment_to_proto(r) for r in rows])
+
+    async def GetMemberSegments(self, request, context):
+        ctx = require_program(context)
+        member_id, codes = await segments.member_segments(self._pool, program_id=ctx.program_id,
+                                                          **_member_key(request))
+        return pb.MemberSegments(member_id=str(member_id), segment_codes=codes)
+
+    async def ConsumeLedgerEvents(self, request, context):
+        accepted = await segments.consume_ledger_events(self._pool, request.events)
+        return common_events_pb2.ConsumeAck(accepted=accepted)
 
 
 def register(server: grpc.aio.Server, servicer: MemberServicer) -> None:
