@@ -1,23 +1,75 @@
 """loyalty-import: bring a legacy program in, and prove it reconciles."""
 
 import argparse
+import asyncio
+import csv
+import datetime as dt
+import json
 import pathlib
 import sys
 
-from services.importer import validation_report
+from services.common.errors import DomainError
+from services.importer import runner, validation_report
+from services.importer.settings import ImportSettings
 
 
-def _progress(message: str) -> None:
-    print(f"  ... {message}", file=sys.stderr, flush=True)
+def _say(message: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    report = validation_report.validate(args.directory, max_reject_rate=args.max_reject_rate, progress=_progress)
+    report = validation_report.validate(args.directory, max_reject_rate=args.max_reject_rate, progress=_say)
     out = args.report or args.directory / "validation-report.json"
     validation_report.write_report(report, out)
     print("\n".join(validation_report.summary_lines(report)))
     print(f"report written to {out}")
     return 0 if report.importable else 1
+
+
+def _void_before(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import_id = asyncio.run(runner.run_import(
+        ImportSettings(), directory=args.directory, program_code=args.program,
+        void_before=_void_before(args.void_before), say=_say))
+    print(f"import {import_id} done")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    for item in asyncio.run(runner.status(ImportSettings(), program_code=args.program)):
+        print(json.dumps(item, default=str))
+    return 0
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    rows = asyncio.run(runner.mapping(ImportSettings(), program_code=args.program))
+    out = open(args.out, "w", newline="") if args.out else sys.stdout
+    writer = csv.writer(out)
+    writer.writerow(["legacy_id", "loyalty_number", "email"])
+    writer.writerows(rows)
+    if args.out:
+        out.close()
+        print(f"{len(rows)} members written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    report = asyncio.run(runner.reconcile(ImportSettings(), program_code=args.program, directory=args.directory))
+    totals = report["control_totals"]
+    print(f"members imported: {report['members_imported']:,}")
+    print(f"balances matching: {report['balances_matching']:,} ({report['matching_share']:.2%})")
+    print(f"legacy control totals:   {totals['legacy']}")
+    print(f"platform control totals: {totals['platform']}")
+    print(f"remediation: {report['remediation']}")
+    print(f"rows quarantined: {report['rows_quarantined']}")
+    print(f"report written to {args.directory / 'reconciliation-report.json'}")
+    return 0 if report["matching_share"] == 1.0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +81,28 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--max-reject-rate", type=float, default=0.01,
                    help="largest share of rows that may be quarantined for the dump to count as importable")
     v.set_defaults(func=cmd_validate)
+    r = sub.add_parser("run", help="import the dump into a program (resumes a killed run)")
+    r.add_argument("directory", type=pathlib.Path)
+    r.add_argument("--program", required=True)
+    r.add_argument("--void-before", help="void what these members posted here before this date (ISO 8601)")
+    r.set_defaults(func=cmd_run)
+    c = sub.add_parser("reconcile", help="write the post-migration report; exit 1 unless every balance matches")
+    c.add_argument("--program", required=True)
+    c.add_argument("directory", type=pathlib.Path)
+    c.set_defaults(func=cmd_reconcile)
+    s = sub.add_parser("status", help="progress of running and finished imports")
+    s.add_argument("--program", required=True)
+    s.set_defaults(func=cmd_status)
+    m = sub.add_parser("mapping", help="write legacy_id,loyalty_number,email for the old system")
+    m.add_argument("--program", required=True)
+    m.add_argument("--out", type=pathlib.Path)
+    m.set_defaults(func=cmd_mapping)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DomainError as err:
+        print(f"loyalty-import: {err.code.value}: {err.message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,234 @@
+"""`loyalty-import run`: load the dump into staging, then have each owning service apply its part.
+
+Each step records its completion on the import row, so a killed run resumes at the step it was
+in; every step is idempotent by legacy ids, so redoing a half-done step changes nothing twice.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+import pathlib
+import time
+import uuid
+from collections.abc import Callable
+
+import asyncpg
+
+from loyalty.member.v1 import member_import_service_pb2 as member_import_pb
+from loyalty.member.v1 import member_import_service_pb2_grpc as member_import_grpc
+from loyalty.member.v1 import member_service_pb2 as member_pb
+from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
+from loyalty.points.v1 import points_import_service_pb2 as points_import_pb
+from loyalty.points.v1 import points_import_service_pb2_grpc as points_import_grpc
+from loyalty.tier.v1 import tier_import_service_pb2 as tier_import_pb
+from loyalty.tier.v1 import tier_import_service_pb2_grpc as tier_import_grpc
+from services.common import clients
+from services.common.errors import DomainError, ErrorCode
+from services.common.migrations import migrate
+from services.importer import loading
+from services.importer.settings import ImportSettings
+
+MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
+STEPS = ("loaded", "members", "history", "tiers", "done")
+LONG = 3600.0  # a step over millions of rows may take minutes
+
+
+@dataclasses.dataclass
+class Peers:
+    member: member_grpc.MemberServiceStub
+    member_import: member_import_grpc.MemberImportServiceStub
+    points_import: points_import_grpc.PointsImportServiceStub
+    tier_import: tier_import_grpc.TierImportServiceStub
+    channels: list
+
+    @classmethod
+    def connect(cls, settings: ImportSettings) -> "Peers":
+        member, points, tier = (clients.channel(a) for a in (settings.member_addr, settings.points_addr, settings.tier_addr))
+        return cls(member=member_grpc.MemberServiceStub(member),
+                   member_import=member_import_grpc.MemberImportServiceStub(member),
+                   points_import=points_import_grpc.PointsImportServiceStub(points),
+                   tier_import=tier_import_grpc.TierImportServiceStub(tier), channels=[member, points, tier])
+
+    async def close(self) -> None:
+        for ch in self.channels:
+            await ch.close()
+
+
+async def open_staging(settings: ImportSettings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(settings.dsn, min_size=1, max_size=4,
+                                     server_settings={"search_path": "staging"})
+    await migrate(pool, schema="staging", directory=MIGRATIONS)
+    return pool
+
+
+async def _program(peers: Peers, code: str):
+    return await clients.call(peers.member.GetProgram(member_pb.GetProgramRequest(code=code), timeout=10))
+
+
+async def _current_import(conn, *, program_code: str, directory: pathlib.Path) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM imports WHERE program_code = $1 AND directory = $2 ORDER BY started_at DESC LIMIT 1",
+        program_code, str(directory))
+
+
+async def _advance(conn, import_id: uuid.UUID, state: str, counters: dict) -> None:
+    await conn.execute(
+        "UPDATE imports SET state = $2, counters = counters || $3::jsonb, updated_at = now(),"
+        " finished_at = CASE WHEN $2 = 'done' THEN now() END WHERE id = $1",
+        import_id, state, json.dumps(counters))
+
+
+async def run_import(
+    settings: ImportSettings, *, directory: pathlib.Path, program_code: str, void_before: dt.datetime | None,
+    say: Callable[[str], None], now: dt.datetime | None = None,
+) -> uuid.UUID:
+    directory = directory.resolve()
+    pool = await open_staging(settings)
+    peers = Peers.connect(settings)
+    try:
+        program = await _program(peers, program_code)
+        async with pool.acquire() as conn:
+            row = await _current_import(conn, program_code=program_code, directory=directory)
+            if row is None or row["state"] == "done":
+                import_id = uuid.uuid4()
+                await conn.execute(
+                    "INSERT INTO imports(id, program_code, program_id, directory, void_before) VALUES ($1, $2, $3, $4, $5)",
+                    import_id, program_code, uuid.UUID(program.id), str(directory), void_before)
+                state = "loading"
+                if row is not None:
+                    say(f"an earlier import of {directory} is done; this run imports only what is new")
+            else:
+                import_id, state = row["id"], row["state"]
+                say(f"resuming import {import_id} at step '{state}'")
+
+        if state == "loading":
+            started = time.monotonic()
+            say("loading the dump into staging (COPY)")
+            async with pool.acquire() as conn, conn.transaction():
+                for table in ("quarantine", "transactions", "balances", "members"):
+                    await conn.execute(f"DELETE FROM {table} WHERE import_id = $1", import_id)
+                result = await loading.load(conn, import_id=import_id, directory=directory,
+                                            now=now or dt.datetime.now(dt.timezone.utc), progress=say)
+                if result.report.structure_errors:
+                    raise DomainError(ErrorCode.INVALID_INPUT, "; ".join(result.report.structure_errors))
+                await _advance(conn, import_id, "loaded", {
+                    "rows": result.report.row_counts, "loaded": result.loaded,
+                    "quarantined_on_load": len(result.report.rejections),
+                    "load_seconds": round(time.monotonic() - started, 2)})
+            state = "loaded"
+            say(f"loaded {result.loaded}; quarantined {len(result.report.rejections)} rows")
+
+        if state == "loaded":
+            say("members: creating or matching (member service)")
+            reply = await clients.call(peers.member_import.ImportMembers(
+                member_import_pb.ImportMembersRequest(import_id=str(import_id)), timeout=LONG))
+            counters = {"members_created": reply.created, "members_matched": reply.matched_existing,
+                        "members_quarantined": reply.quarantined}
+            async with pool.acquire() as conn:
+                await _advance(conn, import_id, "members", counters)
+            state = "members"
+            say(f"members: {counters}")
+
+        if state == "members":
+            say("history: voids, imported transactions, lots and entries (points service)")
+            reply = await clients.call(peers.points_import.ImportHistory(points_import_pb.ImportHistoryRequest(
+                import_id=str(import_id), void_before=void_before.isoformat() if void_before else ""), timeout=LONG))
+            counters = {"transactions_imported": reply.transactions_imported, "voided": reply.transactions_voided,
+                        "lots_created": reply.lots_created}
+            async with pool.acquire() as conn:
+                await _advance(conn, import_id, "history", counters)
+            state = "history"
+            say(f"history: {counters}")
+
+        if state == "history":
+            say("tiers (tier service)")
+            reply = await clients.call(peers.tier_import.ImportTiers(
+                tier_import_pb.ImportTiersRequest(import_id=str(import_id)), timeout=LONG))
+            counters = {"members_tiered": reply.members_tiered, "unknown_tier_codes": list(reply.unknown_tier_codes)}
+            async with pool.acquire() as conn:
+                await _advance(conn, import_id, "tiers", counters)
+            state = "tiers"
+            say(f"tiers: {counters}")
+
+        if state == "tiers":
+            say("remediation: one transaction per member whose balance differs (points service)")
+            reply = await clients.call(peers.points_import.RemediateBalances(
+                points_import_pb.RemediateBalancesRequest(import_id=str(import_id)), timeout=LONG))
+            counters = {"members_remediated": reply.members_remediated, "remediation_credited": reply.points_credited,
+                        "remediation_debited": reply.points_debited}
+            async with pool.acquire() as conn:
+                await _advance(conn, import_id, "done", counters)
+            say(f"remediation: {counters}")
+        async with pool.acquire() as conn:
+            count = await loading.write_quarantine_file(conn, import_id=import_id, path=directory / "quarantine.csv")
+        say(f"{count} quarantined rows written to {directory / 'quarantine.csv'}")
+        return import_id
+    finally:
+        await peers.close()
+        await pool.close()
+
+
+async def status(settings: ImportSettings, *, program_code: str) -> list[dict]:
+    pool = await open_staging(settings)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT id, directory, state, counters, started_at, updated_at, finished_at"
+                                    " FROM imports WHERE program_code = $1 ORDER BY started_at", program_code)
+        return [dict(r) | {"id": str(r["id"]), "counters": json.loads(r["counters"])
+                           if isinstance(r["counters"], str) else r["counters"]} for r in rows]
+    finally:
+        await pool.close()
+
+
+async def mapping(settings: ImportSettings, *, program_code: str) -> list[tuple[str, str, str]]:
+    pool = await open_staging(settings)
+    peers = Peers.connect(settings)
+    try:
+        program = await _program(peers, program_code)
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT legacy_id, loyalty_number, email FROM member_map WHERE program_id = $1"
+                                    " ORDER BY legacy_id", uuid.UUID(program.id))
+        return [tuple(r) for r in rows]
+    finally:
+        await peers.close()
+        await pool.close()
+
+
+async def reconcile(settings: ImportSettings, *, program_code: str, directory: pathlib.Path) -> dict:
+    directory = directory.resolve()
+    pool = await open_staging(settings)
+    peers = Peers.connect(settings)
+    try:
+        async with pool.acquire() as conn:
+            row = await _current_import(conn, program_code=program_code, directory=directory)
+            if row is None:
+                raise DomainError(ErrorCode.NOT_FOUND, f"no import of {directory} into {program_code!r}")
+            legacy = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM members WHERE import_id = $1) AS members,"
+                " (SELECT coalesce(sum(points_balance), 0) FROM balances WHERE import_id = $1) AS balances,"
+                " (SELECT count(*) FROM quarantine WHERE import_id = $1) AS quarantined", row["id"])
+            by_kind = {r["kind"]: r["points"] for r in await conn.fetch(
+                "SELECT kind, sum(points)::bigint AS points FROM transactions WHERE import_id = $1 GROUP BY kind",
+                row["id"])}
+        compared = await clients.call(peers.points_import.CompareBalances(
+            points_import_pb.CompareBalancesRequest(import_id=str(row["id"]), max_mismatches=100), timeout=LONG))
+        report = {
+            "import_id": str(row["id"]), "state": row["state"],
+            "members_imported": compared.members, "balances_matching": compared.matching,
+            "matching_share": (compared.matching / compared.members) if compared.members else 1.0,
+            "mismatches": [{"legacy_id": m.legacy_id, "loyalty_number": m.loyalty_number,
+                            "legacy": m.legacy_balance, "platform": m.platform_balance} for m in compared.mismatches],
+            "remediation": [{"range": b.range, "members": b.members, "points": b.points} for b in compared.remediation],
+            "control_totals": {
+                "legacy": {"members": legacy["members"], "balances": legacy["balances"], "points_by_kind": by_kind},
+                "platform": {"members": compared.members, "balances": compared.platform_balance_total,
+                             "points_by_kind": dict(compared.imported_points_by_kind),
+                             "transactions_imported": compared.transactions_imported},
+            },
+            "rows_quarantined": legacy["quarantined"],
+        }
+        (directory / "reconciliation-report.json").write_text(json.dumps(report, indent=2))
+        return report
+    finally:
+        await peers.close()
+        await pool.close()
