@@ -1,20 +1,29 @@
 import pathlib
 
 from loyalty.tier.v1 import tier_service_pb2
-from services.tier import api
+from services.common.outbox import OutboxRelay
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
+from services.tier import api
 
 
 class TierSettings(ServiceSettings):
     grpc_port: int = 50053
 
 
+def register(server, pool, settings: TierSettings) -> None:
+    # TIER_* events are recorded in the outbox; no subscriber yet (webhooks come later), so the
+    # relay marks them delivered and they stay in the table as the record.
+    relay = OutboxRelay(pool, {})
+    relay.start()
+    api.register(server, pool, settings, relay)
+
+
 DEFINITION = ServiceDefinition(
     name="tier",
     migrations=pathlib.Path(__file__).parent / "migrations",
     full_names=(tier_service_pb2.DESCRIPTOR.services_by_name["TierService"].full_name,),
-    register=api.register,
+    register=register,
 )
 
 if __name__ == "__main__":
