@@ -1,20 +1,26 @@
 import pathlib
 
 from loyalty.rewards.v1 import rewards_service_pb2
-from services.rewards import api
+from services.common.mail import smtp_sender
 from services.common.server import ServiceDefinition, run
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import load_settings
+from services.rewards import api
+from services.rewards.otp import OtpPolicy
+from services.rewards.peers import Peers
+from services.rewards.settings import RewardsSettings
 
 
-class RewardsSettings(ServiceSettings):
-    grpc_port: int = 50054
+def register(server, pool, settings: RewardsSettings) -> None:
+    peers = Peers(member_addr=settings.member_addr, points_addr=settings.points_addr, tier_addr=settings.tier_addr)
+    policy = OtpPolicy(pepper=settings.rewards_otp_pepper, requests_per_hour=settings.rewards_otp_requests_per_hour)
+    api.register(server, api.RewardsServicer(pool, peers=peers, sender=smtp_sender(settings), otp_policy=policy))
 
 
 DEFINITION = ServiceDefinition(
     name="rewards",
     migrations=pathlib.Path(__file__).parent / "migrations",
     full_names=(rewards_service_pb2.DESCRIPTOR.services_by_name["RewardsService"].full_name,),
-    register=api.register,
+    register=register,
 )
 
 if __name__ == "__main__":

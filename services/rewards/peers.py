@@ -1,0 +1,133 @@
+"""What the rewards service asks other services: the member, their tiers and segments, the ledger.
+
+A read of tiers or segments that the other service cannot answer (not implemented yet, or down)
+comes back as `None`, which eligibility treats as "no tiers / no segments": a restricted reward
+is never granted on missing data.
+"""
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+
+from loyalty.member.v1 import member_service_pb2 as member_pb
+from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
+from loyalty.points.v1 import points_service_pb2 as points_pb
+from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
+from loyalty.tier.v1 import tier_service_pb2 as tier_pb
+from loyalty.tier.v1 import tier_service_pb2_grpc as tier_grpc
+from services.common import clients
+from services.common.clients import call, metadata
+from services.common.errors import DomainError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+PRINCIPAL = "service:rewards"
+TIMEOUT = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberRef:
+    member_id: str
+    loyalty_number: str
+    email: str
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Tier and segment codes; None where the owning service could not say."""
+
+    tier_codes: frozenset[str] | None
+    segment_codes: frozenset[str] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Hold:
+    points: int
+    expires_at: str
+    available_after: int
+
+
+class Peers:
+    def __init__(self, *, member_addr: str, points_addr: str, tier_addr: str):
+        self._channels = [clients.channel(a) for a in (member_addr, points_addr, tier_addr)]
+        self.member = member_grpc.MemberServiceStub(self._channels[0])
+        self.points = points_grpc.PointsServiceStub(self._channels[1])
+        self.tier = tier_grpc.TierServiceStub(self._channels[2])
+
+    async def close(self) -> None:
+        for ch in self._channels:
+            await ch.close()
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def get_member(self, program_id: uuid.UUID, loyalty_number: str) -> MemberRef:
+        m = await call(self.member.GetMember(
+            member_pb.GetMemberRequest(loyalty_number=loyalty_number),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
+        return MemberRef(member_id=m.id, loyalty_number=m.loyalty_number, email=m.email, status=m.status)
+
+    async def available_points(self, program_id: uuid.UUID, loyalty_number: str) -> int:
+        s = await call(self.points.GetSummary(
+            points_pb.GetSummaryRequest(loyalty_number=loyalty_number),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
+        return s.available
+
+    async def profile(self, program_id: uuid.UUID, loyalty_number: str) -> Profile:
+        md = metadata(program_id=program_id, principal=PRINCIPAL)
+        tiers, segments = await asyncio.gather(
+            _optional(self.tier.GetMemberTiers(tier_pb.GetMemberTiersRequest(loyalty_number=loyalty_number),
+                                               metadata=md, timeout=TIMEOUT)),
+            _optional(self.member.GetMemberSegments(member_pb.GetMemberSegmentsRequest(loyalty_number=loyalty_number),
+                                                    metadata=md, timeout=TIMEOUT)),
+        )
+        return Profile(
+            tier_codes=None if tiers is None else frozenset(t.tier_code for t in tiers.tiers),
+            segment_codes=None if segments is None else frozenset(segments.segment_codes),
+        )
+
+    # --- the ledger (every call idempotent by its reference) ------------------------------------
+
+    async def hold(self, program_id: uuid.UUID, *, loyalty_number: str, points: int, reference: str,
+                   order_reference: str, timeout_seconds: int, reason: str) -> Hold:
+        r = await call(self.points.Hold(
+            points_pb.HoldRequest(loyalty_number=loyalty_number, points=points, reference=reference,
+                                  timeout_seconds=timeout_seconds, reason=reason, order_reference=order_reference),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
+            timeout=TIMEOUT))
+        return Hold(points=r.points, expires_at=r.expires_at, available_after=r.available_after)
+
+    async def capture(self, program_id: uuid.UUID, *, reference: str, hold_reference: str) -> int:
+        r = await call(self.points.CaptureHold(
+            points_pb.CaptureHoldRequest(reference=reference, hold_reference=hold_reference, points=0),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
+            timeout=TIMEOUT))
+        return r.new_balance
+
+    async def release(self, program_id: uuid.UUID, *, reference: str, hold_reference: str) -> int:
+        r = await call(self.points.ReleaseHold(
+            points_pb.ReleaseHoldRequest(reference=reference, hold_reference=hold_reference),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
+            timeout=TIMEOUT))
+        return r.new_balance
+
+    async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str) -> int:
+        r = await call(self.points.Void(
+            points_pb.VoidRequest(reference=reference, target_reference=target_reference, reason=reason),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
+            timeout=TIMEOUT))
+        return r.new_balance
+
+
+async def _optional(pending):
+    """The answer, or None when the other service cannot say (unimplemented or unavailable)."""
+    try:
+        return await call(pending)
+    except DomainError as err:
+        if err.code in (ErrorCode.INTERNAL, ErrorCode.UNAVAILABLE):
+            log.warning("treating missing profile data as none: %s", err.message)
+            return None
+        if err.code == ErrorCode.NOT_FOUND:
+            return None
+        raise
