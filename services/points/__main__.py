@@ -8,6 +8,10 @@ from services.points import api
 
 class PointsSettings(ServiceSettings):
     grpc_port: int = 50052
+    # Where ledger events go (each optional: an unset one is not a subscriber).
+    member_addr: str | None = None
+    tier_addr: str | None = None
+    billing_addr: str | None = None
 
 
 DEFINITION = ServiceDefinition(

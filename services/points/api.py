@@ -7,14 +7,21 @@ from loyalty.common.v1 import program_pb2
 from loyalty.points.v1 import points_service_pb2 as pb
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc
 from services.common.tenancy import require_program
-from services.points import earning, members, programs, summary
+from services.points import adjusting, earning, members, programs, spending, summary, voiding
 from services.points.earn_policy import EarnPolicy, FlatRatePolicy
+from services.points.events import LedgerEventRelay, subscribers_from_settings
 
 
 class PointsServicer(pb_grpc.PointsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, earn_policy: EarnPolicy):
+    def __init__(self, pool: asyncpg.Pool, earn_policy: EarnPolicy, relay: LedgerEventRelay | None = None):
         self._pool = pool
         self._earn_policy = earn_policy
+        self._relay = relay
+
+    def _posted(self, response):
+        if self._relay is not None:
+            self._relay.kick()
+        return response
 
     async def ProvisionProgram(self, request, context):
         created = await programs.provision(self._pool, request.spec)
@@ -30,12 +37,81 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
 
     async def Earn(self, request, context):
         ctx = require_program(context)
-        return await earning.earn(self._pool, program_id=ctx.program_id, request=request, policy=self._earn_policy)
+        return self._posted(await earning.earn(self._pool, program_id=ctx.program_id, request=request,
+                                               policy=self._earn_policy))
+
+    async def RetroClaim(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await earning.retro_claim(self._pool, program_id=ctx.program_id, request=request,
+                                                      policy=self._earn_policy))
+
+    async def ActivatePending(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await earning.activate_pending(self._pool, program_id=ctx.program_id, request=request))
+
+    async def Burn(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await spending.burn(self._pool, program_id=ctx.program_id, request=request))
+
+    async def Hold(self, request, context):
+        ctx = require_program(context)
+        return await spending.hold(self._pool, program_id=ctx.program_id, request=request)
+
+    async def CaptureHold(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await spending.capture(self._pool, program_id=ctx.program_id, request=request))
+
+    async def ReleaseHold(self, request, context):
+        ctx = require_program(context)
+        return await spending.release(self._pool, program_id=ctx.program_id, request=request)
+
+    async def Void(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await voiding.void(self._pool, program_id=ctx.program_id, request=request))
+
+    async def Adjust(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await adjusting.adjust(self._pool, program_id=ctx.program_id, request=request))
+
+    async def Goodwill(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await adjusting.goodwill(self._pool, program_id=ctx.program_id, request=request))
+
+    async def Transfer(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await adjusting.transfer(self._pool, program_id=ctx.program_id, request=request))
+
+    async def MergeMembers(self, request, context):
+        ctx = require_program(context)
+        return self._posted(await adjusting.merge(self._pool, program_id=ctx.program_id, request=request))
+
+    async def ExtendExpiry(self, request, context):
+        ctx = require_program(context)
+        return await adjusting.extend_expiry(self._pool, program_id=ctx.program_id, request=request)
 
     async def GetSummary(self, request, context):
         ctx = require_program(context)
         return await summary.member_summary(self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number)
 
+    async def ListTransactions(self, request, context):
+        ctx = require_program(context)
+        return await summary.history(self._pool, program_id=ctx.program_id, request=request)
 
-def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
-    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, FlatRatePolicy()), server)
+    async def ListExpiring(self, request, context):
+        ctx = require_program(context)
+        return await summary.expiring(self._pool, program_id=ctx.program_id, request=request)
+
+    async def GetLiability(self, request, context):
+        ctx = require_program(context)
+        return await summary.liability(self._pool, program_id=ctx.program_id, request=request)
+
+    async def GetBreakage(self, request, context):
+        ctx = require_program(context)
+        return await summary.breakage(self._pool, program_id=ctx.program_id, request=request)
+
+
+def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings, earn_policy: EarnPolicy | None = None) -> None:
+    senders, _channels = subscribers_from_settings(settings)
+    relay = LedgerEventRelay(pool, senders)
+    relay.start()
+    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, earn_policy or FlatRatePolicy(), relay), server)

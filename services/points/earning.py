@@ -1,4 +1,4 @@
-"""Earn: points for a purchase at the program's rate, as a lot and two ledger entries."""
+"""Earning: earn (optionally pending), retro-claim of a past receipt, activation of pending points."""
 
 import dataclasses
 import datetime as dt
@@ -9,34 +9,30 @@ import asyncpg
 from loyalty.points.v1 import points_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
-from services.common.errors import DomainError, ErrorCode, invalid, not_found
+from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import run_once
-from services.points import repository
-from services.points.earn_policy import EarnPolicy
+from services.points import ledger, repository
+from services.points.earn_policy import EarnPolicy, EarnQuote
 from services.points.expiry import lot_expiry
+from services.points.ledger import Leg
 
-SPENDING_STATUSES = frozenset({"active"})
-
-
-async def load_program(conn: asyncpg.Connection, program_id: uuid.UUID) -> asyncpg.Record:
-    program = await repository.program(conn, program_id)
-    if program is None:
-        raise not_found("program", str(program_id))
-    if program["archived"]:
-        raise DomainError(ErrorCode.PROGRAM_ARCHIVED, f"program {program['code']!r} is archived")
-    return program
+# Kept for callers of the first version of this module.
+load_program = ledger.load_program
+load_active_member = ledger.load_active_member
+SPENDING_STATUSES = ledger.SPENDING_STATUSES
 
 
-async def load_active_member(conn: asyncpg.Connection, loyalty_number: str, field: str = "loyaltyNumber"):
-    member = await repository.member_by_loyalty_number(conn, loyalty_number)
-    if member is None:
-        raise not_found("member", loyalty_number)
-    if member["status"] not in SPENDING_STATUSES:
-        raise DomainError(
-            ErrorCode.MEMBER_BLOCKED, f"member {loyalty_number} is {member['status']} and cannot earn or burn",
-            field=field,
-        )
-    return member
+def _breakdown(quote: EarnQuote) -> list[pb.EarnLine]:
+    return [pb.EarnLine(rule=line.rule, rule_version=line.rule_version, point_type=line.point_type,
+                        points=line.points, description=line.description, campaign_code=line.campaign_code)
+            for line in quote.lines]
+
+
+def _expiry(program: asyncpg.Record, quote: EarnQuote, earned_at: dt.datetime) -> dt.datetime | None:
+    return quote.expires_at_override or lot_expiry(
+        earned_at=earned_at, days=program["expiry_days"], round_to_month_end=program["expiry_round_to_month_end"],
+        timezone=program["timezone"],
+    )
 
 
 async def earn(
@@ -44,44 +40,151 @@ async def earn(
 ) -> pb.EarnResponse:
     amount = validation.amount(request.amount)
     reference = validation.reference(request.reference)
+    order_reference = ledger.optional_reference(request.order_reference, "orderReference")
     occurred_at = (
-        validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at
-        else dt.datetime.now(dt.timezone.utc)
+        validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
     )
     async with tenant_tx(pool, program_id) as conn:
-        program = await load_program(conn, program_id)
+        program = await ledger.load_program(conn, program_id)
         if request.currency != program["currency"]:
             raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
-        member = await load_active_member(conn, request.loyalty_number)
+        member = await ledger.load_active_member(conn, request.loyalty_number)
 
         async def perform() -> pb.EarnResponse:
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=request,
                                        amount=amount, occurred_at=occurred_at)
             points = quote.points
-            breakdown = [pb.EarnLine(rule=line.rule, rule_version=line.rule_version, point_type=line.point_type,
-                                     points=line.points, description=line.description,
-                                     campaign_code=line.campaign_code) for line in quote.lines]
             if points == 0:
                 balance = await repository.available_balance(conn, member["id"])
-                return pb.EarnResponse(old_balance=balance, points_earned=0, new_balance=balance, breakdown=breakdown)
+                return pb.EarnResponse(old_balance=balance, points_earned=0, new_balance=balance,
+                                       pending=request.pending, breakdown=_breakdown(quote))
             transaction_id = uuid.uuid4()
-            row = await repository.post_earn(
-                conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
-                reference=reference, points=points, amount=amount, currency=request.currency,
-                occurred_at=occurred_at,
-                expires_at=quote.expires_at_override or lot_expiry(
-                    earned_at=occurred_at, days=program["expiry_days"],
-                    round_to_month_end=program["expiry_round_to_month_end"], timezone=program["timezone"],
-                ),
-                details={"breakdown": [dataclasses.asdict(line) for line in quote.lines], "channel": request.channel,
-                         "partner_code": request.partner_code, "location_code": request.location_code},
+            expires_at = _expiry(program, quote, occurred_at)
+            details = {"breakdown": [dataclasses.asdict(line) for line in quote.lines], "channel": request.channel,
+                       "partner_code": request.partner_code, "location_code": request.location_code}
+            if request.pending:
+                details["pending"] = True
+                details["expires_at"] = expires_at.isoformat() if expires_at else None
+            event = None if request.pending else ledger.event(
+                "LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="EARN", member=member, points=points,
+                reference=reference, occurred_at=occurred_at, details=details, amount=amount,
+                currency=request.currency,
             )
+            with ledger.refusals():
+                row = await repository.post_earn(
+                    conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
+                    reference=reference, points=points, amount=amount, currency=request.currency,
+                    occurred_at=occurred_at, expires_at=expires_at, details=details, pending=request.pending,
+                    order_reference=order_reference, event=event,
+                    funding_account="partner_funded" if request.partner_code else "issuance",
+                )
             return pb.EarnResponse(
                 transaction_id=str(transaction_id), old_balance=row["old_balance"], points_earned=points,
-                new_balance=row["new_balance"], breakdown=breakdown,
+                new_balance=row["new_balance"], pending=request.pending, breakdown=_breakdown(quote),
             )
 
         return await run_once(
             conn, program_id=program_id, operation="earn", key=reference, request=request,
             response_type=pb.EarnResponse, perform=perform,
         )
+
+
+async def retro_claim(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.RetroClaimRequest, policy: EarnPolicy,
+    today: dt.datetime | None = None,
+) -> pb.EarnResponse:
+    """Points for a past purchase, within the program's window, never twice for one receipt."""
+    receipt = validation.reference(request.receipt_reference, "receiptReference")
+    amount = validation.amount(request.amount)
+    purchased_at = validation.timestamp(request.purchased_at, "purchasedAt")
+    current = today or ledger.now()
+    if purchased_at > current:
+        raise invalid("purchasedAt", "is in the future")
+    async with tenant_tx(pool, program_id) as conn:
+        program = await ledger.load_program(conn, program_id)
+        if request.currency != program["currency"]:
+            raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
+        window = program["retro_claim_days"]
+        if purchased_at < current - dt.timedelta(days=window):
+            raise DomainError(ErrorCode.RETRO_CLAIM_WINDOW_CLOSED,
+                              f"purchases can be claimed up to {window} days later", field="purchasedAt")
+        member = await ledger.load_active_member(conn, request.loyalty_number)
+
+        async def perform() -> pb.EarnResponse:
+            as_earn = pb.EarnRequest(loyalty_number=request.loyalty_number, amount=request.amount,
+                                     currency=request.currency, reference=receipt, occurred_at=request.purchased_at,
+                                     partner_code=request.partner_code, location_code=request.location_code,
+                                     channel="retro_claim")
+            quote = await policy.quote(conn, program=program, member_id=member["id"], request=as_earn,
+                                       amount=amount, occurred_at=purchased_at)
+            if quote.points == 0:
+                balance = await repository.available_balance(conn, member["id"])
+                return pb.EarnResponse(old_balance=balance, new_balance=balance, breakdown=_breakdown(quote))
+            details = {"breakdown": [dataclasses.asdict(line) for line in quote.lines], "channel": "retro_claim",
+                       "partner_code": request.partner_code, "location_code": request.location_code,
+                       "claimed_at": current.isoformat()}
+            transaction_id = uuid.uuid4()
+            event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="RETRO_CLAIM",
+                                 member=member, points=quote.points, reference=receipt, occurred_at=purchased_at,
+                                 details=details, amount=amount, currency=request.currency)
+            _, balance = await ledger.post(
+                conn, kind="RETRO_CLAIM", reference=receipt, member_id=member["id"], points=quote.points,
+                amount=amount, currency=request.currency, occurred_at=purchased_at, details=details,
+                transaction_id=transaction_id, events=[event],
+                legs=[Leg("partner_funded" if request.partner_code else "issuance", -quote.points),
+                      Leg("member_available", quote.points, member["id"], lots="create",
+                          expires_at=_expiry(program, quote, current), earned_at=current)],
+            )
+            return pb.EarnResponse(transaction_id=str(transaction_id), old_balance=balance - quote.points,
+                                   points_earned=quote.points, new_balance=balance, breakdown=_breakdown(quote))
+
+        return await run_once(conn, program_id=program_id, operation="retro_claim", key=receipt, request=request,
+                              response_type=pb.EarnResponse, perform=perform)
+
+
+async def activate_pending(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.ActivatePendingRequest
+) -> pb.PostingResponse:
+    reference = validation.reference(request.reference)
+    target_reference = validation.reference(request.target_reference, "targetReference")
+    async with tenant_tx(pool, program_id) as conn:
+        await ledger.load_program(conn, program_id)
+
+        async def perform() -> pb.PostingResponse:
+            target = await repository.transaction_by_reference(conn, target_reference)
+            if target is None:
+                raise DomainError(ErrorCode.NOT_FOUND, f"transaction {target_reference!r} not found",
+                                  field="targetReference")
+            if target["kind"] != "EARN" or not target["details"].get("pending"):
+                raise invalid("targetReference", f"{target_reference!r} is not a pending earn")
+            await ledger.touch(conn, [target["member_id"]])
+            target = await repository.transaction_by_reference(conn, target_reference)
+            if target["activated"]:
+                raise DomainError(ErrorCode.NOT_VOIDABLE, f"{target_reference!r} was already activated",
+                                  field="targetReference")
+            open_points = target["points"] - target["voided"]
+            if open_points <= 0:
+                raise DomainError(ErrorCode.ALREADY_VOIDED, f"{target_reference!r} was voided", field="targetReference")
+            member = (await repository.members_by_id(conn, [target["member_id"]]))[target["member_id"]]
+            ledger.ensure_active(member)
+            expires_raw = target["details"].get("expires_at")
+            transaction_id = uuid.uuid4()
+            details = {**{k: target["details"].get(k) for k in ("partner_code", "location_code", "breakdown")},
+                       "activates": target_reference}
+            event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="ACTIVATE", member=member,
+                                 points=open_points, reference=reference, occurred_at=ledger.now(), details=details,
+                                 amount=target["amount"], currency=target["currency"])
+            _, balance = await ledger.post(
+                conn, kind="ACTIVATE", reference=reference, member_id=member["id"], points=open_points,
+                target_id=target["id"], order_reference=target["order_reference"], details=details,
+                transaction_id=transaction_id, events=[event],
+                legs=[Leg("member_pending", -open_points, member["id"]),
+                      Leg("member_available", open_points, member["id"], lots="create",
+                          expires_at=dt.datetime.fromisoformat(expires_raw) if expires_raw else None,
+                          earned_at=target["occurred_at"])],
+            )
+            return pb.PostingResponse(transaction_id=str(transaction_id), kind="ACTIVATE", points=open_points,
+                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+
+        return await run_once(conn, program_id=program_id, operation="activate", key=reference, request=request,
+                              response_type=pb.PostingResponse, perform=perform)

@@ -17,3 +17,34 @@ def lot_expiry(
         last_day = last_day.replace(day=calendar.monthrange(last_day.year, last_day.month)[1])
     next_midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     return next_midnight.astimezone(dt.timezone.utc)
+
+
+async def expire_program(pool, program_id, *, now: dt.datetime, batch_members: int = 5000) -> int:
+    """Expire every lot of one program past its date as of `now`: batches of members, each its own
+    transaction (a killed run resumes where it stopped; a rerun changes nothing). Returns lots expired."""
+    from services.common.db import tenant_tx
+    from services.points import repository
+
+    total = 0
+    while True:
+        async with tenant_tx(pool, program_id) as conn:
+            done = await repository.expire_batch(conn, now=now, limit=batch_members)
+        if not done:
+            return total
+        total += done
+
+
+async def release_expired_holds(pool, program_id, *, batch_members: int = 500) -> int:
+    """Release every hold of one program past its timeout (the touch of each member does it)."""
+    from services.common.db import tenant_tx
+    from services.points import repository
+
+    total = 0
+    while True:
+        async with tenant_tx(pool, program_id) as conn:
+            members = await repository.expired_hold_members(conn, limit=batch_members)
+            if members:
+                await repository.touch(conn, members)
+        if not members:
+            return total
+        total += len(members)

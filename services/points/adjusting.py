@@ -1,0 +1,194 @@
+"""Staff operations: adjust (signed, reason required), goodwill, transfer, merge, expiry extension."""
+
+import uuid
+
+import asyncpg
+
+from loyalty.points.v1 import points_service_pb2 as pb
+from services.common import validation
+from services.common.db import tenant_tx
+from services.common.errors import invalid
+from services.common.idempotency import run_once
+from services.points import ledger, repository
+from services.points.expiry import lot_expiry
+from services.points.ledger import Leg
+
+
+def _credit_lot_expiry(program: asyncpg.Record):
+    return lot_expiry(earned_at=ledger.now(), days=program["expiry_days"],
+                      round_to_month_end=program["expiry_round_to_month_end"], timezone=program["timezone"])
+
+
+async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.AdjustRequest) -> pb.PostingResponse:
+    if request.points == 0:
+        raise invalid("points", "must not be zero (credit > 0, debit < 0)")
+    ledger.points(abs(request.points))
+    reference = validation.reference(request.reference)
+    reason = ledger.reason(request.reason, required=True)
+    async with tenant_tx(pool, program_id) as conn:
+        program = await ledger.load_program(conn, program_id)
+        member = await ledger.load_member(conn, request.loyalty_number)
+
+        async def perform() -> pb.PostingResponse:
+            await ledger.touch(conn, [member["id"]])
+            points = request.points
+            transaction_id = uuid.uuid4()
+            occurred_at = ledger.now()
+            if points > 0:
+                legs = [Leg("adjustment", -points),
+                        Leg("member_available", points, member["id"], lots="create",
+                            expires_at=_credit_lot_expiry(program))]
+            else:
+                legs = [Leg("member_available", points, member["id"], lots="consume"), Leg("adjustment", -points)]
+            event = ledger.event("LOY_POINT_ACCRUAL" if points > 0 else "LOY_POINT_ADJUSTMENT",
+                                 transaction_id=transaction_id, kind="ADJUST", member=member, points=points,
+                                 reference=reference, occurred_at=occurred_at)
+            _, balance = await ledger.post(conn, kind="ADJUST", reference=reference, member_id=member["id"],
+                                           points=points, details={"reason": reason}, legs=legs, events=[event],
+                                           transaction_id=transaction_id, occurred_at=occurred_at)
+            return pb.PostingResponse(transaction_id=str(transaction_id), kind="ADJUST", points=points,
+                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+
+        return await run_once(conn, program_id=program_id, operation="adjust", key=reference, request=request,
+                              response_type=pb.PostingResponse, perform=perform)
+
+
+async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.GoodwillRequest) -> pb.PostingResponse:
+    points = ledger.points(request.points)
+    reference = validation.reference(request.reference)
+    reason = ledger.reason(request.reason, required=True)
+    async with tenant_tx(pool, program_id) as conn:
+        program = await ledger.load_program(conn, program_id)
+        member = await ledger.load_active_member(conn, request.loyalty_number)
+
+        async def perform() -> pb.PostingResponse:
+            transaction_id = uuid.uuid4()
+            occurred_at = ledger.now()
+            details = {"reason": reason}
+            event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="GOODWILL", member=member,
+                                 points=points, reference=reference, occurred_at=occurred_at, details=details)
+            _, balance = await ledger.post(
+                conn, kind="GOODWILL", reference=reference, member_id=member["id"], points=points, details=details,
+                transaction_id=transaction_id, occurred_at=occurred_at, events=[event],
+                legs=[Leg("issuance", -points),
+                      Leg("member_available", points, member["id"], lots="create",
+                          expires_at=_credit_lot_expiry(program))],
+            )
+            return pb.PostingResponse(transaction_id=str(transaction_id), kind="GOODWILL", points=points,
+                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+
+        return await run_once(conn, program_id=program_id, operation="goodwill", key=reference, request=request,
+                              response_type=pb.PostingResponse, perform=perform)
+
+
+async def _two_members(conn, from_number: str, to_number: str) -> tuple[asyncpg.Record, asyncpg.Record]:
+    source = await ledger.load_member(conn, from_number, "fromLoyaltyNumber")
+    target = await ledger.load_member(conn, to_number, "toLoyaltyNumber")
+    if source["id"] == target["id"]:
+        raise invalid("toLoyaltyNumber", "must be another member")
+    return source, target
+
+
+async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.TransferRequest) -> pb.PostingResponse:
+    """Moves points between two members of one program; the lots keep their expiry dates."""
+    points = ledger.points(request.points)
+    reference = validation.reference(request.reference)
+    reason = ledger.reason(request.reason)
+    async with tenant_tx(pool, program_id) as conn:
+        await ledger.load_program(conn, program_id)
+        source, target = await _two_members(conn, request.from_loyalty_number, request.to_loyalty_number)
+        ledger.ensure_active(source, "fromLoyaltyNumber")
+        ledger.ensure_active(target, "toLoyaltyNumber")
+
+        async def perform() -> pb.PostingResponse:
+            await ledger.touch(conn, [source["id"], target["id"]])
+            transaction_id = uuid.uuid4()
+            occurred_at = ledger.now()
+            events = [
+                ledger.event("LOY_POINT_ADJUSTMENT", transaction_id=transaction_id, kind="TRANSFER", member=source,
+                             points=-points, reference=reference, occurred_at=occurred_at),
+                ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="TRANSFER", member=target,
+                             points=points, reference=reference, occurred_at=occurred_at),
+            ]
+            _, balance = await ledger.post(
+                conn, kind="TRANSFER", reference=reference, member_id=source["id"], counterparty_id=target["id"],
+                points=-points, details={"reason": reason}, transaction_id=transaction_id, occurred_at=occurred_at,
+                events=events,
+                legs=[Leg("member_available", -points, source["id"], lots="consume"),
+                      Leg("member_available", points, target["id"], lots="mirror")],
+            )
+            return pb.PostingResponse(transaction_id=str(transaction_id), kind="TRANSFER", points=-points,
+                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+
+        return await run_once(conn, program_id=program_id, operation="transfer", key=reference, request=request,
+                              response_type=pb.PostingResponse, perform=perform)
+
+
+async def merge(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.MergeMembersRequest) -> pb.PostingResponse:
+    """Everything of one member to another as one MERGE: open lots (same expiry, traceable to their
+    source lot), pending and held points and open holds. Afterwards the from-member cannot earn or burn."""
+    reference = validation.reference(request.reference)
+    async with tenant_tx(pool, program_id) as conn:
+        await ledger.load_program(conn, program_id)
+        source, target = await _two_members(conn, request.from_loyalty_number, request.to_loyalty_number)
+
+        async def perform() -> pb.PostingResponse:
+            await ledger.touch(conn, [source["id"], target["id"]])
+            balances = await conn.fetch(
+                "SELECT kind, balance FROM accounts WHERE member_id = $1 AND kind LIKE 'member_%'", source["id"])
+            amounts = {r["kind"]: r["balance"] for r in balances}
+            available = amounts.get("member_available", 0)
+            legs = [Leg("member_available", -available, source["id"], lots="consume"),
+                    Leg("member_available", available, target["id"], lots="mirror")]
+            for kind in ("member_pending", "member_held"):
+                if amounts.get(kind):
+                    legs += [Leg(kind, -amounts[kind], source["id"]), Leg(kind, amounts[kind], target["id"])]
+            transaction_id = uuid.uuid4()
+            occurred_at = ledger.now()
+            events = []
+            if available:
+                events = [
+                    ledger.event("LOY_POINT_ADJUSTMENT", transaction_id=transaction_id, kind="MERGE", member=source,
+                                 points=-available, reference=reference, occurred_at=occurred_at),
+                    ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="MERGE", member=target,
+                                 points=available, reference=reference, occurred_at=occurred_at),
+                ]
+            details = {"pending": amounts.get("member_pending", 0), "held": amounts.get("member_held", 0),
+                       "from_loyalty_number": source["loyalty_number"], "to_loyalty_number": target["loyalty_number"]}
+            _, balance = await ledger.post(
+                conn, kind="MERGE", reference=reference, member_id=source["id"], counterparty_id=target["id"],
+                points=-available, details=details, transaction_id=transaction_id, occurred_at=occurred_at,
+                events=events, legs=legs)
+            await conn.execute("UPDATE holds SET member_id = $2 WHERE member_id = $1 AND captured + released < points",
+                               source["id"], target["id"])
+            await conn.execute("UPDATE members SET status = 'merged', updated_at = now() WHERE id = $1", source["id"])
+            return pb.PostingResponse(transaction_id=str(transaction_id), kind="MERGE", points=-available,
+                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+
+        return await run_once(conn, program_id=program_id, operation="merge", key=reference, request=request,
+                              response_type=pb.PostingResponse, perform=perform)
+
+
+async def extend_expiry(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.ExtendExpiryRequest
+) -> pb.ExtendExpiryResponse:
+    new_expires_at = validation.timestamp(request.new_expires_at, "newExpiresAt")
+    if new_expires_at <= ledger.now():
+        raise invalid("newExpiresAt", "must be in the future")
+    reason = ledger.reason(request.reason, required=True)
+    reference = validation.reference(request.reference)
+    async with tenant_tx(pool, program_id) as conn:
+        await ledger.load_program(conn, program_id)
+        member = await ledger.load_member(conn, request.loyalty_number)
+
+        async def perform() -> pb.ExtendExpiryResponse:
+            await ledger.touch(conn, [member["id"]])  # what has already expired stays expired
+            with ledger.refusals():
+                row = await repository.extend_expiry(
+                    conn, member_id=member["id"], new_expires_at=new_expires_at, transaction_id=uuid.uuid4(),
+                    reference=reference, reason=reason, program_id=program_id)
+            return pb.ExtendExpiryResponse(lots_extended=row["lots"], points_extended=row["points"])
+
+        return await run_once(conn, program_id=program_id, operation="extend_expiry", key=reference,
+                              request=request, response_type=pb.ExtendExpiryResponse, perform=perform)
+

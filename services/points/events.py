@@ -1,0 +1,144 @@
+"""Ledger events to the services that react to postings, at least once, per subscriber.
+
+Every posting writes a loyalty.common.v1.LedgerEvent to the outbox in its own transaction. This
+relay delivers them in batches, ordered by id, to each subscriber's ConsumeLedgerEvents. Delivery
+is tracked per subscriber (outbox_deliveries), so a consumer that is down or not yet implemented
+(UNAVAILABLE, UNIMPLEMENTED) is retried with backoff while the others carry on, and nobody gets
+a batch twice unless a crash interrupts between send and record (consumers dedupe by event_id).
+An event is marked delivered once every configured subscriber has it.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from google.protobuf import json_format
+
+from loyalty.billing.v1 import billing_service_pb2_grpc
+from loyalty.common.v1 import events_pb2
+from loyalty.member.v1 import member_service_pb2_grpc
+from loyalty.tier.v1 import tier_service_pb2_grpc
+from services.common import clients
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[uuid.UUID, events_pb2.LedgerEventBatch], Awaitable[None]]
+
+
+def to_event(row: asyncpg.Record) -> events_pb2.LedgerEvent:
+    payload = {**row["payload"], "event_id": str(row["id"]), "program_id": str(row["program_id"])}
+    return json_format.ParseDict(payload, events_pb2.LedgerEvent(), ignore_unknown_fields=True)
+
+
+def grpc_sender(stub) -> Send:
+    async def send(program_id: uuid.UUID, batch: events_pb2.LedgerEventBatch) -> None:
+        await clients.call(stub.ConsumeLedgerEvents(
+            batch, metadata=clients.metadata(program_id=program_id, principal="service:points"), timeout=10))
+
+    return send
+
+
+def subscribers_from_settings(settings) -> tuple[dict[str, Send], list]:
+    """MEMBER_ADDR, TIER_ADDR, BILLING_ADDR: each optional; returns senders and channels to close."""
+    made, channels = {}, []
+    for name, address, stub_type in (
+        ("member", getattr(settings, "member_addr", None), member_service_pb2_grpc.MemberServiceStub),
+        ("tier", getattr(settings, "tier_addr", None), tier_service_pb2_grpc.TierServiceStub),
+        ("billing", getattr(settings, "billing_addr", None), billing_service_pb2_grpc.BillingServiceStub),
+    ):
+        if address:
+            channel = clients.channel(address)
+            channels.append(channel)
+            made[name] = grpc_sender(stub_type(channel))
+    return made, channels
+
+
+class LedgerEventRelay:
+    def __init__(self, pool: asyncpg.Pool, subscribers: dict[str, Send], *, sweep_seconds: float = 1.0,
+                 batch_size: int = 100, max_backoff: float = 60.0):
+        self._pool = pool
+        self._subscribers = subscribers
+        self._sweep = sweep_seconds
+        self._batch = batch_size
+        self._max_backoff = max_backoff
+        self._backoff: dict[str, tuple[int, float]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="ledger-event-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._sweep)
+            self._wake.clear()
+            try:
+                while await self.deliver_once():
+                    pass
+            except Exception:
+                log.exception("ledger event relay failed; will retry")
+
+    async def deliver_once(self) -> int:
+        """One batch to each subscriber that is due; returns how many events were delivered."""
+        if not self._subscribers:
+            async with self._pool.acquire() as conn:
+                done = await conn.execute(
+                    "UPDATE outbox SET delivered_at = now() WHERE id IN (SELECT id FROM outbox"
+                    " WHERE delivered_at IS NULL ORDER BY id LIMIT $1)", self._batch * 10)
+            return 0 if done.endswith(" 0") else 1
+        delivered = 0
+        for name, send in self._subscribers.items():
+            attempts, due = self._backoff.get(name, (0, 0.0))
+            if due > time.monotonic():
+                continue
+            try:
+                delivered += await self._deliver(name, send)
+                self._backoff.pop(name, None)
+            except Exception as exc:  # retried later; the others carry on
+                delay = min(self._max_backoff, 0.5 * 2 ** attempts)
+                self._backoff[name] = (attempts + 1, time.monotonic() + delay)
+                log.warning("ledger events to %s failed (retry in %.1fs): %s", name, delay, exc)
+        return delivered
+
+    async def _deliver(self, name: str, send: Send) -> int:
+        lock = int.from_bytes(hashlib.sha256(f"ledger-events:{name}".encode()).digest()[:8], "big", signed=True)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock):
+                return 0  # another process of this service is delivering to this subscriber
+            rows = await conn.fetch(
+                "SELECT o.id, o.program_id, o.payload FROM outbox o WHERE o.delivered_at IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.subscriber = $1 AND d.event_id = o.id)"
+                " ORDER BY o.id LIMIT $2", name, self._batch)
+            if not rows:
+                return 0
+            # one send per transaction: the first run of consecutive events of one program
+            end = 0
+            while end < len(rows) and rows[end]["program_id"] == rows[0]["program_id"]:
+                end += 1
+            chunk = rows[:end]
+            await send(chunk[0]["program_id"], events_pb2.LedgerEventBatch(events=[to_event(r) for r in chunk]))
+            ids = [r["id"] for r in chunk]
+            await conn.execute(
+                "INSERT INTO outbox_deliveries(subscriber, event_id) SELECT $1, unnest($2::bigint[])"
+                " ON CONFLICT DO NOTHING", name, ids)
+            await conn.execute(
+                "UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[]) AND"
+                " (SELECT count(*) FROM outbox_deliveries d WHERE d.event_id = outbox.id"
+                "  AND d.subscriber = ANY($2::text[])) >= $3",
+                ids, list(self._subscribers), len(self._subscribers))
+            return len(chunk)

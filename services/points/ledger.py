@@ -1,0 +1,172 @@
+"""The shared core of every posting: loading the program and members, one call to post, events.
+
+A posting is one call to the `ledger_post` plpgsql function (migration 0002): the transaction, its
+entries (summing to zero), the member balances, the lots and the ledger events, in one round trip.
+Before a balance-changing operation the member rows are locked in id order and touched: lots past
+their date expire and holds past their timeout release (`ledger_touch`).
+"""
+
+import contextlib
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+
+import asyncpg
+
+from services.common import validation
+from services.common.errors import DomainError, ErrorCode, not_found
+from services.points import repository
+
+SPENDING_STATUSES = frozenset({"active"})
+INSUFFICIENT = "LY001"
+HOLD_CLOSED = "LY002"
+
+
+@dataclasses.dataclass(frozen=True)
+class Leg:
+    """One entry: `amount` (signed) on an account, with what it does to lots."""
+
+    account: str
+    amount: int
+    member_id: uuid.UUID | None = None
+    lots: str | None = None  # create, consume, restore, mirror
+    source: uuid.UUID | None = None
+    prefer: uuid.UUID | None = None
+    expires_at: dt.datetime | None = None
+    earned_at: dt.datetime | None = None
+
+    def as_json(self) -> dict:
+        out = {"account": self.account, "amount": self.amount}
+        for key in ("member_id", "lots", "source", "prefer", "expires_at", "earned_at"):
+            value = getattr(self, key)
+            if value is not None:
+                out["member" if key == "member_id" else key] = (
+                    value.isoformat() if isinstance(value, dt.datetime) else str(value)
+                )
+        return out
+
+
+def rfc3339(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def event(
+    event_type: str, *, transaction_id: uuid.UUID, kind: str, member: asyncpg.Record, points: int,
+    reference: str, occurred_at: dt.datetime, details: dict | None = None, amount=None, currency: str | None = None,
+    voided: asyncpg.Record | None = None,
+) -> dict:
+    """A loyalty.common.v1.LedgerEvent as JSON (proto field names); the relay adds event_id."""
+    details = details or {}
+    campaigns = sorted({line.get("campaign_code") for line in details.get("breakdown", []) if line.get("campaign_code")})
+    payload = {
+        "event_type": event_type, "transaction_id": str(transaction_id), "transaction_kind": kind,
+        "member_id": str(member["id"]), "loyalty_number": member["loyalty_number"], "points": points,
+        "occurred_at": rfc3339(occurred_at), "reference": reference,
+        "partner_code": details.get("partner_code") or "", "location_code": details.get("location_code") or "",
+        "campaign_code": ",".join(campaigns), "imported": bool(details.get("imported")),
+    }
+    if amount is not None:
+        payload["amount"] = str(amount)
+        payload["currency"] = currency or ""
+    if voided is not None:
+        payload["voided_transaction_id"] = str(voided["id"])
+        payload["voided_occurred_at"] = rfc3339(voided["occurred_at"])
+    return payload
+
+
+@contextlib.contextmanager
+def refusals() -> Iterator[None]:
+    """Turn the database's refusals into domain errors (the transaction then rolls back)."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        if "reference" in (exc.constraint_name or "") or "reference" in str(exc.detail or ""):
+            raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "reference was already used for another posting",
+                              field="reference") from None
+        raise
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == INSUFFICIENT:
+            raise DomainError(ErrorCode.INSUFFICIENT_POINTS, str(exc.args[0] if exc.args else exc).split(": ", 1)[-1],
+                              field="points") from None
+        if exc.sqlstate == HOLD_CLOSED:
+            raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, str(exc).split(": ", 1)[-1], field="holdReference") from None
+        raise
+
+
+async def post(
+    conn: asyncpg.Connection, *, kind: str, reference: str, member_id: uuid.UUID, points: int, legs: Sequence[Leg],
+    events: Sequence[dict] = (), counterparty_id: uuid.UUID | None = None, amount=None, currency: str | None = None,
+    occurred_at: dt.datetime | None = None, details: dict | None = None, target_id: uuid.UUID | None = None,
+    order_reference: str | None = None, transaction_id: uuid.UUID | None = None,
+) -> tuple[uuid.UUID, int]:
+    """Post one transaction; returns its id and the member's new available balance."""
+    transaction_id = transaction_id or uuid.uuid4()
+    with refusals():
+        balance = await repository.ledger_post(
+            conn, transaction_id=transaction_id, kind=kind, reference=reference, member_id=member_id,
+            counterparty_id=counterparty_id, points=points, amount=amount, currency=currency,
+            occurred_at=occurred_at or now(), details=details or {}, target_id=target_id,
+            order_reference=order_reference or None, legs=[leg.as_json() for leg in legs], events=list(events),
+        )
+    return transaction_id, balance
+
+
+async def touch(conn: asyncpg.Connection, member_ids: Sequence[uuid.UUID]) -> None:
+    with refusals():
+        await repository.touch(conn, sorted(set(member_ids)))
+
+
+async def load_program(conn: asyncpg.Connection, program_id: uuid.UUID) -> asyncpg.Record:
+    program = await repository.program(conn, program_id)
+    if program is None:
+        raise not_found("program", str(program_id))
+    if program["archived"]:
+        raise DomainError(ErrorCode.PROGRAM_ARCHIVED, f"program {program['code']!r} is archived")
+    return program
+
+
+async def load_member(conn: asyncpg.Connection, loyalty_number: str, field: str = "loyaltyNumber") -> asyncpg.Record:
+    if not loyalty_number:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: is required", field=field)
+    member = await repository.member_by_loyalty_number(conn, loyalty_number)
+    if member is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"member {loyalty_number!r} not found", field=field)
+    return member
+
+
+async def load_active_member(conn: asyncpg.Connection, loyalty_number: str, field: str = "loyaltyNumber"):
+    member = await load_member(conn, loyalty_number, field)
+    ensure_active(member, field)
+    return member
+
+
+def ensure_active(member: asyncpg.Record, field: str = "loyaltyNumber") -> None:
+    if member["status"] not in SPENDING_STATUSES:
+        raise DomainError(
+            ErrorCode.MEMBER_BLOCKED,
+            f"member {member['loyalty_number']} is {member['status']} and cannot earn or burn", field=field,
+        )
+
+
+def points(value: int, field: str = "points") -> int:
+    return validation.positive_points(value, field)
+
+
+def reason(value: str, field: str = "reason", *, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: is required", field=field)
+    if len(value) > 500:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: must be at most 500 characters", field=field)
+    return value
+
+
+def optional_reference(value: str, field: str) -> str | None:
+    return validation.reference(value, field) if value else None

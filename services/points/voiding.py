@@ -1,0 +1,163 @@
+"""Voids: a VOID posts the reverse of (part of) a transaction; nothing is deleted.
+
+The target is a transaction reference, or an order reference: then every not-yet-voided EARN,
+BURN, CAPTURE of the order is voided and its open HOLDs are released. A void of a void, an
+expiry, a merge, a release or an activation is refused (NOT_VOIDABLE); a transaction with
+nothing left to void is ALREADY_VOIDED.
+"""
+
+import uuid
+
+import asyncpg
+
+from loyalty.points.v1 import points_service_pb2 as pb
+from services.common import validation
+from services.common.db import tenant_tx
+from services.common.errors import DomainError, ErrorCode
+from services.common.idempotency import run_once
+from services.points import ledger, repository
+from services.points.ledger import Leg
+
+NOT_VOIDABLE = frozenset({"VOID", "EXPIRE", "MERGE", "RELEASE", "ACTIVATE", "EXTEND"})
+EVENTED = frozenset({"EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "BURN", "CAPTURE", "TRANSFER"})
+
+
+class _Skip(Exception):
+    """Within an order, a transaction with nothing left to void is passed over."""
+
+
+def _refuse(strict: bool, code: ErrorCode, message: str) -> None:
+    if strict:
+        raise DomainError(code, message, field="targetReference")
+    raise _Skip
+
+
+async def _funding_account(conn: asyncpg.Connection, transaction_id: uuid.UUID) -> str:
+    return await conn.fetchval(
+        "SELECT a.kind FROM entries e JOIN accounts a ON a.id = e.account_id"
+        " WHERE e.transaction_id = $1 AND a.member_id IS NULL LIMIT 1", transaction_id)
+
+
+async def _void_one(
+    conn: asyncpg.Connection, target: asyncpg.Record, *, reference: str, points: int, reason: str, strict: bool,
+    members: dict,
+) -> tuple[uuid.UUID, int, int]:
+    """Returns (transaction id, change to the member's available balance, new balance)."""
+    kind = target["kind"]
+    name = target["reference"]
+    if kind in NOT_VOIDABLE:
+        _refuse(strict, ErrorCode.NOT_VOIDABLE, f"a {kind} ({name!r}) cannot be voided")
+    transaction_id = uuid.uuid4()
+    details = {"reason": reason, "target_reference": name, "target_kind": kind}
+    if kind == "HOLD":
+        h = await repository.hold_by_id(conn, target["id"])
+        open_points = h["points"] - h["captured"] - h["released"]
+        if open_points == 0:
+            code = ErrorCode.ALREADY_VOIDED if h["released"] == h["points"] else ErrorCode.HOLD_NOT_ACTIVE
+            _refuse(strict, code, f"hold {name!r} has nothing open to void")
+        amount = points or open_points
+        if amount > open_points:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"points: hold {name!r} has only {open_points} points open",
+                              field="points")
+        with ledger.refusals():
+            balance = await repository.release_hold(conn, hold_id=h["id"], points=amount,
+                                                    transaction_id=transaction_id, kind="VOID", reference=reference,
+                                                    details=details)
+        return transaction_id, amount, balance
+
+    magnitude = abs(target["points"])
+    remaining = magnitude - target["voided"]
+    if remaining <= 0:
+        _refuse(strict, ErrorCode.ALREADY_VOIDED, f"{name!r} was already voided")
+    amount = points or remaining
+    if amount > remaining:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"points: only {remaining} points of {name!r} are left to void",
+                          field="points")
+    member_id, other_id = target["member_id"], target["counterparty_id"]
+    credited = target["points"] > 0  # the target credited its member: the void debits them
+    pending = kind == "EARN" and target["details"].get("pending") and not target["activated"]
+    if kind == "ADJUST":
+        details["target_kind"] = "ADJUST_CREDIT" if credited else "ADJUST_DEBIT"
+    if kind == "TRANSFER":
+        legs = [Leg("member_available", -amount, other_id, lots="consume", prefer=target["id"]),
+                Leg("member_available", amount, member_id, lots="restore", source=target["id"])]
+    elif kind in ("BURN", "CAPTURE"):
+        source = target["target_id"] if kind == "CAPTURE" else target["id"]
+        legs = [Leg("redemption", -amount), Leg("member_available", amount, member_id, lots="restore", source=source)]
+    elif pending:
+        legs = [Leg("member_pending", -amount, member_id), Leg(await _funding_account(conn, target["id"]), amount)]
+    elif credited:
+        legs = [Leg("member_available", -amount, member_id, lots="consume", prefer=target["id"]),
+                Leg(await _funding_account(conn, target["id"]), amount)]
+    else:  # a debit adjustment
+        legs = [Leg(await _funding_account(conn, target["id"]), -amount),
+                Leg("member_available", amount, member_id, lots="restore", source=target["id"])]
+    signed = -amount if credited else amount
+    events = []
+    if kind in EVENTED and not pending:
+        for mid, pts in ((member_id, signed), (other_id, -signed)) if other_id else ((member_id, signed),):
+            events.append(ledger.event(
+                "LOY_POINT_VOID", transaction_id=transaction_id, kind="VOID", member=members[mid], points=pts,
+                reference=reference, occurred_at=ledger.now(), details=target["details"], voided=target,
+                amount=target["amount"], currency=target["currency"]))
+    _, balance = await ledger.post(
+        conn, kind="VOID", reference=reference, member_id=member_id, counterparty_id=other_id, points=signed,
+        target_id=target["id"], order_reference=target["order_reference"], details=details, legs=legs,
+        events=events, transaction_id=transaction_id,
+    )
+    return transaction_id, 0 if pending else signed, balance
+
+
+async def void(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidRequest) -> pb.PostingResponse:
+    reference = validation.reference(request.reference)
+    target_reference = validation.reference(request.target_reference, "targetReference")
+    if request.points < 0:
+        raise DomainError(ErrorCode.INVALID_INPUT, "points: must not be negative (0 voids the whole remainder)",
+                          field="points")
+    reason = ledger.reason(request.reason)
+    async with tenant_tx(pool, program_id) as conn:
+        await ledger.load_program(conn, program_id)
+
+        async def load_targets() -> tuple[list[asyncpg.Record], bool]:
+            single = await repository.transaction_by_reference(conn, target_reference)
+            if single is not None:
+                return [single], False
+            return await repository.transactions_of_order(conn, target_reference), True
+
+        async def perform() -> pb.PostingResponse:
+            targets, is_order = await load_targets()
+            if not targets:
+                raise DomainError(ErrorCode.NOT_FOUND, f"no transaction or order {target_reference!r}",
+                                  field="targetReference")
+            owner = None
+            if request.loyalty_number:
+                owner = await ledger.load_member(conn, request.loyalty_number)
+            if owner is not None and any(owner["id"] not in (t["member_id"], t["counterparty_id"]) for t in targets):
+                raise DomainError(ErrorCode.NOT_FOUND, f"no transaction {target_reference!r} of member "
+                                  f"{request.loyalty_number}", field="targetReference")
+            if is_order and request.points:
+                raise DomainError(ErrorCode.INVALID_INPUT, "points: a whole order is voided in full", field="points")
+            member_ids = {m for t in targets for m in (t["member_id"], t["counterparty_id"]) if m}
+            await ledger.touch(conn, list(member_ids))
+            targets, _ = await load_targets()  # re-read under the member locks
+            targets.sort(key=lambda t: t["kind"] == "EARN")  # give points back before taking earns back
+            members = await repository.members_by_id(conn, list(member_ids))
+            posted: list[uuid.UUID] = []
+            change, balance = 0, 0
+            for target in targets:
+                try:
+                    transaction_id, delta, balance = await _void_one(
+                        conn, target, reference=reference if not posted else f"{reference}#{len(posted)}",
+                        points=request.points, reason=reason, strict=not is_order, members=members)
+                except _Skip:
+                    continue
+                posted.append(transaction_id)
+                change += delta
+            if not posted:
+                raise DomainError(ErrorCode.ALREADY_VOIDED, f"every transaction of order {target_reference!r} "
+                                  "was already voided", field="targetReference")
+            return pb.PostingResponse(transaction_id=str(posted[0]), kind="VOID", points=change, new_balance=balance,
+                                      transaction_ids=[str(t) for t in posted])
+
+        return await run_once(conn, program_id=program_id, operation="void", key=reference, request=request,
+                              response_type=pb.PostingResponse, perform=perform)
