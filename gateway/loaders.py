@@ -2,7 +2,13 @@
 
 import dataclasses
 
-from gateway.members.dataloaders import MemberByLoyaltyNumberLoader
+from gateway.members.dataloaders import (
+    MemberByLoyaltyNumberLoader,
+    MemberTiersByLoyaltyNumberLoader,
+    RecentActivityByLoyaltyNumberLoader,
+    SegmentsByLoyaltyNumberLoader,
+    StatusHistoryByLoyaltyNumberLoader,
+)
 from gateway.points.dataloaders import PointsSummaryByLoyaltyNumberLoader
 from gateway.programs.dataloaders import ProgramByCodeLoader
 from gateway.services import Services
@@ -13,6 +19,10 @@ class Loaders:
     program_by_code: ProgramByCodeLoader
     member_by_loyalty_number: MemberByLoyaltyNumberLoader
     points_summary_by_loyalty_number: PointsSummaryByLoyaltyNumberLoader
+    member_tiers_by_loyalty_number: MemberTiersByLoyaltyNumberLoader
+    recent_activity_by_loyalty_number: RecentActivityByLoyaltyNumberLoader
+    segments_by_loyalty_number: SegmentsByLoyaltyNumberLoader
+    status_history_by_loyalty_number: StatusHistoryByLoyaltyNumberLoader
 
 
 def make_loaders(services: Services, *, principal: str) -> Loaders:
@@ -23,4 +33,10 @@ def make_loaders(services: Services, *, principal: str) -> Loaders:
         points_summary_by_loyalty_number=PointsSummaryByLoyaltyNumberLoader(
             services, programs=programs, principal=principal
         ),
+        member_tiers_by_loyalty_number=MemberTiersByLoyaltyNumberLoader(services, programs=programs, principal=principal),
+        recent_activity_by_loyalty_number=RecentActivityByLoyaltyNumberLoader(
+            services, programs=programs, principal=principal),
+        segments_by_loyalty_number=SegmentsByLoyaltyNumberLoader(services, programs=programs, principal=principal),
+        status_history_by_loyalty_number=StatusHistoryByLoyaltyNumberLoader(
+            services, programs=programs, principal=principal),
     )

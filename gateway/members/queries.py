@@ -1,12 +1,72 @@
+import json
+
 import strawberry
+from strawberry.scalars import JSON
+
+from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
-from gateway.members.types import Member
+from gateway.members.types import LikelyDuplicate, Member, MemberSearchResult, MemberSettings, Segment, SegmentPreview
 from gateway.permissions import Allow
+from gateway.services import rpc
 
 
 @strawberry.type
 class MemberQueries:
     @strawberry.field(permission_classes=[Allow("member.read")])
     async def member(self, info: Info, program: str, loyalty_number: str) -> Member:
-        return Member.from_proto(await info.context.loaders.member_by_loyalty_number.load((program, loyalty_number)))
+        return Member.from_proto(await info.context.loaders.member_by_loyalty_number.load((program, loyalty_number)),
+                                 program)
+
+    @strawberry.field(permission_classes=[Allow("member.read")],
+                      description="Prefix search by loyalty number, email, phone or name (case-insensitive)")
+    async def search_members(
+        self, info: Info, program: str, query: str, field: str | None = None, sort: str | None = None,
+        descending: bool = False, first: int = 20, after: str | None = None, status: str | None = None,
+    ) -> MemberSearchResult:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.member.SearchMembers(
+            member_pb.SearchMembersRequest(query=query, field=field or "", sort=sort or "", descending=descending,
+                                           page_size=first, page_token=after or "", status=status or ""),
+            metadata=md, timeout=5))
+        return MemberSearchResult(members=[Member.from_proto(m, program) for m in found.members],
+                                  next_page_token=found.next_page_token or None)
+
+    @strawberry.field(permission_classes=[Allow("member.read")])
+    async def likely_duplicate_members(self, info: Info, program: str, limit: int = 100) -> list[LikelyDuplicate]:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.member.ListLikelyDuplicates(
+            member_pb.ListLikelyDuplicatesRequest(limit=limit), metadata=md, timeout=30))
+        return [LikelyDuplicate(first=Member.from_proto(p.first, program), second=Member.from_proto(p.second, program),
+                                reasons=list(p.reasons), score=p.score) for p in found.pairs]
+
+    @strawberry.field(permission_classes=[Allow("member.read")],
+                      description="Everything the member service holds about a member (data subject access)")
+    async def member_export(self, info: Info, program: str, loyalty_number: str) -> JSON:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.member.ExportMember(
+            member_pb.GetMemberRequest(loyalty_number=loyalty_number), metadata=md, timeout=10))
+        return json.loads(found.json)
+
+    @strawberry.field(permission_classes=[Allow("member.read")])
+    async def member_settings(self, info: Info, program: str) -> MemberSettings:
+        md = await info.context.metadata(program)
+        return MemberSettings.from_proto(await rpc(info.context.services.member.GetMemberSettings(
+            member_pb.GetMemberSettingsRequest(), metadata=md, timeout=5)))
+
+    @strawberry.field(permission_classes=[Allow("member.read")])
+    async def segments(self, info: Info, program: str) -> list[Segment]:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.member.ListSegments(
+            member_pb.ListSegmentsRequest(), metadata=md, timeout=5))
+        return [Segment.from_proto(s) for s in found.segments]
+
+    @strawberry.field(permission_classes=[Allow("segment.manage")],
+                      description="How many members a JsonLogic rule matches now, without saving it")
+    async def segment_preview(self, info: Info, program: str, rule: JSON, sample_size: int = 10) -> SegmentPreview:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.member.PreviewSegment(
+            member_pb.PreviewSegmentRequest(rule_json=json.dumps(rule), sample_size=sample_size),
+            metadata=md, timeout=120))
+        return SegmentPreview(member_count=found.member_count,
+                              sample_loyalty_numbers=list(found.sample_loyalty_numbers))
