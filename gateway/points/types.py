@@ -7,10 +7,23 @@ from loyalty.points.v1 import points_service_pb2 as points_pb
 class PointsSummary:
     available_points: int
     lifetime_earned: int
+    pending_points: int
+    on_hold_points: int
+    used_points: int
+    expired_points: int
+    next_expiring_points: int
+    next_expiry_date: str | None
+    first_activity_at: str | None
+    last_activity_at: str | None
 
     @classmethod
     def from_proto(cls, s: points_pb.PointsSummary) -> "PointsSummary":
-        return cls(available_points=s.available, lifetime_earned=s.lifetime_earned)
+        return cls(
+            available_points=s.available, lifetime_earned=s.lifetime_earned, pending_points=s.pending,
+            on_hold_points=s.on_hold, used_points=s.used, expired_points=s.expired,
+            next_expiring_points=s.next_expiring_points, next_expiry_date=s.next_expiry_date or None,
+            first_activity_at=s.first_activity_at or None, last_activity_at=s.last_activity_at or None,
+        )
 
 
 @strawberry.input
@@ -24,6 +37,23 @@ class EarnInput:
     partner_code: str | None = None
     location_code: str | None = None
     channel: str | None = None
+    occurred_at: str | None = strawberry.field(default=None, description="RFC 3339; defaults to now")
+    order_reference: str | None = strawberry.field(default=None, description="Groups an order for voids")
+
+
+@strawberry.type(description="Why the points were given: one line per rule and point type.")
+class EarnLine:
+    rule: str
+    rule_version: str
+    point_type: str
+    points: int
+    description: str
+    campaign_code: str | None
+
+    @classmethod
+    def from_proto(cls, line: points_pb.EarnLine) -> "EarnLine":
+        return cls(rule=line.rule, rule_version=line.rule_version, point_type=line.point_type, points=line.points,
+                   description=line.description, campaign_code=line.campaign_code or None)
 
 
 @strawberry.type
@@ -33,3 +63,216 @@ class EarnPayload:
     points_earned: int
     new_balance: int
     pending: bool
+    breakdown: list[EarnLine]
+
+    @classmethod
+    def from_proto(cls, r: points_pb.EarnResponse) -> "EarnPayload":
+        return cls(transaction_id=r.transaction_id or None, old_balance=r.old_balance, points_earned=r.points_earned,
+                   new_balance=r.new_balance, pending=r.pending,
+                   breakdown=[EarnLine.from_proto(line) for line in r.breakdown])
+
+
+@strawberry.type(description="A posting: `points` is the signed change to the member's available balance.")
+class PostingPayload:
+    transaction_id: str
+    kind: str
+    points: int
+    new_balance: int
+    transaction_ids: list[str]
+
+    @classmethod
+    def from_proto(cls, r: points_pb.PostingResponse) -> "PostingPayload":
+        return cls(transaction_id=r.transaction_id, kind=r.kind, points=r.points, new_balance=r.new_balance,
+                   transaction_ids=list(r.transaction_ids))
+
+
+@strawberry.input
+class RedeemInput:
+    program: str
+    loyalty_number: str
+    points: int
+    reference: str
+    reason: str | None = None
+    partner_code: str | None = None
+    location_code: str | None = None
+    order_reference: str | None = None
+
+
+@strawberry.input
+class VoidInput:
+    program: str
+    reference: str
+    target_reference: str = strawberry.field(description="A transaction's reference, or an order reference")
+    points: int = strawberry.field(default=0, description="0: all that is left; otherwise a partial void")
+    reason: str | None = None
+    loyalty_number: str | None = strawberry.field(default=None, description="If given, the target must be theirs")
+
+
+@strawberry.input
+class AdjustInput:
+    program: str
+    loyalty_number: str
+    points: int = strawberry.field(description="Credit > 0, debit < 0")
+    reference: str
+    reason: str
+
+
+@strawberry.input
+class TransferInput:
+    program: str
+    from_loyalty_number: str
+    to_loyalty_number: str
+    points: int
+    reference: str
+    reason: str | None = None
+
+
+@strawberry.input
+class HoldInput:
+    program: str
+    loyalty_number: str
+    points: int
+    reference: str
+    timeout_seconds: int = strawberry.field(default=0, description="0: the program's default")
+    reason: str | None = None
+    order_reference: str | None = None
+
+
+@strawberry.type
+class HoldPayload:
+    hold_id: str
+    transaction_id: str
+    points: int
+    expires_at: str
+    available_after: int
+
+
+@strawberry.input
+class CaptureHoldInput:
+    program: str
+    reference: str
+    hold_reference: str
+    points: int = strawberry.field(default=0, description="0: the whole hold")
+
+
+@strawberry.input
+class ReleaseHoldInput:
+    program: str
+    reference: str
+    hold_reference: str
+
+
+@strawberry.input
+class GoodwillInput:
+    program: str
+    loyalty_number: str
+    points: int
+    reference: str
+    reason: str = strawberry.field(description="birthday, referral, service_recovery, ...")
+
+
+@strawberry.input
+class RetroClaimInput:
+    program: str
+    loyalty_number: str
+    receipt_reference: str
+    amount: str
+    currency: str
+    purchased_at: str
+    location_code: str | None = None
+    partner_code: str | None = None
+
+
+@strawberry.input
+class ActivatePendingInput:
+    program: str
+    reference: str
+    target_reference: str
+
+
+@strawberry.input
+class ExtendExpiryInput:
+    program: str
+    loyalty_number: str
+    new_expires_at: str
+    reason: str
+    reference: str
+
+
+@strawberry.type
+class ExtendExpiryPayload:
+    lots_extended: int
+    points_extended: int
+
+
+@strawberry.type
+class PointsTransaction:
+    id: str
+    kind: str
+    reference: str
+    points: int
+    occurred_at: str
+    status: str
+    reason: str | None
+    amount: str | None
+    currency: str | None
+    voids_transaction_id: str | None
+    imported: bool
+    partner_code: str | None
+    location_code: str | None
+    order_reference: str | None
+    counterparty_loyalty_number: str | None
+    target_reference: str | None
+
+    @classmethod
+    def from_proto(cls, t: points_pb.Transaction) -> "PointsTransaction":
+        return cls(id=t.id, kind=t.kind, reference=t.reference, points=t.points, occurred_at=t.occurred_at,
+                   status=t.status, reason=t.reason or None, amount=t.amount or None, currency=t.currency or None,
+                   voids_transaction_id=t.voids_transaction_id or None, imported=t.imported,
+                   partner_code=t.partner_code or None, location_code=t.location_code or None,
+                   order_reference=t.order_reference or None,
+                   counterparty_loyalty_number=t.counterparty_loyalty_number or None,
+                   target_reference=t.target_reference or None)
+
+
+@strawberry.type
+class PointsHistoryPage:
+    items: list[PointsTransaction]
+    next_cursor: str | None
+
+
+@strawberry.type
+class ExpiringPointsItem:
+    loyalty_number: str
+    points: int
+    expires_at: str
+
+
+@strawberry.type
+class ExpiringPointsPage:
+    items: list[ExpiringPointsItem]
+    next_cursor: str | None
+
+
+@strawberry.type
+class LiabilityRow:
+    expiry_month: str
+    points: int
+
+
+@strawberry.type
+class PointsLiability:
+    rows: list[LiabilityRow]
+    total_points: int
+
+
+@strawberry.type
+class BreakageRow:
+    period: str
+    points_expired: int
+    points_issued: int
+
+
+@strawberry.type
+class PointsBreakage:
+    rows: list[BreakageRow]

@@ -302,9 +302,11 @@ async def expiring(
 async def liability(conn: asyncpg.Connection, *, timezone: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
-        SELECT coalesce(to_char(expires_at AT TIME ZONE $1, 'YYYY-MM'), 'never') AS month, sum(remaining)::bigint AS points
-        FROM lots WHERE remaining > 0 AND (expires_at IS NULL OR expires_at > now())
-        GROUP BY 1 ORDER BY 1 = 'never', 1
+        SELECT month, sum(remaining)::bigint AS points FROM (
+            SELECT coalesce(to_char(expires_at AT TIME ZONE $1, 'YYYY-MM'), 'never') AS month, remaining
+            FROM lots WHERE remaining > 0 AND (expires_at IS NULL OR expires_at > now())
+        ) open_lots
+        GROUP BY month ORDER BY month = 'never', month
         """,
         timezone,
     )
