@@ -408,7 +408,9 @@ async def liability_report(conn: asyncpg.Connection, *, timezone: str, from_peri
                            to_period: dt.date | None, partner_code: str | None) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT expiry_period, partner_code, sum(remaining)::bigint AS points FROM ("
-        "  SELECT date_trunc('month', expires_at AT TIME ZONE $1)::date AS expiry_period, partner_code, remaining"
+        # expires_at is the first instant no longer valid; the expiry month is that of the last valid day
+        "  SELECT date_trunc('month', (expires_at AT TIME ZONE $1) - interval '1 microsecond')::date AS expiry_period,"
+        "  partner_code, remaining"
         "  FROM member_lots WHERE remaining > 0 AND ($4::text IS NULL OR partner_code = $4)) l"
         " WHERE ($2::date IS NULL OR expiry_period >= $2) AND ($3::date IS NULL OR expiry_period <= $3)"
         " GROUP BY expiry_period, partner_code ORDER BY expiry_period NULLS LAST, partner_code",

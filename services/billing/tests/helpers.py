@@ -2,9 +2,11 @@
 
 import datetime as dt
 import uuid
+import zoneinfo
 
 from loyalty.common.v1 import events_pb2, program_pb2
 from services.billing import ledger, partners, programs, rate_cards
+from services.common.db import tenant_tx
 from tests.fixtures.postgres import program_spec
 
 UTC = dt.timezone.utc
@@ -53,3 +55,16 @@ def void_of(original: events_pb2.LedgerEvent, at: dt.datetime) -> events_pb2.Led
 
 async def feed(pool, program_id, events) -> int:
     return await ledger.consume(pool, metadata_program_id=program_id, events=list(events))
+
+
+MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
+
+
+def local(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.datetime:
+    """A wall-clock time in the test programs' zone (Europe/Madrid)."""
+    return dt.datetime(year, month, day, hour, minute, tzinfo=MADRID)
+
+
+async def program_code(pool, program_id: uuid.UUID) -> str:
+    async with tenant_tx(pool, program_id) as conn:
+        return await conn.fetchval("SELECT code FROM programs WHERE id = $1", program_id)
