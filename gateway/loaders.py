@@ -11,6 +11,7 @@ from gateway.members.dataloaders import (
 )
 from gateway.points.dataloaders import PointsSummaryByLoyaltyNumberLoader
 from gateway.programs.dataloaders import ProgramByCodeLoader
+from gateway.rewards.dataloaders import RewardByCodeLoader, RewardClaimByReferenceLoader
 from gateway.services import Services
 
 
@@ -23,6 +24,8 @@ class Loaders:
     recent_activity_by_loyalty_number: RecentActivityByLoyaltyNumberLoader
     segments_by_loyalty_number: SegmentsByLoyaltyNumberLoader
     status_history_by_loyalty_number: StatusHistoryByLoyaltyNumberLoader
+    reward_by_code: RewardByCodeLoader
+    reward_claim_by_reference: RewardClaimByReferenceLoader
 
 
 def make_loaders(services: Services, *, principal: str) -> Loaders:
@@ -39,4 +42,6 @@ def make_loaders(services: Services, *, principal: str) -> Loaders:
         segments_by_loyalty_number=SegmentsByLoyaltyNumberLoader(services, programs=programs, principal=principal),
         status_history_by_loyalty_number=StatusHistoryByLoyaltyNumberLoader(
             services, programs=programs, principal=principal),
+        reward_by_code=RewardByCodeLoader(services, programs=programs, principal=principal),
+        reward_claim_by_reference=RewardClaimByReferenceLoader(services, programs=programs, principal=principal),
     )

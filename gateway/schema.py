@@ -8,9 +8,11 @@ from gateway.points.mutations import PointsMutations
 from gateway.points.queries import PointsQueries
 from gateway.programs.mutations import ProgramMutations
 from gateway.programs.queries import ProgramQueries
+from gateway.rewards.mutations import RewardsMutations
+from gateway.rewards.queries import RewardsQueries
 
-QUERIES = (ProgramQueries, MemberQueries, PointsQueries)
-MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations)
+QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries)
+MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations)
 
 
 @strawberry.type
