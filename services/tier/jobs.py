@@ -12,6 +12,7 @@ import sys
 import uuid
 
 from services.common.db import create_pool
+from services.common.errors import DomainError
 from services.common.logs import configure_logging
 from services.common.settings import ServiceSettings, load_settings
 from services.tier import dates, evaluation
@@ -50,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--program", help="only this program id")
     ev.add_argument("--force", action="store_true", help="redo slabs already evaluated for the date")
     args = parser.parse_args(argv)
-    return asyncio.run(evaluate(args))
+    try:
+        return asyncio.run(evaluate(args))
+    except DomainError as err:
+        print(err.message, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
