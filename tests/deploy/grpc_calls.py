@@ -6,12 +6,15 @@ so each caller's service account may call only the methods its code calls.
     .venv/bin/python -m tests.deploy.grpc_calls            # print the map
     .venv/bin/python -m tests.deploy.grpc_calls --write    # rewrite the chart's map and istio/
 
-What counts as a call on a stub (`<stub>.<Method>(` where Method is an rpc of the stub's service):
-- a `<Svc>ServiceStub(...)` call, and every name or attribute assigned from one
+What counts as a call on a stub (`<stub>.<Method>(` where Method is an rpc of the stub's service; a
+service is served by the deployment whose proto folder declares it, proto/loyalty/<callee>/v1/):
+- a `<X>ServiceStub(...)` call, and every name or attribute assigned from one
   (`points = PointsServiceStub(ch)`, `self.points = points_grpc.PointsServiceStub(ch)`);
 - a parameter or class field annotated with `...<Svc>ServiceStub` (`def handlers(points: PointsServiceStub)`,
   the gateway's `Services` dataclass, whose fields make `services.member`, `info.context.services.member` stubs);
-- a loop variable over a tuple or list of stubs (`for stub in (services.points, services.tier)`);
+- a loop variable over a tuple, list or dict of stubs (`for stub in (services.points, services.tier)`,
+  `for name, stub in self.followers.items()`), and a keyword argument passing stubs (`cls(followers=stubs)`
+  makes the attribute `followers` hold them);
 - `HealthStub(...).Check(` grants `/grpc.health.v1.Health/Check` on every service the caller talks to
   (the gateway's /healthz asks every service it knows).
 Callers: `gateway` (gateway/) and each package under services/ (the five services, `operator`, batch-only
@@ -37,20 +40,21 @@ HEADER = """\
 """
 
 
-def proto_methods(root: pathlib.Path = ROOT) -> dict[str, tuple[str, set[str]]]:
-    """svc -> (full service name, rpc names), read from proto/loyalty/<svc>/v1/*.proto."""
+def proto_services(root: pathlib.Path = ROOT) -> dict[str, tuple[str, str, set[str]]]:
+    """gRPC service name -> (callee, full service name, rpc names), from proto/loyalty/<callee>/v1/*.proto.
+    The callee is the deployment that serves it (MemberImportService is served by member)."""
     found = {}
-    for svc in SERVICES:
-        text = "\n".join(p.read_text() for p in sorted((root / "proto" / "loyalty" / svc / "v1").glob("*.proto")))
-        text = re.sub(r"//[^\n]*", "", text)
+    for proto in sorted((root / "proto" / "loyalty").glob("*/v1/*.proto")):
+        callee = proto.parts[-3]
+        text = re.sub(r"//[^\n]*", "", proto.read_text())
         package = re.search(r"^\s*package\s+([\w.]+)\s*;", text, re.M).group(1)
-        service = re.search(r"\bservice\s+(\w+)\s*\{", text).group(1)
-        found[svc] = (f"{package}.{service}", set(re.findall(r"\brpc\s+(\w+)\s*\(", text)))
+        for name, body in re.findall(r"\bservice\s+(\w+)\s*\{(.*?)\n\}", text, re.S):
+            found[name] = (callee, f"{package}.{name}", set(re.findall(r"\brpc\s+(\w+)\s*\(", body)))
     return found
 
 
 def _stub_service(node: ast.AST | None) -> str | None:
-    """`XServiceStub` or `mod.XServiceStub` (as a call's function or an annotation) -> 'x'."""
+    """`XStub` or `mod.XStub` (as a call's function or an annotation) -> gRPC service name 'X'."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):  # string annotation
         try:
             node = ast.parse(node.value, mode="eval").body
@@ -58,8 +62,7 @@ def _stub_service(node: ast.AST | None) -> str | None:
             return None
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
     if name and name.endswith("ServiceStub"):
-        svc = name[: -len("ServiceStub")].lower()
-        return svc if svc in SERVICES else None
+        return name[: -len("Stub")]
     return None
 
 
@@ -81,7 +84,15 @@ class _Bindings:
     def resolve(self, node: ast.AST) -> set[str]:
         if isinstance(node, ast.Call):
             svc = _stub_service(node.func)
-            return {svc} if svc else set()
+            if svc:
+                return {svc}
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "values"):
+                return self.resolve(node.func.value)  # for name, stub in stubs.items()
+            return set()
+        if isinstance(node, ast.Dict):
+            return set().union(set(), *(self.resolve(v) for v in node.values))
+        if isinstance(node, ast.Subscript):
+            return self.resolve(node.value)  # stubs["points"]
         if isinstance(node, ast.Name):
             return set(self.names.get(node.id, ()))
         if isinstance(node, ast.Attribute):
@@ -93,6 +104,8 @@ class _Bindings:
     def bind(self, target: ast.AST, services: set[str]) -> bool:
         if not services:
             return False
+        if isinstance(target, (ast.Tuple, ast.List)):  # for name, stub in ...: bind each name
+            return any([self.bind(t, services) for t in target.elts])
         table, key = (self.names, target.id) if isinstance(target, ast.Name) else (
             (self.attrs, target.attr) if isinstance(target, ast.Attribute) else (None, None))
         if table is None or services <= table.get(key, set()):
@@ -122,9 +135,13 @@ def _bind_all(trees: list[ast.AST], b: _Bindings) -> None:
                         changed |= b.bind(ast.Name(id=node.arg), {svc})
                 elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                     changed |= b.bind(node.target, b.resolve(node.iter))
+                elif isinstance(node, ast.Call):  # Peers(points=stub): a field of that name holds it
+                    for kw in node.keywords:
+                        if kw.arg:
+                            changed |= b.bind(ast.Attribute(value=ast.Name(id="_"), attr=kw.arg), b.resolve(kw.value))
 
 
-def scan_caller(files: list[pathlib.Path], methods: dict[str, tuple[str, set[str]]]) -> dict[str, set[str]]:
+def scan_caller(files: list[pathlib.Path], services: dict[str, tuple[str, str, set[str]]]) -> dict[str, set[str]]:
     """callee -> set of gRPC paths this caller's code calls."""
     trees = [ast.parse(f.read_text(), filename=str(f)) for f in files]
     b = _Bindings()
@@ -138,13 +155,16 @@ def scan_caller(files: list[pathlib.Path], methods: dict[str, tuple[str, set[str
             if node.func.attr == "Check" and _is_health_stub(node.func.value):
                 health = True
                 continue
-            for svc in b.resolve(node.func.value):
-                full, rpcs = methods[svc]
+            for service in b.resolve(node.func.value):
+                if service not in services:
+                    continue
+                callee, full, rpcs = services[service]
                 if node.func.attr in rpcs:
-                    calls.setdefault(svc, set()).add(f"/{full}/{node.func.attr}")
+                    calls.setdefault(callee, set()).add(f"/{full}/{node.func.attr}")
     if health:  # the health stub's channel is dynamic: every service this caller holds a stub for
-        for svc in set().union(set(), *b.attrs.values(), *b.names.values()):
-            calls.setdefault(svc, set()).add(HEALTH_CHECK)
+        for service in set().union(set(), *b.attrs.values(), *b.names.values()):
+            if service in services:
+                calls.setdefault(services[service][0], set()).add(HEALTH_CHECK)
     return calls
 
 
@@ -162,10 +182,10 @@ def callers(root: pathlib.Path = ROOT) -> dict[str, list[pathlib.Path]]:
 
 def scan(root: pathlib.Path = ROOT) -> dict[str, dict[str, list[str]]]:
     """caller -> callee -> sorted gRPC paths. Empty callers and self-calls are left out."""
-    methods = proto_methods(root)
+    services = proto_services(root)
     result = {}
     for caller, files in callers(root).items():
-        calls = {callee: sorted(paths) for callee, paths in sorted(scan_caller(files, methods).items())
+        calls = {callee: sorted(paths) for callee, paths in sorted(scan_caller(files, services).items())
                  if callee != caller and paths}
         if calls:
             result[caller] = calls
