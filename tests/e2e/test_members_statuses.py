@@ -38,6 +38,9 @@ mutation($program: String!, $number: String!, $status: String!, $reason: String!
     member { status statusChangedAt }
   }
 }"""
+ENQUIRE_POINTS = """
+query($program: String!, $number: String!) { enquire(program: $program, loyaltyNumber: $number) { availablePoints } }
+"""
 MEMBER = """
 query($program: String!, $number: String!) {
   member(program: $program, loyaltyNumber: $number) {
