@@ -13,6 +13,7 @@ from gateway.points.dataloaders import PointsSummaryByLoyaltyNumberLoader
 from gateway.programs.dataloaders import ProgramByCodeLoader
 from gateway.rewards.dataloaders import RewardByCodeLoader, RewardClaimByReferenceLoader
 from gateway.services import Services
+from gateway.tiers.dataloaders import TierProgressByLoyaltyNumberLoader, TierSlabsByProgramLoader
 
 
 @dataclasses.dataclass
@@ -26,6 +27,8 @@ class Loaders:
     status_history_by_loyalty_number: StatusHistoryByLoyaltyNumberLoader
     reward_by_code: RewardByCodeLoader
     reward_claim_by_reference: RewardClaimByReferenceLoader
+    tier_slabs_by_program: TierSlabsByProgramLoader
+    tier_progress_by_loyalty_number: TierProgressByLoyaltyNumberLoader
 
 
 def make_loaders(services: Services, *, principal: str) -> Loaders:
@@ -44,4 +47,7 @@ def make_loaders(services: Services, *, principal: str) -> Loaders:
             services, programs=programs, principal=principal),
         reward_by_code=RewardByCodeLoader(services, programs=programs, principal=principal),
         reward_claim_by_reference=RewardClaimByReferenceLoader(services, programs=programs, principal=principal),
+        tier_slabs_by_program=TierSlabsByProgramLoader(services, programs=programs, principal=principal),
+        tier_progress_by_loyalty_number=TierProgressByLoyaltyNumberLoader(
+            services, programs=programs, principal=principal),
     )

@@ -10,9 +10,11 @@ from gateway.programs.mutations import ProgramMutations
 from gateway.programs.queries import ProgramQueries
 from gateway.rewards.mutations import RewardsMutations
 from gateway.rewards.queries import RewardsQueries
+from gateway.tiers.mutations import TierMutations
+from gateway.tiers.queries import TierQueries
 
-QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries)
-MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations)
+QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, TierQueries)
+MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, TierMutations)
 
 
 @strawberry.type
