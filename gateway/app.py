@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from services.common import clients
 
 from gateway.auth import ApiKeyCache, authenticate
+from gateway.billing import downloads as billing_downloads
 from gateway.context import Context
 from gateway.loaders import make_loaders
 from gateway.schema import schema
@@ -86,6 +87,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        billing_downloads.route(graphql),
     ]
     if UI_DIST.is_dir():
         routes.append(Mount("/", StaticFiles(directory=UI_DIST, html=True)))

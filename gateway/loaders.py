@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from gateway.billing.dataloaders import PartnerByCodeLoader
 from gateway.members.dataloaders import (
     MemberByLoyaltyNumberLoader,
     MemberTiersByLoyaltyNumberLoader,
@@ -29,6 +30,7 @@ class Loaders:
     reward_claim_by_reference: RewardClaimByReferenceLoader
     tier_slabs_by_program: TierSlabsByProgramLoader
     tier_progress_by_loyalty_number: TierProgressByLoyaltyNumberLoader
+    partner_by_code: PartnerByCodeLoader
 
 
 def make_loaders(services: Services, *, principal: str) -> Loaders:
@@ -50,4 +52,5 @@ def make_loaders(services: Services, *, principal: str) -> Loaders:
         tier_slabs_by_program=TierSlabsByProgramLoader(services, programs=programs, principal=principal),
         tier_progress_by_loyalty_number=TierProgressByLoyaltyNumberLoader(
             services, programs=programs, principal=principal),
+        partner_by_code=PartnerByCodeLoader(services, programs=programs, principal=principal),
     )

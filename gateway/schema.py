@@ -2,6 +2,8 @@
 
 import strawberry
 
+from gateway.billing.mutations import BillingMutations
+from gateway.billing.queries import BillingQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
 from gateway.points.mutations import PointsMutations
@@ -13,8 +15,8 @@ from gateway.rewards.queries import RewardsQueries
 from gateway.tiers.mutations import TierMutations
 from gateway.tiers.queries import TierQueries
 
-QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, TierQueries)
-MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, TierMutations)
+QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries)
+MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations)
 
 
 @strawberry.type

@@ -23,8 +23,11 @@ from services.common.errors import invalid
 ZERO = Decimal(0)
 _BY_EVENT_TYPE = {"LOY_POINT_ACCRUAL": "EARN", "LOY_POINT_REDEMPTION": "BURN", "LOY_POINT_VOID": "VOID",
                   "LOY_POINT_EXPIRY": "EXPIRE"}
-_KINDS = {"EARN": "EARN", "ACCRUAL": "EARN", "BURN": "BURN", "REDEEM": "BURN", "REDEMPTION": "BURN",
-          "CAPTURE": "BURN", "VOID": "VOID", "EXPIRE": "EXPIRE", "EXPIRY": "EXPIRE"}
+# Partner-billed kinds as the points service posts them: a pending earn is billed when ACTIVATEd,
+# a RETRO_CLAIM is a late earn; GOODWILL, ADJUST, TRANSFER and MERGE move lots but are never billed.
+_KINDS = {"EARN": "EARN", "ACCRUAL": "EARN", "ACTIVATE": "EARN", "RETRO_CLAIM": "EARN", "BURN": "BURN",
+          "REDEEM": "BURN", "REDEMPTION": "BURN", "CAPTURE": "BURN", "VOID": "VOID", "EXPIRE": "EXPIRE",
+          "EXPIRY": "EXPIRE"}
 
 
 def classify(event: events_pb2.LedgerEvent) -> str:
@@ -175,7 +178,7 @@ async def _void(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.Ledge
             "reference_period": original["reference_period"], "correction": period != original["reference_period"],
             "kind": "VOID_" + original["kind"], "transaction_id": event.transaction_id,
             "voided_transaction_id": voided, "member_id": event.member_id or original["member_id"],
-            "points": points, "purchase_amount": -original["purchase_amount"], "rate": original["rate"],
+            "points": points, "purchase_amount": _voided_amount(original, points), "rate": original["rate"],
             "value": points * original["rate"], "currency": original["currency"],
             "location_code": original["location_code"], "campaign_code": original["campaign_code"],
             "occurred_at": occurred_at,
@@ -196,6 +199,13 @@ async def _void(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.Ledge
     if remaining > 0:
         await _add_lot(conn, batch, event, occurred_at, partner="", rate=ZERO, currency=batch.program["currency"],
                        points=remaining)
+
+
+def _voided_amount(original, points: int) -> Decimal:
+    """The purchase amount a (possibly partial) void takes back, pro rata to its points."""
+    if points == -original["points"] or not original["points"]:
+        return -original["purchase_amount"]
+    return (original["purchase_amount"] * points / original["points"]).quantize(Decimal("0.0001"))
 
 
 async def _add_lot(conn, batch: _Batch, event, occurred_at: dt.datetime, *, partner: str, rate: Decimal,
