@@ -174,7 +174,7 @@ def _delta(event) -> dict:
     return {
         "balance": points,
         "lifetime": points if (kind in ACCRUAL_KINDS and points > 0) or (kind == "VOID" and points < 0) else 0,
-        "spend": amount if kind in SPEND_KINDS else Decimal(0),
+        "spend": amount if kind in SPEND_KINDS else (-amount if kind == "VOID" else Decimal(0)),
         "occurred_at": occurred if kind in ACTIVITY_KINDS else None,
     }
 

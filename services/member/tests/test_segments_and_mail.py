@@ -1,0 +1,87 @@
+"""Ledger events are applied once; rules see profile and activity; welcome mail is retried after a failure."""
+
+import json
+import uuid
+
+import pytest
+
+from loyalty.common.v1 import events_pb2
+from services.common.errors import DomainError, ErrorCode
+from services.common.mail import SmtpSender
+from services.member import segments, statuses, welcome
+from tests.fixtures.postgres import free_port
+
+
+def accrual(program, member, points, *, amount="", event_id=None, kind="EARN"):
+    return events_pb2.LedgerEvent(
+        event_id=event_id or uuid.uuid4().hex, event_type="LOY_POINT_ACCRUAL", program_id=str(program),
+        transaction_id=str(uuid.uuid4()), transaction_kind=kind, member_id=str(member["id"]),
+        loyalty_number=member["loyalty_number"], points=points, amount=amount, currency="EUR",
+        occurred_at="2026-01-10T10:00:00+00:00")
+
+
+async def test_ledger_events_are_applied_once_and_drive_rule_segments(pools, program, enrol):
+    pool = pools["member"]
+    member = await enrol(zip="28001")
+    await segments.save(pool, program_id=program, code="spenders", name="", loyalty_numbers=[], is_static=False,
+                        rule_json=json.dumps({">": [{"var": "total_spend"}, 99.99]}), updated_by="t")
+    first = accrual(program, member, 60, amount="60.00")
+    # the same event delivered twice counts once
+    assert await segments.consume_ledger_events(pool, [first]) == 1
+    assert await segments.consume_ledger_events(pool, [first]) == 0
+    assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == []
+    assert await segments.consume_ledger_events(pool, [accrual(program, member, 40, amount="40.00")]) == 1
+    assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == ["spenders"]
+    # a void takes the member out again
+    void = accrual(program, member, -40, amount="40.00", kind="VOID")
+    void.event_type = "LOY_POINT_VOID"
+    await segments.consume_ledger_events(pool, [void])
+    assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == []
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ({"==": [{"var": "zip"}, "28001"]}, True),
+    ({"and": [{">=": [{"var": "balance"}, 50]}, {"<": [{"var": "balance"}, 51]}]}, True),
+    ({"==": [{"var": "custom.pet"}, "dog"]}, False),
+    ({"==": [{"var": "status"}, "active"]}, False),  # the member is suspended below
+    ({"==": [{"var": "last_activity_at"}, "2026-01-10"]}, True),
+    ({">": [{"var": "age"}, 30]}, True),
+])
+async def test_rules_read_profile_and_activity(pools, program, enrol, rule, expected):
+    pool = pools["member"]
+    member = await enrol(zip="28001", birth_date="1980-01-01")
+    await segments.consume_ledger_events(pool, [accrual(program, member, 50, amount="50")])
+    await statuses.change_status(pool, program_id=program, loyalty_number=member["loyalty_number"],
+                                 status="suspended", reason="t", changed_by="t")
+    count, sample = await segments.preview(pool, program_id=program, rule_json=json.dumps(rule))
+    assert (member["loyalty_number"] in sample) is expected
+
+
+async def test_a_failed_welcome_mail_is_retried_and_never_blocks_enrolment(pools, program, enrol, smtp_server):
+    pool = pools["member"]
+    # given the SMTP server is unreachable when the member enrols
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    member = await enrol(email=email)  # enrolment itself never talks to SMTP
+    down = welcome.MailRelay(pool, SmtpSender(host="127.0.0.1", port=free_port(), sender="t@localhost", timeout=2))
+    await down.send_batch(limit=1000)
+    async with pool.acquire() as conn:
+        queued = await conn.fetchrow("SELECT attempts, sent_at, last_error FROM mail_outbox WHERE member_id = $1",
+                                     member["id"])
+    assert (queued["attempts"], queued["sent_at"]) == (1, None)
+    assert email not in queued["last_error"]
+    # when the relay tries again with SMTP back (the backoff has passed)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE mail_outbox SET next_attempt_at = now() WHERE member_id = $1", member["id"])
+    up = welcome.MailRelay(pool, SmtpSender(host=smtp_server.host, port=smtp_server.port, sender="t@localhost"))
+    await up.send_batch(limit=1000)
+    # then the welcome mail arrives, once
+    assert len(smtp_server.to(email)) == 1
+    await up.send_batch(limit=1000)
+    assert len(smtp_server.to(email)) == 1
+
+
+async def test_a_rule_needs_a_known_operator(pools, program):
+    with pytest.raises(DomainError) as refused:
+        await segments.save(pools["member"], program_id=program, code="x", name="", loyalty_numbers=[],
+                            is_static=False, rule_json='{"nope": []}', updated_by="t")
+    assert refused.value.code == ErrorCode.INVALID_INPUT
