@@ -1,10 +1,12 @@
 """Ledger events in: the compact activity per member and day, then upgrades at the qualifying event.
 
-What counts: accruals of kind EARN, RETRO_CLAIM or IMPORT with positive points (points earned, not
+What counts: accruals of kind EARN, RETRO_CLAIM, ACTIVATE (a pending earn made available, on
+the activation day) or IMPORT with positive points (points earned, not
 the balance; `imported` history too, on its original dates) add their points, their purchase
 amount (in the program's currency) and one transaction to their local day. A void of such an
 earn subtracts from the voided earn's day: its points, its share of the amount, and the
-transaction once the earn is voided in full. Redemptions, expiry, transfers, adjustments and
+transaction once the earn is voided in full (the void's own amount is not used: the ledger
+sends the voided transaction's whole amount even for a partial void). Redemptions, expiry, transfers, adjustments and
 goodwill do not qualify. Every event makes its member known (base tier in every slab).
 """
 
@@ -20,8 +22,9 @@ from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
 from services.tier import dates, definitions, repository
 
-QUALIFYING_KINDS = frozenset({"EARN", "RETRO_CLAIM", "IMPORT"})
+QUALIFYING_KINDS = frozenset({"EARN", "RETRO_CLAIM", "ACTIVATE", "IMPORT"})
 ACCRUAL = "LOY_POINT_ACCRUAL"
+CENTS = Decimal("0.0001")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,11 +135,12 @@ async def _apply_voids(conn: asyncpg.Connection, voids: list[Parsed], deltas: di
         points = min(abs(void.points), remaining)
         if points <= 0:
             continue
-        share = void.amount if void.amount else (earn["amount"] * points / earn["points"]).quantize(Decimal("0.0001"))
+        before = (earn["amount"] * earn["voided_points"] / earn["points"]).quantize(CENTS)
+        earn["voided_points"] += points
+        after = (earn["amount"] * earn["voided_points"] / earn["points"]).quantize(CENTS)
         delta = deltas[(earn["member_id"], earn["day"])]
         delta[0] -= points
-        delta[1] -= min(share, earn["amount"])
-        earn["voided_points"] += points
+        delta[1] -= after - before  # the voided share of the purchase amount
         if earn["voided_points"] >= earn["points"]:
             delta[2] -= 1
         touched.add(earn["transaction_id"])
