@@ -37,18 +37,15 @@ async def close_period(pool: asyncpg.Pool, program_id: uuid.UUID, *, period: str
         if await repository.is_closed(conn, month):
             return month, False, []
         await repository.mark_closed(conn, program_id=program_id, period=month)
-        await repository.freeze_statements(conn, program_id=program_id, period=month)
-        statements = [s for s in await repository.frozen_statements(conn, period=month) if s["line_count"] > 0]
+        statements = await repository.freeze_statements(conn, program_id=program_id, period=month)
         if statements:
-            last = await repository.lock_invoice_counter(conn, program_id)
-            for statement in statements:
-                last += 1
-                await repository.insert_invoice(
-                    conn, program_id=program_id, sequence=last, number=invoice_number(program["code"], last),
-                    period=month, partner_code=statement["partner_code"], currency=statement["currency"],
-                    amount_due=statement["net_value"].quantize(CENT, rounding=ROUND_HALF_UP),
-                )
-            await repository.advance_invoice_counter(conn, program_id, last)
+            first = await repository.lock_invoice_counter(conn, program_id) + 1
+            await repository.insert_invoices(conn, program_id=program_id, period=month, invoices=[
+                (sequence, invoice_number(program["code"], sequence), s["partner_code"], s["currency"],
+                 s["net_value"].quantize(CENT, rounding=ROUND_HALF_UP))
+                for sequence, s in enumerate(statements, start=first)
+            ])
+            await repository.advance_invoice_counter(conn, program_id, first + len(statements) - 1)
         issued = await repository.invoices(conn, period=month)
     return month, True, issued
 

@@ -320,12 +320,18 @@ async def mark_closed(conn: asyncpg.Connection, *, program_id: uuid.UUID, period
     await conn.execute("INSERT INTO closed_periods(program_id, period) VALUES ($1, $2)", program_id, period)
 
 
-async def freeze_statements(conn: asyncpg.Connection, *, program_id: uuid.UUID, period: dt.date) -> None:
+async def freeze_statements(conn: asyncpg.Connection, *, program_id: uuid.UUID, period: dt.date) -> list[asyncpg.Record]:
+    """Compute the totals with a plain SELECT (PostgreSQL may run it in parallel, which it never does for
+    INSERT ... SELECT), then store them in one statement; returns them, ordered by partner."""
+    totals = await draft_statements(conn, program_id=program_id, period=period)
+    columns = [c.strip() for c in STATEMENT_COLUMNS.split(",")]
+    types = {"partner_code": "text", "currency": "text", "line_count": "int"}
+    arrays = ", ".join(f"${i + 3}::{types.get(c, 'numeric')}[]" for i, c in enumerate(columns))
     await conn.execute(
-        f"INSERT INTO statements(program_id, period, {STATEMENT_COLUMNS})"
-        f" SELECT $1, $2, {STATEMENT_COLUMNS} FROM ({STATEMENT_TOTALS}) t",
-        program_id, period, None,
+        f"INSERT INTO statements(program_id, period, {STATEMENT_COLUMNS}) SELECT $1, $2, * FROM unnest({arrays})",
+        program_id, period, *([r[c] for r in totals] for c in columns),
     )
+    return totals
 
 
 async def draft_statements(conn: asyncpg.Connection, *, program_id: uuid.UUID, period: dt.date,
@@ -364,12 +370,13 @@ async def advance_invoice_counter(conn: asyncpg.Connection, program_id: uuid.UUI
     await conn.execute("UPDATE invoice_counters SET last_number = $2 WHERE program_id = $1", program_id, last_number)
 
 
-async def insert_invoice(conn: asyncpg.Connection, *, program_id: uuid.UUID, sequence: int, number: str,
-                         period: dt.date, partner_code: str, currency: str, amount_due: Decimal) -> None:
+async def insert_invoices(conn: asyncpg.Connection, *, program_id: uuid.UUID, period: dt.date,
+                          invoices: list[tuple[int, str, str, str, Decimal]]) -> None:
+    """(sequence, number, partner code, currency, amount due) rows, in one statement."""
     await conn.execute(
-        "INSERT INTO invoices(program_id, sequence, number, period, partner_code, currency, amount_due)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        program_id, sequence, number, period, partner_code, currency, amount_due,
+        "INSERT INTO invoices(program_id, period, sequence, number, partner_code, currency, amount_due)"
+        " SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::numeric[])",
+        program_id, period, *([row[i] for row in invoices] for i in range(5)),
     )
 
 
