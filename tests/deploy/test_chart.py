@@ -178,6 +178,33 @@ def test_batch_jobs_name_commands_their_module_knows():
     assert not missing
 
 
+def defined_jobs() -> dict[str, set[str]]:
+    """service -> the job names its jobs.py accepts: `add_parser("x")`, `choices=[...]`, `JOBS = (...)`."""
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for module in sorted((chart.ROOT / "services").glob("*/jobs.py")):
+        names = found.setdefault(module.parent.name, set())
+        for node in ast.walk(ast.parse(module.read_text())):
+            literals = []
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_parser" and node.args:
+                literals = [node.args[0]]
+            elif isinstance(node, ast.keyword) and node.arg == "choices" and isinstance(node.value, (ast.List, ast.Tuple)):
+                literals = node.value.elts
+            elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "JOBS" for t in node.targets) \
+                    and isinstance(node.value, (ast.List, ast.Tuple)):
+                literals = node.value.elts
+            names.update(n.value for n in literals if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return found
+
+
+def test_every_batch_job_the_code_defines_has_a_cronjob_entry():
+    """A job added to some services/<svc>/jobs.py needs its entry in values.yaml cronJobs.jobs (enabled or not)."""
+    listed = {(j["service"], j["args"][0]) for j in chart._chart().values["cronJobs"]["jobs"].values()}
+    defined = {(svc, job) for svc, jobs in defined_jobs().items() for job in jobs}
+    assert not defined - listed, f"add to charts/loyalty/values.yaml cronJobs.jobs: {sorted(defined - listed)}"
+
+
 def test_operator_rbac_covers_its_resources_for_the_crds_group():
     docs = chart.render({"operator": {"enabled": True}})
     (role,) = by_kind(docs, "Role").values()
