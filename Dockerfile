@@ -13,16 +13,16 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
+# The project's runtime dependencies (not the test extra) at the versions of requirements.lock, in a
+# layer that only changes with them; the (empty) project itself is removed: its source comes next.
 COPY pyproject.toml requirements.lock ./
+RUN pip install --constraint requirements.lock . \
+ && pip uninstall --yes loyalty-platform
 COPY services/ services/
 COPY gateway/ gateway/
 COPY proto/ proto/
 COPY scripts/gen_proto.py scripts/gen_proto.py
-# The project's runtime dependencies (not the test extra) at the versions of requirements.lock;
-# the project itself is then removed: its source is copied as it is (with SQL migrations) below.
-RUN pip install --constraint requirements.lock . \
- && pip uninstall --yes loyalty-platform \
- && python scripts/gen_proto.py \
+RUN python scripts/gen_proto.py \
  && python -m compileall -q /src/services /src/gateway /src/gen /opt/venv/lib
 
 # --- ui: the React admin UI, built only when gateway/ui/package.json exists -----------------------
