@@ -293,11 +293,7 @@ def search_sql(*, field: str, sort: str, descending: bool, after: bool, status: 
     match = SEARCH_KEYS[field]
     key = SEARCH_KEYS[sort]
     direction = "DESC" if descending else "ASC"
-    if field == "name":  # last name first or first name first
-        other = SEARCH_KEYS["first_name"]
-        where = ["program_id = $1", f"(({match} >= $2 AND {match} < $3) OR ({other} >= $2 AND {other} < $3))"]
-    else:
-        where = ["program_id = $1", f"{match} >= $2", f"{match} < $3"]
+    where = ["program_id = $1", f"{match} >= $2", f"{match} < $3"]
     if field == "phone" or sort == "phone":
         where.append("phone <> ''")
     n = 5

@@ -14,6 +14,7 @@ from services.common.db import tenant_tx
 from services.common.errors import invalid
 from services.member import repository
 
+# name: "last first" (type the surname first); first_name: "first last".
 FIELDS = ("loyalty_number", "email", "phone", "name", "first_name")
 SORTS = ("loyalty_number", "email", "phone", "name", "first_name", "enrolled_at")
 TOP = "\U0010ffff"

@@ -136,8 +136,9 @@ async def test_search_by_prefix_sorted_and_paginated(admin):
         if not token:
             break
     assert seen == ["ana", "Bea", "Carla", "Dora", "Eva"]
-    # first name first also matches, descending
-    desc = (await admin(SEARCH, program=program, q=f"eva {family[:4]}", field=None, sort="name", descending=True,
+    # by first name then surname
+    desc = (await admin(SEARCH, program=program, q=f"eva {family[:4]}", field="first_name", sort="name",
+                        descending=True,
                         first=10, after=None)).ok()["searchMembers"]["members"]
     assert [m["firstName"] for m in desc] == ["Eva"]
     # by email prefix (field guessed), by loyalty number, by phone
