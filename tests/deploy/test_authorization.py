@@ -167,3 +167,10 @@ def test_the_scanner_follows_each_way_code_holds_a_stub(tmp_path):
         "importer": {"points": ["/loyalty.points.v1.PointsImportService/ImportHistory"]},
         "rewards": {"points": ["/loyalty.points.v1.PointsService/Hold", "/loyalty.points.v1.PointsService/Void"]},
     }
+
+
+def test_the_shared_kernel_calls_no_service_itself():
+    """services/common runs inside every process, so a call there would belong to no one caller; the
+    scan leaves it out, and this keeps that true."""
+    files = sorted(p for p in (chart.ROOT / "services" / "common").rglob("*.py") if "tests" not in p.parts)
+    assert grpc_calls.scan_caller(files, grpc_calls.proto_services()) == {}
