@@ -5,7 +5,9 @@ relay delivers them in batches, ordered by id, to each subscriber's ConsumeLedge
 is tracked per subscriber (outbox_deliveries), so a consumer that is down or not yet implemented
 (UNAVAILABLE, UNIMPLEMENTED) is retried with backoff while the others carry on, and nobody gets
 a batch twice unless a crash interrupts between send and record (consumers dedupe by event_id).
-An event is marked delivered once every configured subscriber has it.
+Subscribers register themselves in outbox_subscribers; an event is marked delivered (and leaves
+the relay's working set) once every registered subscriber has it. A subscriber that is retired for
+good is deregistered by deleting its row.
 """
 
 import asyncio
@@ -69,6 +71,7 @@ class LedgerEventRelay:
         self._backoff: dict[str, tuple[int, float]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._registered = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="ledger-event-relay")
@@ -95,11 +98,17 @@ class LedgerEventRelay:
 
     async def deliver_once(self) -> int:
         """One batch to each subscriber that is due; returns how many events were delivered."""
-        if not self._subscribers:
+        if not self._registered and self._subscribers:
+            async with self._pool.acquire() as conn:
+                await conn.execute("INSERT INTO outbox_subscribers(subscriber) SELECT unnest($1::text[])"
+                                   " ON CONFLICT DO NOTHING", list(self._subscribers))
+            self._registered = True
+        if not self._subscribers:  # nobody to deliver to: clear the working set unless others subscribe
             async with self._pool.acquire() as conn:
                 done = await conn.execute(
                     "UPDATE outbox SET delivered_at = now() WHERE id IN (SELECT id FROM outbox"
-                    " WHERE delivered_at IS NULL ORDER BY id LIMIT $1)", self._batch * 10)
+                    " WHERE delivered_at IS NULL ORDER BY id LIMIT $1)"
+                    " AND NOT EXISTS (SELECT 1 FROM outbox_subscribers)", self._batch * 10)
             return 0 if done.endswith(" 0") else 1
         delivered = 0
         for name, send in self._subscribers.items():
@@ -138,7 +147,6 @@ class LedgerEventRelay:
                 " ON CONFLICT DO NOTHING", name, ids)
             await conn.execute(
                 "UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[]) AND"
-                " (SELECT count(*) FROM outbox_deliveries d WHERE d.event_id = outbox.id"
-                "  AND d.subscriber = ANY($2::text[])) >= $3",
-                ids, list(self._subscribers), len(self._subscribers))
+                " (SELECT count(*) FROM outbox_deliveries d JOIN outbox_subscribers s USING (subscriber)"
+                "  WHERE d.event_id = outbox.id) >= (SELECT count(*) FROM outbox_subscribers)", ids)
             return len(chunk)

@@ -1,0 +1,389 @@
+"""Evaluating published rule sets against one transaction: pure functions, no I/O.
+
+Order of work (docs/rules.md):
+1. Which rule sets apply: the program's base sets always; a partner/location set when the
+   transaction names it; a club/tier set when the member is in it; a campaign when the
+   transaction falls inside its window and the member/transaction matches its targets.
+2. Which earn rules match: their JsonLogic condition over the context.
+3. Precedence: campaign (3) over tier (2) over partner/club/location (1) over program base (0),
+   then `priority`. A matching `override` rule drops every lower-precedence match of the same
+   kind (rate, multiplier or bonus); `stack` rules add.
+4. Points: rate rules (amount or matching items x points_per_unit, own multiplier, rounding,
+   plus points_per_item and fixed bonus); bonus rules (fixed bonus); multiplier rules add
+   (m - 1) x the rate points that survived. Then caps: per transaction, per member per local
+   day, per member (per campaign), and the campaign's budget per member and in total.
+"""
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+
+from services.points.rules.model import LEVELS, ROUNDING, Rule
+
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FACT_NAMES = {"tier": "tier service", "segments": "member segments", "clubs": "club memberships",
+              "member": "member profile"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    sku: str
+    category: str
+    quantity: Decimal
+    price: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class Transaction:
+    amount: Decimal
+    currency: str
+    occurred_at: dt.datetime
+    timezone: str
+    channel: str = ""
+    location: str = ""
+    partner: str = ""
+    items: tuple[Item, ...] = ()
+
+    def local_time(self) -> dt.datetime:
+        return self.occurred_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What the member is, fetched only when the rules ask; `unavailable` lists facts that failed."""
+
+    tiers: tuple[str, ...] = ()
+    tier_multiplier: Decimal | None = None
+    segments: tuple[str, ...] = ()
+    clubs: tuple[str, ...] = ()
+    birth_date: dt.date | None = None
+    enrolled_at: dt.datetime | None = None
+    unavailable: frozenset[str] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class Campaign:
+    code: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    targets: Mapping[str, Sequence[str]]
+    budget_total: int = 0
+    budget_per_member: int = 0
+
+    def active_at(self, at: dt.datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+    @property
+    def needs(self) -> frozenset[str]:
+        need = {"segments": "segments", "tiers": "tier", "clubs": "clubs"}
+        return frozenset(need[k] for k, v in self.targets.items() if v and k in need)
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
+    code: str
+    version: int
+    scope: str
+    scope_ref: str
+    rules: tuple[Rule, ...]
+    campaign: Campaign | None = None
+
+    @property
+    def level(self) -> int:
+        return LEVELS[self.scope]
+
+    @property
+    def version_label(self) -> str:
+        return f"{self.code}@v{self.version}" if self.version else f"{self.code}@draft"
+
+    @property
+    def scope_needs(self) -> frozenset[str]:
+        """Facts needed to know whether the set applies at all."""
+        if self.scope == "tier":
+            return frozenset({"tier"})
+        if self.scope == "club":
+            return frozenset({"clubs"})
+        return self.campaign.needs if self.campaign else frozenset()
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """Facts needed to know whether the set applies, and what its earn rules read."""
+        out = set(self.scope_needs)
+        for rule in self.rules:
+            if rule.type == "earn":
+                out |= rule.needs
+        return frozenset(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    rule: str
+    points: int
+    point_type: str
+    rule_version: str
+    description: str
+    campaign_code: str = ""
+    expiry_days: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Counter:
+    """A usage counter a cap reads and the posting adds to (see rule_usage)."""
+
+    kind: str  # rule_day, rule_member, campaign_member, campaign_total
+    key: str
+    member: bool = True
+    day: dt.date | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    rule: Rule
+    rule_set: RuleSet
+    order: int
+
+    @property
+    def precedence(self) -> tuple[int, int]:
+        return (self.rule_set.level, self.rule.priority)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule_set.code}:{self.rule.code}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    lines: tuple[Line, ...]
+    usage: Mapping[Counter, int]  # points to add to each counter when posted
+
+    @property
+    def points(self) -> int:
+        return sum(line.points for line in self.lines)
+
+
+def context(txn: Transaction, facts: Facts) -> dict:
+    """The documented variables a condition may read (docs/rules.md)."""
+    local = txn.local_time()
+    items = [{"sku": i.sku, "category": i.category, "quantity": float(i.quantity), "price": float(i.price)}
+             for i in txn.items]
+    out = {
+        "amount": float(txn.amount), "currency": txn.currency, "channel": txn.channel, "location": txn.location,
+        "partner": txn.partner, "items": items, "skus": sorted({i.sku for i in txn.items if i.sku}),
+        "categories": sorted({i.category for i in txn.items if i.category}),
+        "item_count": float(sum((i.quantity for i in txn.items), Decimal(0))),
+        "day_of_week": local.isoweekday(), "weekday": DAY_NAMES[local.weekday()], "hour": local.hour,
+        "date": local.date().isoformat(), "month": local.month,
+        "tier": facts.tiers[0] if facts.tiers else "", "tiers": list(facts.tiers),
+        "segments": list(facts.segments), "clubs": list(facts.clubs),
+        "birth_month": facts.birth_date.month if facts.birth_date else None,
+        "is_birthday_month": bool(facts.birth_date and facts.birth_date.month == local.month),
+        "days_since_enrolment": (local.date() - facts.enrolled_at.astimezone(local.tzinfo).date()).days
+        if facts.enrolled_at else None,
+    }
+    return out
+
+
+def _set_applies(rule_set: RuleSet, txn: Transaction, facts: Facts) -> bool:
+    if rule_set.scope == "program":
+        return True
+    if rule_set.scope == "partner":
+        return rule_set.scope_ref == txn.partner
+    if rule_set.scope == "location":
+        return rule_set.scope_ref == txn.location
+    if rule_set.scope == "club":
+        return rule_set.scope_ref in facts.clubs
+    if rule_set.scope == "tier":
+        return rule_set.scope_ref in facts.tiers
+    campaign = rule_set.campaign
+    if campaign is None or not campaign.active_at(txn.occurred_at):
+        return False
+    have = {"segments": facts.segments, "tiers": facts.tiers, "clubs": facts.clubs,
+            "partners": (txn.partner,), "locations": (txn.location,)}
+    return all(not wanted or set(wanted) & set(have.get(kind, ())) for kind, wanted in campaign.targets.items())
+
+
+def _missing(needs: Iterable[str], facts: Facts) -> list[str]:
+    return sorted(n for n in needs if n in facts.unavailable)
+
+
+def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> tuple[list[Candidate], list[Line]]:
+    """The matching earn rules, and a zero line for each set or rule left out for want of a fact."""
+    ctx = context(txn, facts)
+    matched: list[Candidate] = []
+    notes: list[Line] = []
+    order = 0
+    for rule_set in rule_sets:
+        campaign_code = rule_set.campaign.code if rule_set.campaign else ""
+        missing = _missing(rule_set.scope_needs, facts)
+        if missing:
+            if rule_set.scope != "campaign" or rule_set.campaign.active_at(txn.occurred_at):
+                notes.append(Line(rule=rule_set.code, points=0, point_type="base", rule_version=rule_set.version_label,
+                                  description="not applied: " + ", ".join(FACT_NAMES[m] for m in missing)
+                                  + " unavailable", campaign_code=campaign_code))
+            continue
+        if not _set_applies(rule_set, txn, facts):
+            continue
+        for rule in rule_set.rules:
+            if rule.type != "earn":
+                continue
+            order += 1
+            missing = _missing(rule.needs, facts)
+            if missing:
+                notes.append(Line(rule=rule.code, points=0, point_type=rule.action.point_type,
+                                  rule_version=rule_set.version_label, campaign_code=campaign_code,
+                                  description="not applied: " + ", ".join(FACT_NAMES[m] for m in missing)
+                                  + " unavailable"))
+                continue
+            if rule.matches(ctx):
+                matched.append(Candidate(rule=rule, rule_set=rule_set, order=order))
+    return matched, notes
+
+
+def resolve_overrides(matched: Sequence[Candidate]) -> list[Candidate]:
+    """Highest precedence first; an override rule drops lower-precedence matches of its kind."""
+    ordered = sorted(matched, key=lambda c: (-c.precedence[0], -c.precedence[1], c.order))
+    kept: list[Candidate] = []
+    overridden: dict[str, tuple[int, int]] = {}  # kind -> precedence of the override in force
+    for cand in ordered:
+        kind = cand.rule.action.kind
+        if kind in overridden and cand.precedence < overridden[kind]:
+            continue
+        kept.append(cand)
+        if cand.rule.mode == "override" and kind not in overridden:
+            overridden[kind] = cand.precedence
+    return kept
+
+
+def _round(value: Decimal, mode: str) -> int:
+    return int(value.to_integral_value(rounding=ROUNDING[mode]))
+
+
+def _item_basis(rule: Rule, txn: Transaction) -> tuple[Decimal, Decimal]:
+    """(subtotal, quantity) of the items the rule's action names."""
+    a = rule.action
+    chosen = [i for i in txn.items if i.sku in a.item_skus or i.category in a.item_categories]
+    return (sum((i.price * i.quantity for i in chosen), Decimal(0)), sum((i.quantity for i in chosen), Decimal(0)))
+
+
+def raw_points(cand: Candidate, txn: Transaction, facts: Facts, rate_total: int) -> tuple[int, str]:
+    """Points of one rule before caps, and how they were reached."""
+    a = cand.rule.action
+    kind = a.kind
+    if kind == "rate":
+        basis, quantity = (_item_basis(cand.rule, txn) if a.filters_items else (txn.amount, Decimal(0)))
+        value = basis * (a.points_per_unit or 0) + quantity * a.points_per_item
+        if a.multiplier is not None:
+            value *= a.multiplier
+        points = _round(value, a.rounding) + a.fixed_bonus
+        parts = []
+        if a.points_per_unit is not None:
+            parts.append(f"{a.points_per_unit} per {txn.currency} on {basis:f}")
+        if a.points_per_item:
+            parts.append(f"{a.points_per_item} per item x {quantity:f}")
+        if a.multiplier is not None:
+            parts.append(f"x{a.multiplier}")
+        if a.fixed_bonus:
+            parts.append(f"+{a.fixed_bonus} bonus")
+        return points, ", ".join(parts)
+    if kind == "multiplier":
+        multiplier = facts.tier_multiplier if a.multiplier_from_tier else a.multiplier
+        if multiplier is None:
+            return 0, "no tier multiplier"
+        points = _round(Decimal(rate_total) * (multiplier - 1), a.rounding) + a.fixed_bonus
+        source = " (tier)" if a.multiplier_from_tier else ""
+        return max(points, 0), f"x{multiplier}{source} on {rate_total} points"
+    return a.fixed_bonus, f"+{a.fixed_bonus} bonus"
+
+
+def counters(cand: Candidate, member_day: dt.date) -> list[tuple[Counter, int | None]]:
+    """The counters a rule's caps read, each with its limit (None: count only)."""
+    a = cand.rule.action
+    out: list[tuple[Counter, int | None]] = []
+    if a.cap_per_day:
+        out.append((Counter("rule_day", cand.key, day=member_day), a.cap_per_day))
+    if a.cap_per_member:
+        out.append((Counter("rule_member", cand.key), a.cap_per_member))
+    campaign = cand.rule_set.campaign
+    if campaign:
+        out.append((Counter("campaign_member", campaign.code), campaign.budget_per_member or None))
+        out.append((Counter("campaign_total", campaign.code, member=False), campaign.budget_total or None))
+    return out
+
+
+def needed_counters(kept: Sequence[Candidate], member_day: dt.date) -> list[Counter]:
+    seen: dict[Counter, None] = {}
+    for cand in kept:
+        for counter, _ in counters(cand, member_day):
+            seen[counter] = None
+    return list(seen)
+
+
+def compute(
+    kept: Sequence[Candidate], txn: Transaction, facts: Facts, *, used: Mapping[Counter, int], notes: Sequence[Line] = (),
+) -> Evaluation:
+    """Points per rule after caps, given what each counter had already used."""
+    member_day = txn.local_time().date()
+    remaining: dict[Counter, int | None] = {}
+    usage: dict[Counter, int] = {}
+    lines: list[Line] = []
+    rates = [c for c in kept if c.rule.action.kind == "rate"]
+    others = [c for c in kept if c.rule.action.kind != "rate"]
+    rate_total = 0
+    for cand in [*rates, *others]:
+        a = cand.rule.action
+        points, how = raw_points(cand, txn, facts, rate_total)
+        notes_for_line = [how] if how else []
+        if a.cap_per_transaction and points > a.cap_per_transaction:
+            points = a.cap_per_transaction
+            notes_for_line.append(f"capped at {a.cap_per_transaction} per transaction")
+        cand_counters = counters(cand, member_day)
+        for counter, limit in cand_counters:
+            if limit is None:
+                continue
+            left = remaining.get(counter)
+            if left is None:
+                left = max(limit - used.get(counter, 0), 0)
+            if points > left:
+                points = left
+                notes_for_line.append(_cap_note(counter, limit))
+            remaining[counter] = left - points
+        for counter, _ in cand_counters:
+            usage[counter] = usage.get(counter, 0) + points
+        if a.kind == "rate":
+            rate_total += points
+        campaign_code = cand.rule_set.campaign.code if cand.rule_set.campaign else ""
+        lines.append(Line(rule=cand.rule.code, points=points, point_type=a.point_type,
+                          rule_version=cand.rule_set.version_label, description="; ".join(notes_for_line),
+                          campaign_code=campaign_code, expiry_days=a.expiry_days))
+    return Evaluation(lines=(*lines, *notes), usage=usage)
+
+
+def _cap_note(counter: Counter, limit: int) -> str:
+    return {
+        "rule_day": f"capped at {limit} a day",
+        "rule_member": f"capped at {limit} per member",
+        "campaign_member": f"campaign budget of {limit} per member reached",
+        "campaign_total": f"campaign budget of {limit} reached",
+    }[counter.kind]
+
+
+def evaluate(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts, *, used: Mapping[Counter, int] = {}
+             ) -> Evaluation:  # noqa: B006 - read only
+    matched, notes = candidates(rule_sets, txn, facts)
+    return compute(resolve_overrides(matched), txn, facts, used=used, notes=notes)
+
+
+def needs(rule_sets: Iterable[RuleSet], txn: Transaction) -> frozenset[str]:
+    """Facts the transaction's candidate sets need: none for a program whose rules read none."""
+    out: set[str] = set()
+    for rule_set in rule_sets:
+        if rule_set.scope == "partner" and rule_set.scope_ref != txn.partner:
+            continue
+        if rule_set.scope == "location" and rule_set.scope_ref != txn.location:
+            continue
+        if rule_set.campaign and not rule_set.campaign.active_at(txn.occurred_at):
+            continue
+        out |= rule_set.needs
+    return frozenset(out)

@@ -1,0 +1,145 @@
+"""RulesEarnPolicy: the ledger's EarnPolicy backed by the program's published rule sets.
+
+The hot path: one small query for the program's rules revision (a cache key; no rules ever
+published -> the flat rate), the compiled rule sets from a per-process cache, member facts only
+when the candidate rules read them, and usage counters only when a matching rule has a cap or a
+campaign budget. Everything runs on the earn's own connection and transaction, so the counters
+commit or roll back with the posting.
+"""
+
+import dataclasses
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import asyncpg
+
+from services.common.errors import invalid
+from services.points.earn_policy import EarnLine, EarnQuote, FlatRatePolicy
+from services.points.expiry import lot_expiry
+from services.points.rules import evaluation, model, repository
+from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledProgram:
+    revision: int
+    rule_sets: tuple[RuleSet, ...]
+
+    @property
+    def earns(self) -> bool:
+        return any(r.type == "earn" for s in self.rule_sets for r in s.rules)
+
+    def of_type(self, rule_type: str) -> list[tuple[RuleSet, model.Rule]]:
+        return [(s, r) for s in self.rule_sets for r in s.rules if r.type == rule_type]
+
+
+def base_rate_set(program: asyncpg.Record) -> RuleSet:
+    """The flat rate as the program's base rule set, for programs that publish no program-scope set."""
+    rule = model.compile_rules([{"code": "base-rate", "type": "earn",
+                                 "action": {"points_per_unit": str(program["earn_rate"]), "rounding": "floor"}}])[0]
+    return RuleSet(code="base-rate", version=0, scope="program", scope_ref="", rules=(rule,))
+
+
+def compile_row(row: asyncpg.Record | dict, rules: list | None = None, version: int | None = None) -> RuleSet:
+    campaign = None
+    if row["scope"] == "campaign":
+        if row.get("campaign_code"):
+            campaign = Campaign(code=row["campaign_code"], starts_at=row["starts_at"], ends_at=row["ends_at"],
+                                targets=row["targets"] or {}, budget_total=row["budget_total"],
+                                budget_per_member=row["budget_per_member"])
+        else:  # a campaign set whose campaign is missing or archived never applies
+            campaign = Campaign(code=row["scope_ref"], starts_at=dt.datetime.max.replace(tzinfo=dt.timezone.utc),
+                                ends_at=dt.datetime.max.replace(tzinfo=dt.timezone.utc), targets={})
+    compiled = model.compile_rules(rules if rules is not None else row["rules"])
+    return RuleSet(code=row["code"], version=row["version"] if version is None else version, scope=row["scope"],
+                   scope_ref=row["scope_ref"], rules=tuple(compiled), campaign=campaign)
+
+
+async def load_program_rules(conn: asyncpg.Connection) -> CompiledProgram:
+    rows = await repository.published_sets(conn)
+    return CompiledProgram(revision=0, rule_sets=tuple(compile_row(r) for r in rows))
+
+
+def transaction_of(request, *, program: asyncpg.Record, amount: Decimal, occurred_at: dt.datetime) -> Transaction:
+    items = []
+    for i, item in enumerate(getattr(request, "items", ())):
+        try:
+            quantity = Decimal(item.quantity) if item.quantity else Decimal(1)
+            price = Decimal(item.price) if item.price else Decimal(0)
+        except InvalidOperation:
+            raise invalid(f"items[{i}]", "quantity and price must be decimal strings") from None
+        if not quantity.is_finite() or not price.is_finite() or quantity <= 0 or price < 0:
+            raise invalid(f"items[{i}]", "quantity must be positive and price not negative")
+        items.append(Item(sku=item.sku, category=item.category, quantity=quantity, price=price))
+    return Transaction(amount=amount, currency=program["currency"], occurred_at=occurred_at,
+                       timezone=program["timezone"], channel=request.channel, location=request.location_code,
+                       partner=request.partner_code, items=tuple(items))
+
+
+def to_quote(result: evaluation.Evaluation, *, program: asyncpg.Record, occurred_at: dt.datetime) -> EarnQuote:
+    lines = tuple(EarnLine(rule=line.rule, points=line.points, point_type=line.point_type,
+                           rule_version=line.rule_version, description=line.description,
+                           campaign_code=line.campaign_code) for line in result.lines)
+    days = [line.expiry_days for line in result.lines if line.expiry_days and line.points > 0]
+    override = lot_expiry(earned_at=occurred_at, days=max(days), round_to_month_end=False,
+                          timezone=program["timezone"]) if days else None
+    return EarnQuote(points=max(result.points, 0), lines=lines, expires_at_override=override)
+
+
+class RulesEarnPolicy:
+    def __init__(self, facts, *, fallback=None):
+        self._facts = facts
+        self._fallback = fallback or FlatRatePolicy()
+        self._cache: dict[uuid.UUID, CompiledProgram] = {}
+
+    def invalidate(self, program_id: uuid.UUID) -> None:
+        self._cache.pop(program_id, None)
+
+    async def program_rules(self, conn: asyncpg.Connection, program_id: uuid.UUID) -> CompiledProgram | None:
+        current = await repository.revision(conn)
+        if current is None:
+            return None
+        cached = self._cache.get(program_id)
+        if cached is not None and cached.revision == current:
+            return cached
+        loaded = await load_program_rules(conn)
+        compiled = dataclasses.replace(loaded, revision=current)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[program_id] = compiled
+        return compiled
+
+    async def quote(self, conn, *, program, member_id, request, amount, occurred_at) -> EarnQuote:
+        compiled = await self.program_rules(conn, program["id"])
+        if compiled is None or not compiled.earns:
+            return await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
+                                              amount=amount, occurred_at=occurred_at)
+        txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
+        result = await evaluate_for(conn, compiled.rule_sets, program=program, member_id=member_id, txn=txn,
+                                    facts_source=self._facts, record=True)
+        return to_quote(result, program=program, occurred_at=occurred_at)
+
+
+async def evaluate_for(
+    conn: asyncpg.Connection, rule_sets, *, program: asyncpg.Record, member_id: uuid.UUID | None, txn: Transaction,
+    facts_source, record: bool, facts: Facts | None = None,
+) -> evaluation.Evaluation:
+    """Evaluate with the member's facts and usage so far; `record` locks and adds to the counters."""
+    sets = list(rule_sets)
+    if not any(s.scope == "program" for s in sets):
+        sets.insert(0, base_rate_set(program))
+    if facts is None:
+        facts = await facts_source.fetch(program_id=program["id"], member_id=member_id,
+                                         needs=evaluation.needs(sets, txn))
+    matched, notes = evaluation.candidates(sets, txn, facts)
+    kept = evaluation.resolve_overrides(matched)
+    counters = evaluation.needed_counters(kept, txn.local_time().date())
+    used = {}
+    if counters and member_id is not None:
+        used = await repository.read_usage(conn, program_id=program["id"], member_id=member_id, counters=counters,
+                                           lock=record)
+    result = evaluation.compute(kept, txn, facts, used=used, notes=notes)
+    if record and member_id is not None and result.usage and result.points > 0:
+        await repository.add_usage(conn, program_id=program["id"], member_id=member_id, usage=result.usage)
+    return result

@@ -1,0 +1,224 @@
+"""SQL of the rules engine, in one place (tables of migration 0050)."""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from services.points.rules.evaluation import Counter
+
+
+async def revision(conn: asyncpg.Connection) -> int | None:
+    return await conn.fetchval("SELECT revision FROM rules_revision")
+
+
+async def bump_revision(conn: asyncpg.Connection, program_id: uuid.UUID) -> None:
+    await conn.execute(
+        "INSERT INTO rules_revision(program_id) VALUES ($1)"
+        " ON CONFLICT (program_id) DO UPDATE SET revision = rules_revision.revision + 1",
+        program_id,
+    )
+
+
+async def published_sets(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The latest published version of every live rule set, with its campaign when it is one."""
+    return await conn.fetch(
+        """
+        SELECT s.code, s.scope, s.scope_ref, v.version, v.rules,
+               c.code AS campaign_code, c.starts_at, c.ends_at, c.targets, c.budget_total, c.budget_per_member
+        FROM rule_sets s
+        JOIN LATERAL (SELECT version, rules FROM rule_set_versions
+                      WHERE rule_set_id = s.id AND status = 'published' ORDER BY version DESC LIMIT 1) v ON true
+        LEFT JOIN campaigns c ON s.scope = 'campaign' AND c.code = s.scope_ref AND c.archived_at IS NULL
+        WHERE s.archived_at IS NULL
+        ORDER BY s.code
+        """
+    )
+
+
+async def rule_set(conn: asyncpg.Connection, code: str, *, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM rule_sets WHERE code = $1" + (" FOR UPDATE" if lock else ""), code)
+
+
+async def rule_sets(conn: asyncpg.Connection, *, include_archived: bool) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM rule_sets WHERE $1 OR archived_at IS NULL ORDER BY scope, scope_ref, code", include_archived
+    )
+
+
+async def insert_rule_set(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, code: str, name: str, scope: str, scope_ref: str
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "INSERT INTO rule_sets(program_id, id, code, name, scope, scope_ref) VALUES ($1, $2, $3, $4, $5, $6)"
+        " RETURNING *",
+        program_id, uuid.uuid4(), code, name, scope, scope_ref,
+    )
+
+
+async def rename_rule_set(conn: asyncpg.Connection, set_id: uuid.UUID, name: str) -> None:
+    await conn.execute("UPDATE rule_sets SET name = $2 WHERE id = $1", set_id, name)
+
+
+async def versions(conn: asyncpg.Connection, set_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM rule_set_versions WHERE rule_set_id = ANY($1) ORDER BY rule_set_id, version", list(set_ids)
+    )
+
+
+async def save_draft(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, set_id: uuid.UUID, rules: list, by: str
+) -> int:
+    """Replace the set's draft, or start one after the latest version; returns its version."""
+    updated = await conn.fetchval(
+        "UPDATE rule_set_versions SET rules = $2, created_at = now(), created_by = $3"
+        " WHERE rule_set_id = $1 AND status = 'draft' RETURNING version",
+        set_id, rules, by,
+    )
+    if updated is not None:
+        return updated
+    return await conn.fetchval(
+        "INSERT INTO rule_set_versions(program_id, rule_set_id, version, status, rules, created_by)"
+        " SELECT $1, $2, coalesce(max(version), 0) + 1, 'draft', $3, $4 FROM rule_set_versions WHERE rule_set_id = $2"
+        " RETURNING version",
+        program_id, set_id, rules, by,
+    )
+
+
+async def draft(conn: asyncpg.Connection, set_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM rule_set_versions WHERE rule_set_id = $1 AND status = 'draft'", set_id
+    )
+
+
+async def latest_published(conn: asyncpg.Connection, set_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM rule_set_versions WHERE rule_set_id = $1 AND status = 'published'"
+        " ORDER BY version DESC LIMIT 1", set_id
+    )
+
+
+async def publish(conn: asyncpg.Connection, *, set_id: uuid.UUID, version: int, by: str) -> None:
+    await conn.execute(
+        "UPDATE rule_set_versions SET status = 'published', published_at = now(), published_by = $3"
+        " WHERE rule_set_id = $1 AND version = $2 AND status = 'draft'",
+        set_id, version, by,
+    )
+
+
+async def archive_rule_set(conn: asyncpg.Connection, set_id: uuid.UUID) -> None:
+    await conn.execute("UPDATE rule_sets SET archived_at = coalesce(archived_at, now()) WHERE id = $1", set_id)
+
+
+# --- usage counters for caps and budgets ---------------------------------------------------------
+
+async def read_usage(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID | None, counters: Sequence[Counter],
+    lock: bool,
+) -> dict[Counter, int]:
+    """What each counter has used. With `lock`, the rows are created and locked (in a fixed order),
+    so concurrent earns of one member (or one campaign's total) queue instead of both passing a cap."""
+    if not counters:
+        return {}
+    ordered = sorted(counters, key=lambda c: (c.kind, c.key, c.member, c.day or dt.date.min))
+    kinds = [c.kind for c in ordered]
+    keys = [c.key for c in ordered]
+    members = [member_id if c.member else None for c in ordered]
+    days = [c.day for c in ordered]
+    if lock:
+        rows = await conn.fetch(
+            """
+            INSERT INTO rule_usage(program_id, kind, key, member_id, day)
+            SELECT $1, k, y, m, d FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[]) WITH ORDINALITY
+                AS u(k, y, m, d, n) ORDER BY n
+            ON CONFLICT (program_id, kind, key, member_id, day) DO UPDATE SET points = rule_usage.points
+            RETURNING kind, key, member_id, day, points
+            """,
+            program_id, kinds, keys, members, days,
+        )
+    else:
+        rows = await conn.fetch(
+            "SELECT r.kind, r.key, r.member_id, r.day, r.points FROM rule_usage r"
+            " JOIN unnest($1::text[], $2::text[], $3::uuid[], $4::date[]) AS u(k, y, m, d)"
+            " ON r.kind = u.k AND r.key = u.y AND r.member_id IS NOT DISTINCT FROM u.m"
+            " AND r.day IS NOT DISTINCT FROM u.d",
+            kinds, keys, members, days,
+        )
+    found = {(r["kind"], r["key"], r["member_id"] is not None, r["day"]): r["points"] for r in rows}
+    return {c: found.get((c.kind, c.key, c.member, c.day), 0) for c in counters}
+
+
+async def add_usage(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID, usage: dict[Counter, int]
+) -> None:
+    if not usage:
+        return
+    items = list(usage.items())
+    await conn.execute(
+        """
+        INSERT INTO rule_usage(program_id, kind, key, member_id, day, points, transactions)
+        SELECT $1, k, y, m, d, p, 1 FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[], $6::bigint[])
+            AS u(k, y, m, d, p)
+        ON CONFLICT (program_id, kind, key, member_id, day)
+        DO UPDATE SET points = rule_usage.points + EXCLUDED.points, transactions = rule_usage.transactions + 1
+        """,
+        program_id, [c.kind for c, _ in items], [c.key for c, _ in items],
+        [member_id if c.member else None for c, _ in items], [c.day for c, _ in items], [p for _, p in items],
+    )
+
+
+# --- campaigns -----------------------------------------------------------------------------------
+
+async def upsert_campaign(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, code: str, name: str, starts_at: dt.datetime,
+    ends_at: dt.datetime, targets: dict, budget_total: int, budget_per_member: int,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "INSERT INTO campaigns(program_id, code, name, starts_at, ends_at, targets, budget_total, budget_per_member)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT (program_id, code) DO UPDATE SET name = EXCLUDED.name, starts_at = EXCLUDED.starts_at,"
+        " ends_at = EXCLUDED.ends_at, targets = EXCLUDED.targets, budget_total = EXCLUDED.budget_total,"
+        " budget_per_member = EXCLUDED.budget_per_member, updated_at = now()"
+        " RETURNING *",
+        program_id, code, name, starts_at, ends_at, targets, budget_total, budget_per_member,
+    )
+
+
+async def campaigns(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM campaigns ORDER BY starts_at, code")
+
+
+async def campaign(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM campaigns WHERE code = $1", code)
+
+
+async def campaign_usage(conn: asyncpg.Connection, code: str) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "SELECT coalesce(sum(points) FILTER (WHERE kind = 'campaign_total'), 0)::bigint AS points,"
+        " coalesce(sum(transactions) FILTER (WHERE kind = 'campaign_total'), 0)::bigint AS transactions,"
+        " count(*) FILTER (WHERE kind = 'campaign_member' AND points > 0) AS members"
+        " FROM rule_usage WHERE key = $1 AND kind IN ('campaign_total', 'campaign_member')",
+        code,
+    )
+
+
+# --- the ledger's postings, read for replays and explanations ------------------------------------
+
+async def earn_transactions(conn: asyncpg.Connection, *, since: dt.datetime, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT t.reference, t.member_id, t.points, t.amount, t.currency, t.occurred_at, t.details"
+        " FROM transactions t WHERE t.kind IN ('EARN', 'RETRO_CLAIM') AND t.occurred_at >= $1"
+        " AND t.amount IS NOT NULL ORDER BY t.occurred_at, t.id LIMIT $2",
+        since, limit,
+    )
+
+
+async def transaction(conn: asyncpg.Connection, reference: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, kind, points, details FROM transactions WHERE reference = $1", reference
+    )
+
+
+async def transaction_exists(conn: asyncpg.Connection, reference: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM transactions WHERE reference = $1", reference))
