@@ -296,22 +296,25 @@ async def evaluate_slab(conn: asyncpg.Connection, *, program_id: uuid.UUID, slab
             WHERE program_id = $1 AND day > ($3::date - make_interval(months => $4, days => $5))::date AND day <= $3
             GROUP BY member_id HAVING sum({column}) >= ($6::numeric[])[1]
         ), candidates AS (
-            SELECT q.member_id, q.v FROM qualified q
+            -- members who now qualify above their tier, then (disjoint) those whose lapse date came
+            SELECT mt.member_id, mt.level, mt.lapse_on, mt.override_level, mt.override_ends_on, q.v
+            FROM qualified q
             JOIN member_tiers mt ON mt.program_id = $1 AND mt.slab_code = $2 AND mt.member_id = q.member_id
             WHERE width_bucket(q.v, $6::numeric[]) > mt.level
-            UNION
-            SELECT mt.member_id, coalesce((
-                SELECT sum(a.{column})::numeric FROM activity a
-                WHERE a.program_id = $1 AND a.member_id = mt.member_id AND a.day <= $3
-                  AND a.day > ($3::date - make_interval(months => $4, days => $5))::date), 0)
-            FROM member_tiers mt WHERE mt.program_id = $1 AND mt.slab_code = $2 AND mt.lapse_on <= $3
+            UNION ALL
+            SELECT * FROM (
+                SELECT mt.member_id, mt.level, mt.lapse_on, mt.override_level, mt.override_ends_on, coalesce((
+                    SELECT sum(a.{column})::numeric FROM activity a
+                    WHERE a.program_id = $1 AND a.member_id = mt.member_id AND a.day <= $3
+                      AND a.day > ($3::date - make_interval(months => $4, days => $5))::date), 0) AS v
+                FROM member_tiers mt WHERE mt.program_id = $1 AND mt.slab_code = $2 AND mt.lapse_on <= $3
+            ) lapsed WHERE width_bucket(lapsed.v, $6::numeric[]) <= lapsed.level
         ), state AS (
-            SELECT mt.member_id, mt.level, mt.lapse_on, mt.override_ends_on, c.v,
+            SELECT c.member_id, c.level, c.lapse_on, c.override_ends_on, c.v,
                    width_bucket(c.v, $6::numeric[]) AS q,
-                   CASE WHEN mt.override_level IS NOT NULL AND (mt.override_ends_on IS NULL OR mt.override_ends_on > $3)
-                        THEN mt.override_level ELSE 0 END AS floor
+                   CASE WHEN c.override_level IS NOT NULL AND (c.override_ends_on IS NULL OR c.override_ends_on > $3)
+                        THEN c.override_level ELSE 0 END AS floor
             FROM candidates c
-            JOIN member_tiers mt ON mt.program_id = $1 AND mt.slab_code = $2 AND mt.member_id = c.member_id
         ), decided AS (
             SELECT s.*,
                 CASE
