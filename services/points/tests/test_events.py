@@ -1,0 +1,64 @@
+"""Ledger events: written with every posting, relayed per subscriber (one failing consumer neither
+blocks nor duplicates the others)."""
+
+import uuid
+
+from services.points.events import LedgerEventRelay
+from services.points.tests.helpers import Ledger
+
+
+class Consumer:
+    """Records what it receives; fails while `down` is set, as an unreachable service would."""
+
+    def __init__(self, down: bool = False):
+        self.down = down
+        self.events = []
+
+    async def __call__(self, program_id, batch):
+        if self.down:
+            raise ConnectionError("UNAVAILABLE")
+        self.events += [(str(program_id), e) for e in batch.events]
+
+
+async def _drain(relay: LedgerEventRelay) -> None:
+    for _ in range(200):
+        if not await relay.deliver_once():
+            return
+
+
+async def test_events_reach_each_subscriber_once_in_order(pools, admin_conn):
+    # given postings of every event type
+    ledger = await Ledger.new(pools["points"])
+    a, b = await ledger.member(), await ledger.member()
+    await ledger.earn(a, "30", "e1", partner_code="acme", location_code="store-1")
+    await ledger.burn(a, 10, "b1")
+    await ledger.void("e1", "v1", points=5)
+    await ledger.adjust(a, -2, "a1")
+    await ledger.transfer(a, b, 3, "t1")
+    own = str(ledger.program_id)
+
+    # when one consumer is down and another is up
+    up, down = Consumer(), Consumer(down=True)
+    names = {f"test-up-{uuid.uuid4().hex[:6]}": up, f"test-down-{uuid.uuid4().hex[:6]}": down}
+    relay = LedgerEventRelay(pools["points"], names, batch_size=500, max_backoff=0)
+    try:
+        await _drain(relay)
+        mine = [e for p, e in up.events if p == own]
+        # then the healthy one has every event of the program, in order, with what is known
+        assert [(e.event_type, e.transaction_kind, e.points) for e in mine] == [
+            ("LOY_POINT_ACCRUAL", "EARN", 30), ("LOY_POINT_REDEMPTION", "BURN", -10),
+            ("LOY_POINT_VOID", "VOID", -5), ("LOY_POINT_ADJUSTMENT", "ADJUST", -2),
+            ("LOY_POINT_ADJUSTMENT", "TRANSFER", -3), ("LOY_POINT_ACCRUAL", "TRANSFER", 3)]
+        earn, void = mine[0], mine[2]
+        assert (earn.amount, earn.currency, earn.partner_code, earn.location_code) == ("30", "EUR", "acme", "store-1")
+        assert void.voided_transaction_id == earn.transaction_id and void.voided_occurred_at == earn.occurred_at
+        assert len({e.event_id for e in mine}) == len(mine)
+        assert not down.events
+
+        # when the failed one comes back, it gets them all, and the other gets nothing twice
+        down.down = False
+        await _drain(relay)
+        assert [e.event_id for p, e in down.events if p == own] == [e.event_id for e in mine]
+        assert len([e for p, e in up.events if p == own]) == len(mine)
+    finally:
+        await admin_conn.execute("DELETE FROM points.outbox_subscribers WHERE subscriber = ANY($1)", list(names))
