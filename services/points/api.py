@@ -10,6 +10,7 @@ from services.common.tenancy import require_program
 from services.points import adjusting, earning, members, programs, spending, summary, voiding
 from services.points.earn_policy import EarnPolicy, FlatRatePolicy
 from services.points.events import LedgerEventRelay, subscribers_from_settings
+from services.points.rules import api as rules_api
 
 
 class PointsServicer(pb_grpc.PointsServiceServicer):
@@ -114,4 +115,4 @@ def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings, earn_policy:
     senders, _channels = subscribers_from_settings(settings)
     relay = LedgerEventRelay(pool, senders)
     relay.start()
-    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, earn_policy or FlatRatePolicy(), relay), server)
+    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, earn_policy or rules_api.register(server, pool, settings), relay), server)

@@ -185,7 +185,7 @@ def context(txn: Transaction, facts: Facts) -> dict:
     return out
 
 
-def _set_applies(rule_set: RuleSet, txn: Transaction, facts: Facts) -> bool:
+def set_applies(rule_set: RuleSet, txn: Transaction, facts: Facts) -> bool:
     if rule_set.scope == "program":
         return True
     if rule_set.scope == "partner":
@@ -223,7 +223,7 @@ def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> 
                                   description="not applied: " + ", ".join(FACT_NAMES[m] for m in missing)
                                   + " unavailable", campaign_code=campaign_code))
             continue
-        if not _set_applies(rule_set, txn, facts):
+        if not set_applies(rule_set, txn, facts):
             continue
         for rule in rule_set.rules:
             if rule.type != "earn":

@@ -222,3 +222,7 @@ async def transaction(conn: asyncpg.Connection, reference: str) -> asyncpg.Recor
 
 async def transaction_exists(conn: asyncpg.Connection, reference: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM transactions WHERE reference = $1", reference))
+
+
+async def member_by_id(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT id, loyalty_number, status FROM members WHERE id = $1", member_id)

@@ -1,0 +1,167 @@
+"""Dry runs: one transaction against a draft, and a replay of real transactions; nothing is posted."""
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+import asyncpg
+
+from loyalty.points.v1 import points_service_pb2 as pb
+from services.common import validation
+from services.common.db import tenant_tx
+from services.common.errors import invalid, not_found
+from services.points import ledger
+from services.points.rules import evaluation, model, repository
+from services.points.rules.evaluation import Counter, Facts, RuleSet, Transaction
+from services.points.rules.policy import base_rate_set, compile_row, load_program_rules, transaction_of
+
+
+@dataclasses.dataclass(frozen=True)
+class DryRun:
+    draft: evaluation.Evaluation
+    published: evaluation.Evaluation
+
+
+@dataclasses.dataclass(frozen=True)
+class Replay:
+    transactions: int
+    published_points: int
+    draft_points: int
+    members_affected: int
+    campaigns: dict[str, tuple[int, int]]  # code -> (published, draft)
+    truncated: bool
+
+
+async def _draft_sets(
+    conn: asyncpg.Connection, *, code: str, rules_json: str
+) -> tuple[list[RuleSet], list[RuleSet]]:
+    """(published sets, the same with `code` replaced by its draft)."""
+    published = list((await load_program_rules(conn)).rule_sets)
+    row = await repository.rule_set(conn, code)
+    if row is None:
+        raise not_found("rule set", code)
+    if rules_json:
+        rules = model.parse_rules_json(rules_json)
+    else:
+        draft = await repository.draft(conn, row["id"])
+        if draft is None:
+            raise invalid("ruleSetCode", f"rule set {code!r} has no draft; send draftRulesJson or save one")
+        rules = draft["rules"]
+    meta = {"code": row["code"], "scope": row["scope"], "scope_ref": row["scope_ref"], "campaign_code": None}
+    if row["scope"] == "campaign":
+        campaign = await repository.campaign(conn, row["scope_ref"])
+        if campaign is not None:
+            meta.update(campaign_code=campaign["code"], starts_at=campaign["starts_at"], ends_at=campaign["ends_at"],
+                        targets=campaign["targets"], budget_total=campaign["budget_total"],
+                        budget_per_member=campaign["budget_per_member"])
+    drafted = compile_row(meta, rules=rules, version=0)
+    return published, [s for s in published if s.code != code] + [drafted]
+
+
+def _with_base(sets: list[RuleSet], program) -> list[RuleSet]:
+    return sets if any(s.scope == "program" for s in sets) else [base_rate_set(program), *sets]
+
+
+async def _facts(facts_source, program_id, member_id, sets, txn) -> Facts:
+    return await facts_source.fetch(program_id=program_id, member_id=member_id, needs=evaluation.needs(sets, txn))
+
+
+async def dry_run_earn(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: pb.EarnRequest, rule_set_code: str,
+    draft_rules_json: str,
+) -> DryRun:
+    amount = validation.amount(request.amount)
+    occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
+    async with tenant_tx(pool, program_id) as conn:
+        program = await ledger.load_program(conn, program_id)
+        if request.currency and request.currency != program["currency"]:
+            raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
+        member_id = None
+        if request.loyalty_number:
+            member_id = (await ledger.load_member(conn, request.loyalty_number))["id"]
+        if rule_set_code:
+            published, drafted = await _draft_sets(conn, code=rule_set_code, rules_json=draft_rules_json)
+        else:
+            published = list((await load_program_rules(conn)).rule_sets)
+            drafted = published
+        published, drafted = _with_base(published, program), _with_base(drafted, program)
+        txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
+        facts = await _facts(facts_source, program_id, member_id, [*published, *drafted], txn)
+        results = []
+        for sets in (drafted, published):
+            matched, notes = evaluation.candidates(sets, txn, facts)
+            kept = evaluation.resolve_overrides(matched)
+            counters = evaluation.needed_counters(kept, txn.local_time().date())
+            used = await repository.read_usage(conn, program_id=program_id, member_id=member_id, counters=counters,
+                                               lock=False) if member_id else {}
+            results.append(evaluation.compute(kept, txn, facts, used=used, notes=notes))
+    return DryRun(draft=results[0], published=results[1])
+
+
+async def replay(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, rule_set_code: str, days: int,
+    max_transactions: int = 0, now: dt.datetime | None = None,
+) -> Replay:
+    """The last N days of earns under the published rules and under the draft, caps and budgets
+    counted from zero within the replay (so both variants are compared on equal terms)."""
+    if not 1 <= days <= 90:
+        raise invalid("days", "must be between 1 and 90")
+    limit = max_transactions or 10_000
+    if not 1 <= limit <= 100_000:
+        raise invalid("maxTransactions", "must be between 1 and 100000")
+    since = (now or ledger.now()) - dt.timedelta(days=days)
+    async with tenant_tx(pool, program_id) as conn:
+        program = await ledger.load_program(conn, program_id)
+        published, drafted = await _draft_sets(conn, code=rule_set_code, rules_json="")
+        rows = await repository.earn_transactions(conn, since=since, limit=limit + 1)
+    published, drafted = _with_base(published, program), _with_base(drafted, program)
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    usage = ({}, {})  # per variant: (member or None, Counter) -> points
+    totals = ([0, 0])
+    per_member: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
+    campaigns: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    facts_cache: dict[uuid.UUID, Facts] = {}
+    for row in rows:
+        details = row["details"] or {}
+        txn = Transaction(amount=Decimal(row["amount"]), currency=row["currency"] or program["currency"],
+                          occurred_at=row["occurred_at"], timezone=program["timezone"],
+                          channel=details.get("channel") or "", location=details.get("location_code") or "",
+                          partner=details.get("partner_code") or "")
+        member_id = row["member_id"]
+        if member_id not in facts_cache:
+            facts_cache[member_id] = await _facts(facts_source, program_id, member_id, [*published, *drafted], txn)
+        facts = facts_cache[member_id]
+        for variant, sets in enumerate((published, drafted)):
+            matched, notes = evaluation.candidates(sets, txn, facts)
+            kept = evaluation.resolve_overrides(matched)
+            counters = evaluation.needed_counters(kept, txn.local_time().date())
+            used = {c: usage[variant].get((member_id if c.member else None, c), 0) for c in counters}
+            result = evaluation.compute(kept, txn, facts, used=used, notes=notes)
+            for counter, points in result.usage.items():
+                key = (member_id if counter.member else None, counter)
+                usage[variant][key] = usage[variant].get(key, 0) + points
+            totals[variant] += result.points
+            per_member[member_id][variant] += result.points
+            for line in result.lines:
+                if line.campaign_code:
+                    campaigns[line.campaign_code][variant] += line.points
+    return Replay(
+        transactions=len(rows), published_points=totals[0], draft_points=totals[1],
+        members_affected=sum(1 for a, b in per_member.values() if a != b),
+        campaigns={k: (v[0], v[1]) for k, v in sorted(campaigns.items())}, truncated=truncated,
+    )
+
+
+async def explain(pool: asyncpg.Pool, *, program_id: uuid.UUID, reference: str) -> asyncpg.Record:
+    validation.reference(reference)
+    async with tenant_tx(pool, program_id) as conn:
+        row = await repository.transaction(conn, reference)
+    if row is None:
+        raise not_found("transaction", reference)
+    return row
+
+
+__all__ = ["Counter", "DryRun", "Replay", "dry_run_earn", "replay", "explain"]
