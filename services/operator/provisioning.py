@@ -1,0 +1,95 @@
+"""The operator's calls into the platform: ProvisionProgram on all five services, API keys.
+
+Every call here is idempotent, so a retry after any failure is safe: ProvisionProgram with the
+program's id updates in place, and API keys are created only for clients the Secret lacks.
+"""
+
+import asyncio
+import dataclasses
+
+import grpc
+
+from loyalty.billing.v1 import billing_service_pb2_grpc
+from loyalty.common.v1 import program_pb2
+from loyalty.member.v1 import member_service_pb2 as member_pb
+from loyalty.member.v1 import member_service_pb2_grpc
+from loyalty.points.v1 import points_service_pb2_grpc
+from loyalty.rewards.v1 import rewards_service_pb2_grpc
+from loyalty.tier.v1 import tier_service_pb2_grpc
+from services.common import clients
+from services.common.errors import DomainError, ErrorCode
+from services.operator.settings import OperatorConfig
+
+# Services that keep their own copy of the program, provisioned after the member service.
+FOLLOWERS = ("points", "tier", "rewards", "billing")
+
+
+class ServiceFailed(Exception):
+    """A service refused or could not be reached; `service` names it, `error` says why."""
+
+    def __init__(self, service: str, error: DomainError):
+        super().__init__(f"{service}: {error.code.value}: {error.message}")
+        self.service = service
+        self.error = error
+
+
+@dataclasses.dataclass
+class Platform:
+    member: member_service_pb2_grpc.MemberServiceStub
+    followers: dict[str, object]  # name -> stub with ProvisionProgram
+    channels: list[grpc.aio.Channel]
+    timeout: float
+
+    @classmethod
+    def connect(cls, config: OperatorConfig) -> "Platform":
+        made = {name: clients.channel(getattr(config, f"{name}_addr")) for name in ("member", *FOLLOWERS)}
+        stubs = {
+            "points": points_service_pb2_grpc.PointsServiceStub(made["points"]),
+            "tier": tier_service_pb2_grpc.TierServiceStub(made["tier"]),
+            "rewards": rewards_service_pb2_grpc.RewardsServiceStub(made["rewards"]),
+            "billing": billing_service_pb2_grpc.BillingServiceStub(made["billing"]),
+        }
+        return cls(member=member_service_pb2_grpc.MemberServiceStub(made["member"]), followers=stubs,
+                   channels=list(made.values()), timeout=config.rpc_timeout_seconds)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ch.close() for ch in self.channels))
+
+    async def _call(self, service: str, pending):
+        try:
+            return await clients.call(pending)
+        except DomainError as err:
+            raise ServiceFailed(service, err) from None
+
+    async def provision(self, spec: program_pb2.ProgramSpec, *, principal: str) -> program_pb2.ProgramSpec:
+        """Member first (it owns the program and answers with its settings), then the others
+        with the member's answer. Raises ServiceFailed naming the first service that failed."""
+        md = clients.metadata(program_id=None, principal=principal)
+        made = await self._call("member", self.member.ProvisionProgram(
+            program_pb2.ProvisionProgramRequest(spec=spec), metadata=md, timeout=self.timeout))
+        request = program_pb2.ProvisionProgramRequest(spec=made.spec)
+        results = await asyncio.gather(
+            *(self._call(name, stub.ProvisionProgram(request, metadata=md, timeout=self.timeout))
+              for name, stub in self.followers.items()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return made.spec
+
+    async def find(self, code: str, *, principal: str) -> program_pb2.ProgramSpec | None:
+        md = clients.metadata(program_id=None, principal=principal)
+        try:
+            return await self._call("member", self.member.GetProgram(
+                member_pb.GetProgramRequest(code=code), metadata=md, timeout=self.timeout))
+        except ServiceFailed as failed:
+            if failed.error.code == ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    async def create_api_key(self, *, program_id: str, name: str, scopes: list[str], principal: str) -> str:
+        md = clients.metadata(program_id=program_id, principal=principal)
+        made = await self._call("member", self.member.CreateApiKey(
+            member_pb.CreateApiKeyRequest(name=name, scopes=scopes), metadata=md, timeout=self.timeout))
+        return made.api_key
