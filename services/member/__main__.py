@@ -9,6 +9,7 @@ from services.common.server import ServiceDefinition, run
 from services.common.settings import load_settings
 from services.member import api, events, import_api
 from services.member import welcome
+from services.member import program_config_api
 from services.member.settings import MemberSettings
 
 
@@ -20,6 +21,7 @@ def register(server, pool, settings: MemberSettings) -> None:
     mail.start()
     api.register(server, api.MemberServicer(pool, relay, mail=mail, points=points))
     import_api.register(server, pool)
+    program_config_api.register(server, pool)
 
 
 DEFINITION = ServiceDefinition(
