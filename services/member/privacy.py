@@ -55,5 +55,5 @@ async def erase(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: st
             await statuses.record_change(conn, program_id=program_id, member=member, to_status="erased",
                                          reason="erased", changed_by=erased_by)
         await repository.erase_member(conn, member_id=member["id"], pseudonym=f"erased-{member['id']}@erased.invalid")
-        await conn.execute("DELETE FROM segment_members WHERE member_id = $1", member["id"])
+        await segments_repository.remove_member_everywhere(conn, member["id"])
         return await repository.member_by_id(conn, member["id"])

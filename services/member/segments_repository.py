@@ -127,3 +127,9 @@ async def apply_activity(conn: asyncpg.Connection, *, program_id: uuid.UUID, mem
         " updated_at = now()",
         program_id, member_id, balance, lifetime, spend, occurred_at,
     )
+
+
+async def remove_member_everywhere(conn: asyncpg.Connection, member_id: uuid.UUID) -> None:
+    removed = await conn.fetch("DELETE FROM segment_members WHERE member_id = $1 RETURNING segment_code", member_id)
+    for row in removed:
+        await conn.execute("UPDATE segments SET member_count = member_count - 1 WHERE code = $1", row["segment_code"])
