@@ -30,7 +30,6 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
         member = await ledger.load_member(conn, request.loyalty_number)
 
         async def perform() -> pb.PostingResponse:
-            await ledger.touch(conn, [member["id"]])
             points = request.points
             transaction_id = uuid.uuid4()
             occurred_at = ledger.now()
@@ -45,7 +44,8 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
                                  reference=reference, occurred_at=occurred_at)
             _, balance = await ledger.post(conn, kind="ADJUST", reference=reference, member_id=member["id"],
                                            points=points, details={"reason": reason}, legs=legs, events=[event],
-                                           transaction_id=transaction_id, occurred_at=occurred_at)
+                                           transaction_id=transaction_id, occurred_at=occurred_at,
+                                           touch=[member["id"]])
             return pb.PostingResponse(transaction_id=str(transaction_id), kind="ADJUST", points=points,
                                       new_balance=balance, transaction_ids=[str(transaction_id)])
 
@@ -101,7 +101,6 @@ async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Tra
         ledger.ensure_active(target, "toLoyaltyNumber")
 
         async def perform() -> pb.PostingResponse:
-            await ledger.touch(conn, [source["id"], target["id"]])
             transaction_id = uuid.uuid4()
             occurred_at = ledger.now()
             events = [
@@ -113,7 +112,7 @@ async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Tra
             _, balance = await ledger.post(
                 conn, kind="TRANSFER", reference=reference, member_id=source["id"], counterparty_id=target["id"],
                 points=-points, details={"reason": reason}, transaction_id=transaction_id, occurred_at=occurred_at,
-                events=events,
+                events=events, touch=[source["id"], target["id"]],
                 legs=[Leg("member_available", -points, source["id"], lots="consume"),
                       Leg("member_available", points, target["id"], lots="mirror")],
             )

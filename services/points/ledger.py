@@ -105,8 +105,10 @@ async def post(
     events: Sequence[dict] = (), counterparty_id: uuid.UUID | None = None, amount=None, currency: str | None = None,
     occurred_at: dt.datetime | None = None, details: dict | None = None, target_id: uuid.UUID | None = None,
     order_reference: str | None = None, transaction_id: uuid.UUID | None = None,
+    touch: Sequence[uuid.UUID] = (),
 ) -> tuple[uuid.UUID, int]:
-    """Post one transaction; returns its id and the member's new available balance."""
+    """Post one transaction; returns its id and the member's new available balance. `touch`: members
+    to lock (in id order) and touch first, in the same round trip."""
     transaction_id = transaction_id or uuid.uuid4()
     with refusals():
         balance = await repository.ledger_post(
@@ -114,6 +116,7 @@ async def post(
             counterparty_id=counterparty_id, points=points, amount=amount, currency=currency,
             occurred_at=occurred_at or now(), details=details or {}, target_id=target_id,
             order_reference=order_reference or None, legs=[leg.as_json() for leg in legs], events=list(events),
+            touch=sorted(set(touch)) or None,
         )
     return transaction_id, balance
 

@@ -118,8 +118,17 @@ async def ledger_post(
     conn: asyncpg.Connection, *, transaction_id: uuid.UUID, kind: str, reference: str, member_id: uuid.UUID,
     counterparty_id: uuid.UUID | None, points: int, amount, currency: str | None, occurred_at, details: dict,
     target_id: uuid.UUID | None, order_reference: str | None, legs: list[dict], events: list[dict],
+    touch: list[uuid.UUID] | None = None,
 ) -> int:
-    """One posting (transaction, entries, balances, lots, events) in one round trip; the new available balance."""
+    """One posting (transaction, entries, balances, lots, events) in one round trip; the new available balance.
+    With `touch`, those members are locked and touched first, in the same statement."""
+    if touch:
+        return await conn.fetchval(
+            "SELECT ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            " FROM (SELECT ledger_touch($15::uuid[])) AS locked",
+            transaction_id, kind, reference, member_id, counterparty_id, points, amount, currency, occurred_at,
+            details, target_id, order_reference, legs, events, touch,
+        )
     return await conn.fetchval(
         "SELECT ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         transaction_id, kind, reference, member_id, counterparty_id, points, amount, currency, occurred_at, details,

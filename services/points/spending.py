@@ -29,7 +29,6 @@ async def burn(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.BurnReq
         member = await ledger.load_active_member(conn, request.loyalty_number)
 
         async def perform() -> pb.PostingResponse:
-            await ledger.touch(conn, [member["id"]])
             transaction_id = uuid.uuid4()
             details = {"reason": reason, "partner_code": request.partner_code, "location_code": request.location_code}
             occurred_at = ledger.now()
@@ -38,7 +37,7 @@ async def burn(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.BurnReq
             _, balance = await ledger.post(
                 conn, kind="BURN", reference=reference, member_id=member["id"], points=-points, details=details,
                 order_reference=order_reference, transaction_id=transaction_id, occurred_at=occurred_at,
-                events=[event],
+                events=[event], touch=[member["id"]],
                 legs=[Leg("member_available", -points, member["id"], lots="consume"), Leg("redemption", points)],
             )
             return _posting(transaction_id, "BURN", -points, balance)
@@ -59,7 +58,6 @@ async def hold(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.HoldReq
         member = await ledger.load_active_member(conn, request.loyalty_number)
 
         async def perform() -> pb.HoldResponse:
-            await ledger.touch(conn, [member["id"]])
             transaction_id = uuid.uuid4()
             occurred_at = ledger.now()
             expires_at = occurred_at + dt.timedelta(
@@ -68,6 +66,7 @@ async def hold(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.HoldReq
                 conn, kind="HOLD", reference=reference, member_id=member["id"], points=-points,
                 details={"reason": ledger.reason(request.reason), "expires_at": expires_at.isoformat()},
                 order_reference=order_reference, transaction_id=transaction_id, occurred_at=occurred_at,
+                touch=[member["id"]],
                 legs=[Leg("member_available", -points, member["id"], lots="consume"),
                       Leg("member_held", points, member["id"])],
             )

@@ -1,0 +1,97 @@
+"""What the ledger benchmark shares: its own PostgreSQL, the real platform as processes, timed loops."""
+
+import asyncio
+import contextlib
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "gen")]
+
+from services.common import localpg  # noqa: E402
+from services.common.dbsetup import SERVICES, setup_database  # noqa: E402
+from tests.fixtures import platform as platform_fixture  # noqa: E402
+from tests.fixtures.postgres import TestDatabase, free_port  # noqa: E402
+from tests.fixtures.smtp import Mailbox  # noqa: E402
+
+
+@contextlib.contextmanager
+def local_postgres():
+    """A throwaway PostgreSQL cluster (fsync off) with the database, roles and schemas."""
+    os.environ.setdefault("LOYALTY_PG_FAST", "1")
+    data = pathlib.Path(tempfile.mkdtemp(prefix="loyalty-bench-pg-"))
+    data.chmod(0o755)
+    port = free_port()
+    localpg.init_cluster(data / "pg")
+    pg = localpg.start_server(data / "pg", port)
+    try:
+        localpg.wait_ready(port, pg)
+        asyncio.run(setup_database(localpg.admin_dsn(port), database=localpg.DB_NAME))
+        yield TestDatabase(port=port, data=data, process=pg)
+    finally:
+        localpg.stop_server(pg)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _spawn(name: str, env: dict, ports: dict, logs: pathlib.Path) -> subprocess.Popen:
+    proc_env = dict(env)
+    module = "gateway" if name == "gateway" else f"services.{name}"
+    if name != "gateway":
+        proc_env["GRPC_PORT"] = str(ports[name])
+        proc_env["DATABASE_URL"] = env[f"TEST_DSN_{name.upper()}"]
+    log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=proc_env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+@contextlib.contextmanager
+def platform(database: TestDatabase, *, extra_env: dict | None = None):
+    """The five services and the gateway as real processes; yields (url, ports, processes)."""
+    logs = database.data / "logs"
+    logs.mkdir(exist_ok=True)
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    env = platform_fixture.platform_env(database, ports, Mailbox(host="127.0.0.1", port=free_port()))
+    env["LOG_LEVEL"] = "WARNING"
+    env.update(extra_env or {})
+    processes = {name: _spawn(name, env, ports, logs) for name in (*SERVICES, "gateway")}
+    url = f"http://127.0.0.1:{ports['gateway']}"
+    try:
+        platform_fixture.wait_healthy(url, processes, logs, timeout=120)
+        yield url, ports, processes
+    finally:
+        for proc in processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def run_for(seconds: float, workers: int, one) -> float:
+    """Operations per second with `workers` concurrent callers for about `seconds`; one(k) does one."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**12))
+
+    async def worker():
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await one(next(counter))
+            done += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return done / (time.perf_counter() - start)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2

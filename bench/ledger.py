@@ -1,0 +1,328 @@
+"""The points ledger, measured side by side against raw SQL doing the same work.
+
+    .venv/bin/python bench/ledger.py            # 1,000,000 lots for expiry, longer runs
+    .venv/bin/python bench/ledger.py --quick    # small data, under a minute
+
+Starts its own PostgreSQL and the real platform (five services and the gateway as processes),
+seeds members and balances with set-based INSERT ... SELECT (marked as imported postings), then
+runs each pair alternately (A, B, A, B, ...) and prints the median of the per-round ratios:
+
+    RATIO earn_grpc_vs_sql <v> target >= 0.6       Earn over gRPC / the same SQL transaction on raw asyncpg
+    RATIO earn_graphql_vs_sql <v> target >= 0.3    the earn mutation through the gateway / the same SQL
+    RATIO redeem_hot_vs_spread <v> target >= 0.35  Burn on one member / Burn spread over many (both gRPC)
+    RATIO expire_vs_sql <v> target <= 1.5          the expiry job / one hand-written set-based statement
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import pathlib
+import time
+import uuid
+
+from _common import local_postgres, median, platform, run_for  # noqa: I001 - sets sys.path first
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from loyalty.common.v1 import program_pb2  # noqa: E402
+from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
+from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402
+from services.common import clients, validation  # noqa: E402
+from services.common.db import create_pool, tenant_tx  # noqa: E402
+from services.common.idempotency import request_fingerprint  # noqa: E402
+from services.points import jobs, ledger, programs, repository  # noqa: E402
+from tests.fixtures import platform as platform_fixture  # noqa: E402
+
+CREATE_PROGRAM = """
+mutation($code: String!) { createProgram(input: {code: $code, name: "Bench", currency: "EUR",
+                                                  timezone: "Europe/Madrid"}) { program { id } } }"""
+EARN = """
+mutation($program: String!, $number: String!, $reference: String!) {
+  earn(input: {program: $program, loyaltyNumber: $number, amount: "12.50", currency: "EUR",
+               reference: $reference}) { newBalance }
+}"""
+
+SEED_MEMBERS = """
+INSERT INTO points.members(program_id, id, loyalty_number, status)
+SELECT $1, gen_random_uuid(), $2::text || lpad(i::text, 9, '0'), 'active' FROM generate_series(1, $3) AS i
+"""
+
+# Imported postings, as the migration tooling writes them: a balanced EARN per member (details
+# imported), its member account, its entries and its lots (`$4` lots of `$3` points each).
+SEED_BALANCES = """
+WITH m AS (
+    SELECT id FROM points.members WHERE program_id = $1 AND loyalty_number LIKE $2::text || '%'
+), t AS (
+    INSERT INTO points.transactions(program_id, id, kind, reference, member_id, points, occurred_at, details)
+    SELECT $1, gen_random_uuid(), 'EARN', 'import-' || m.id::text, m.id, $3::bigint * $4::int, $5, '{"imported": true}' FROM m
+    RETURNING id, member_id
+), acc AS (
+    INSERT INTO points.accounts(program_id, kind, member_id, balance)
+    SELECT $1, 'member_available', member_id, $3::bigint * $4::int FROM t RETURNING id, member_id
+), e AS (
+    INSERT INTO points.entries(program_id, transaction_id, account_id, amount)
+    SELECT $1, t.id, acc.id, $3::bigint * $4::int FROM t JOIN acc USING (member_id)
+    UNION ALL
+    SELECT $1, t.id, (SELECT id FROM points.accounts WHERE program_id = $1 AND kind = 'issuance'), -($3::bigint * $4::int) FROM t
+)
+INSERT INTO points.lots(program_id, member_id, transaction_id, points, remaining, earned_at, expires_at)
+SELECT $1, t.member_id, t.id, $3, $3, $5, $6::timestamptz + (k * interval '1 hour')
+FROM t, generate_series(0, $4::int - 1) AS k
+"""
+
+# The floor for the expiry job: the same writes (EXPIRE transaction per member, two entries,
+# balances, lot movements, lots zeroed, one event per member) in one hand-written statement.
+EXPIRE_SQL = """
+WITH expiring AS (
+    SELECT id AS lot_id, member_id, remaining AS points FROM lots WHERE remaining > 0 AND expires_at <= $1
+), per_member AS (
+    SELECT e.member_id, gen_random_uuid() AS txn, sum(e.points)::bigint AS total, min(m.loyalty_number) AS number
+    FROM expiring e JOIN members m ON m.id = e.member_id GROUP BY e.member_id
+), txns AS (
+    INSERT INTO transactions(program_id, id, kind, reference, member_id, points, occurred_at, details)
+    SELECT $2, txn, 'EXPIRE', 'expire:' || txn, member_id, -total, $1, '{}'::jsonb FROM per_member
+), debited AS (
+    UPDATE accounts a SET balance = a.balance - pm.total FROM per_member pm
+    WHERE a.kind = 'member_available' AND a.member_id = pm.member_id RETURNING a.id, pm.txn, pm.total
+), posted AS (
+    INSERT INTO entries(program_id, transaction_id, account_id, amount)
+    SELECT $2, txn, id, -total FROM debited
+    UNION ALL SELECT $2, txn, (SELECT id FROM accounts WHERE kind = 'breakage' AND member_id IS NULL), total
+    FROM per_member
+), moved AS (
+    INSERT INTO lot_movements(program_id, lot_id, transaction_id, source_transaction_id, delta)
+    SELECT $2, e.lot_id, pm.txn, pm.txn, -e.points FROM expiring e JOIN per_member pm USING (member_id)
+), zeroed AS (
+    UPDATE lots SET remaining = 0 FROM expiring e WHERE lots.id = e.lot_id
+), events AS (
+    INSERT INTO outbox(program_id, event_type, payload)
+    SELECT $2, 'LOY_POINT_EXPIRY', jsonb_build_object(
+        'event_type', 'LOY_POINT_EXPIRY', 'transaction_id', txn, 'transaction_kind', 'EXPIRE',
+        'member_id', member_id, 'loyalty_number', number, 'points', -total,
+        'occurred_at', to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'reference', 'expire:' || txn)
+    FROM per_member
+)
+SELECT count(*) FROM expiring
+"""
+
+
+async def new_program(pool: asyncpg.Pool) -> uuid.UUID:
+    spec = program_pb2.ProgramSpec(id=str(uuid.uuid4()), code=f"b-{uuid.uuid4().hex[:10]}", name="Bench",
+                                   currency="EUR", timezone="Europe/Madrid", expiry=program_pb2.ExpiryPolicy(days=365))
+    await programs.provision(pool, spec)
+    return uuid.UUID(spec.id)
+
+
+async def seed(admin, program_id: uuid.UUID, *, prefix: str, members: int, points: int, lots: int,
+               expires_at: dt.datetime | None) -> None:
+    await admin.execute(SEED_MEMBERS, program_id, prefix, members)
+    earned = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
+    await admin.execute(SEED_BALANCES, program_id, prefix, points, lots, earned, expires_at)
+
+
+async def sql_earn(pool, program_id: uuid.UUID, number: str, reference: str) -> None:
+    """What the Earn RPC does, statement for statement, on raw asyncpg."""
+    request = pb.EarnRequest(loyalty_number=number, amount="12.50", currency="EUR", reference=reference)
+    async with tenant_tx(pool, program_id) as conn:
+        await repository.program(conn, program_id)
+        member = await repository.member_by_loyalty_number(conn, number)
+        await conn.fetchval(
+            "INSERT INTO idempotency_keys(program_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING RETURNING true", program_id, "earn", reference, request_fingerprint(request))
+        transaction_id = uuid.uuid4()
+        now = ledger.now()
+        row = await repository.post_earn(
+            conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"], reference=reference,
+            points=12, amount=validation.amount("12.50"), currency="EUR", occurred_at=now,
+            expires_at=now + dt.timedelta(days=365),
+            details={"breakdown": [{"rule": "base-rate", "points": 12}], "channel": "", "partner_code": "",
+                     "location_code": ""},
+            event={"event_type": "LOY_POINT_ACCRUAL", "transaction_id": str(transaction_id), "points": 12})
+        response = pb.EarnResponse(transaction_id=str(transaction_id), old_balance=row["old_balance"],
+                                   points_earned=12, new_balance=row["new_balance"])
+        await conn.execute("UPDATE idempotency_keys SET response = $4 WHERE program_id = $1 AND operation = $2"
+                           " AND key = $3", program_id, "earn", reference, response.SerializeToString())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu_per_op(watched: dict[str, int], seconds: float, workers: int, one) -> str:
+    """Where the CPU goes, per operation: a diagnostic line next to the ratios."""
+    before = {k: cpu_seconds(pid) for k, pid in watched.items()}
+    rate = await run_for(seconds, workers, one)
+    used = {k: cpu_seconds(pid) - before[k] for k, pid in watched.items()}
+    return ", ".join(f"{k} {1000 * v / (rate * seconds):.1f}" for k, v in used.items()) + f" ({rate:,.0f}/s)"
+
+
+async def alternate(rounds: int, seconds: float, workers: int, a, b) -> tuple[float, list[float], list[float]]:
+    """Median of the per-round ratios rate(a) / rate(b), runs interleaved so both see the same machine."""
+    rates_a, rates_b, ratios = [], [], []
+    for r in range(rounds):
+        first, second = (a, b) if r % 2 == 0 else (b, a)
+        x = await run_for(seconds, workers, first)
+        y = await run_for(seconds, workers, second)
+        ra, rb = (x, y) if r % 2 == 0 else (y, x)
+        rates_a.append(ra)
+        rates_b.append(rb)
+        ratios.append(ra / rb)
+    return median(ratios), rates_a, rates_b
+
+
+async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
+    admin = await asyncpg.connect(database.admin_dsn, server_settings={"search_path": "points"})
+    pool = await create_pool(database.service_dsn("points"), schema="points", application="bench-ledger",
+                             min_size=args.workers, max_size=args.workers + 2)
+    channel = clients.channel(f"127.0.0.1:{ports['points']}")
+    stub = pb_grpc.PointsServiceStub(channel)
+    headers = {"authorization": f"Bearer {platform_fixture.ADMIN_TOKEN}"}
+    limits = httpx.Limits(max_connections=args.workers, max_keepalive_connections=args.workers)
+    results = {}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as client:
+        # --- earn: gRPC and GraphQL versus the same SQL transaction ------------------------------
+        code = f"bench-{uuid.uuid4().hex[:8]}"
+        made = (await client.post("/graphql", json={"query": CREATE_PROGRAM, "variables": {"code": code}})).json()
+        program_id = uuid.UUID(made["data"]["createProgram"]["program"]["id"])
+        started = time.perf_counter()
+        await seed(admin, program_id, prefix="E", members=args.members, points=1000, lots=1, expires_at=None)
+        await admin.execute("ANALYZE points.members; ANALYZE points.accounts; ANALYZE points.lots")
+        print(f"seeded {args.members:,} members with history in {time.perf_counter() - started:.1f}s", flush=True)
+        numbers = [f"E{i:09d}" for i in range(1, args.members + 1)]
+        md = clients.metadata(program_id=program_id, principal="bench")
+        run = iter(range(10**9))
+
+        def earn_sql():
+            tag = next(run)
+            return lambda k: sql_earn(pool, program_id, numbers[k % len(numbers)], f"s{tag}-{k}")
+
+        def earn_grpc():
+            tag = next(run)
+
+            async def one(k):
+                await stub.Earn(pb.EarnRequest(loyalty_number=numbers[k % len(numbers)], amount="12.50",
+                                               currency="EUR", reference=f"g{tag}-{k}"), metadata=md, timeout=30)
+            return one
+
+        def earn_graphql():
+            tag = next(run)
+
+            async def one(k):
+                body = (await client.post("/graphql", json={"query": EARN, "variables": {
+                    "program": code, "number": numbers[k % len(numbers)], "reference": f"q{tag}-{k}"}})).json()
+                if body.get("errors"):
+                    raise RuntimeError(body["errors"])
+            return one
+
+        class Fresh:  # a new reference space on every run
+            def __init__(self, make):
+                self.make = make
+                self.current = None
+
+            async def __call__(self, k):
+                if k == 0 or self.current is None:
+                    self.current = self.make()
+                await self.current(k)
+
+        for warm in (earn_sql(), earn_grpc(), earn_graphql()):
+            await run_for(1.0, args.workers, warm)
+        sql_side, grpc_side, gql_side = Fresh(earn_sql), Fresh(earn_grpc), Fresh(earn_graphql)
+        ratio, g, s = await alternate(args.rounds, args.seconds, args.workers, grpc_side, sql_side)
+        print(f"earn: gRPC {median(g):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
+        results["earn_grpc_vs_sql"] = ratio
+        ratio, q, s = await alternate(args.rounds, args.seconds, args.workers, gql_side, sql_side)
+        print(f"earn: GraphQL {median(q):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
+        results["earn_graphql_vs_sql"] = ratio
+        watched = {"bench": os.getpid(), **{k: processes[k].pid for k in ("gateway", "member", "points")}}
+        print("  CPU ms per earn through the gateway: "
+              + await cpu_per_op(watched, args.seconds, args.workers, Fresh(earn_graphql)), flush=True)
+        print("  CPU ms per earn over gRPC: "
+              + await cpu_per_op(watched, args.seconds, args.workers, Fresh(earn_grpc)), flush=True)
+
+        # --- redeem: one hot member versus many ------------------------------------------------
+        hot_program = await new_program(pool)
+        await seed(admin, hot_program, prefix="H", members=1, points=10**9, lots=1, expires_at=None)
+        await seed(admin, hot_program, prefix="S", members=args.members, points=10**6, lots=1, expires_at=None)
+        await admin.execute("ANALYZE points.members; ANALYZE points.accounts; ANALYZE points.lots")
+        hot_md = clients.metadata(program_id=hot_program, principal="bench")
+        spread_numbers = [f"S{i:09d}" for i in range(1, args.members + 1)]
+
+        def burner(pick):
+            tag = next(run)
+
+            async def one(k):
+                await stub.Burn(pb.BurnRequest(loyalty_number=pick(k), points=1, reference=f"r{tag}-{k}"),
+                                metadata=hot_md, timeout=30)
+            return one
+
+        hot = Fresh(lambda: burner(lambda k: "H000000001"))
+        spread = Fresh(lambda: burner(lambda k: spread_numbers[(k * 7919) % len(spread_numbers)]))
+        await run_for(1.0, args.workers, hot)
+        ratio, h, s = await alternate(args.rounds, args.seconds, args.workers, hot, spread)
+        print(f"redeem: one member {median(h):,.0f}/s, spread {median(s):,.0f}/s", flush=True)
+        results["redeem_hot_vs_spread"] = ratio
+
+    # --- expiry: the job versus one hand-written statement, on identical data --------------------
+    members = args.expire_lots // 10
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    ratios = []
+    for r in range(args.expire_rounds):
+        job_program, sql_program = await new_program(pool), await new_program(pool)
+        for pid in (job_program, sql_program):
+            await seed(admin, pid, prefix=f"X{r}", members=members, points=10, lots=10, expires_at=past)
+        await admin.execute("ANALYZE points.members; ANALYZE points.accounts; ANALYZE points.lots")
+        now = dt.datetime.now(dt.timezone.utc)
+
+        async def by_job():
+            return await jobs.run_expire(pool, now=now, programs=[str(job_program)])
+
+        async def by_sql():
+            async with tenant_tx(pool, sql_program) as conn:
+                return await conn.fetchval(EXPIRE_SQL, now, sql_program)
+
+        timings = {}
+        for name, fn in ((("job", by_job), ("sql", by_sql)) if r % 2 == 0 else (("sql", by_sql), ("job", by_job))):
+            start = time.perf_counter()
+            expired = await fn()
+            timings[name] = time.perf_counter() - start
+            assert expired == members * 10, (name, expired)
+        print(f"expire {members * 10:,} lots: job {timings['job']:.2f}s, one statement {timings['sql']:.2f}s",
+              flush=True)
+        ratios.append(timings["job"] / timings["sql"])
+    results["expire_vs_sql"] = median(ratios)
+
+    await channel.close()
+    await pool.close()
+    await admin.close()
+    print(json.dumps({k: round(v, 3) for k, v in results.items()}), flush=True)
+    print(f"RATIO earn_grpc_vs_sql {results['earn_grpc_vs_sql']:.3f} target >= 0.6")
+    print(f"RATIO earn_graphql_vs_sql {results['earn_graphql_vs_sql']:.3f} target >= 0.3")
+    print(f"RATIO redeem_hot_vs_spread {results['redeem_hot_vs_spread']:.3f} target >= 0.35")
+    print(f"RATIO expire_vs_sql {results['expire_vs_sql']:.3f} target <= 1.5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small data and short runs: under a minute")
+    parser.add_argument("--members", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--expire-lots", type=int, default=None)
+    parser.add_argument("--expire-rounds", type=int, default=None)
+    args = parser.parse_args()
+    args.members = args.members or (1_000 if args.quick else 100_000)
+    args.seconds = args.seconds or (1.0 if args.quick else 5.0)
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    args.expire_lots = args.expire_lots or (10_000 if args.quick else 1_000_000)
+    args.expire_rounds = args.expire_rounds or 3
+    with local_postgres() as database, platform(database) as (url, ports, _processes):
+        asyncio.run(bench(args, database, url, ports, _processes))
+
+
+if __name__ == "__main__":
+    main()
