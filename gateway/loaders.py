@@ -11,8 +11,10 @@ from gateway.members.dataloaders import (
     StatusHistoryByLoyaltyNumberLoader,
 )
 from gateway.points.dataloaders import PointsSummaryByLoyaltyNumberLoader
+from gateway.program_config.dataloaders import ClubsByLoyaltyNumberLoader
 from gateway.programs.dataloaders import ProgramByCodeLoader
 from gateway.rewards.dataloaders import RewardByCodeLoader, RewardClaimByReferenceLoader
+from gateway.rules.dataloaders import RuleSetByCodeLoader
 from gateway.services import Services
 from gateway.tiers.dataloaders import TierProgressByLoyaltyNumberLoader, TierSlabsByProgramLoader
 
@@ -31,6 +33,8 @@ class Loaders:
     tier_slabs_by_program: TierSlabsByProgramLoader
     tier_progress_by_loyalty_number: TierProgressByLoyaltyNumberLoader
     partner_by_code: PartnerByCodeLoader
+    rule_set_by_code: RuleSetByCodeLoader
+    clubs_by_loyalty_number: ClubsByLoyaltyNumberLoader
 
 
 def make_loaders(services: Services, *, principal: str) -> Loaders:
@@ -53,4 +57,6 @@ def make_loaders(services: Services, *, principal: str) -> Loaders:
         tier_progress_by_loyalty_number=TierProgressByLoyaltyNumberLoader(
             services, programs=programs, principal=principal),
         partner_by_code=PartnerByCodeLoader(services, programs=programs, principal=principal),
+        rule_set_by_code=RuleSetByCodeLoader(services, programs=programs, principal=principal),
+        clubs_by_loyalty_number=ClubsByLoyaltyNumberLoader(services, programs=programs, principal=principal),
     )

@@ -8,15 +8,21 @@ from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
 from gateway.points.mutations import PointsMutations
 from gateway.points.queries import PointsQueries
+from gateway.program_config.mutations import ProgramConfigMutations
+from gateway.program_config.queries import ProgramConfigQueries
 from gateway.programs.mutations import ProgramMutations
 from gateway.programs.queries import ProgramQueries
 from gateway.rewards.mutations import RewardsMutations
 from gateway.rewards.queries import RewardsQueries
+from gateway.rules.mutations import RulesMutations
+from gateway.rules.queries import RulesQueries
 from gateway.tiers.mutations import TierMutations
 from gateway.tiers.queries import TierQueries
 
-QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries)
-MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations)
+QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
+           RulesQueries, ProgramConfigQueries)
+MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
+             RulesMutations, ProgramConfigMutations)
 
 
 @strawberry.type

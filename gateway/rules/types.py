@@ -1,0 +1,251 @@
+import json
+
+import strawberry
+from strawberry.scalars import JSON
+
+from loyalty.points.v1 import rules_service_pb2 as rules_pb
+
+from gateway.points.types import EarnLine
+
+
+def _rules(text: str):
+    return json.loads(text) if text else None
+
+
+@strawberry.type(description="One version of a rule set; a published version never changes.")
+class RuleSetVersion:
+    version: int
+    status: str
+    created_at: str
+    published_at: str | None
+    published_by: str | None
+    rules: JSON
+
+    @classmethod
+    def from_proto(cls, v: rules_pb.RuleSetVersion) -> "RuleSetVersion":
+        return cls(version=v.version, status=v.status, created_at=v.created_at, published_at=v.published_at or None,
+                   published_by=v.published_by or None, rules=_rules(v.rules_json))
+
+
+@strawberry.type(description="Rules attached to the program, a club, location, partner, tier or campaign.")
+class RuleSet:
+    code: str
+    name: str
+    scope: str
+    scope_ref: str | None
+    published_version: int | None
+    draft_version: int | None
+    draft_rules: JSON | None
+    published_rules: JSON | None
+    archived: bool
+    versions: list[RuleSetVersion]
+
+    @classmethod
+    def from_proto(cls, r: rules_pb.RuleSet) -> "RuleSet":
+        return cls(code=r.code, name=r.name, scope=r.scope, scope_ref=r.scope_ref or None,
+                   published_version=r.published_version or None, draft_version=r.draft_version or None,
+                   draft_rules=_rules(r.draft_rules_json), published_rules=_rules(r.published_rules_json),
+                   archived=r.archived, versions=[RuleSetVersion.from_proto(v) for v in r.versions])
+
+
+@strawberry.type
+class RuleProblem:
+    rule: str
+    field: str
+    message: str
+
+
+@strawberry.type
+class RulesValidation:
+    valid: bool
+    problems: list[RuleProblem]
+
+
+@strawberry.type
+class CampaignTargets:
+    segments: list[str]
+    tiers: list[str]
+    clubs: list[str]
+    partners: list[str]
+    locations: list[str]
+
+
+@strawberry.type(description="A rule set with a time window, targets and a budget.")
+class Campaign:
+    code: str
+    name: str
+    starts_at: str
+    ends_at: str
+    targets: CampaignTargets
+    budget_total: int | None
+    budget_per_member: int | None
+    archived: bool
+
+    @classmethod
+    def from_proto(cls, c: rules_pb.Campaign) -> "Campaign":
+        t = c.targets
+        return cls(code=c.code, name=c.name, starts_at=c.starts_at, ends_at=c.ends_at,
+                   targets=CampaignTargets(segments=list(t.segments), tiers=list(t.tiers), clubs=list(t.clubs),
+                                           partners=list(t.partners), locations=list(t.locations)),
+                   budget_total=c.budget_total or None, budget_per_member=c.budget_per_member or None,
+                   archived=c.archived)
+
+
+@strawberry.type
+class CampaignReport:
+    code: str
+    points_issued: int
+    members_reached: int
+    transactions: int
+    budget_total: int | None
+    budget_left: int | None = strawberry.field(description="null: unlimited")
+
+    @classmethod
+    def from_proto(cls, r: rules_pb.CampaignReport) -> "CampaignReport":
+        return cls(code=r.code, points_issued=r.points_issued, members_reached=r.members_reached,
+                   transactions=r.transactions, budget_total=r.budget_total or None,
+                   budget_left=None if r.budget_left < 0 else r.budget_left)
+
+
+@strawberry.type(description="One transaction under a draft and under the published rules; nothing posted.")
+class DryRunResult:
+    points: int
+    breakdown: list[EarnLine]
+    published_points: int
+    published_breakdown: list[EarnLine]
+
+    @classmethod
+    def from_proto(cls, r: rules_pb.DryRunEarnResponse) -> "DryRunResult":
+        return cls(points=r.points, breakdown=[EarnLine.from_proto(x) for x in r.breakdown],
+                   published_points=r.published_points,
+                   published_breakdown=[EarnLine.from_proto(x) for x in r.published_breakdown])
+
+
+@strawberry.type
+class CampaignBudgetUse:
+    campaign_code: str
+    published_points: int
+    draft_points: int
+
+
+@strawberry.type(description="The last N days of real earns replayed against a draft; nothing posted.")
+class ReplayReport:
+    transactions: int
+    published_points: int
+    draft_points: int
+    points_difference: int
+    members_affected: int
+    campaigns: list[CampaignBudgetUse]
+    truncated: bool
+
+    @classmethod
+    def from_proto(cls, r: rules_pb.ReplayReport) -> "ReplayReport":
+        return cls(transactions=r.transactions, published_points=r.published_points, draft_points=r.draft_points,
+                   points_difference=r.points_difference, members_affected=r.members_affected,
+                   campaigns=[CampaignBudgetUse(campaign_code=c.campaign_code, published_points=c.published_points,
+                                                draft_points=c.draft_points) for c in r.campaigns],
+                   truncated=r.truncated)
+
+
+@strawberry.type(description="What a posting earned, per rule, as recorded when it was posted.")
+class EarnExplanation:
+    transaction_id: str
+    kind: str
+    points: int
+    breakdown: list[EarnLine]
+
+
+@strawberry.type(description="Pay with points: how many points an order may use and what they are worth.")
+class BurnQuote:
+    allowed: bool
+    points: int
+    value: str
+    currency: str
+    min_points: int
+    max_points: int
+    available_points: int
+    rule: str | None
+    rule_version: str | None
+    reason: str | None
+
+    @classmethod
+    def from_proto(cls, q: rules_pb.BurnQuote) -> "BurnQuote":
+        return cls(allowed=q.allowed, points=q.points, value=q.value, currency=q.currency, min_points=q.min_points,
+                   max_points=q.max_points, available_points=q.available, rule=q.rule or None,
+                   rule_version=q.rule_version or None, reason=q.reason or None)
+
+
+@strawberry.type
+class BonusPosting:
+    loyalty_number: str
+    rule: str
+    rule_version: str
+    points: int
+    reference: str
+    already_granted: bool
+
+
+@strawberry.type
+class BonusPayload:
+    postings: list[BonusPosting]
+
+    @classmethod
+    def from_proto(cls, r: rules_pb.BonusResponse) -> "BonusPayload":
+        return cls(postings=[BonusPosting(loyalty_number=p.loyalty_number, rule=p.rule, rule_version=p.rule_version,
+                                          points=p.points, reference=p.reference, already_granted=p.already_granted)
+                             for p in r.postings])
+
+
+@strawberry.input
+class SaveRuleSetInput:
+    program: str
+    code: str
+    rules: JSON = strawberry.field(description="A list of rules (docs/rules.md); saved as the set's draft")
+    name: str | None = None
+    scope: str | None = strawberry.field(default=None, description="program (default), club, location, partner, "
+                                                                    "tier or campaign; fixed once created")
+    scope_ref: str | None = None
+
+
+@strawberry.input
+class CampaignTargetsInput:
+    segments: list[str] | None = None
+    tiers: list[str] | None = None
+    clubs: list[str] | None = None
+    partners: list[str] | None = None
+    locations: list[str] | None = None
+
+
+@strawberry.input
+class SaveCampaignInput:
+    program: str
+    code: str
+    name: str
+    starts_at: str
+    ends_at: str
+    targets: CampaignTargetsInput | None = None
+    budget_total: int | None = None
+    budget_per_member: int | None = None
+
+
+@strawberry.input
+class BasketItemInput:
+    sku: str
+    category: str | None = None
+    quantity: str | None = None
+    price: str | None = None
+
+
+@strawberry.input
+class DryRunEarnInput:
+    program: str
+    amount: str
+    currency: str | None = None
+    loyalty_number: str | None = None
+    occurred_at: str | None = None
+    partner_code: str | None = None
+    location_code: str | None = None
+    channel: str | None = None
+    items: list[BasketItemInput] | None = None
+    rule_set_code: str | None = strawberry.field(default=None, description="Evaluate this set's draft")
+    draft_rules: JSON | None = strawberry.field(default=None, description="Or these rules as that set's draft")
