@@ -65,7 +65,7 @@ def generate_sql(first: int, count: int) -> str:
            lower(f) || '.' || lower(l) || '.' || i || '@example.com',
            lower(f) || '.' || lower(l) || '.' || i || '@example.com',
            f, l || CASE WHEN i % 3 = 0 THEN '' ELSE ' ' || substr(md5(i::text), 1, 4) END,
-           '+346' || lpad(i::text, 8, '0'), date '1950-01-01' + (i * 7919 % 20000), 'import',
+           '+346' || lpad(i::text, 8, '0'), date '1950-01-01' + (i::bigint * 7919 % 20000)::int, 'import',
            lpad((i % 52000)::text, 5, '0'), now() - (i % 2000) * interval '1 day'
     FROM generate_series({first}, {first + count - 1}) AS i,
          LATERAL (SELECT ({firsts})[1 + i % {len(FIRST)}] AS f,
