@@ -226,3 +226,8 @@ async def transaction_exists(conn: asyncpg.Connection, reference: str) -> bool:
 
 async def member_by_id(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT id, loyalty_number, status FROM members WHERE id = $1", member_id)
+
+
+async def member_numbers(conn: asyncpg.Connection, statuses: Sequence[str]) -> list[str]:
+    rows = await conn.fetch("SELECT loyalty_number FROM members WHERE status = ANY($1) ORDER BY id", list(statuses))
+    return [r["loyalty_number"] for r in rows]
