@@ -167,11 +167,6 @@ class LoyaltyPrograms:
             "GET", f"/apis/security.istio.io/v1/namespaces/{self.namespace}/authorizationpolicies/{name}")
         return body if status == 200 else None
 
-    def events(self, name: str) -> list[dict]:
-        status, body = self.kube.request("GET", f"/api/v1/namespaces/{self.namespace}/events")
-        assert status == 200, body
-        return [e for e in body.get("items", []) if e.get("involvedObject", {}).get("name") == name]
-
     async def wait_phase(self, name: str, phase: str, *, generation: int | None = None,
                          timeout: float = 120.0) -> dict:
         def reached():
