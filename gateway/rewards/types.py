@@ -4,6 +4,7 @@ from loyalty.rewards.v1 import rewards_service_pb2 as rewards_pb
 
 from gateway.context import Info
 from gateway.members.types import Member
+from gateway.permissions import Allow
 from gateway.points.types import PointsSummary
 
 
@@ -140,12 +141,12 @@ class IdentifyMemberPayload:
     otp_expires_at: str
     program: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[Allow("member.read", program_scoped=False)])
     async def member(self, info: Info) -> Member:
         found = await info.context.loaders.member_by_loyalty_number.load((self.program, self.loyalty_number))
         return Member.from_proto(found, self.program)
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[Allow("points.read", program_scoped=False)])
     async def points(self, info: Info) -> PointsSummary:
         return PointsSummary.from_proto(await info.context.loaders.points_summary_by_loyalty_number.load(
             (self.program, self.loyalty_number)))

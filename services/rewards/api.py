@@ -1,5 +1,7 @@
 """gRPC servicer: translates proto <-> domain, nothing else."""
 
+import asyncio
+
 import asyncpg
 import grpc
 
@@ -46,8 +48,10 @@ class RewardsServicer(pb_grpc.RewardsServiceServicer):
     async def GetEligibility(self, request, context):
         ctx = require_program(context)
         member = await self._peers.get_member(ctx.program_id, request.loyalty_number)
-        balance = await self._peers.available_points(ctx.program_id, member.loyalty_number)
-        profile = await self._peers.profile(ctx.program_id, member.loyalty_number)
+        balance, profile = await asyncio.gather(
+            self._peers.available_points(ctx.program_id, member.loyalty_number),
+            self._peers.profile(ctx.program_id, member.loyalty_number),
+        )
         return await eligibility.for_member(
             self._pool, program_id=ctx.program_id, loyalty_number=member.loyalty_number, balance=balance,
             profile=profile, where=eligibility.Where(location_code=request.location_code, club_code=request.club_code),
