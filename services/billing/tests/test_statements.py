@@ -1,5 +1,6 @@
 """A generated month of ledger events across three partners: statements tie out to the events exactly."""
 
+import asyncio
 import collections
 import datetime as dt
 import random
@@ -196,3 +197,25 @@ async def test_a_statement_line_cannot_be_edited_in_the_database(pools):
     with pytest.raises(asyncpg.CheckViolationError):
         async with tenant_tx(pool, program_id) as conn:
             await conn.execute("UPDATE billing_lines SET points = 2")
+
+
+async def test_events_racing_a_close_are_never_lost_nor_slip_into_the_closed_month(pools):
+    # given April activity for A
+    pool = pools["billing"]
+    program_id = await three_partners(pool)
+    await feed(pool, program_id, [event(kind="EARN", points=10, at=local(2026, 4, 1), partner="A")])
+    late = [[event(kind="EARN", points=i + 1, at=local(2026, 4, 20), partner="A")] for i in range(30)]
+
+    # when thirty late April earns arrive while April is being closed
+    results = await asyncio.gather(invoicing.close_period(pool, program_id, period="2026-04"),
+                                   *(feed(pool, program_id, batch) for batch in late))
+
+    # then the frozen April statement is exactly the lines left in April, and the rest are May corrections
+    assert results[0][1]
+    april = await statements.get(pool, program_id, partner_code="A", period="2026-04", include_lines=True)
+    may = await statements.get(pool, program_id, partner_code="A", period="2026-05", include_lines=True)
+    assert april.totals["issued_points"] == sum(line["points"] for line in april.lines)
+    assert april.totals["line_count"] == len(april.lines)
+    assert all(line["correction"] for line in may.lines)
+    assert april.totals["issued_points"] + (may.totals["issued_points"] if may.totals else 0) == 10 + sum(
+        range(1, 31))
