@@ -36,7 +36,7 @@ def _void_before(value: str | None) -> dt.datetime | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import_id = asyncio.run(runner.run_import(
         ImportSettings(), directory=args.directory, program_code=args.program,
-        void_before=_void_before(args.void_before), say=_say))
+        void_before=_void_before(args.void_before), say=_say, batch_members=args.batch_members))
     print(f"import {import_id} done")
     return 0
 
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("directory", type=pathlib.Path)
     r.add_argument("--program", required=True)
     r.add_argument("--void-before", help="void what these members posted here before this date (ISO 8601)")
+    r.add_argument("--batch-members", type=int, default=0,
+                   help="members per ledger transaction (default: the points service's)")
     r.set_defaults(func=cmd_run)
     c = sub.add_parser("reconcile", help="write the post-migration report; exit 1 unless every balance matches")
     c.add_argument("--program", required=True)

@@ -29,7 +29,7 @@ from services.importer import loading
 from services.importer.settings import ImportSettings
 
 MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
-STEPS = ("loaded", "members", "history", "tiers", "done")
+STEPS = ("loading", "loaded", "members", "history", "done")
 LONG = 3600.0  # a step over millions of rows may take minutes
 
 
@@ -80,7 +80,7 @@ async def _advance(conn, import_id: uuid.UUID, state: str, counters: dict) -> No
 
 async def run_import(
     settings: ImportSettings, *, directory: pathlib.Path, program_code: str, void_before: dt.datetime | None,
-    say: Callable[[str], None], now: dt.datetime | None = None,
+    say: Callable[[str], None], now: dt.datetime | None = None, batch_members: int = 0,
 ) -> uuid.UUID:
     directory = directory.resolve()
     pool = await open_staging(settings)
@@ -130,35 +130,27 @@ async def run_import(
             say(f"members: {counters}")
 
         if state == "members":
-            say("history: voids, imported transactions, lots and entries (points service)")
+            say("history: voids, imported transactions, lots, policy expiry and remediation (points service)")
             reply = await clients.call(peers.points_import.ImportHistory(points_import_pb.ImportHistoryRequest(
-                import_id=str(import_id), void_before=void_before.isoformat() if void_before else ""), timeout=LONG))
+                import_id=str(import_id), void_before=void_before.isoformat() if void_before else "",
+                batch_members=batch_members), timeout=LONG))
             counters = {"transactions_imported": reply.transactions_imported, "voided": reply.transactions_voided,
-                        "lots_created": reply.lots_created}
+                        "lots_created": reply.lots_created, "lots_expired_by_policy": reply.lots_expired,
+                        "members_remediated": reply.members_remediated,
+                        "remediation_credited": reply.points_credited, "remediation_debited": reply.points_debited}
             async with pool.acquire() as conn:
                 await _advance(conn, import_id, "history", counters)
             state = "history"
             say(f"history: {counters}")
 
         if state == "history":
-            say("tiers (tier service)")
+            say("tiers and tier achieved dates (tier service)")
             reply = await clients.call(peers.tier_import.ImportTiers(
                 tier_import_pb.ImportTiersRequest(import_id=str(import_id)), timeout=LONG))
             counters = {"members_tiered": reply.members_tiered, "unknown_tier_codes": list(reply.unknown_tier_codes)}
             async with pool.acquire() as conn:
-                await _advance(conn, import_id, "tiers", counters)
-            state = "tiers"
-            say(f"tiers: {counters}")
-
-        if state == "tiers":
-            say("remediation: one transaction per member whose balance differs (points service)")
-            reply = await clients.call(peers.points_import.RemediateBalances(
-                points_import_pb.RemediateBalancesRequest(import_id=str(import_id)), timeout=LONG))
-            counters = {"members_remediated": reply.members_remediated, "remediation_credited": reply.points_credited,
-                        "remediation_debited": reply.points_debited}
-            async with pool.acquire() as conn:
                 await _advance(conn, import_id, "done", counters)
-            say(f"remediation: {counters}")
+            say(f"tiers: {counters}")
         async with pool.acquire() as conn:
             count = await loading.write_quarantine_file(conn, import_id=import_id, path=directory / "quarantine.csv")
         say(f"{count} quarantined rows written to {directory / 'quarantine.csv'}")
@@ -205,7 +197,7 @@ async def reconcile(settings: ImportSettings, *, program_code: str, directory: p
                 raise DomainError(ErrorCode.NOT_FOUND, f"no import of {directory} into {program_code!r}")
             legacy = await conn.fetchrow(
                 "SELECT (SELECT count(*) FROM members WHERE import_id = $1) AS members,"
-                " (SELECT coalesce(sum(points_balance), 0) FROM balances WHERE import_id = $1) AS balances,"
+                " (SELECT coalesce(sum(points_balance), 0)::bigint FROM balances WHERE import_id = $1) AS balances,"
                 " (SELECT count(*) FROM quarantine WHERE import_id = $1) AS quarantined", row["id"])
             by_kind = {r["kind"]: r["points"] for r in await conn.fetch(
                 "SELECT kind, sum(points)::bigint AS points FROM transactions WHERE import_id = $1 GROUP BY kind",

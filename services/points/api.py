@@ -8,6 +8,7 @@ from loyalty.points.v1 import points_service_pb2 as pb
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc
 from services.common.tenancy import require_program
 from services.points import adjusting, earning, members, programs, spending, summary, voiding
+from services.points import import_api
 from services.points.earn_policy import EarnPolicy, FlatRatePolicy
 from services.points.events import LedgerEventRelay, subscribers_from_settings
 from services.points.rules import api as rules_api
@@ -115,4 +116,5 @@ def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings, earn_policy:
     senders, _channels = subscribers_from_settings(settings)
     relay = LedgerEventRelay(pool, senders)
     relay.start()
+    import_api.register(server, pool)
     pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, earn_policy or rules_api.register(server, pool, settings), relay), server)

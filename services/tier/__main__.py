@@ -4,7 +4,7 @@ from loyalty.tier.v1 import tier_service_pb2
 from services.common.outbox import OutboxRelay
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
-from services.tier import api
+from services.tier import api, import_api
 
 
 class TierSettings(ServiceSettings):
@@ -17,6 +17,7 @@ def register(server, pool, settings: TierSettings) -> None:
     relay = OutboxRelay(pool, {})
     relay.start()
     api.register(server, pool, settings, relay)
+    import_api.register(server, pool)
 
 
 DEFINITION = ServiceDefinition(

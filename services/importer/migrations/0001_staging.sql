@@ -74,3 +74,4 @@ GRANT SELECT ON imports, members, balances, transactions TO loyalty_member, loya
 GRANT SELECT, INSERT, UPDATE ON member_map TO loyalty_member;
 GRANT SELECT ON member_map TO loyalty_points, loyalty_tier;
 GRANT INSERT ON quarantine TO loyalty_member;
+CREATE INDEX transactions_member ON transactions (import_id, legacy_id);

@@ -1,0 +1,60 @@
+"""What the ledger shows for an import's members: the reconciliation's platform side."""
+
+import uuid
+
+import asyncpg
+
+from services.common.db import tenant_tx
+from services.common.errors import not_found
+
+BUCKETS = (("< -100", None, -101), ("-100..-1", -100, -1), ("0", 0, 0), ("1..100", 1, 100), ("> 100", 101, None))
+
+
+async def compare(pool: asyncpg.Pool, *, import_id: uuid.UUID, max_mismatches: int) -> dict:
+    async with pool.acquire() as conn:
+        program_id = await conn.fetchval("SELECT program_id FROM staging.imports WHERE id = $1", import_id)
+    if program_id is None:
+        raise not_found("import", str(import_id))
+    async with tenant_tx(pool, program_id) as conn:
+        totals = await conn.fetchrow(
+            """
+            SELECT count(*) AS members,
+                   count(*) FILTER (WHERE a.balance = coalesce(im.legacy_balance, a.balance)) AS matching,
+                   coalesce(sum(im.legacy_balance), 0)::bigint AS legacy_total,
+                   coalesce(sum(a.balance), 0)::bigint AS platform_total
+            FROM imported_members im
+            JOIN accounts a ON a.kind = 'member_available' AND a.member_id = im.member_id
+            WHERE im.import_id = $1
+            """, import_id)
+        mismatches = await conn.fetch(
+            """
+            SELECT im.legacy_id, m.loyalty_number, im.legacy_balance, a.balance AS platform_balance
+            FROM imported_members im
+            JOIN accounts a ON a.kind = 'member_available' AND a.member_id = im.member_id
+            JOIN members m ON m.id = im.member_id
+            WHERE im.import_id = $1 AND a.balance <> im.legacy_balance
+            ORDER BY im.legacy_id LIMIT $2
+            """, import_id, max_mismatches)
+        kinds = await conn.fetch(
+            """
+            SELECT lower(t.kind) AS kind, sum(abs(t.points))::bigint AS points, count(*) AS n
+            FROM imported_members im JOIN transactions t ON t.member_id = im.member_id
+            WHERE im.import_id = $1 AND t.reference LIKE 'legacy:%' AND t.details->>'import_id' = $1::text
+            GROUP BY t.kind
+            """, import_id)
+        buckets = []
+        for label, low, high in BUCKETS:
+            row = await conn.fetchrow(
+                "SELECT count(*) AS members, coalesce(sum(remediation), 0)::bigint AS points FROM imported_members"
+                " WHERE import_id = $1 AND ($2::bigint IS NULL OR remediation >= $2)"
+                " AND ($3::bigint IS NULL OR remediation <= $3)", import_id, low, high)
+            buckets.append({"range": label, "members": row["members"], "points": row["points"]})
+    return {
+        "members": totals["members"], "matching": totals["matching"], "legacy_total": totals["legacy_total"],
+        "platform_total": totals["platform_total"], "transactions": sum(r["n"] for r in kinds),
+        "by_kind": {r["kind"]: r["points"] for r in kinds},
+        "mismatches": [{"legacy_id": r["legacy_id"], "loyalty_number": r["loyalty_number"],
+                        "legacy_balance": r["legacy_balance"], "platform_balance": r["platform_balance"]}
+                       for r in mismatches],
+        "remediation": buckets,
+    }

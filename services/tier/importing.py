@@ -1,0 +1,74 @@
+"""Tiers and tier achieved dates from a legacy import's balances, set-based.
+
+Each imported member gets the base tier in every slab, then the dump's tier code where the
+program defines it (in whichever slab has that code), achieved on the legacy date and lapsing
+after that tier's validity. A change is written to the tier history with the reason
+'imported'. Rerunning changes nothing.
+"""
+
+import uuid
+
+import asyncpg
+
+from services.common.db import tenant_tx
+from services.common.errors import not_found
+
+
+async def import_tiers(pool: asyncpg.Pool, *, import_id: uuid.UUID) -> dict:
+    async with pool.acquire() as conn:
+        program_id = await conn.fetchval("SELECT program_id FROM staging.imports WHERE id = $1", import_id)
+    if program_id is None:
+        raise not_found("import", str(import_id))
+    async with tenant_tx(pool, program_id) as conn:
+        await conn.execute(
+            """
+            INSERT INTO members(program_id, member_id, loyalty_number)
+            SELECT $2, mm.member_id, mm.loyalty_number
+            FROM staging.members sm JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
+            WHERE sm.import_id = $1 ON CONFLICT DO NOTHING
+            """, import_id, program_id)
+        await conn.execute(
+            """
+            INSERT INTO member_tiers(program_id, slab_code, member_id, level, achieved_on)
+            SELECT $2, s.code, mm.member_id, 0, current_date
+            FROM staging.members sm JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
+            CROSS JOIN slabs s
+            WHERE sm.import_id = $1 ON CONFLICT DO NOTHING
+            """, import_id, program_id)
+        tiered = await conn.fetchval(
+            """
+            WITH target AS (
+                SELECT mm.member_id, t.slab_code, t.level, t.validity_months,
+                       coalesce((b.tier_achieved_at AT TIME ZONE p.timezone)::date, current_date) AS achieved_on
+                FROM staging.balances b
+                JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = b.legacy_id
+                JOIN tiers t ON t.code = b.tier_code
+                CROSS JOIN programs p
+                WHERE b.import_id = $1 AND b.tier_code <> '' AND p.id = $2
+            ), before AS (
+                SELECT mt.member_id, mt.slab_code, mt.level AS from_level, x.level AS to_level, x.achieved_on,
+                       x.validity_months
+                FROM member_tiers mt JOIN target x ON x.member_id = mt.member_id AND x.slab_code = mt.slab_code
+                WHERE (mt.level, mt.achieved_on) IS DISTINCT FROM (x.level, x.achieved_on)
+                FOR UPDATE OF mt
+            ), changed AS (
+                UPDATE member_tiers mt SET level = b.to_level, achieved_on = b.achieved_on,
+                    lapse_on = CASE WHEN b.to_level > 0 AND b.validity_months IS NOT NULL
+                                    THEN (b.achieved_on + make_interval(months => b.validity_months))::date END,
+                    updated_at = now()
+                FROM before b WHERE mt.member_id = b.member_id AND mt.slab_code = b.slab_code
+                RETURNING mt.member_id
+            ), history AS (
+                INSERT INTO tier_history(program_id, member_id, slab_code, change, from_level, to_level, reason,
+                                         effective_on)
+                SELECT $2, member_id, slab_code, CASE WHEN to_level >= from_level THEN 'upgrade' ELSE 'downgrade' END,
+                       from_level, to_level, 'imported from the legacy program', achieved_on
+                FROM before
+            )
+            SELECT count(*) FROM changed
+            """, import_id, program_id)
+        unknown = [r["tier_code"] for r in await conn.fetch(
+            "SELECT DISTINCT b.tier_code FROM staging.balances b"
+            " WHERE b.import_id = $1 AND b.tier_code <> '' AND NOT EXISTS (SELECT 1 FROM tiers t WHERE t.code = b.tier_code)"
+            " ORDER BY 1", import_id)]
+    return {"members_tiered": tiered, "unknown_tier_codes": unknown}
