@@ -147,6 +147,8 @@ async def _apply(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.Ledg
         batch.lines_by_transaction.setdefault(event.transaction_id, line)
     if not event.member_id or event.points == 0:
         return
+    if event.points > 0 and kind == "OTHER" and await _mirror(conn, batch, event):
+        return
     if event.points > 0:
         await _add_lot(conn, batch, event, occurred_at, partner=partner if kind == "EARN" else event.partner_code,
                        rate=rate if kind == "EARN" else ZERO, currency=currency)
@@ -199,6 +201,28 @@ async def _void(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.Ledge
     if remaining > 0:
         await _add_lot(conn, batch, event, occurred_at, partner="", rate=ZERO, currency=batch.program["currency"],
                        points=remaining)
+
+
+async def _mirror(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.LedgerEvent) -> bool:
+    """A transfer's or merge's credit takes over the lots its debit (same transaction) drew, keeping
+    their funding partner and expiry, so breakage still goes to the partner that funded the points."""
+    left = event.points
+    for lot in await repository.drawn_lots(conn, event.transaction_id):
+        points = min(left, lot["points"])
+        if points <= 0:
+            break
+        await repository.insert_lot(
+            conn, program_id=batch.program["id"], member_id=event.member_id, transaction_id=event.transaction_id,
+            partner_code=lot["partner_code"], issue_rate=lot["issue_rate"], currency=lot["currency"],
+            earned_at=lot["earned_at"], expires_at=lot["expires_at"], points=points,
+        )
+        left -= points
+    if left == event.points:
+        return False
+    if left > 0:
+        await _add_lot(conn, batch, event, _instant(event.occurred_at, "occurred_at"), partner="", rate=ZERO,
+                       currency=batch.program["currency"], points=left)
+    return True
 
 
 def _voided_amount(original, points: int) -> Decimal:

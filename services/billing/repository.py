@@ -272,6 +272,16 @@ async def draws(conn: asyncpg.Connection, transaction_id: str) -> list[asyncpg.R
     )
 
 
+async def drawn_lots(conn: asyncpg.Connection, transaction_id: str) -> list[asyncpg.Record]:
+    """The lots a transaction's debit took from, with what it took: for mirroring a transfer's credit."""
+    return await conn.fetch(
+        "SELECT l.partner_code, l.issue_rate, l.currency, l.earned_at, l.expires_at, sum(d.points)::bigint AS points"
+        " FROM lot_draws d JOIN member_lots l ON l.id = d.lot_id WHERE d.transaction_id = $1"
+        " GROUP BY l.id HAVING sum(d.points) > 0 ORDER BY l.expires_at NULLS LAST, l.id",
+        transaction_id,
+    )
+
+
 async def restore_lot(conn: asyncpg.Connection, *, program_id: uuid.UUID, transaction_id: str, lot_id: int,
                       points: int) -> None:
     await conn.execute("UPDATE member_lots SET remaining = remaining + $2 WHERE id = $1", lot_id, points)

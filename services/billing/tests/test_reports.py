@@ -58,3 +58,26 @@ async def test_liability_by_expiry_month_at_the_point_value(pools):
     with pytest.raises(DomainError) as err:
         await reports.liability(pool, program_id, from_period="2026-08", to_period="2026-01")
     assert err.value.field == "toPeriod"
+
+
+async def test_a_transfer_keeps_the_funding_partner_of_the_points_it_moves(pools):
+    # given m1 earned 100 at A; points expire after 30 days
+    pool = pools["billing"]
+    program_id = await new_program(pool, expiry_days=30)
+    await add_partner(pool, program_id, "A")
+    await add_card(pool, program_id, partner="A", issue="0.01")
+    await feed(pool, program_id, [event(kind="EARN", points=100, at=local(2026, 1, 1), partner="A", member="m1")])
+
+    # when m1 transfers 60 to m2 (a debit and a credit in one transaction) and m2's points expire
+    transfer = "t-" + "1" * 8
+    await feed(pool, program_id, [
+        event(kind="TRANSFER", points=-60, at=local(2026, 1, 5), member="m1", transaction_id=transfer),
+        event(kind="TRANSFER", points=60, at=local(2026, 1, 5), member="m2", transaction_id=transfer),
+        event(kind="EXPIRE", points=-60, at=local(2026, 2, 1, 0, 5), member="m2"),
+    ])
+
+    # then the breakage is still A's, and m1's remaining 40 are A's liability
+    found = await reports.breakage(pool, program_id)
+    assert rows(found, "period", "partner_code", "points", "value") == [("2026-02", "A", 60, Decimal("0.6"))]
+    liability, _, _ = await reports.liability(pool, program_id)
+    assert rows(liability, "expiry_period", "partner_code", "points") == [("2026-01", "A", 40)]
