@@ -198,3 +198,36 @@ async def test_billing_permissions(platform, admin):
         missing = await http.get(f"/billing/{program}/invoices/X-000001.pdf",
                                  headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
         assert missing.status_code == 404
+
+
+ADMIN_QUERIES = """
+query($program: String!) {
+  partners(program: $program, status: "SUSPENDED") { code status contacts { email } locations { code } }
+  partner(program: $program, code: "B") { code segmentCode }
+  partnerSegments(program: $program) { code partnerCodes }
+  rateCards(program: $program, partnerCode: "B") { segmentCode issueRate validTo }
+  partnerInvoices(program: $program) { number }
+}"""
+UPDATE_PARTNER = """
+mutation($program: String!) {
+  updatePartner(input: {program: $program, code: "A", status: "SUSPENDED",
+                        locations: [{code: "A-2", name: "Airport"}]}) { code name status locations { code } }
+}"""
+SET_POINT_VALUE = """
+mutation($program: String!) { setPointValue(input: {program: $program, pointValue: "0.004", currency: "EUR"}) }
+"""
+
+
+async def test_partner_administration_through_graphql(admin):
+    program = await new_program(admin)
+    await partners_with_cards(admin, program)
+    updated = (await admin(UPDATE_PARTNER, program=program)).ok()["updatePartner"]
+    assert updated == {"code": "A", "name": "Partner", "status": "SUSPENDED", "locations": [{"code": "A-2"}]}
+    assert (await admin(SET_POINT_VALUE, program=program)).ok()["setPointValue"] == "0.004"
+    found = (await admin(ADMIN_QUERIES, program=program)).ok()
+    assert found["partners"] == [{"code": "A", "status": "SUSPENDED", "contacts": [{"email": "finance@partner.example"}],
+                                  "locations": [{"code": "A-2"}]}]
+    assert found["partner"] == {"code": "B", "segmentCode": "FUEL"}
+    assert found["partnerSegments"] == [{"code": "FUEL", "partnerCodes": ["B"]}]
+    assert found["rateCards"] == [{"segmentCode": "FUEL", "issueRate": "0.020000", "validTo": None}]
+    assert found["partnerInvoices"] == []
