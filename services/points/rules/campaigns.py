@@ -83,8 +83,10 @@ async def report(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str) -> Rep
         row = await repository.campaign(conn, code)
         if row is None:
             raise not_found("campaign", code)
-        used = await repository.campaign_usage(conn, code)
+        issued = await repository.campaign_issued(conn, code=code, starts_at=row["starts_at"],
+                                                  ends_at=row["ends_at"])
+        budget_used = await repository.campaign_budget_used(conn, code)
     total = row["budget_total"]
-    return Report(code=code, points_issued=used["points"], members_reached=used["members"],
-                  transactions=used["transactions"], budget_total=total,
-                  budget_left=max(total - used["points"], 0) if total else -1)
+    return Report(code=code, points_issued=issued["points"], members_reached=issued["members"],
+                  transactions=issued["transactions"], budget_total=total,
+                  budget_left=max(total - budget_used, 0) if total else -1)

@@ -92,11 +92,12 @@ async def dry_run_earn(
         results = []
         for sets in (drafted, published):
             matched, notes = evaluation.candidates(sets, txn, facts)
-            kept = evaluation.resolve_overrides(matched)
-            counters = evaluation.needed_counters(kept, txn.local_time().date())
+            planned = evaluation.plan(evaluation.resolve_overrides(matched), txn, facts,
+                                      shard=member_id.int % evaluation.TOTAL_SHARDS if member_id else 0)
+            counters = evaluation.needed_counters(planned)
             used = await repository.read_usage(conn, program_id=program_id, member_id=member_id, counters=counters,
                                                lock=False) if member_id else {}
-            results.append(evaluation.compute(kept, txn, facts, used=used, notes=notes))
+            results.append(evaluation.apply_caps(planned, used=used, notes=notes))
     return DryRun(draft=results[0], published=results[1])
 
 
@@ -136,10 +137,10 @@ async def replay(
         facts = facts_cache[member_id]
         for variant, sets in enumerate((published, drafted)):
             matched, notes = evaluation.candidates(sets, txn, facts)
-            kept = evaluation.resolve_overrides(matched)
-            counters = evaluation.needed_counters(kept, txn.local_time().date())
+            planned = evaluation.plan(evaluation.resolve_overrides(matched), txn, facts)
+            counters = evaluation.needed_counters(planned)
             used = {c: usage[variant].get((member_id if c.member else None, c), 0) for c in counters}
-            result = evaluation.compute(kept, txn, facts, used=used, notes=notes)
+            result = evaluation.apply_caps(planned, used=used, notes=notes)
             for counter, points in result.usage.items():
                 key = (member_id if counter.member else None, counter)
                 usage[variant][key] = usage[variant].get(key, 0) + points

@@ -16,11 +16,12 @@ Order of work (docs/rules.md):
 
 import dataclasses
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from services.points.rules.model import LEVELS, ROUNDING, Rule
+from services.points.rules.model import LEVELS, ROUNDING, Rule, data_handle
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FACT_NAMES = {"tier": "tier service", "segments": "member segments", "clubs": "club memberships",
@@ -90,15 +91,23 @@ class RuleSet:
     rules: tuple[Rule, ...]
     campaign: Campaign | None = None
 
-    @property
+    @functools.cached_property
     def level(self) -> int:
         return LEVELS[self.scope]
 
-    @property
+    @functools.cached_property
     def version_label(self) -> str:
         return f"{self.code}@v{self.version}" if self.version else f"{self.code}@draft"
 
-    @property
+    @functools.cached_property
+    def earn_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.type == "earn")
+
+    @functools.cached_property
+    def campaign_code(self) -> str:
+        return self.campaign.code if self.campaign else ""
+
+    @functools.cached_property
     def scope_needs(self) -> frozenset[str]:
         """Facts needed to know whether the set applies at all."""
         if self.scope == "tier":
@@ -107,7 +116,7 @@ class RuleSet:
             return frozenset({"clubs"})
         return self.campaign.needs if self.campaign else frozenset()
 
-    @property
+    @functools.cached_property
     def needs(self) -> frozenset[str]:
         """Facts needed to know whether the set applies, and what its earn rules read."""
         out = set(self.scope_needs)
@@ -136,6 +145,7 @@ class Counter:
     key: str
     member: bool = True
     day: dt.date | None = None
+    shard: int = 0  # campaign_total: the share this member's earns lock (the budget reads them all)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,11 +154,11 @@ class Candidate:
     rule_set: RuleSet
     order: int
 
-    @property
+    @functools.cached_property
     def precedence(self) -> tuple[int, int]:
         return (self.rule_set.level, self.rule.priority)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return f"{self.rule_set.code}:{self.rule.code}"
 
@@ -205,36 +215,37 @@ def set_applies(rule_set: RuleSet, txn: Transaction, facts: Facts) -> bool:
 
 
 def _missing(needs: Iterable[str], facts: Facts) -> list[str]:
+    if not facts.unavailable:
+        return []
     return sorted(n for n in needs if n in facts.unavailable)
+
+
+def _not_applied(missing: list[str]) -> str:
+    return "not applied: " + ", ".join(FACT_NAMES[m] for m in missing) + " unavailable"
 
 
 def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> tuple[list[Candidate], list[Line]]:
     """The matching earn rules, and a zero line for each set or rule left out for want of a fact."""
-    ctx = context(txn, facts)
+    ctx = data_handle(context(txn, facts))
     matched: list[Candidate] = []
     notes: list[Line] = []
     order = 0
     for rule_set in rule_sets:
-        campaign_code = rule_set.campaign.code if rule_set.campaign else ""
         missing = _missing(rule_set.scope_needs, facts)
         if missing:
             if rule_set.scope != "campaign" or rule_set.campaign.active_at(txn.occurred_at):
                 notes.append(Line(rule=rule_set.code, points=0, point_type="base", rule_version=rule_set.version_label,
-                                  description="not applied: " + ", ".join(FACT_NAMES[m] for m in missing)
-                                  + " unavailable", campaign_code=campaign_code))
+                                  description=_not_applied(missing), campaign_code=rule_set.campaign_code))
             continue
         if not set_applies(rule_set, txn, facts):
             continue
-        for rule in rule_set.rules:
-            if rule.type != "earn":
-                continue
+        for rule in rule_set.earn_rules:
             order += 1
             missing = _missing(rule.needs, facts)
             if missing:
                 notes.append(Line(rule=rule.code, points=0, point_type=rule.action.point_type,
-                                  rule_version=rule_set.version_label, campaign_code=campaign_code,
-                                  description="not applied: " + ", ".join(FACT_NAMES[m] for m in missing)
-                                  + " unavailable"))
+                                  rule_version=rule_set.version_label, campaign_code=rule_set.campaign_code,
+                                  description=_not_applied(missing)))
                 continue
             if rule.matches(ctx):
                 matched.append(Candidate(rule=rule, rule_set=rule_set, order=order))
@@ -297,67 +308,112 @@ def raw_points(cand: Candidate, txn: Transaction, facts: Facts, rate_total: int)
     return a.fixed_bonus, f"+{a.fixed_bonus} bonus"
 
 
-def counters(cand: Candidate, member_day: dt.date) -> list[tuple[Counter, int | None]]:
-    """The counters a rule's caps read, each with its limit (None: count only)."""
+TOTAL_SHARDS = 16
+
+
+def counters(cand: Candidate, member_day: dt.date, shard: int = 0) -> list[tuple[Counter, int]]:
+    """The counters a rule's caps and its campaign's budgets read, each with its limit. Only rules
+    with a cap or a budget have any: the others cost the earn nothing."""
     a = cand.rule.action
-    out: list[tuple[Counter, int | None]] = []
+    out: list[tuple[Counter, int]] = []
     if a.cap_per_day:
         out.append((Counter("rule_day", cand.key, day=member_day), a.cap_per_day))
     if a.cap_per_member:
         out.append((Counter("rule_member", cand.key), a.cap_per_member))
     campaign = cand.rule_set.campaign
-    if campaign:
-        out.append((Counter("campaign_member", campaign.code), campaign.budget_per_member or None))
-        out.append((Counter("campaign_total", campaign.code, member=False), campaign.budget_total or None))
+    if campaign and campaign.budget_per_member:
+        out.append((Counter("campaign_member", campaign.code), campaign.budget_per_member))
+    if campaign and campaign.budget_total:
+        out.append((Counter("campaign_total", campaign.code, member=False, shard=shard), campaign.budget_total))
     return out
 
 
-def needed_counters(kept: Sequence[Candidate], member_day: dt.date) -> list[Counter]:
+@dataclasses.dataclass
+class Planned:
+    """One kept rule's points before the caps that need the database (day, member, budgets)."""
+
+    cand: Candidate
+    points: int
+    notes: list[str]
+    counters: list[tuple[Counter, int]]
+
+
+def plan(kept: Sequence[Candidate], txn: Transaction, facts: Facts, *, shard: int = 0) -> list[Planned]:
+    """Rate rules first (their per-transaction caps applied), then multipliers on the rate points
+    that survived, then bonuses. Lines with no points need no counters."""
+    member_day = txn.local_time().date()
+    out: list[Planned] = []
+    rate_total = 0
+    ordered = [c for c in kept if c.rule.action.kind == "rate"] + [c for c in kept if c.rule.action.kind != "rate"]
+    for cand in ordered:
+        a = cand.rule.action
+        points, how = raw_points(cand, txn, facts, rate_total)
+        notes = [how] if how else []
+        if a.cap_per_transaction and points > a.cap_per_transaction:
+            points = a.cap_per_transaction
+            notes.append(f"capped at {a.cap_per_transaction} per transaction")
+        if a.kind == "rate":
+            rate_total += points
+        out.append(Planned(cand=cand, points=points, notes=notes,
+                           counters=counters(cand, member_day, shard) if points > 0 else []))
+    return out
+
+
+def needed_counters(planned: Sequence[Planned]) -> list[Counter]:
     seen: dict[Counter, None] = {}
-    for cand in kept:
-        for counter, _ in counters(cand, member_day):
+    for p in planned:
+        for counter, _ in p.counters:
             seen[counter] = None
     return list(seen)
 
 
-def compute(
-    kept: Sequence[Candidate], txn: Transaction, facts: Facts, *, used: Mapping[Counter, int], notes: Sequence[Line] = (),
-) -> Evaluation:
-    """Points per rule after caps, given what each counter had already used."""
-    member_day = txn.local_time().date()
-    remaining: dict[Counter, int | None] = {}
+def _line(p: Planned, points: int, notes: list[str]) -> Line:
+    a = p.cand.rule.action
+    return Line(rule=p.cand.rule.code, points=points, point_type=a.point_type,
+                rule_version=p.cand.rule_set.version_label, description="; ".join(notes),
+                campaign_code=p.cand.rule_set.campaign_code, expiry_days=a.expiry_days)
+
+
+def apply_caps(planned: Sequence[Planned], *, used: Mapping[Counter, int], notes: Sequence[Line] = ()) -> Evaluation:
+    """Clamp each line by what its counters have left, in order (lines sharing a counter share it)."""
+    remaining: dict[Counter, int] = {}
     usage: dict[Counter, int] = {}
     lines: list[Line] = []
-    rates = [c for c in kept if c.rule.action.kind == "rate"]
-    others = [c for c in kept if c.rule.action.kind != "rate"]
-    rate_total = 0
-    for cand in [*rates, *others]:
-        a = cand.rule.action
-        points, how = raw_points(cand, txn, facts, rate_total)
-        notes_for_line = [how] if how else []
-        if a.cap_per_transaction and points > a.cap_per_transaction:
-            points = a.cap_per_transaction
-            notes_for_line.append(f"capped at {a.cap_per_transaction} per transaction")
-        cand_counters = counters(cand, member_day)
-        for counter, limit in cand_counters:
-            if limit is None:
-                continue
+    for p in planned:
+        points, line_notes = p.points, list(p.notes)
+        for counter, limit in p.counters:
             left = remaining.get(counter)
             if left is None:
                 left = max(limit - used.get(counter, 0), 0)
             if points > left:
                 points = left
-                notes_for_line.append(_cap_note(counter, limit))
+                line_notes.append(_cap_note(counter, limit))
             remaining[counter] = left - points
-        for counter, _ in cand_counters:
+        for counter, _ in p.counters:
             usage[counter] = usage.get(counter, 0) + points
-        if a.kind == "rate":
-            rate_total += points
-        campaign_code = cand.rule_set.campaign.code if cand.rule_set.campaign else ""
-        lines.append(Line(rule=cand.rule.code, points=points, point_type=a.point_type,
-                          rule_version=cand.rule_set.version_label, description="; ".join(notes_for_line),
-                          campaign_code=campaign_code, expiry_days=a.expiry_days))
+        lines.append(_line(p, points, line_notes))
     return Evaluation(lines=(*lines, *notes), usage=usage)
+
+
+def with_granted(planned: Sequence[Planned], granted: Sequence[tuple[int, int | None]], *, notes: Sequence[Line] = ()
+                 ) -> Evaluation:
+    """The lines once the database granted them: (points, index of the binding counter or None)."""
+    lines = []
+    for p, (points, binding) in zip(planned, granted):
+        line_notes = list(p.notes)
+        if binding is not None:
+            counter, limit = p.counters[binding]
+            line_notes.append(_cap_note(counter, limit))
+        lines.append(_line(p, points, line_notes))
+    return Evaluation(lines=(*lines, *notes), usage={})
+
+
+def compute(
+    kept: Sequence[Candidate], txn: Transaction, facts: Facts, *, used: Mapping[Counter, int], notes: Sequence[Line] = (),
+    shard: int = 0,
+) -> Evaluation:
+    """Points per rule after all caps, given what each counter had already used."""
+    return apply_caps(plan(kept, txn, facts, shard=shard), used=used, notes=notes)
 
 
 def _cap_note(counter: Counter, limit: int) -> str:
@@ -373,6 +429,37 @@ def evaluate(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts, *, us
              ) -> Evaluation:  # noqa: B006 - read only
     matched, notes = candidates(rule_sets, txn, facts)
     return compute(resolve_overrides(matched), txn, facts, used=used, notes=notes)
+
+
+class RuleIndex:
+    """A program's rule sets indexed by what they attach to, so a transaction only looks at the
+    program's base sets, its own partner's and location's, the member-scoped ones (club, tier) and
+    the campaigns in their window: 50 rule sets cost about what the few that can apply cost."""
+
+    def __init__(self, rule_sets: Sequence[RuleSet]):
+        self.rule_sets = tuple(rule_sets)
+        self._always: list[RuleSet] = []
+        self._partner: dict[str, list[RuleSet]] = {}
+        self._location: dict[str, list[RuleSet]] = {}
+        self._campaigns: list[RuleSet] = []
+        for rule_set in self.rule_sets:
+            if rule_set.scope == "partner":
+                self._partner.setdefault(rule_set.scope_ref, []).append(rule_set)
+            elif rule_set.scope == "location":
+                self._location.setdefault(rule_set.scope_ref, []).append(rule_set)
+            elif rule_set.scope == "campaign":
+                self._campaigns.append(rule_set)
+            else:  # program, club, tier
+                self._always.append(rule_set)
+
+    def sets_for(self, txn: Transaction) -> list[RuleSet]:
+        out = list(self._always)
+        if txn.partner:
+            out += self._partner.get(txn.partner, ())
+        if txn.location:
+            out += self._location.get(txn.location, ())
+        out += [s for s in self._campaigns if s.campaign is not None and s.campaign.active_at(txn.occurred_at)]
+        return out
 
 
 def needs(rule_sets: Iterable[RuleSet], txn: Transaction) -> frozenset[str]:

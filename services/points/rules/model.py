@@ -7,6 +7,7 @@ which member facts the earn path must fetch.
 """
 
 import dataclasses
+import functools
 import json
 import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -95,7 +96,7 @@ class Action:
     # enroll
     event: str = ""
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
         """rate, multiplier or bonus: an override replaces lower-precedence rules of the same kind."""
         if self.points_per_unit is not None or self.points_per_item:
@@ -104,7 +105,7 @@ class Action:
             return "multiplier"
         return "bonus"
 
-    @property
+    @functools.cached_property
     def filters_items(self) -> bool:
         return bool(self.item_skus or self.item_categories)
 
@@ -121,10 +122,23 @@ class Rule:
     compiled: Any  # datalogic_py.Rule, or None for "always"
     needs: frozenset[str]  # member facts the rule reads
 
-    def matches(self, context: dict) -> bool:
+    def matches(self, data: "datalogic_py.DataHandle | dict") -> bool:
+        """JsonLogic truthiness of the condition over the context (a DataHandle parsed once per
+        transaction, or a plain dict)."""
         if self.compiled is None:
             return True
-        return ENGINE.truthy(json.dumps(self.compiled.evaluate(context)))
+        if isinstance(data, dict):
+            data = datalogic_py.DataHandle(json.dumps(data))
+        return truthy(self.compiled.evaluate_data(data))
+
+
+def truthy(value: Any) -> bool:
+    """JsonLogic's truthiness: 0, "", [], {}, null and false are false; "0" is true."""
+    return bool(value)
+
+
+def data_handle(context: dict) -> "datalogic_py.DataHandle":
+    return datalogic_py.DataHandle(json.dumps(context))
 
 
 def parse_rules_json(text: str) -> list:

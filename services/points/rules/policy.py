@@ -9,6 +9,7 @@ commit or roll back with the posting.
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +27,11 @@ class CompiledProgram:
     revision: int
     rule_sets: tuple[RuleSet, ...]
 
-    @property
+    @functools.cached_property
+    def index(self) -> evaluation.RuleIndex:
+        return evaluation.RuleIndex(self.rule_sets)
+
+    @functools.cached_property
     def earns(self) -> bool:
         return any(r.type == "earn" for s in self.rule_sets for r in s.rules)
 
@@ -116,7 +121,7 @@ class RulesEarnPolicy:
             return await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
                                               amount=amount, occurred_at=occurred_at)
         txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
-        result = await evaluate_for(conn, compiled.rule_sets, program=program, member_id=member_id, txn=txn,
+        result = await evaluate_for(conn, compiled.index, program=program, member_id=member_id, txn=txn,
                                     facts_source=self._facts, record=True)
         return to_quote(result, program=program, occurred_at=occurred_at)
 
@@ -126,7 +131,7 @@ async def evaluate_for(
     facts_source, record: bool, facts: Facts | None = None,
 ) -> evaluation.Evaluation:
     """Evaluate with the member's facts and usage so far; `record` locks and adds to the counters."""
-    sets = list(rule_sets)
+    sets = rule_sets.sets_for(txn) if isinstance(rule_sets, evaluation.RuleIndex) else list(rule_sets)
     if not any(s.scope == "program" for s in sets):
         sets.insert(0, base_rate_set(program))
     if facts is None:
@@ -134,12 +139,17 @@ async def evaluate_for(
                                          needs=evaluation.needs(sets, txn))
     matched, notes = evaluation.candidates(sets, txn, facts)
     kept = evaluation.resolve_overrides(matched)
-    counters = evaluation.needed_counters(kept, txn.local_time().date())
-    used = {}
-    if counters and member_id is not None:
-        used = await repository.read_usage(conn, program_id=program["id"], member_id=member_id, counters=counters,
-                                           lock=record)
-    result = evaluation.compute(kept, txn, facts, used=used, notes=notes)
-    if record and member_id is not None and result.usage and result.points > 0:
-        await repository.add_usage(conn, program_id=program["id"], member_id=member_id, usage=result.usage)
-    return result
+    shard = member_id.int % evaluation.TOTAL_SHARDS if member_id is not None else 0
+    planned = evaluation.plan(kept, txn, facts, shard=shard)
+    counters = evaluation.needed_counters(planned)
+    if not counters or member_id is None:
+        return evaluation.apply_caps(planned, used={}, notes=notes)
+    if record:  # one round trip: lock the counters, clamp, add
+        limits = {c: limit for p in planned for c, limit in p.counters}
+        granted = await repository.take(conn, member_id=member_id, counters=counters, limits=limits,
+                                        lines=[[c for c, _ in p.counters] for p in planned],
+                                        points=[p.points for p in planned])
+        return evaluation.with_granted(planned, granted, notes=notes)
+    used = await repository.read_usage(conn, program_id=program["id"], member_id=member_id, counters=counters,
+                                       lock=False)
+    return evaluation.apply_caps(planned, used=used, notes=notes)

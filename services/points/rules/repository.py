@@ -121,9 +121,9 @@ async def read_usage(
     so concurrent earns of one member (or one campaign's total) queue instead of both passing a cap."""
     if not counters:
         return {}
-    ordered = sorted(counters, key=lambda c: (c.kind, c.key, c.member, c.day or dt.date.min))
+    ordered = sorted(counters, key=lambda c: (c.kind, _stored_key(c), c.member, c.day or dt.date.min))
     kinds = [c.kind for c in ordered]
-    keys = [c.key for c in ordered]
+    keys = [_stored_key(c) for c in ordered]
     members = [member_id if c.member else None for c in ordered]
     days = [c.day for c in ordered]
     if lock:
@@ -146,7 +146,39 @@ async def read_usage(
             kinds, keys, members, days,
         )
     found = {(r["kind"], r["key"], r["member_id"] is not None, r["day"]): r["points"] for r in rows}
-    return {c: found.get((c.kind, c.key, c.member, c.day), 0) for c in counters}
+    used = {c: found.get((c.kind, _stored_key(c), c.member, c.day), 0) for c in counters}
+    totals = sorted({c.key for c in counters if c.kind == "campaign_total"})
+    if totals:  # a campaign's total budget: every shard's share (read, not locked)
+        rows = await conn.fetch(
+            "SELECT split_part(key, '#', 1) AS code, sum(points)::bigint AS points FROM rule_usage"
+            " WHERE kind = 'campaign_total' AND split_part(key, '#', 1) = ANY($1) GROUP BY 1",
+            totals,
+        )
+        spent = {r["code"]: r["points"] for r in rows}
+        for c in counters:
+            if c.kind == "campaign_total":
+                used[c] = spent.get(c.key, 0)
+    return used
+
+
+def _stored_key(counter: Counter) -> str:
+    """A campaign's total is kept in shards (by member), so earns of different members do not queue
+    on one row; the budget check sums them."""
+    return f"{counter.key}#{counter.shard}" if counter.kind == "campaign_total" else counter.key
+
+
+async def take(
+    conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter], limits: dict[Counter, int],
+    lines: Sequence[Sequence[Counter]], points: Sequence[int],
+) -> list[tuple[int, int | None]]:
+    """Lock, clamp and add in one round trip (rules_take, migration 0051): per line (points, binding)."""
+    ordered = sorted(counters, key=lambda c: (c.kind, _stored_key(c), c.member, c.day or dt.date.min))
+    ids = {c: str(i) for i, c in enumerate(ordered)}
+    payload = [{"id": ids[c], "kind": c.kind, "key": _stored_key(c), "member": c.member,
+                "day": c.day.isoformat() if c.day else None, "limit": limits[c], "code": c.key} for c in ordered]
+    line_payload = [{"points": p, "counters": [ids[c] for c in cs]} for p, cs in zip(points, lines)]
+    result = await conn.fetchval("SELECT rules_take($1, $2, $3)", member_id, payload, line_payload)
+    return [(int(p), b) for p, b in result]
 
 
 async def add_usage(
@@ -163,7 +195,7 @@ async def add_usage(
         ON CONFLICT (program_id, kind, key, member_id, day)
         DO UPDATE SET points = rule_usage.points + EXCLUDED.points, transactions = rule_usage.transactions + 1
         """,
-        program_id, [c.kind for c, _ in items], [c.key for c, _ in items],
+        program_id, [c.kind for c, _ in items], [_stored_key(c) for c, _ in items],
         [member_id if c.member else None for c, _ in items], [c.day for c, _ in items], [p for _, p in items],
     )
 
@@ -193,12 +225,27 @@ async def campaign(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None
     return await conn.fetchrow("SELECT * FROM campaigns WHERE code = $1", code)
 
 
-async def campaign_usage(conn: asyncpg.Connection, code: str) -> asyncpg.Record:
+async def campaign_issued(
+    conn: asyncpg.Connection, *, code: str, starts_at: dt.datetime, ends_at: dt.datetime
+) -> asyncpg.Record:
+    """What the campaign's rules gave, read from the breakdowns the postings recorded."""
     return await conn.fetchrow(
-        "SELECT coalesce(sum(points) FILTER (WHERE kind = 'campaign_total'), 0)::bigint AS points,"
-        " coalesce(sum(transactions) FILTER (WHERE kind = 'campaign_total'), 0)::bigint AS transactions,"
-        " count(*) FILTER (WHERE kind = 'campaign_member' AND points > 0) AS members"
-        " FROM rule_usage WHERE key = $1 AND kind IN ('campaign_total', 'campaign_member')",
+        """
+        SELECT coalesce(sum((l->>'points')::bigint), 0)::bigint AS points,
+               count(DISTINCT t.member_id) FILTER (WHERE (l->>'points')::bigint > 0) AS members,
+               count(DISTINCT t.id) FILTER (WHERE (l->>'points')::bigint > 0) AS transactions
+        FROM transactions t, jsonb_array_elements(t.details->'breakdown') l
+        WHERE t.kind IN ('EARN', 'RETRO_CLAIM') AND t.occurred_at >= $2 AND t.occurred_at < $3
+          AND l->>'campaign_code' = $1
+        """,
+        code, starts_at, ends_at,
+    )
+
+
+async def campaign_budget_used(conn: asyncpg.Connection, code: str) -> int:
+    return await conn.fetchval(
+        "SELECT coalesce(sum(points), 0)::bigint FROM rule_usage"
+        " WHERE kind = 'campaign_total' AND split_part(key, '#', 1) = $1",
         code,
     )
 
