@@ -281,8 +281,8 @@ SEARCH_KEYS = {
     "loyalty_number": 'loyalty_number COLLATE "C"',
     "email": 'email_normalized COLLATE "C"',
     "phone": 'phone COLLATE "C"',
-    "name": "lower(last_name || ' ' || first_name) COLLATE \"C\"",
-    "first_name": "lower(first_name || ' ' || last_name) COLLATE \"C\"",
+    "name": 'name_key COLLATE "C"',
+    "first_name": 'first_name_key COLLATE "C"',
     "enrolled_at": "enrolled_at",
 }
 
