@@ -95,8 +95,7 @@ async def dry_run_earn(
             planned = evaluation.plan(evaluation.resolve_overrides(matched), txn, facts,
                                       shard=member_id.int % evaluation.TOTAL_SHARDS if member_id else 0)
             counters = evaluation.needed_counters(planned)
-            used = await repository.read_usage(conn, program_id=program_id, member_id=member_id, counters=counters,
-                                               lock=False) if member_id else {}
+            used = await repository.read_usage(conn, program_id=program_id, member_id=member_id, counters=counters) if member_id else {}
             results.append(evaluation.apply_caps(planned, used=used, notes=notes))
     return DryRun(draft=results[0], published=results[1])
 

@@ -148,17 +148,19 @@ class Counter:
     shard: int = 0  # campaign_total: the share this member's earns lock (the budget reads them all)
 
 
-@dataclasses.dataclass(frozen=True)
 class Candidate:
-    rule: Rule
-    rule_set: RuleSet
-    order: int
+    """A matching rule of an applicable rule set (a plain slotted class: the hot path makes many)."""
 
-    @functools.cached_property
-    def precedence(self) -> tuple[int, int]:
-        return (self.rule_set.level, self.rule.priority)
+    __slots__ = ("rule", "rule_set", "order", "precedence", "sort_key")
 
-    @functools.cached_property
+    def __init__(self, *, rule: Rule, rule_set: RuleSet, order: int):
+        self.rule = rule
+        self.rule_set = rule_set
+        self.order = order
+        self.precedence = (rule_set.level, rule.priority)
+        self.sort_key = (-rule_set.level, -rule.priority, order)
+
+    @property
     def key(self) -> str:
         return f"{self.rule_set.code}:{self.rule.code}"
 
@@ -254,7 +256,7 @@ def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> 
 
 def resolve_overrides(matched: Sequence[Candidate]) -> list[Candidate]:
     """Highest precedence first; an override rule drops lower-precedence matches of its kind."""
-    ordered = sorted(matched, key=lambda c: (-c.precedence[0], -c.precedence[1], c.order))
+    ordered = sorted(matched, key=lambda c: c.sort_key)
     kept: list[Candidate] = []
     overridden: dict[str, tuple[int, int]] = {}  # kind -> precedence of the override in force
     for cand in ordered:

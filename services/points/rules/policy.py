@@ -150,6 +150,5 @@ async def evaluate_for(
                                         lines=[[c for c, _ in p.counters] for p in planned],
                                         points=[p.points for p in planned])
         return evaluation.with_granted(planned, granted, notes=notes)
-    used = await repository.read_usage(conn, program_id=program["id"], member_id=member_id, counters=counters,
-                                       lock=False)
+    used = await repository.read_usage(conn, program_id=program["id"], member_id=member_id, counters=counters)
     return evaluation.apply_caps(planned, used=used, notes=notes)

@@ -115,40 +115,25 @@ async def archive_rule_set(conn: asyncpg.Connection, set_id: uuid.UUID) -> None:
 
 async def read_usage(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID | None, counters: Sequence[Counter],
-    lock: bool,
 ) -> dict[Counter, int]:
-    """What each counter has used. With `lock`, the rows are created and locked (in a fixed order),
-    so concurrent earns of one member (or one campaign's total) queue instead of both passing a cap."""
+    """What each counter has used so far, without locking (dry runs; the earn path uses `take`)."""
     if not counters:
         return {}
-    ordered = sorted(counters, key=lambda c: (c.kind, _stored_key(c), c.member, c.day or dt.date.min))
-    kinds = [c.kind for c in ordered]
-    keys = [_stored_key(c) for c in ordered]
-    members = [member_id if c.member else None for c in ordered]
-    days = [c.day for c in ordered]
-    if lock:
-        rows = await conn.fetch(
-            """
-            INSERT INTO rule_usage(program_id, kind, key, member_id, day)
-            SELECT $1, k, y, m, d FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[]) WITH ORDINALITY
-                AS u(k, y, m, d, n) ORDER BY n
-            ON CONFLICT (program_id, kind, key, member_id, day) DO UPDATE SET points = rule_usage.points
-            RETURNING kind, key, member_id, day, points
-            """,
-            program_id, kinds, keys, members, days,
-        )
-    else:
-        rows = await conn.fetch(
-            "SELECT r.kind, r.key, r.member_id, r.day, r.points FROM rule_usage r"
-            " JOIN unnest($1::text[], $2::text[], $3::uuid[], $4::date[]) AS u(k, y, m, d)"
-            " ON r.kind = u.k AND r.key = u.y AND r.member_id IS NOT DISTINCT FROM u.m"
-            " AND r.day IS NOT DISTINCT FROM u.d",
-            kinds, keys, members, days,
-        )
+    kinds = [c.kind for c in counters]
+    keys = [_stored_key(c) for c in counters]
+    members = [member_id if c.member else None for c in counters]
+    days = [c.day for c in counters]
+    rows = await conn.fetch(
+        "SELECT r.kind, r.key, r.member_id, r.day, r.points FROM rule_usage r"
+        " JOIN unnest($1::text[], $2::text[], $3::uuid[], $4::date[]) AS u(k, y, m, d)"
+        " ON r.kind = u.k AND r.key = u.y AND r.member_id IS NOT DISTINCT FROM u.m"
+        " AND r.day IS NOT DISTINCT FROM u.d",
+        kinds, keys, members, days,
+    )
     found = {(r["kind"], r["key"], r["member_id"] is not None, r["day"]): r["points"] for r in rows}
     used = {c: found.get((c.kind, _stored_key(c), c.member, c.day), 0) for c in counters}
     totals = sorted({c.key for c in counters if c.kind == "campaign_total"})
-    if totals:  # a campaign's total budget: every shard's share (read, not locked)
+    if totals:  # a campaign's total budget: every shard's share
         rows = await conn.fetch(
             "SELECT split_part(key, '#', 1) AS code, sum(points)::bigint AS points FROM rule_usage"
             " WHERE kind = 'campaign_total' AND split_part(key, '#', 1) = ANY($1) GROUP BY 1",
@@ -179,25 +164,6 @@ async def take(
     line_payload = [{"points": p, "counters": [ids[c] for c in cs]} for p, cs in zip(points, lines)]
     result = await conn.fetchval("SELECT rules_take($1, $2, $3)", member_id, payload, line_payload)
     return [(int(p), b) for p, b in result]
-
-
-async def add_usage(
-    conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID, usage: dict[Counter, int]
-) -> None:
-    if not usage:
-        return
-    items = list(usage.items())
-    await conn.execute(
-        """
-        INSERT INTO rule_usage(program_id, kind, key, member_id, day, points, transactions)
-        SELECT $1, k, y, m, d, p, 1 FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[], $6::bigint[])
-            AS u(k, y, m, d, p)
-        ON CONFLICT (program_id, kind, key, member_id, day)
-        DO UPDATE SET points = rule_usage.points + EXCLUDED.points, transactions = rule_usage.transactions + 1
-        """,
-        program_id, [c.kind for c, _ in items], [_stored_key(c) for c, _ in items],
-        [member_id if c.member else None for c, _ in items], [c.day for c, _ in items], [p for _, p in items],
-    )
 
 
 # --- campaigns -----------------------------------------------------------------------------------
