@@ -212,9 +212,11 @@ async def history(conn: asyncpg.Connection, *, member_id: uuid.UUID, slab_code: 
 
 # ---- evaluation: upgrades at the event, and the daily job --------------------------------------
 
-_PAYLOAD = """jsonb_build_object(
+def _payload(codes: str) -> str:
+    """The TIER_* event payload from a changed row `u`; `codes` is the tier-codes array parameter."""
+    return f"""jsonb_build_object(
     'member_id', u.member_id, 'loyalty_number', coalesce(m.loyalty_number, ''), 'slab_code', $2::text,
-    'from_tier', ($9::text[])[u.from_level + 1], 'to_tier', ($9::text[])[u.to_level + 1],
+    'from_tier', ({codes}::text[])[u.from_level + 1], 'to_tier', ({codes}::text[])[u.to_level + 1],
     'level', u.to_level, 'value', u.v::text, 'effective_on', u.effective_on, 'reason', u.reason)"""
 
 
@@ -264,11 +266,11 @@ async def upgrade_at_events(conn: asyncpg.Connection, *, program_id: uuid.UUID, 
             FROM u WHERE to_level > from_level
         ), events AS (
             INSERT INTO outbox(program_id, event_type, payload)
-            SELECT $1, 'TIER_UPGRADE', {_PAYLOAD}
+            SELECT $1, 'TIER_UPGRADE', {_payload('$9')}
             FROM u LEFT JOIN members m ON m.program_id = $1 AND m.member_id = u.member_id
             WHERE u.to_level > u.from_level
             UNION ALL
-            SELECT $1, 'CLOSE_TO_TIER_UPGRADE', {_PAYLOAD} || jsonb_build_object(
+            SELECT $1, 'CLOSE_TO_TIER_UPGRADE', {_payload('$9')} || jsonb_build_object(
                 'next_tier', ($9::text[])[u.close_to + 1],
                 'needed', (($8::numeric[])[u.close_to] - u.v)::text)
             FROM u LEFT JOIN members m ON m.program_id = $1 AND m.member_id = u.member_id
@@ -289,8 +291,12 @@ async def evaluate_slab(conn: asyncpg.Connection, *, program_id: uuid.UUID, slab
     grace period is over and no freeze window covers the day."""
     months, days = window_interval(slab)
     column = METRIC_COLUMN[slab.metric]
-    return await conn.fetchrow(
+    # Decide first into a small temporary table, so the update joins the few changed members by
+    # their key (a planner estimate over the whole program would hash every member's row).
+    await conn.execute("DROP TABLE IF EXISTS pg_temp.tier_decisions")
+    await conn.execute(
         f"""
+        CREATE TEMPORARY TABLE tier_decisions ON COMMIT DROP AS
         WITH qualified AS (
             SELECT member_id, sum({column})::numeric AS v FROM activity
             WHERE program_id = $1 AND day > ($3::date - make_interval(months => $4, days => $5))::date AND day <= $3
@@ -321,25 +327,34 @@ async def evaluate_slab(conn: asyncpg.Connection, *, program_id: uuid.UUID, slab
                     WHEN s.q > s.level THEN 'upgrade'
                     WHEN s.lapse_on IS NULL OR s.lapse_on > $3 THEN 'none'
                     WHEN s.v >= ($7::numeric[])[s.level] THEN 'anniversary'
-                    WHEN $10::boolean OR $3 < s.lapse_on + $11::int THEN 'none'
-                    WHEN greatest(CASE WHEN $12::boolean THEN s.level - 1 ELSE 0 END, s.q, s.floor) < s.level THEN 'downgrade'
+                    WHEN $9::boolean OR $3 < s.lapse_on + $8::int THEN 'none'
+                    WHEN greatest(CASE WHEN $10::boolean THEN s.level - 1 ELSE 0 END, s.q, s.floor) < s.level THEN 'downgrade'
                     ELSE 'kept'
                 END AS action,
-                greatest(CASE WHEN $12::boolean THEN s.level - 1 ELSE 0 END, s.q, s.floor) AS down_to
+                greatest(CASE WHEN $10::boolean THEN s.level - 1 ELSE 0 END, s.q, s.floor) AS down_to
             FROM state s
-        ), u AS (
+        )
+        SELECT * FROM decided WHERE action <> 'none'
+        """,
+        program_id, slab.code, as_of, months, days, slab.thresholds, slab.retention, slab.grace_days,
+        frozen, slab.downgrade == "one_level",
+    )
+    await conn.execute("ANALYZE pg_temp.tier_decisions")
+    return await conn.fetchrow(
+        f"""
+        WITH u AS (
             UPDATE member_tiers mt SET
                 level = CASE d.action WHEN 'upgrade' THEN d.q WHEN 'downgrade' THEN d.down_to ELSE mt.level END,
                 achieved_on = CASE WHEN d.action IN ('upgrade', 'downgrade') THEN $3 ELSE mt.achieved_on END,
                 lapse_on = CASE d.action
-                    WHEN 'upgrade' THEN ($3 + make_interval(months => ($8::int[])[d.q]))::date
+                    WHEN 'upgrade' THEN ($3 + make_interval(months => ($4::int[])[d.q]))::date
                     WHEN 'downgrade' THEN CASE WHEN d.down_to > 0
-                                               THEN ($3 + make_interval(months => ($8::int[])[d.down_to]))::date END
-                    WHEN 'anniversary' THEN next_anniversary(mt.lapse_on, ($8::int[])[mt.level], $3)
+                                               THEN ($3 + make_interval(months => ($4::int[])[d.down_to]))::date END
+                    WHEN 'anniversary' THEN next_anniversary(mt.lapse_on, ($4::int[])[mt.level], $3)
                     ELSE mt.override_ends_on END,
                 updated_at = now()
-            FROM decided d
-            WHERE mt.program_id = $1 AND mt.slab_code = $2 AND mt.member_id = d.member_id AND d.action <> 'none'
+            FROM tier_decisions d
+            WHERE mt.program_id = $1 AND mt.slab_code = $2 AND mt.member_id = d.member_id
               AND mt.level = d.level AND mt.lapse_on IS NOT DISTINCT FROM d.lapse_on
             RETURNING mt.member_id, d.level AS from_level, mt.level AS to_level, d.v, d.action, $3::date AS effective_on,
                 CASE d.action
@@ -356,7 +371,7 @@ async def evaluate_slab(conn: asyncpg.Connection, *, program_id: uuid.UUID, slab
         ), events AS (
             INSERT INTO outbox(program_id, event_type, payload)
             SELECT $1, CASE u.action WHEN 'upgrade' THEN 'TIER_UPGRADE' WHEN 'downgrade' THEN 'TIER_DOWNGRADE'
-                                     ELSE 'TIER_ANNIVERSARY' END, {_PAYLOAD}
+                                     ELSE 'TIER_ANNIVERSARY' END, {_payload('$5')}
             FROM u LEFT JOIN members m ON m.program_id = $1 AND m.member_id = u.member_id
             WHERE u.action IN ('upgrade', 'downgrade', 'anniversary')
         ), run AS (
@@ -370,8 +385,7 @@ async def evaluate_slab(conn: asyncpg.Connection, *, program_id: uuid.UUID, slab
                count(*) FILTER (WHERE action = 'anniversary') AS anniversaries
         FROM u
         """,
-        program_id, slab.code, as_of, months, days, slab.thresholds, slab.retention, slab.validity, slab.codes,
-        frozen, slab.grace_days, slab.downgrade == "one_level",
+        program_id, slab.code, as_of, slab.validity, slab.codes,
     )
 
 
