@@ -1,7 +1,8 @@
 """The points ledger through the real gateway, services and PostgreSQL."""
 
-import jwt
 import datetime as dt
+
+import jwt
 
 import pytest
 
@@ -127,3 +128,53 @@ async def test_adjust_needs_its_permission_and_a_reason(admin, platform):
     assert missing.codes == ["INVALID_INPUT"] and "reason" in missing.errors[0]["message"]
     done = (await admin(ADJUST, program=program, number=number, points=10, reference="a1", reason="sorry")).ok()
     assert done["adjust"] == {"kind": "ADJUST", "points": 10, "newBalance": 10}
+
+
+STAFF_OPERATIONS = """
+mutation($program: String!, $a: String!, $b: String!, $purchasedAt: String!, $later: String!) {
+  goodwill(input: {program: $program, loyaltyNumber: $a, points: 20, reference: "g1", reason: "birthday"}) {
+    newBalance
+  }
+  transfer(input: {program: $program, fromLoyaltyNumber: $a, toLoyaltyNumber: $b, points: 5, reference: "t1"}) {
+    kind points newBalance
+  }
+  retroClaim(input: {program: $program, loyaltyNumber: $b, receiptReference: "rcpt-9", amount: "8",
+                     currency: "EUR", purchasedAt: $purchasedAt}) { pointsEarned newBalance }
+  extendExpiry(input: {program: $program, loyaltyNumber: $b, newExpiresAt: $later, reason: "works",
+                       reference: "x1"}) { lotsExtended }
+}"""
+PENDING = """
+mutation($program: String!, $number: String!) {
+  earn(input: {program: $program, loyaltyNumber: $number, amount: "30", currency: "EUR", reference: "p1",
+               pending: true}) { pending newBalance }
+}"""
+ACTIVATE = """
+mutation($program: String!) { activatePending(input: {program: $program, reference: "act1", targetReference: "p1"}) {
+  kind points newBalance } }"""
+REPORTS = """
+query($program: String!, $number: String!) {
+  expiringPoints(program: $program, withinDays: 3650, loyaltyNumber: $number) { items { points } }
+  pointsBreakage(program: $program) { rows { period pointsExpired pointsIssued } }
+  enquire(program: $program, loyaltyNumber: $number) { pendingPoints availablePoints }
+}"""
+
+
+async def test_staff_operations_pending_points_and_reports(admin):
+    program = await new_program(admin)
+    a, b = await new_member(admin, program), await new_member(admin, program)
+    now = dt.datetime.now(dt.timezone.utc)
+    done = (await admin(STAFF_OPERATIONS, program=program, a=a, b=b,
+                        purchasedAt=(now - dt.timedelta(days=2)).isoformat(),
+                        later=(now + dt.timedelta(days=400)).isoformat())).ok()
+    assert done["transfer"] == {"kind": "TRANSFER", "points": -5, "newBalance": 15}
+    assert done["retroClaim"] == {"pointsEarned": 8, "newBalance": 13}
+    assert done["extendExpiry"] == {"lotsExtended": 0}  # this program's points never expire
+
+    assert (await admin(PENDING, program=program, number=b)).ok()["earn"] == {"pending": True, "newBalance": 13}
+    assert (await admin(REPORTS, program=program, number=b)).ok()["enquire"] == {"pendingPoints": 30,
+                                                                                 "availablePoints": 13}
+    activated = (await admin(ACTIVATE, program=program)).ok()["activatePending"]
+    assert activated == {"kind": "ACTIVATE", "points": 30, "newBalance": 43}
+    reports = (await admin(REPORTS, program=program, number=b)).ok()
+    assert reports["expiringPoints"]["items"] == []
+    assert sum(r["pointsIssued"] for r in reports["pointsBreakage"]["rows"]) == 20 + 8 + 30
