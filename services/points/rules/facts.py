@@ -10,6 +10,7 @@ breakdown says so.
 import asyncio
 import datetime as dt
 import logging
+import os
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -44,8 +45,14 @@ class RemoteFacts:
 
     @classmethod
     def from_settings(cls, settings) -> "RemoteFacts":
+        # PointsSettings belongs to the ledger; the rules' own knob is read here, checked at start
+        raw = os.environ.get("RULES_FACTS_TIMEOUT_SECONDS", "1")
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise SystemExit(f"RULES_FACTS_TIMEOUT_SECONDS: {raw!r} is not a number of seconds") from None
         return cls(member_addr=getattr(settings, "member_addr", None), tier_addr=getattr(settings, "tier_addr", None),
-                   timeout=float(getattr(settings, "rules_facts_timeout_seconds", 1.0) or 1.0))
+                   timeout=timeout)
 
     @property
     def config(self):
