@@ -89,6 +89,9 @@ async def import_history(
             await conn.execute("SET LOCAL app.ledger_bulk = 'on'")
             done = await _batch(conn, import_id=import_id, program=program, now=now, limit=batch_members)
         if done is None:
+            async with pool.acquire() as conn:  # fresh statistics after millions of rows
+                await conn.execute("ANALYZE members, accounts, transactions, entries, lots, lot_movements,"
+                                   " imported_members")
             return totals
         for key, value in done.items():
             totals[key] += value
@@ -111,6 +114,7 @@ async def _batch(
         WHERE sm.import_id = $1 AND sm.legacy_id > $3
         ORDER BY sm.legacy_id LIMIT $4
         """, import_id, program_id, after, limit)
+    await conn.execute("ANALYZE imp_members")
     members = await conn.fetchval("SELECT count(*) FROM imp_members")
     if members == 0:
         return None
@@ -125,6 +129,14 @@ async def _batch(
     await conn.execute(
         "INSERT INTO accounts(program_id, kind, member_id) SELECT $1, 'member_available', member_id FROM imp_members"
         " ON CONFLICT DO NOTHING", program_id)
+    await conn.execute(
+        "CREATE TEMP TABLE imp_accounts ON COMMIT DROP AS"
+        " SELECT a.member_id, a.id FROM imp_members m JOIN accounts a"
+        " ON a.program_id = $1 AND a.kind = 'member_available' AND a.member_id = m.member_id", program_id)
+    await conn.execute(
+        "CREATE TEMP TABLE imp_program_accounts ON COMMIT DROP AS"
+        " SELECT kind, id FROM accounts WHERE program_id = $1 AND member_id IS NULL", program_id)
+    await conn.execute("ANALYZE imp_accounts; ANALYZE imp_program_accounts")
     # members who were already here may be in use: lock them in id order, then expire and release
     await conn.execute("SELECT ledger_touch(array_agg(member_id ORDER BY member_id)) FROM imp_members")
 
@@ -139,6 +151,7 @@ async def _batch(
         WHERE NOT EXISTS (SELECT 1 FROM transactions x WHERE x.program_id = $2
                           AND x.reference = 'legacy:' || t.legacy_txn_id)
         """, import_id, program_id)
+    await conn.execute("ANALYZE imp_txns")
     imported = await conn.fetchval(
         """
         WITH posted AS (
@@ -152,11 +165,9 @@ async def _batch(
     await conn.execute(
         f"""
         INSERT INTO entries(program_id, transaction_id, account_id, amount)
-        SELECT $1::uuid, t.id, a.id, t.signed FROM imp_txns t
-        JOIN accounts a ON a.kind = 'member_available' AND a.member_id = t.member_id
+        SELECT $1::uuid, t.id, a.id, t.signed FROM imp_txns t JOIN imp_accounts a ON a.member_id = t.member_id
         UNION ALL
-        SELECT $1::uuid, t.id, p.id, -t.signed FROM imp_txns t
-        JOIN accounts p ON p.member_id IS NULL AND p.kind = {_PROGRAM_ACCOUNT}
+        SELECT $1::uuid, t.id, p.id, -t.signed FROM imp_txns t JOIN imp_program_accounts p ON p.kind = {_PROGRAM_ACCOUNT}
         """, program_id)
 
     tz, days, month_end = program["timezone"], program["expiry_days"], program["expiry_round_to_month_end"]
@@ -167,6 +178,7 @@ async def _batch(
                occurred_at AS earned_at, policy_lot_expiry(occurred_at, $1, $2, $3) AS expires_at
         FROM imp_txns WHERE signed > 0
         """, tz, days, month_end)
+    await conn.execute("ANALYZE imp_lots")
     # every open lot of these members, old and new, in the order they are spent
     await conn.execute(
         """
@@ -181,6 +193,7 @@ async def _batch(
         SELECT *, sum(pts) OVER w - pts AS lo, sum(pts) OVER w AS hi
         FROM lots_open WINDOW w AS (PARTITION BY member_id ORDER BY expires_at NULLS LAST, earned_at, id)
         """)
+    await conn.execute("ANALYZE imp_pool")
     await conn.execute(
         """
         CREATE TEMP TABLE imp_moves ON COMMIT DROP AS
@@ -193,12 +206,14 @@ async def _batch(
         SELECT p.id AS lot_id, d.transaction_id, least(p.hi, d.hi) - greatest(p.lo, d.lo) AS pts
         FROM imp_pool p JOIN debits d ON d.member_id = p.member_id AND p.lo < d.hi AND d.lo < p.hi
         """)
+    await conn.execute("ANALYZE imp_moves")
     await conn.execute(
         """
         CREATE TEMP TABLE imp_after ON COMMIT DROP AS
         SELECT p.*, p.pts - coalesce(u.used, 0) AS left_pts, (p.expires_at <= $1) AS past_due
         FROM imp_pool p LEFT JOIN (SELECT lot_id, sum(pts) AS used FROM imp_moves GROUP BY lot_id) u ON u.lot_id = p.id
         """, now)
+    await conn.execute("ANALYZE imp_after")
     # lots past their date under the policy expire now, as one EXPIRE posting per member
     await conn.execute(
         """
@@ -233,6 +248,7 @@ async def _batch(
                gen_random_uuid() AS transaction_id
         FROM state
         """)
+    await conn.execute("ANALYZE imp_fix")
     # lots follow the target: a new lot for what is missing, or the soonest-expiring live lots give way
     await conn.execute(
         """
@@ -275,12 +291,12 @@ async def _batch(
         SELECT $1::uuid, x.transaction_id, a.id, x.amount FROM (
             SELECT e.transaction_id, e.member_id, -e.pts AS amount FROM imp_expire e
             UNION ALL SELECT transaction_id, member_id, remediation FROM imp_fix WHERE remediation <> 0
-        ) x JOIN accounts a ON a.kind = 'member_available' AND a.member_id = x.member_id
+        ) x JOIN imp_accounts a ON a.member_id = x.member_id
         UNION ALL
-        SELECT $1::uuid, e.transaction_id, p.id, e.pts FROM imp_expire e JOIN accounts p ON p.member_id IS NULL AND p.kind = 'breakage'
+        SELECT $1::uuid, e.transaction_id, p.id, e.pts FROM imp_expire e JOIN imp_program_accounts p ON p.kind = 'breakage'
         UNION ALL
         SELECT $1::uuid, f.transaction_id, p.id, -f.remediation FROM imp_fix f
-        JOIN accounts p ON p.member_id IS NULL AND p.kind = 'adjustment' WHERE f.remediation <> 0
+        JOIN imp_program_accounts p ON p.kind = 'adjustment' WHERE f.remediation <> 0
         """, program_id)
 
     # lots: new ones with what is left of them, old ones reduced; every change recorded as a movement
@@ -289,6 +305,7 @@ async def _batch(
         CREATE TEMP TABLE imp_used ON COMMIT DROP AS
         SELECT lot_id, sum(pts) AS used FROM imp_moves GROUP BY lot_id
         """)
+    await conn.execute("ANALYZE imp_used")
     lots_created = await conn.fetchval(
         """
         WITH made AS (
@@ -323,12 +340,10 @@ async def _batch(
     drift = await conn.fetchval(
         """
         SELECT f.member_id FROM imp_fix f
-        JOIN accounts a ON a.kind = 'member_available' AND a.member_id = f.member_id
-        LEFT JOIN (SELECT member_id, sum(remaining) AS pts FROM lots
-                   WHERE member_id IN (SELECT member_id FROM imp_members) GROUP BY member_id) l
-               ON l.member_id = f.member_id
-        WHERE a.balance <> coalesce(l.pts, 0) LIMIT 1
-        """)
+        CROSS JOIN LATERAL (SELECT coalesce(sum(remaining), 0) AS pts FROM lots l
+                            WHERE l.program_id = $1 AND l.member_id = f.member_id AND l.remaining > 0) l
+        WHERE f.target <> l.pts LIMIT 1
+        """, program_id)
     if drift is not None:
         raise DomainError(ErrorCode.INTERNAL, f"import batch left member {drift}'s lots apart from the balance")
     fixes = await conn.fetchrow(

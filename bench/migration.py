@@ -1,0 +1,123 @@
+"""Legacy import throughput against plain COPY of the same files, and reconcile against import.
+
+    .venv/bin/python bench/migration.py            # 1,000,000 members, 10,000,000 transactions
+    .venv/bin/python bench/migration.py --quick    # 5,000 members, under a minute
+
+Prints:
+    RATIO import_vs_copy <v> target >= 0.2        rows/s of `loyalty-import run` (parse, validate,
+                                                   members, ledger, lots, balances, indexes) divided
+                                                   by rows/s of plain COPY into unindexed tables
+    RATIO reconcile_vs_import <v> target <= 0.2   time of `reconcile` divided by time of `run`
+Both sides run in the same process tree on the same PostgreSQL, one after the other.
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import _common  # noqa: F401 - puts the checkout on the path
+import asyncpg
+import httpx
+
+from loyalty.tier.v1 import tier_service_pb2 as tier_pb
+from loyalty.tier.v1 import tier_service_pb2_grpc as tier_grpc
+from services.common import clients
+from services.importer.tests.legacy_dump import write_dump
+from tests.fixtures.platform import ADMIN_TOKEN
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def gql(url: str, query: str, **variables) -> dict:
+    reply = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                       headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=60).json()
+    assert not reply.get("errors"), reply
+    return reply["data"]
+
+
+async def plain_copy(dsn: str, dump: pathlib.Path) -> tuple[float, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS bench_copy CASCADE; CREATE SCHEMA bench_copy")
+        await conn.execute(
+            "CREATE TABLE bench_copy.members (legacy_id text, email text, first_name text, last_name text, phone text,"
+            " birth_date text, enrolled_at text, status text);"
+            "CREATE TABLE bench_copy.balances (legacy_id text, points_balance text, tier_code text, tier_achieved_at text);"
+            "CREATE TABLE bench_copy.transactions (legacy_txn_id text, legacy_id text, occurred_at text, kind text,"
+            " points text, channel text, reference text)")
+        rows = 0
+        start = time.perf_counter()
+        for table in ("members", "balances", "transactions"):
+            status = await conn.copy_to_table(table, schema_name="bench_copy", source=dump / f"{table}.csv",
+                                              format="csv", header=True)
+            rows += int(status.split()[-1])
+        elapsed = time.perf_counter() - start
+        await conn.execute("DROP SCHEMA bench_copy CASCADE")
+        return elapsed, rows
+    finally:
+        await conn.close()
+
+
+async def define_tiers(tier_port: int, program_id: str) -> None:
+    channel = clients.channel(f"127.0.0.1:{tier_port}")
+    try:
+        await clients.call(tier_grpc.TierServiceStub(channel).DefineSlab(tier_pb.DefineSlabRequest(slab=tier_pb.Slab(
+            code="status", name="Status", metric="points", window_length=6, window_unit="month",
+            downgrade="one_level", close_to_upgrade_percent=90,
+            tiers=[tier_pb.Tier(code="KING", name="King"),
+                   tier_pb.Tier(code="SUPERKING", name="Superking", threshold="15000", validity_months=6)])),
+            metadata=clients.metadata(program_id=program_id, principal="bench"), timeout=30))
+    finally:
+        await channel.close()
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[2:4])} failed:\n{result.stdout}\n{result.stderr}")
+    print(result.stderr.strip(), file=sys.stderr)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--members", type=int)
+    parser.add_argument("--transactions-per-member", type=int, default=10)
+    args = parser.parse_args()
+    members = args.members or (5_000 if args.quick else 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="loyalty-bench-dump-") as tmp, _common.local_postgres() as database:
+        dump = pathlib.Path(tmp) / "dump"
+        start = time.perf_counter()
+        write_dump(dump, members=members, transactions_per_member=args.transactions_per_member,
+                   now=dt.datetime.now(dt.timezone.utc), plant_errors=False)
+        print(f"generated {members:,} members in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        copy_seconds, rows = asyncio.run(plain_copy(database.admin_dsn, dump))
+        print(f"plain COPY: {rows:,} rows in {copy_seconds:.2f}s", file=sys.stderr)
+        with _common.platform(database) as (url, ports, _):
+            program = gql(url, 'mutation { createProgram(input: {code: "bench", name: "Bench", currency: "EUR",'
+                               ' timezone: "Europe/Madrid", expiryDays: 180, expiryRoundToMonthEnd: true})'
+                               ' { program { id } } }')["createProgram"]["program"]["id"]
+            asyncio.run(define_tiers(ports["tier"], program))
+            env = dict(os.environ, IMPORT_DATABASE_URL=database.tool_dsn("staging"),
+                       MEMBER_ADDR=f"127.0.0.1:{ports['member']}", POINTS_ADDR=f"127.0.0.1:{ports['points']}",
+                       TIER_ADDR=f"127.0.0.1:{ports['tier']}")
+            cli = [sys.executable, "-m", "services.importer.cli"]
+            import_seconds = timed([*cli, "run", str(dump), "--program", "bench"], env)
+            print(f"import: {rows:,} rows in {import_seconds:.1f}s", file=sys.stderr)
+            reconcile_seconds = timed([*cli, "reconcile", "--program", "bench", str(dump)], env)
+            print(f"reconcile: {reconcile_seconds:.1f}s", file=sys.stderr)
+    print(f"RATIO import_vs_copy {copy_seconds / import_seconds:.3f} target >= 0.2")
+    print(f"RATIO reconcile_vs_import {reconcile_seconds / import_seconds:.3f} target <= 0.2")
+
+
+if __name__ == "__main__":
+    main()
