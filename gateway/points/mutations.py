@@ -1,9 +1,11 @@
 import strawberry
 
 from loyalty.points.v1 import points_service_pb2 as points_pb
+from loyalty.rewards.v1 import rewards_service_pb2 as rewards_pb
 
 from gateway.context import Info
 from gateway.permissions import Allow
+from gateway.rewards.mutations import REDEEM_WITHOUT_OTP
 from gateway.points.types import (
     ActivatePendingInput, AdjustInput, CaptureHoldInput, EarnInput, EarnPayload, ExtendExpiryInput,
     ExtendExpiryPayload, GoodwillInput, HoldInput, HoldPayload, PostingPayload, RedeemInput, ReleaseHoldInput,
@@ -30,17 +32,24 @@ class PointsMutations:
         ))
         return EarnPayload.from_proto(result)
 
-    @strawberry.mutation(permission_classes=[Allow("points.redeem")], description="Burn points (never overspent).")
+    @strawberry.mutation(permission_classes=[Allow("points.redeem")],
+                         description="Pay with points (never overspent); needs the member's passcode unless the "
+                                     "caller has rewards.redeem_without_otp.")
     async def redeem(self, info: Info, input: RedeemInput) -> PostingPayload:
         md = await info.context.metadata(input.program, idempotency_key=input.reference)
-        return PostingPayload.from_proto(await rpc(info.context.services.points.Burn(
-            points_pb.BurnRequest(
+        # The rewards service checks and spends the passcode around the ledger's burn.
+        bypass = not input.otp and info.context.principal.has(REDEEM_WITHOUT_OTP)
+        done = await rpc(info.context.services.rewards.RedeemPoints(
+            rewards_pb.RedeemPointsRequest(
                 loyalty_number=input.loyalty_number, points=input.points, reference=input.reference,
-                reason=input.reason or "", partner_code=input.partner_code or "",
-                location_code=input.location_code or "", order_reference=input.order_reference or "",
+                otp=input.otp or "", otp_bypass=bypass, reason=input.reason or "",
+                partner_code=input.partner_code or "", location_code=input.location_code or "",
+                order_reference=input.order_reference or "",
             ),
             metadata=md, timeout=TIMEOUT,
-        )))
+        ))
+        return PostingPayload.from_proto(points_pb.PostingResponse(
+            transaction_id=done.transaction_id, kind="BURN", points=done.points, new_balance=done.new_balance))
 
     @strawberry.mutation(permission_classes=[Allow("points.void")],
                          description="Post the reverse of a transaction, or of every transaction of an order.")

@@ -92,6 +92,8 @@ class RedeemInput:
     loyalty_number: str
     points: int
     reference: str
+    otp: str | None = strawberry.field(
+        default=None, description="The member's passcode; only staff with rewards.redeem_without_otp may omit it")
     reason: str | None = None
     partner_code: str | None = None
     location_code: str | None = None

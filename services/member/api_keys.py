@@ -12,7 +12,10 @@ from services.common.db import global_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.member import repository
 
-DEFAULT_SCOPES = ("member.enroll", "member.read", "points.earn", "points.read", "points.redeem")
+# What a POS terminal or an app does by default: enrol, look up, earn, pay with points and claim
+# rewards with the member's passcode. Staff-only powers (bypassing the passcode, adjusting) need scopes.
+DEFAULT_SCOPES = ("member.enroll", "member.read", "points.earn", "points.read", "points.redeem", "rewards.read",
+                  "rewards.redeem")
 
 
 @dataclasses.dataclass(frozen=True)

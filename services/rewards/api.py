@@ -11,6 +11,7 @@ from services.common import program_copy
 from services.common.mail import Sender
 from services.common.tenancy import require_program
 from services.rewards import catalogue, eligibility, otp, redemption, report, vouchers
+from services.rewards import points_redemption
 from services.rewards.otp import Clock, OtpPolicy
 from services.rewards.peers import Peers
 
@@ -77,6 +78,11 @@ class RewardsServicer(pb_grpc.RewardsServiceServicer):
             ledger=self._peers, profile_of=lambda: self._peers.profile(ctx.program_id, member.loyalty_number),
             policy=self._otp, now=self._now,
         )
+
+    async def RedeemPoints(self, request, context):
+        ctx = require_program(context)
+        return await points_redemption.redeem_points(self._pool, program_id=ctx.program_id, request=request,
+                                                     ledger=self._peers, policy=self._otp, now=self._now)
 
     async def SettleClaim(self, request, context):
         ctx = require_program(context)

@@ -112,6 +112,11 @@ class Peers:
             timeout=TIMEOUT))
         return r.new_balance
 
+    async def burn(self, program_id: uuid.UUID, *, request: points_pb.BurnRequest):
+        return await call(self.points.Burn(
+            request, metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=request.reference),
+            timeout=TIMEOUT))
+
     async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str) -> int:
         r = await call(self.points.Void(
             points_pb.VoidRequest(reference=reference, target_reference=target_reference, reason=reason),
