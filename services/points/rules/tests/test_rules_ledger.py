@@ -280,3 +280,20 @@ async def test_rules_of_one_program_are_invisible_to_another(pools):
     number = await theirs.member()
     assert (await theirs.earn(number, "10", "x")).points_earned == 10
     assert uuid.UUID(str(mine.program_id)) != theirs.program_id
+
+
+async def test_the_registration_hook_grants_the_welcome_bonus_once(pools):
+    from services.points.rules import hooks
+
+    program = await RulesProgram.new(pools["points"])
+    await program.publish("base", TEN_PER_EURO + [
+        {"code": "welcome", "type": "enroll", "action": {"event": "enrolment", "fixed_bonus": 300}}])
+    number = await program.member()
+    first = await hooks.on_member_registered(program.pool, program_id=program.program_id, loyalty_number=number)
+    again = await hooks.on_member_registered(program.pool, program_id=program.program_id, loyalty_number=number)
+    assert [(g.points, g.already_granted) for g in first + again] == [(300, False), (0, True)]
+    blocked = await program.member()
+    await program.ledger.set_status(blocked, "suspended")
+    assert await hooks.on_member_registered(program.pool, program_id=program.program_id,
+                                            loyalty_number=blocked) == []
+    assert await program.ledger.available(number) == 300
