@@ -171,12 +171,17 @@ async def reconcile(*, body, spec, meta, status, patch, memo, logger) -> None:
 
     tiers = spec.get("tiers") or []
     if tiers:
-        # The tier service has no RPC to provision tier slabs yet: keep them in the spec, say so.
-        patch.status["tiers"] = {"count": len(tiers), "state": "AwaitingTierService"}
+        try:
+            await platform.define_tiers(manifests.build_tier_slab(spec), program_id=provisioned.id,
+                                        principal=principal)
+        except ServiceFailed as failed:
+            if failed.error.code in PERMANENT:
+                raise _failed(patch, status, meta, "InvalidTiers", str(failed), done=conditions) from None
+            raise _retry(patch, status, meta, config, "ServiceUnavailable", str(failed), done=conditions) from None
+        patch.status["tiers"] = {"count": len(tiers), "state": "Provisioned"}
         conditions.append(condition(
-            "TiersProvisioned", None, "AwaitingTierService",
-            f"{len(tiers)} tier(s) recorded; the tier service has no RPC to provision tier slabs yet",
-            generation=generation))
+            "TiersProvisioned", True, "SlabDefined",
+            f"{len(tiers)} tier(s) defined in slab {manifests.SLAB_CODE!r}", generation=generation))
     conditions.append(condition("Ready", True, "Provisioned", f"program {provisioned.code} is ready",
                                 generation=generation))
     patch.status["phase"] = transition(status.get("phase"), Phase.READY).value

@@ -104,3 +104,23 @@ def build_authorization_policy(
         },
         "spec": {"selector": {"matchLabels": dict(gateway_labels)}, "action": "ALLOW", "rules": rules},
     }
+
+
+SLAB_CODE = "status"
+
+
+def build_tier_slab(spec: dict):
+    """The program's tier slab from the resource: tiers ordered by threshold, the lowest (threshold
+    0) the base; qualification by points earned (or spend, or transactions) in a rolling window."""
+    from loyalty.tier.v1 import tier_service_pb2 as tier_pb
+
+    rules = spec.get("tierQualification") or {}
+    validity = int(rules.get("validityMonths", 12))
+    ordered = sorted(spec.get("tiers") or [], key=lambda t: t["threshold"])
+    return tier_pb.Slab(
+        code=SLAB_CODE, name="Status", metric=rules.get("metric", "points"),
+        window_length=int(rules.get("windowMonths", 12)), window_unit="month",
+        downgrade=rules.get("downgrade", "one_level"), close_to_upgrade_percent=90,
+        tiers=[tier_pb.Tier(code=t["code"], name=t["name"], threshold=str(t["threshold"]),
+                            validity_months=validity if t["threshold"] > 0 else 0) for t in ordered],
+    )

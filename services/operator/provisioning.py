@@ -15,6 +15,7 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc
 from loyalty.points.v1 import points_service_pb2_grpc
 from loyalty.rewards.v1 import rewards_service_pb2_grpc
+from loyalty.tier.v1 import tier_service_pb2 as tier_pb
 from loyalty.tier.v1 import tier_service_pb2_grpc
 from services.common import clients
 from services.common.errors import DomainError, ErrorCode
@@ -77,6 +78,11 @@ class Platform:
             if isinstance(result, BaseException):
                 raise result
         return made.spec
+
+    async def define_tiers(self, slab: tier_pb.Slab, *, program_id: str, principal: str) -> None:
+        md = clients.metadata(program_id=program_id, principal=principal)
+        await self._call("tier", self.followers["tier"].DefineSlab(
+            tier_pb.DefineSlabRequest(slab=slab), metadata=md, timeout=self.timeout))
 
     async def find(self, code: str, *, principal: str) -> program_pb2.ProgramSpec | None:
         md = clients.metadata(program_id=None, principal=principal)

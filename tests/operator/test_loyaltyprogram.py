@@ -8,8 +8,11 @@ import base64
 import json
 import uuid
 
+import grpc
 import pytest
 
+from loyalty.tier.v1 import tier_service_pb2 as tier_pb
+from loyalty.tier.v1 import tier_service_pb2_grpc
 from tests.fixtures.graphql import GraphQLClient, unique
 from tests.operator.conftest import apoll, condition, get_program
 
@@ -45,6 +48,13 @@ def program_spec(**overrides) -> dict:
     return spec
 
 
+def tier_slabs(platform, program_id: str):
+    with grpc.insecure_channel(platform.env["TIER_ADDR"]) as channel:
+        reply = tier_service_pb2_grpc.TierServiceStub(channel).ListSlabs(
+            tier_pb.ListSlabsRequest(), metadata=(("x-principal", "test"), ("x-program-id", program_id)), timeout=10)
+    return list(reply.slabs)
+
+
 def secret_keys(secret: dict) -> dict[str, str]:
     return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
 
@@ -74,9 +84,13 @@ async def test_applied_program_is_ready_and_usable_through_graphql(programs, pla
     assert st["programId"] == ready["metadata"]["uid"]
     for type_ in ("Ready", "Provisioned", "ApiKeysReady", "AuthorizationPolicyReady"):
         assert condition(ready, type_)["status"] == "True", st["conditions"]
-    # tiers are kept in the spec and the status says what they wait for
-    assert st["tiers"] == {"count": 2, "state": "AwaitingTierService"}
-    assert condition(ready, "TiersProvisioned")["reason"] == "AwaitingTierService"
+    # the tiers are defined in the tier service: silver the base, gold from 1,000 points in 12 months
+    assert st["tiers"] == {"count": 2, "state": "Provisioned"}
+    assert condition(ready, "TiersProvisioned")["status"] == "True"
+    slabs = tier_slabs(platform, st["programId"])
+    assert [(t.code, t.threshold, t.validity_months) for t in slabs[0].tiers] == [("silver", "0", 0),
+                                                                                   ("gold", "1000", 12)]
+    assert (slabs[0].metric, slabs[0].window_length, slabs[0].window_unit) == ("points", 12, "month")
 
     # and the member service holds the program with the spec's settings
     program = get_program(member_stub, spec["code"])
