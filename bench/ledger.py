@@ -175,7 +175,9 @@ async def alternate(rounds: int, seconds: float, workers: int, a, b) -> tuple[fl
 
 
 async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
-    admin = await asyncpg.connect(database.admin_dsn, server_settings={"search_path": "points"})
+    # seeding only: CTE results have no statistics, so a nested loop over them would be quadratic
+    admin = await asyncpg.connect(database.admin_dsn,
+                                  server_settings={"search_path": "points", "enable_nestloop": "off"})
     pool = await create_pool(database.service_dsn("points"), schema="points", application="bench-ledger",
                              min_size=args.workers, max_size=args.workers + 2)
     channel = clients.channel(f"127.0.0.1:{ports['points']}")
