@@ -69,3 +69,11 @@ class RulesMutations:
             rules_pb.ApplyReferralRequest(referrer_loyalty_number=referrer_loyalty_number,
                                           referred_loyalty_number=referred_loyalty_number),
             metadata=md, timeout=TIMEOUT)))
+
+    @strawberry.mutation(permission_classes=[Allow("rules.manage")],
+                         description="Birthday points for the members born on this date (default: today in the "
+                                     "program's zone), once a year each; what the birthday job runs.")
+    async def run_birthdays(self, info: Info, program: str, date: str | None = None) -> BonusPayload:
+        md = await info.context.metadata(program)
+        return BonusPayload.from_proto(await rpc(rules_stub(info.context.services).RunBirthdays(
+            rules_pb.RunBirthdaysRequest(date=date or ""), metadata=md, timeout=120)))

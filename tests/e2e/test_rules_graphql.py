@@ -80,6 +80,10 @@ mutation($program: String!, $number: String!) {
   applyEnrollRules(program: $program, loyaltyNumber: $number) { postings { rule points alreadyGranted } }
 }"""
 PROGRAM_ID = "query($program: String!) { program(program: $program) { id } }"
+RUN_BIRTHDAYS = """
+mutation($program: String!, $date: String) {
+  runBirthdays(program: $program, date: $date) { postings { loyaltyNumber points alreadyGranted } }
+}"""
 ENQUIRE = "query($program: String!, $number: String!) { enquire(program: $program, loyaltyNumber: $number) { availablePoints } }"
 
 BASE = [{"code": "ten-per-euro", "action": {"points_per_unit": "10"}},
@@ -213,6 +217,9 @@ async def test_birthday_job_grants_once_a_year(admin, platform):
                               timeout=120)
         assert done.returncode == 0, done.stderr
     assert (await admin(ENQUIRE, program=program, number=number)).ok()["enquire"]["availablePoints"] == 1000
+    # the same run over GraphQL finds the year's grant already made
+    again = (await admin(RUN_BIRTHDAYS, program=program, date=date)).ok()["runBirthdays"]["postings"]
+    assert again == [{"loyaltyNumber": number, "points": 0, "alreadyGranted": True}]
 
 
 async def test_bad_rules_are_refused_with_the_rule_named(admin):
