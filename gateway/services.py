@@ -13,6 +13,7 @@ from services.common import clients
 from services.common.errors import DomainError
 
 from gateway.errors import from_domain
+from gateway.programs.directory import ProgramDirectory
 from gateway.settings import GatewaySettings
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ class Services:
     billing: billing_service_pb2_grpc.BillingServiceStub
     addresses: dict[str, str]
     channels: tuple
+    programs: ProgramDirectory
 
     async def close(self) -> None:
         for ch in self.channels:
@@ -47,6 +49,7 @@ class Services:
             billing=billing_service_pb2_grpc.BillingServiceStub(channels["billing"]),
             addresses=addresses,
             channels=tuple(channels.values()),
+            programs=ProgramDirectory(settings.program_cache_seconds),
         )
 
 

@@ -15,6 +15,7 @@ class GatewaySettings(BaseSettings):
     jwt_audience: str = "loyalty"
     loyalty_admin_token: str | None = None  # dev mode: a bearer token that is the platform administrator
     api_key_cache_seconds: float = 30.0
+    program_cache_seconds: float = 5.0
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     otel_spans_file: str | None = None

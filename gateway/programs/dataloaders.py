@@ -8,6 +8,11 @@ from gateway.services import Services, rpc
 class ProgramByCodeLoader(PerKeyLoader[str, program_pb2.ProgramSpec]):
     def __init__(self, services: Services):
         async def fetch(code: str) -> program_pb2.ProgramSpec:
-            return await rpc(services.member.GetProgram(member_pb.GetProgramRequest(code=code), timeout=5))
+            known = services.programs.get(code)
+            if known is not None:
+                return known
+            spec = await rpc(services.member.GetProgram(member_pb.GetProgramRequest(code=code), timeout=5))
+            services.programs.put(spec)
+            return spec
 
         super().__init__(fetch)
