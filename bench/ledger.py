@@ -34,6 +34,7 @@ from services.common import clients, validation  # noqa: E402
 from services.common.db import create_pool, tenant_tx  # noqa: E402
 from services.common.idempotency import request_fingerprint  # noqa: E402
 from services.points import jobs, ledger, programs, repository  # noqa: E402
+from services.points.rules import repository as rules_repository  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 
 CREATE_PROGRAM = """
@@ -127,15 +128,15 @@ async def sql_earn(pool, program_id: uuid.UUID, number: str, reference: str) -> 
     """What the Earn RPC does, statement for statement, on raw asyncpg."""
     request = pb.EarnRequest(loyalty_number=number, amount="12.50", currency="EUR", reference=reference)
     async with tenant_tx(pool, program_id) as conn:
-        await repository.program(conn, program_id)
-        member = await repository.member_by_loyalty_number(conn, number)
+        row = await repository.program_and_member(conn, program_id, number)
         await conn.fetchval(
             "INSERT INTO idempotency_keys(program_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT DO NOTHING RETURNING true", program_id, "earn", reference, request_fingerprint(request))
+        await rules_repository.revision(conn)  # the rules engine's one query when the program has no rules
         transaction_id = uuid.uuid4()
         now = ledger.now()
         row = await repository.post_earn(
-            conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"], reference=reference,
+            conn, program_id=program_id, transaction_id=transaction_id, member_id=row["m_id"], reference=reference,
             points=12, amount=validation.amount("12.50"), currency="EUR", occurred_at=now,
             expires_at=now + dt.timedelta(days=365),
             details={"breakdown": [{"rule": "base-rate", "points": 12}], "channel": "", "partner_code": "",

@@ -45,10 +45,8 @@ async def earn(
         validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
     )
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        if request.currency != program["currency"]:
-            raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
-        member = await ledger.load_active_member(conn, request.loyalty_number)
+        program, member = await ledger.load_program_and_active_member(conn, program_id, request.loyalty_number,
+                                                                      currency=request.currency)
 
         async def perform() -> pb.EarnResponse:
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=request,

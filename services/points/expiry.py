@@ -19,7 +19,7 @@ def lot_expiry(
     return next_midnight.astimezone(dt.timezone.utc)
 
 
-async def expire_program(pool, program_id, *, now: dt.datetime, batch_members: int = 5000) -> int:
+async def expire_program(pool, program_id, *, now: dt.datetime, batch_members: int = 20000) -> int:
     """Expire every lot of one program past its date as of `now`: batches of members, each its own
     transaction (a killed run resumes where it stopped; a rerun changes nothing). Returns lots expired."""
     from services.common.db import tenant_tx

@@ -31,7 +31,7 @@ async def _programs(pool, only: list[str]) -> list[uuid.UUID]:
         return await repository.program_ids(conn)
 
 
-async def run_expire(pool, *, now: dt.datetime, programs: list[str] = (), batch_members: int = 5000) -> int:
+async def run_expire(pool, *, now: dt.datetime, programs: list[str] = (), batch_members: int = 20000) -> int:
     total = 0
     for program_id in await _programs(pool, list(programs)):
         lots = await expiry.expire_program(pool, program_id, now=now, batch_members=batch_members)
@@ -54,7 +54,7 @@ async def main(argv: list[str] | None = None) -> int:
     exp = sub.add_parser("expire", help="expire the unspent remainder of lots past their date")
     exp.add_argument("--now", help="RFC 3339 instant to expire as of (default: now)")
     exp.add_argument("--program", action="append", default=[], help="only this program id (repeatable)")
-    exp.add_argument("--batch-members", type=int, default=5000)
+    exp.add_argument("--batch-members", type=int, default=20000)
     rel = sub.add_parser("release-holds", help="release holds past their timeout")
     rel.add_argument("--program", action="append", default=[])
     args = parser.parse_args(argv)

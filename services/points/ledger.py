@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import asyncpg
 
 from services.common import validation
-from services.common.errors import DomainError, ErrorCode, not_found
+from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.points import repository
 
 SPENDING_STATUSES = frozenset({"active"})
@@ -133,6 +133,28 @@ async def load_program(conn: asyncpg.Connection, program_id: uuid.UUID) -> async
     if program["archived"]:
         raise DomainError(ErrorCode.PROGRAM_ARCHIVED, f"program {program['code']!r} is archived")
     return program
+
+
+async def load_program_and_active_member(
+    conn: asyncpg.Connection, program_id: uuid.UUID, loyalty_number: str, *, currency: str,
+    field: str = "loyaltyNumber",
+) -> tuple[asyncpg.Record, dict]:
+    """Both in one round trip (the earn path): the program's row (whose currency the purchase must be in)
+    and the member, who must be active."""
+    if not loyalty_number:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: is required", field=field)
+    row = await repository.program_and_member(conn, program_id, loyalty_number)
+    if row is None:
+        raise not_found("program", str(program_id))
+    if row["archived"]:
+        raise DomainError(ErrorCode.PROGRAM_ARCHIVED, f"program {row['code']!r} is archived")
+    if currency != row["currency"]:
+        raise invalid("currency", f"{currency!r} is not the program's currency {row['currency']}")
+    if row["m_id"] is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"member {loyalty_number!r} not found", field=field)
+    member = {"id": row["m_id"], "loyalty_number": row["m_loyalty_number"], "status": row["m_status"]}
+    ensure_active(member, field)
+    return row, member
 
 
 async def load_member(conn: asyncpg.Connection, loyalty_number: str, field: str = "loyaltyNumber") -> asyncpg.Record:

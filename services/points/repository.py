@@ -40,6 +40,17 @@ async def program(conn: asyncpg.Connection, program_id: uuid.UUID) -> asyncpg.Re
     return await conn.fetchrow("SELECT * FROM programs WHERE id = $1", program_id)
 
 
+async def program_and_member(
+    conn: asyncpg.Connection, program_id: uuid.UUID, loyalty_number: str
+) -> asyncpg.Record | None:
+    """The program's row (plus m_id, m_loyalty_number, m_status of the member, NULL if unknown) in one trip."""
+    return await conn.fetchrow(
+        "SELECT p.*, m.id AS m_id, m.loyalty_number AS m_loyalty_number, m.status AS m_status"
+        " FROM programs p LEFT JOIN members m ON m.loyalty_number = $2 WHERE p.id = $1",
+        program_id, loyalty_number,
+    )
+
+
 async def upsert_member(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID, loyalty_number: str, status: str
 ) -> None:
