@@ -15,7 +15,7 @@ class ClubsByLoyaltyNumberLoader(PerKeyLoader[tuple[str, str], config_pb.MemberC
             program_code, number = key
             program = await programs.load(program_code)
             md = outgoing_metadata(program_id=program.id, principal=principal)
-            return await rpc(config_stub(services).GetMemberClubs(
+            return await rpc(config_stub(services).config.GetMemberClubs(
                 config_pb.GetMemberClubsRequest(loyalty_number=number), metadata=md, timeout=10))
 
         super().__init__(fetch)

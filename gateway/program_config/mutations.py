@@ -16,20 +16,20 @@ class ProgramConfigMutations:
     @strawberry.mutation(permission_classes=[Allow("program.manage")], description="Create or edit a club.")
     async def save_club(self, info: Info, input: SaveClubInput) -> Club:
         md = await info.context.metadata(input.program)
-        return Club.from_proto(await rpc(config_stub(info.context.services).SaveClub(
+        return Club.from_proto(await rpc(config_stub(info.context.services).config.SaveClub(
             config_pb.SaveClubRequest(code=input.code, name=input.name, description=input.description or "",
                                       make_default=input.make_default), metadata=md, timeout=TIMEOUT)))
 
     @strawberry.mutation(permission_classes=[Allow("program.manage")])
     async def archive_club(self, info: Info, program: str, code: str) -> Club:
         md = await info.context.metadata(program)
-        return Club.from_proto(await rpc(config_stub(info.context.services).ArchiveClub(
+        return Club.from_proto(await rpc(config_stub(info.context.services).config.ArchiveClub(
             config_pb.ArchiveRequest(code=code), metadata=md, timeout=TIMEOUT)))
 
     @strawberry.mutation(permission_classes=[Allow("member.update")])
     async def join_club(self, info: Info, program: str, loyalty_number: str, club_code: str) -> MemberClubs:
         md = await info.context.metadata(program)
-        r = await rpc(config_stub(info.context.services).JoinClub(
+        r = await rpc(config_stub(info.context.services).config.JoinClub(
             config_pb.ClubMembershipRequest(loyalty_number=loyalty_number, club_code=club_code), metadata=md,
             timeout=TIMEOUT))
         return MemberClubs(loyalty_number=loyalty_number, club_codes=list(r.club_codes))
@@ -37,7 +37,7 @@ class ProgramConfigMutations:
     @strawberry.mutation(permission_classes=[Allow("member.update")])
     async def leave_club(self, info: Info, program: str, loyalty_number: str, club_code: str) -> MemberClubs:
         md = await info.context.metadata(program)
-        r = await rpc(config_stub(info.context.services).LeaveClub(
+        r = await rpc(config_stub(info.context.services).config.LeaveClub(
             config_pb.ClubMembershipRequest(loyalty_number=loyalty_number, club_code=club_code), metadata=md,
             timeout=TIMEOUT))
         return MemberClubs(loyalty_number=loyalty_number, club_codes=list(r.club_codes))
@@ -45,7 +45,7 @@ class ProgramConfigMutations:
     @strawberry.mutation(permission_classes=[Allow("program.manage")], description="Create or edit a location.")
     async def save_location(self, info: Info, input: SaveLocationInput) -> Location:
         md = await info.context.metadata(input.program)
-        return Location.from_proto(await rpc(config_stub(info.context.services).SaveLocation(
+        return Location.from_proto(await rpc(config_stub(info.context.services).config.SaveLocation(
             config_pb.SaveLocationRequest(code=input.code, name=input.name, kind=input.kind,
                                           address=input.address or "", timezone=input.timezone or ""),
             metadata=md, timeout=TIMEOUT)))
@@ -53,5 +53,5 @@ class ProgramConfigMutations:
     @strawberry.mutation(permission_classes=[Allow("program.manage")])
     async def archive_location(self, info: Info, program: str, code: str) -> Location:
         md = await info.context.metadata(program)
-        return Location.from_proto(await rpc(config_stub(info.context.services).ArchiveLocation(
+        return Location.from_proto(await rpc(config_stub(info.context.services).config.ArchiveLocation(
             config_pb.ArchiveRequest(code=code), metadata=md, timeout=TIMEOUT)))

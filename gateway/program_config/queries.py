@@ -16,7 +16,7 @@ class ProgramConfigQueries:
     @strawberry.field(permission_classes=[Allow("program.read")], description="The default club first.")
     async def clubs(self, info: Info, program: str, include_archived: bool = False) -> list[Club]:
         md = await info.context.metadata(program)
-        r = await rpc(config_stub(info.context.services).ListClubs(
+        r = await rpc(config_stub(info.context.services).config.ListClubs(
             config_pb.ListClubsRequest(include_archived=include_archived), metadata=md, timeout=TIMEOUT))
         return [Club.from_proto(c) for c in r.clubs]
 
@@ -24,7 +24,7 @@ class ProgramConfigQueries:
     async def locations(self, info: Info, program: str, include_archived: bool = False,
                         kind: str | None = None) -> list[Location]:
         md = await info.context.metadata(program)
-        r = await rpc(config_stub(info.context.services).ListLocations(
+        r = await rpc(config_stub(info.context.services).config.ListLocations(
             config_pb.ListLocationsRequest(include_archived=include_archived, kind=kind or ""), metadata=md,
             timeout=TIMEOUT))
         return [Location.from_proto(loc) for loc in r.locations]

@@ -15,7 +15,7 @@ class RuleSetByCodeLoader(PerKeyLoader[tuple[str, str], rules_pb.RuleSet]):
             program_code, code = key
             program = await programs.load(program_code)
             md = outgoing_metadata(program_id=program.id, principal=principal)
-            return await rpc(rules_stub(services).GetRuleSet(rules_pb.GetRuleSetRequest(code=code), metadata=md,
+            return await rpc(rules_stub(services).rules.GetRuleSet(rules_pb.GetRuleSetRequest(code=code), metadata=md,
                                                              timeout=10))
 
         super().__init__(fetch)

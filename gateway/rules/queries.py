@@ -24,7 +24,7 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")])
     async def rule_sets(self, info: Info, program: str, include_archived: bool = False) -> list[RuleSet]:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).ListRuleSets(
+        r = await rpc(rules_stub(info.context.services).rules.ListRuleSets(
             rules_pb.ListRuleSetsRequest(include_archived=include_archived), metadata=md, timeout=TIMEOUT))
         return [RuleSet.from_proto(s) for s in r.rule_sets]
 
@@ -35,7 +35,7 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")], description="Problems of a rules document; saves nothing.")
     async def validate_rules(self, info: Info, program: str, rules: JSON) -> RulesValidation:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).ValidateRules(
+        r = await rpc(rules_stub(info.context.services).rules.ValidateRules(
             rules_pb.ValidateRulesRequest(rules_json=json.dumps(rules)), metadata=md, timeout=TIMEOUT))
         return RulesValidation(valid=r.valid, problems=[RuleProblem(rule=p.rule, field=p.field, message=p.message)
                                                         for p in r.problems])
@@ -43,14 +43,14 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")])
     async def campaigns(self, info: Info, program: str) -> list[Campaign]:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).ListCampaigns(
+        r = await rpc(rules_stub(info.context.services).rules.ListCampaigns(
             rules_pb.ListCampaignsRequest(), metadata=md, timeout=TIMEOUT))
         return [Campaign.from_proto(c) for c in r.campaigns]
 
     @strawberry.field(permission_classes=[Allow("rules.read")])
     async def campaign_report(self, info: Info, program: str, code: str) -> CampaignReport:
         md = await info.context.metadata(program)
-        return CampaignReport.from_proto(await rpc(rules_stub(info.context.services).GetCampaignReport(
+        return CampaignReport.from_proto(await rpc(rules_stub(info.context.services).rules.GetCampaignReport(
             rules_pb.GetCampaignReportRequest(code=code), metadata=md, timeout=TIMEOUT)))
 
     @strawberry.field(permission_classes=[Allow("rules.read")], description="One transaction against a draft.")
@@ -63,7 +63,7 @@ class RulesQueries:
             items=[points_pb.Item(sku=i.sku, category=i.category or "", quantity=i.quantity or "",
                                   price=i.price or "") for i in input.items or []],
         )
-        return DryRunResult.from_proto(await rpc(rules_stub(info.context.services).DryRunEarn(
+        return DryRunResult.from_proto(await rpc(rules_stub(info.context.services).rules.DryRunEarn(
             rules_pb.DryRunEarnRequest(
                 transaction=transaction, rule_set_code=input.rule_set_code or "",
                 draft_rules_json=json.dumps(input.draft_rules) if input.draft_rules is not None else ""),
@@ -74,7 +74,7 @@ class RulesQueries:
     async def replay_draft(self, info: Info, program: str, rule_set_code: str, days: int = 30,
                            max_transactions: int | None = None) -> ReplayReport:
         md = await info.context.metadata(program)
-        return ReplayReport.from_proto(await rpc(rules_stub(info.context.services).ReplayDraft(
+        return ReplayReport.from_proto(await rpc(rules_stub(info.context.services).rules.ReplayDraft(
             rules_pb.ReplayDraftRequest(rule_set_code=rule_set_code, days=days,
                                         max_transactions=max_transactions or 0),
             metadata=md, timeout=120)))
@@ -83,7 +83,7 @@ class RulesQueries:
                       description="The breakdown a posting recorded, with the rule versions that produced it.")
     async def earn_breakdown(self, info: Info, program: str, reference: str) -> EarnExplanation:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).ExplainTransaction(
+        r = await rpc(rules_stub(info.context.services).rules.ExplainTransaction(
             rules_pb.ExplainTransactionRequest(reference=reference), metadata=md, timeout=TIMEOUT))
         return EarnExplanation(transaction_id=r.transaction_id, kind=r.kind, points=r.points,
                                breakdown=[EarnLine.from_proto(x) for x in r.breakdown])
@@ -93,7 +93,7 @@ class RulesQueries:
                          channel: str | None = None, location_code: str | None = None,
                          partner_code: str | None = None) -> BurnQuote:
         md = await info.context.metadata(program)
-        return BurnQuote.from_proto(await rpc(rules_stub(info.context.services).QuoteBurn(
+        return BurnQuote.from_proto(await rpc(rules_stub(info.context.services).rules.QuoteBurn(
             rules_pb.QuoteBurnRequest(loyalty_number=loyalty_number, amount=amount, points=points,
                                       channel=channel or "", location_code=location_code or "",
                                       partner_code=partner_code or ""),

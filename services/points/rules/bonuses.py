@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from loyalty.member.v1 import program_config_service_pb2_grpc as config_grpc
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.points import ledger
@@ -119,7 +120,8 @@ async def apply_referral(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_sou
 
 
 async def run_birthdays(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, config_stub, date: dt.date | None = None,
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, config_stub: "config_grpc.ProgramConfigServiceStub",
+    date: dt.date | None = None,
 ) -> list[Grant]:
     """Birthday points for members born on this day (the program's local date), once a year each."""
     from loyalty.member.v1 import program_config_service_pb2 as config_pb

@@ -37,11 +37,13 @@ class _Missing(Exception):
 class RemoteFacts:
     def __init__(self, *, member_addr: str | None, tier_addr: str | None, timeout: float = 1.0):
         self._timeout = timeout
-        member_channel = clients.channel(member_addr) if member_addr else None
-        tier_channel = clients.channel(tier_addr) if tier_addr else None
-        self._member = member_grpc.MemberServiceStub(member_channel) if member_channel else None
-        self._config = config_grpc.ProgramConfigServiceStub(member_channel) if member_channel else None
-        self._tier = tier_grpc.TierServiceStub(tier_channel) if tier_channel else None
+        self._member = self._config = self._tier = None
+        if member_addr:
+            member_channel = clients.channel(member_addr)
+            self._member = member_grpc.MemberServiceStub(member_channel)
+            self._config = config_grpc.ProgramConfigServiceStub(member_channel)
+        if tier_addr:
+            self._tier = tier_grpc.TierServiceStub(clients.channel(tier_addr))
 
     @classmethod
     def from_settings(cls, settings) -> "RemoteFacts":
