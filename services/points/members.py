@@ -7,12 +7,14 @@ import asyncpg
 from services.common.db import tenant_tx
 from services.common.errors import invalid
 from services.points import repository
+from services.points.rules import hooks
 
 STATUSES = frozenset({"active", "suspended", "blacklisted", "opted_out", "merged", "erased"})
 
 
 async def register(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, member_id: str, loyalty_number: str, status: str
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, member_id: str, loyalty_number: str, status: str,
+    facts_source=None,
 ) -> None:
     try:
         parsed = uuid.UUID(member_id)
@@ -21,6 +23,11 @@ async def register(
     if status not in STATUSES:
         raise invalid("status", f"{status!r} is not one of {sorted(STATUSES)}")
     async with tenant_tx(pool, program_id) as conn:
-        await repository.upsert_member(
+        new = await repository.upsert_member(
             conn, program_id=program_id, member_id=parsed, loyalty_number=loyalty_number, status=status
         )
+    if new and status == "active":
+        # the program's enroll rules (welcome bonus), once: idempotent by the member, so a lost
+        # answer and a redelivered registration grant nothing twice
+        await hooks.on_member_registered(pool, program_id=program_id, loyalty_number=loyalty_number,
+                                         facts_source=facts_source)

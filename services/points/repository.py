@@ -53,11 +53,12 @@ async def program_and_member(
 
 async def upsert_member(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID, loyalty_number: str, status: str
-) -> None:
-    await conn.execute(
+) -> bool:
+    """True when the member is new here."""
+    return await conn.fetchval(
         "INSERT INTO members(program_id, id, loyalty_number, status) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (program_id, id) DO UPDATE SET loyalty_number = EXCLUDED.loyalty_number,"
-        " status = EXCLUDED.status, updated_at = now()",
+        " status = EXCLUDED.status, updated_at = now() RETURNING xmax = 0",
         program_id, member_id, loyalty_number, status,
     )
 

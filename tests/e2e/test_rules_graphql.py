@@ -248,3 +248,13 @@ async def test_publishing_needs_rules_publish(admin, platform):
     finally:
         await editor.aclose()
     assert json.dumps(BASE)  # the document itself is plain JSON the UI's rule builder edits
+
+
+async def test_a_member_enrolled_after_the_welcome_rule_gets_the_bonus_at_enrolment(admin):
+    program = await new_program(admin)
+    await publish(admin, program, "base", BASE[:1] + [
+        {"code": "welcome", "type": "enroll", "action": {"event": "enrolment", "fixed_bonus": 500}}])
+    number = await new_member(admin, program)
+    assert (await admin(ENQUIRE, program=program, number=number)).ok()["enquire"]["availablePoints"] == 500
+    again = (await admin(WELCOME, program=program, number=number)).ok()["applyEnrollRules"]["postings"]
+    assert [(p["rule"], p["alreadyGranted"]) for p in again] == [("welcome", True)]
