@@ -27,6 +27,8 @@ class PointsMutations:
                 reference=input.reference, pending=input.pending, partner_code=input.partner_code or "",
                 location_code=input.location_code or "", channel=input.channel or "",
                 occurred_at=input.occurred_at or "", order_reference=input.order_reference or "",
+                items=[points_pb.Item(sku=i.sku, category=i.category or "", quantity=i.quantity or "",
+                                      price=i.price or "") for i in input.items or ()],
             ),
             metadata=md, timeout=TIMEOUT,
         ))

@@ -26,6 +26,14 @@ class PointsSummary:
         )
 
 
+@strawberry.input(description="A basket line, for item rules (sku or category).")
+class BasketItemInput:
+    sku: str
+    category: str | None = None
+    quantity: str | None = strawberry.field(default=None, description="Decimal string; empty: 1")
+    price: str | None = strawberry.field(default=None, description="Unit price in the program's currency")
+
+
 @strawberry.input
 class EarnInput:
     program: str
@@ -39,6 +47,7 @@ class EarnInput:
     channel: str | None = None
     occurred_at: str | None = strawberry.field(default=None, description="RFC 3339; defaults to now")
     order_reference: str | None = strawberry.field(default=None, description="Groups an order for voids")
+    items: list[BasketItemInput] | None = strawberry.field(default=None, description="The basket, for item rules")
 
 
 @strawberry.type(description="Why the points were given: one line per rule and point type.")

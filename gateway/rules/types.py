@@ -5,7 +5,7 @@ from strawberry.scalars import JSON
 
 from loyalty.points.v1 import rules_service_pb2 as rules_pb
 
-from gateway.points.types import EarnLine
+from gateway.points.types import BasketItemInput, EarnLine
 
 
 def _rules(text: str):
@@ -226,14 +226,6 @@ class SaveCampaignInput:
     targets: CampaignTargetsInput | None = None
     budget_total: int | None = None
     budget_per_member: int | None = None
-
-
-@strawberry.input
-class BasketItemInput:
-    sku: str
-    category: str | None = None
-    quantity: str | None = None
-    price: str | None = None
 
 
 @strawberry.input

@@ -258,3 +258,24 @@ async def test_a_member_enrolled_after_the_welcome_rule_gets_the_bonus_at_enrolm
     assert (await admin(ENQUIRE, program=program, number=number)).ok()["enquire"]["availablePoints"] == 500
     again = (await admin(WELCOME, program=program, number=number)).ok()["applyEnrollRules"]["postings"]
     assert [(p["rule"], p["alreadyGranted"]) for p in again] == [("welcome", True)]
+
+
+EARN_BASKET = """
+mutation($program: String!, $number: String!, $reference: String!, $items: [BasketItemInput!]) {
+  earn(input: {program: $program, loyaltyNumber: $number, amount: "10", currency: "EUR", reference: $reference,
+               items: $items}) {
+    pointsEarned breakdown { rule points }
+  }
+}"""
+
+
+async def test_the_pos_basket_reaches_item_rules_through_graphql(admin):
+    program = await new_program(admin)
+    number = await new_member(admin, program)
+    await publish(admin, program, "base", BASE[:1] + [
+        {"code": "coffee", "action": {"points_per_item": 50, "items": {"skus": ["COFFEE"]}}}])
+    earned = await admin(EARN_BASKET, program=program, number=number, reference="basket-1",
+                         items=[{"sku": "COFFEE", "quantity": "2", "price": "2.50"}, {"sku": "BUN", "price": "5"}])
+    result = earned.ok()["earn"]
+    assert {line["rule"]: line["points"] for line in result["breakdown"]} == {"ten-per-euro": 100, "coffee": 100}
+    assert result["pointsEarned"] == 200
