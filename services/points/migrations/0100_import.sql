@@ -3,7 +3,7 @@
 -- A lot's expiry under a program's policy, in SQL, for lots created set-based (same rule as
 -- services/points/expiry.py: the end of the last valid local day).
 CREATE FUNCTION policy_lot_expiry(earned timestamptz, tz text, days int, month_end boolean) RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE AS $$
+    LANGUAGE sql IMMUTABLE SET search_path FROM CURRENT AS $$
     SELECT CASE WHEN days <= 0 THEN NULL ELSE
         (CASE WHEN month_end
               THEN (date_trunc('month', ((earned AT TIME ZONE tz)::date + days)::timestamp) + interval '1 month')::date
@@ -14,7 +14,8 @@ $$;
 -- A bulk import checks every transaction of its batch in one set-based statement before commit
 -- (importing.py), instead of one deferred check per entry row: millions of rows would otherwise
 -- pay a query each. Only the import sets this transaction-local flag.
-CREATE OR REPLACE FUNCTION check_transaction_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION check_transaction_balanced() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 DECLARE
     total bigint;
 BEGIN

@@ -288,10 +288,9 @@ async def test_the_registration_hook_grants_the_welcome_bonus_once(pools):
     program = await RulesProgram.new(pools["points"])
     await program.publish("base", TEN_PER_EURO + [
         {"code": "welcome", "type": "enroll", "action": {"event": "enrolment", "fixed_bonus": 300}}])
-    number = await program.member()
-    first = await hooks.on_member_registered(program.pool, program_id=program.program_id, loyalty_number=number)
+    number = await program.member()  # the ledger's registration calls the hook: the bonus is granted
     again = await hooks.on_member_registered(program.pool, program_id=program.program_id, loyalty_number=number)
-    assert [(g.points, g.already_granted) for g in first + again] == [(300, False), (0, True)]
+    assert [(g.points, g.already_granted) for g in again] == [(0, True)]
     blocked = await program.member()
     await program.ledger.set_status(blocked, "suspended")
     assert await hooks.on_member_registered(program.pool, program_id=program.program_id,
