@@ -16,6 +16,11 @@ def configure_tracing(*, service: str, otlp_endpoint: str | None, spans_file: st
     global _configured
     if _configured:
         return
+    if not otlp_endpoint and not spans_file:
+        # Nothing would export the spans: leave OpenTelemetry's no-op tracer in place, so the hot
+        # paths (a span per SQL statement) cost nothing.
+        _configured = True
+        return
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
