@@ -54,7 +54,7 @@ async def partner_files_job(settings: PartnerFileSettings) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.importer.jobs")
     parser.add_argument("job", choices=["partner-files"])
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)  # one job today; the argument keeps the CronJob's command explicit
     settings = load_settings(PartnerFileSettings)
     configure_logging(service="importer", level=settings.log_level)
     return asyncio.run(partner_files_job(settings))

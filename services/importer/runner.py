@@ -29,7 +29,6 @@ from services.importer import loading
 from services.importer.settings import ImportSettings
 
 MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
-STEPS = ("loading", "loaded", "members", "history", "done")
 LONG = 3600.0  # a step over millions of rows may take minutes
 
 

@@ -12,7 +12,7 @@ from loyalty.member.v1 import member_service_pb2 as pb
 from loyalty.member.v1 import member_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.outbox import OutboxRelay
-from services.common.tenancy import call_context, require_program
+from services.common.tenancy import require_program
 from services.member import (
     api_keys, duplicates, enrolment, merge, privacy, profiles, programs, search, segments, statuses, welcome,
 )

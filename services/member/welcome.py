@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import re
 import string
 import uuid
 

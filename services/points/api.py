@@ -9,7 +9,7 @@ from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc
 from services.common.tenancy import require_program
 from services.points import adjusting, earning, members, programs, spending, summary, voiding
 from services.points import import_api
-from services.points.earn_policy import EarnPolicy, FlatRatePolicy
+from services.points.earn_policy import EarnPolicy
 from services.points.events import LedgerEventRelay, subscribers_from_settings
 from services.points.rules import api as rules_api
 

@@ -1,7 +1,6 @@
 """Segments over profile fields and activity the ledger reports, through the real platform."""
 
 import asyncio
-import os
 import subprocess
 import sys
 

@@ -62,7 +62,7 @@ async def test_earns_are_posted_once_and_answered_row_by_row(admin, platform, sf
         HEADER
         + f"a1,{number},2026-11-01T10:00:00+01:00,earn,20.00,EUR,store-1,\n"
         + f"a2,{number},2026-11-01T11:00:00+01:00,earn,-3,EUR,store-1,\n"
-        + f"a3,99999999999,2026-11-01T12:00:00+01:00,earn,5,EUR,store-1,\n"
+        + "a3,99999999999,2026-11-01T12:00:00+01:00,earn,5,EUR,store-1,\n"
         + f"a4,{number},2026-11-01T12:30:00+01:00,refund,5,EUR,store-1,\n"
         + f"a5,{number},2026-11-01T13:00:00+01:00,earn,7.50,EUR,store-2,\n"
     )

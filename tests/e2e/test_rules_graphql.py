@@ -10,8 +10,8 @@ import sys
 import jwt
 import pytest
 
-from tests.e2e.test_contract import ENROLL, EARN, new_member, new_program
-from tests.e2e.test_tiers_graphql import DEFINE_SLAB, OVERRIDE, restaurant
+from tests.e2e.test_contract import ENROLL, new_member, new_program
+from tests.e2e.test_tiers_graphql import OVERRIDE, restaurant
 from tests.fixtures.graphql import GraphQLClient, unique
 from tests.fixtures.platform import JWT_SECRET
 from tests.fixtures.postgres import ROOT
