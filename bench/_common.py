@@ -95,3 +95,46 @@ def median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+class LeanHttpClient:
+    """A minimal HTTP/1.1 keep-alive JSON client for load generation (the role wrk plays): the
+    load generator shares this machine's 2 cores with the servers it measures, and a full client
+    library spent more CPU per request than the gateway itself."""
+
+    def __init__(self, url: str, headers: dict[str, str]):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        self._host, self._port = parts.hostname, parts.port
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self._head = f"Host: {self._host}\r\nContent-Type: application/json\r\n{extra}"
+        self._idle: list = []
+
+    async def post_json(self, path: str, payload: dict) -> dict:
+        import json
+
+        body = json.dumps(payload).encode()
+        request = f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+        while self._idle:  # a kept-alive connection the server may have closed while idle
+            reader, writer = self._idle.pop()
+            writer.write(request)
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+                break
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+        else:
+            reader, writer = await asyncio.open_connection(self._host, self._port)
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        data = await reader.readexactly(length)
+        self._idle.append((reader, writer))
+        return json.loads(data)
+
+    async def aclose(self) -> None:
+        for _, writer in self._idle:
+            writer.close()
+        self._idle.clear()

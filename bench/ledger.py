@@ -22,7 +22,7 @@ import pathlib
 import time
 import uuid
 
-from _common import local_postgres, median, platform, run_for  # noqa: I001 - sets sys.path first
+from _common import LeanHttpClient, local_postgres, median, platform, run_for  # noqa: I001 - sets sys.path first
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
@@ -211,12 +211,14 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
                                                currency="EUR", reference=f"g{tag}-{k}"), metadata=md, timeout=30)
             return one
 
+        lean = LeanHttpClient(url, headers)
+
         def earn_graphql():
             tag = next(run)
 
             async def one(k):
-                body = (await client.post("/graphql", json={"query": EARN, "variables": {
-                    "program": code, "number": numbers[k % len(numbers)], "reference": f"q{tag}-{k}"}})).json()
+                body = await lean.post_json("/graphql", {"query": EARN, "variables": {
+                    "program": code, "number": numbers[k % len(numbers)], "reference": f"q{tag}-{k}"}})
                 if body.get("errors"):
                     raise RuntimeError(body["errors"])
             return one

@@ -34,6 +34,7 @@ from services.member import search  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 from tests.fixtures.postgres import TestDatabase, free_port  # noqa: E402
 from tests.fixtures.smtp import Mailbox  # noqa: E402
+from _common import LeanHttpClient  # noqa: E402
 
 FIRST = ("Ana Luis Marta Jorge Lucia Pablo Elena Hugo Sara Diego Laura Mario Paula Carlos Irene Adrian Julia Alvaro "
          "Carmen Sergio Noa Daniel Alba Javier Nerea Raul Claudia Ivan Sofia Marcos Emma Oscar Vera Ruben Lola "
@@ -182,11 +183,12 @@ async def bench(args, *, data: pathlib.Path, port: int, pg) -> None:
                     await conn.execute("SELECT set_config('app.program_id', $1, true)", str(program_id))
                     await conn.fetch(sql, program_id, *params)
 
+            lean = LeanHttpClient(url, headers)
+
             async def by_gateway(k: int) -> None:
                 field, q = queries[k % len(queries)]
-                reply = await client.post("/graphql", json={"query": SEARCH_QUERY, "variables": {
+                body = await lean.post_json("/graphql", {"query": SEARCH_QUERY, "variables": {
                     "program": code, "q": q, "field": field}})
-                body = reply.json()
                 if body.get("errors"):
                     raise RuntimeError(body["errors"])
 
