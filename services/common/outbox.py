@@ -25,16 +25,19 @@ async def add_event(conn: asyncpg.Connection, *, program_id: uuid.UUID, event_ty
     )
 
 
-class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, handlers: dict[str, Handler], *, sweep_seconds: float = 5.0):
-        self._pool = pool
-        self._handlers = handlers
+class RelayLoop:
+    """Runs `step()` right after each `kick()` and every `sweep_seconds`, until a step finds nothing
+    to do. A failing step is logged and retried at the next kick or sweep; nothing is lost."""
+
+    name = "relay"
+
+    def __init__(self, *, sweep_seconds: float):
         self._sweep_seconds = sweep_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         if self._task:
@@ -45,16 +48,31 @@ class OutboxRelay:
     def kick(self) -> None:
         self._wake.set()
 
+    async def step(self) -> int:
+        raise NotImplementedError
+
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._sweep_seconds)
             self._wake.clear()
             try:
-                while await self.deliver_batch():
+                while await self.step():
                     pass
             except Exception:
-                log.exception("outbox relay failed; will retry")
+                log.exception("%s failed; will retry", self.name)
+
+
+class OutboxRelay(RelayLoop):
+    name = "outbox-relay"
+
+    def __init__(self, pool: asyncpg.Pool, handlers: dict[str, Handler], *, sweep_seconds: float = 5.0):
+        super().__init__(sweep_seconds=sweep_seconds)
+        self._pool = pool
+        self._handlers = handlers
+
+    async def step(self) -> int:
+        return await self.deliver_batch()
 
     async def deliver_batch(self, limit: int = 100) -> int:
         """Deliver due events in id order; returns how many were attempted."""

@@ -2,8 +2,6 @@
 mail relay: welcome mails are queued in the enrolment's transaction and sent after commit through
 SMTP, retried with backoff on failure, never holding up the enrolment."""
 
-import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -15,6 +13,7 @@ import asyncpg
 from services.common.db import global_tx, tenant_tx
 from services.common.errors import invalid
 from services.common.mail import Sender
+from services.common.outbox import RelayLoop
 from services.member import profiles, repository
 
 log = logging.getLogger(__name__)
@@ -92,38 +91,18 @@ async def update_settings(
     return _settings(row)
 
 
-class MailRelay:
+class MailRelay(RelayLoop):
     """Sends queued mail after commit. `kick()` after an enrolment commits; a sweep retries failures."""
 
+    name = "mail-relay"
+
     def __init__(self, pool: asyncpg.Pool, sender: Sender, *, sweep_seconds: float = 5.0):
+        super().__init__(sweep_seconds=sweep_seconds)
         self._pool = pool
         self._sender = sender
-        self._sweep_seconds = sweep_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="mail-relay")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def kick(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._sweep_seconds)
-            self._wake.clear()
-            try:
-                while await self.send_batch():
-                    pass
-            except Exception:
-                log.exception("mail relay failed; will retry")
+    async def step(self) -> int:
+        return await self.send_batch()
 
     async def send_batch(self, limit: int = 20) -> int:
         async with global_tx(self._pool) as conn:

@@ -10,8 +10,6 @@ the relay's working set) once every registered subscriber has it. A subscriber t
 good is deregistered by deleting its row.
 """
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -26,6 +24,7 @@ from loyalty.common.v1 import events_pb2
 from loyalty.member.v1 import member_service_pb2_grpc
 from loyalty.tier.v1 import tier_service_pb2_grpc
 from services.common import clients
+from services.common.outbox import RelayLoop
 
 log = logging.getLogger(__name__)
 
@@ -60,41 +59,21 @@ def subscribers_from_settings(settings) -> tuple[dict[str, Send], list]:
     return made, channels
 
 
-class LedgerEventRelay:
+class LedgerEventRelay(RelayLoop):
+    name = "ledger-event-relay"
+
     def __init__(self, pool: asyncpg.Pool, subscribers: dict[str, Send], *, sweep_seconds: float = 1.0,
                  batch_size: int = 100, max_backoff: float = 60.0):
+        super().__init__(sweep_seconds=sweep_seconds)
         self._pool = pool
         self._subscribers = subscribers
-        self._sweep = sweep_seconds
         self._batch = batch_size
         self._max_backoff = max_backoff
         self._backoff: dict[str, tuple[int, float]] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self._registered = False
 
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="ledger-event-relay")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def kick(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._sweep)
-            self._wake.clear()
-            try:
-                while await self.deliver_once():
-                    pass
-            except Exception:
-                log.exception("ledger event relay failed; will retry")
+    async def step(self) -> int:
+        return await self.deliver_once()
 
     async def deliver_once(self) -> int:
         """One batch to each subscriber that is due; returns how many events were delivered."""
