@@ -61,6 +61,7 @@ def subscribers_from_settings(settings) -> tuple[dict[str, Send], list]:
 
 class LedgerEventRelay(RelayLoop):
     name = "ledger-event-relay"
+    MAX_REFUSED_PROGRAMS_PER_PASS = 20  # bounds the calls a pass makes to a subscriber that is down
 
     def __init__(self, pool: asyncpg.Pool, subscribers: dict[str, Send], *, sweep_seconds: float = 1.0,
                  batch_size: int = 100, max_backoff: float = 60.0):
@@ -69,7 +70,7 @@ class LedgerEventRelay(RelayLoop):
         self._subscribers = subscribers
         self._batch = batch_size
         self._max_backoff = max_backoff
-        self._backoff: dict[str, tuple[int, float]] = {}
+        self._backoff: dict[tuple[str, uuid.UUID], tuple[int, float]] = {}
         self._registered = False
 
     async def step(self) -> int:
@@ -91,35 +92,49 @@ class LedgerEventRelay(RelayLoop):
             return 0 if done.endswith(" 0") else 1
         delivered = 0
         for name, send in self._subscribers.items():
-            attempts, due = self._backoff.get(name, (0, 0.0))
-            if due > time.monotonic():
-                continue
-            try:
-                delivered += await self._deliver(name, send)
-                self._backoff.pop(name, None)
-            except Exception as exc:  # retried later; the others carry on
-                delay = min(self._max_backoff, 0.5 * 2 ** attempts)
-                self._backoff[name] = (attempts + 1, time.monotonic() + delay)
-                log.warning("ledger events to %s failed (retry in %.1fs): %s", name, delay, exc)
+            delivered += await self._deliver(name, send)
         return delivered
+
+    def _waiting(self, name: str) -> list[uuid.UUID]:
+        """Programs whose events this subscriber refused lately: their turn comes after a backoff,
+        and meanwhile other programs' events go on (order is kept within a program)."""
+        now = time.monotonic()
+        return [program for (subscriber, program), (_, due) in self._backoff.items()
+                if subscriber == name and due > now]
+
+    def _failed(self, name: str, program_id: uuid.UUID, exc: Exception) -> None:
+        attempts, _ = self._backoff.get((name, program_id), (0, 0.0))
+        delay = min(self._max_backoff, 0.5 * 2 ** attempts)
+        self._backoff[(name, program_id)] = (attempts + 1, time.monotonic() + delay)
+        log.warning("ledger events of program %s to %s failed (retry in %.1fs): %s", program_id, name, delay, exc)
 
     async def _deliver(self, name: str, send: Send) -> int:
         lock = int.from_bytes(hashlib.sha256(f"ledger-events:{name}".encode()).digest()[:8], "big", signed=True)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock):
                 return 0  # another process of this service is delivering to this subscriber
-            rows = await conn.fetch(
-                "SELECT o.id, o.program_id, o.payload FROM outbox o WHERE o.delivered_at IS NULL"
-                " AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.subscriber = $1 AND d.event_id = o.id)"
-                " ORDER BY o.id LIMIT $2", name, self._batch)
-            if not rows:
+            for _ in range(self.MAX_REFUSED_PROGRAMS_PER_PASS + 1):
+                rows = await conn.fetch(
+                    "SELECT o.id, o.program_id, o.payload FROM outbox o WHERE o.delivered_at IS NULL"
+                    " AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.subscriber = $1"
+                    " AND d.event_id = o.id) AND o.program_id <> ALL($3::uuid[])"
+                    " ORDER BY o.id LIMIT $2", name, self._batch, self._waiting(name))
+                if not rows:
+                    return 0
+                # one send per transaction: the first run of consecutive events of one program
+                end = 0
+                while end < len(rows) and rows[end]["program_id"] == rows[0]["program_id"]:
+                    end += 1
+                chunk = rows[:end]
+                try:
+                    await send(chunk[0]["program_id"],
+                               events_pb2.LedgerEventBatch(events=[to_event(r) for r in chunk]))
+                    break
+                except Exception as exc:  # that program waits; the next one's events go on
+                    self._failed(name, chunk[0]["program_id"], exc)
+            else:
                 return 0
-            # one send per transaction: the first run of consecutive events of one program
-            end = 0
-            while end < len(rows) and rows[end]["program_id"] == rows[0]["program_id"]:
-                end += 1
-            chunk = rows[:end]
-            await send(chunk[0]["program_id"], events_pb2.LedgerEventBatch(events=[to_event(r) for r in chunk]))
+            self._backoff.pop((name, chunk[0]["program_id"]), None)
             ids = [r["id"] for r in chunk]
             await conn.execute(
                 "INSERT INTO outbox_deliveries(subscriber, event_id) SELECT $1, unnest($2::bigint[])"

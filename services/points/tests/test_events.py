@@ -62,3 +62,34 @@ async def test_events_reach_each_subscriber_once_in_order(pools, admin_conn):
         assert len([e for p, e in up.events if p == own]) == len(mine)
     finally:
         await admin_conn.execute("DELETE FROM points.outbox_subscribers WHERE subscriber = ANY($1)", list(names))
+
+
+class RefusesOneProgram(Consumer):
+    """A consumer that refuses one program's events (it does not know that program, say)."""
+
+    def __init__(self, refused: str):
+        super().__init__()
+        self.refused = refused
+
+    async def __call__(self, program_id, batch):
+        if str(program_id) == self.refused:
+            raise ValueError("NOT_FOUND: program unknown here")
+        await super().__call__(program_id, batch)
+
+
+async def test_a_program_a_consumer_refuses_does_not_hold_up_other_programs(pools, admin_conn):
+    # given events of two programs, the older ones from a program the consumer refuses
+    poisoned, healthy = await Ledger.new(pools["points"]), await Ledger.new(pools["points"])
+    await poisoned.earn(await poisoned.member(), "10", "p1")
+    await healthy.earn(await healthy.member(), "20", "h1")
+    consumer = RefusesOneProgram(str(poisoned.program_id))
+    name = f"test-refuses-{uuid.uuid4().hex[:6]}"
+    relay = LedgerEventRelay(pools["points"], {name: consumer}, batch_size=500, max_backoff=60)
+    try:
+        # when the relay runs
+        await _drain(relay)
+        # then the healthy program's events arrive although the older, refused ones wait
+        received = {p for p, _ in consumer.events}
+        assert str(healthy.program_id) in received and str(poisoned.program_id) not in received
+    finally:
+        await admin_conn.execute("DELETE FROM points.outbox_subscribers WHERE subscriber = $1", name)
