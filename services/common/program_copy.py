@@ -1,21 +1,16 @@
 """A service's own copy of a program's settings, for services that need no more than these."""
 
-import uuid
 
 import asyncpg
 
 from loyalty.common.v1 import program_pb2
 from services.common import validation
 from services.common.db import tenant_tx
-from services.common.errors import invalid
 
 
 
 async def provision(pool: asyncpg.Pool, spec: program_pb2.ProgramSpec) -> program_pb2.ProvisionProgramResponse:
-    try:
-        program_id = uuid.UUID(spec.id)
-    except ValueError:
-        raise invalid("spec.id", "is not a UUID") from None
+    program_id = validation.uuid_value(spec.id, "spec.id")
     validation.program_code(spec.code, "spec.code")
     validation.currency(spec.currency, "spec.currency")
     validation.timezone(spec.timezone, "spec.timezone")

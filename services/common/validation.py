@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import uuid
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 
@@ -127,3 +128,10 @@ def timestamp(value: str, field: str) -> dt.datetime:
     if parsed.tzinfo is None:
         raise invalid(field, "needs a UTC offset")
     return parsed
+
+
+def uuid_value(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError):
+        raise invalid(field, "is not a UUID") from None

@@ -10,6 +10,7 @@ from loyalty.common.v1 import events_pb2 as common_events_pb2
 from loyalty.common.v1 import program_pb2
 from loyalty.member.v1 import member_service_pb2 as pb
 from loyalty.member.v1 import member_service_pb2_grpc as pb_grpc
+from services.common import validation
 from services.common.errors import invalid
 from services.common.outbox import OutboxRelay
 from services.common.tenancy import require_program
@@ -76,10 +77,7 @@ def _member_key(request) -> dict:
 def _program_id(raw: str) -> uuid.UUID | None:
     if not raw:
         return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise invalid("spec.id", "is not a UUID") from None
+    return validation.uuid_value(raw, "spec.id")
 
 
 class MemberServicer(pb_grpc.MemberServiceServicer):

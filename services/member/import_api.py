@@ -1,13 +1,12 @@
 """gRPC servicer for legacy imports: translates proto <-> domain, nothing else."""
 
-import uuid
 
 import asyncpg
 import grpc
 
 from loyalty.member.v1 import member_import_service_pb2 as pb
 from loyalty.member.v1 import member_import_service_pb2_grpc as pb_grpc
-from services.common.errors import invalid
+from services.common import validation
 from services.member import importing
 
 
@@ -16,10 +15,7 @@ class MemberImportServicer(pb_grpc.MemberImportServiceServicer):
         self._pool = pool
 
     async def ImportMembers(self, request, context):
-        try:
-            import_id = uuid.UUID(request.import_id)
-        except ValueError:
-            raise invalid("importId", "is not a UUID") from None
+        import_id = validation.uuid_value(request.import_id, "importId")
         return pb.ImportMembersResponse(**await importing.import_members(self._pool, import_id=import_id))
 
 

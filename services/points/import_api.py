@@ -8,15 +8,11 @@ import grpc
 from loyalty.points.v1 import points_import_service_pb2 as pb
 from loyalty.points.v1 import points_import_service_pb2_grpc as pb_grpc
 from services.common import validation
-from services.common.errors import invalid
 from services.points import import_report, importing
 
 
 def _import_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise invalid("importId", "is not a UUID") from None
+    return validation.uuid_value(raw, "importId")
 
 
 class PointsImportServicer(pb_grpc.PointsImportServiceServicer):

@@ -4,6 +4,7 @@ import uuid
 
 import asyncpg
 
+from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
 from services.points import repository
@@ -16,10 +17,7 @@ async def register(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, member_id: str, loyalty_number: str, status: str,
     facts_source=None,
 ) -> None:
-    try:
-        parsed = uuid.UUID(member_id)
-    except ValueError:
-        raise invalid("memberId", "is not a UUID") from None
+    parsed = validation.uuid_value(member_id, "memberId")
     if status not in STATUSES:
         raise invalid("status", f"{status!r} is not one of {sorted(STATUSES)}")
     async with tenant_tx(pool, program_id) as conn:

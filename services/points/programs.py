@@ -1,6 +1,5 @@
 """This service's copy of a program's settings, provisioned idempotently."""
 
-import uuid
 
 import asyncpg
 
@@ -12,10 +11,7 @@ from services.points import repository
 
 
 async def provision(pool: asyncpg.Pool, spec: program_pb2.ProgramSpec) -> bool:
-    try:
-        program_id = uuid.UUID(spec.id)
-    except ValueError:
-        raise invalid("spec.id", "is not a UUID") from None
+    program_id = validation.uuid_value(spec.id, "spec.id")
     validation.program_code(spec.code, "spec.code")
     validation.currency(spec.currency, "spec.currency")
     validation.timezone(spec.timezone, "spec.timezone")

@@ -1,13 +1,12 @@
 """gRPC servicer for legacy imports: translates proto <-> domain, nothing else."""
 
-import uuid
 
 import asyncpg
 import grpc
 
 from loyalty.tier.v1 import tier_import_service_pb2 as pb
 from loyalty.tier.v1 import tier_import_service_pb2_grpc as pb_grpc
-from services.common.errors import invalid
+from services.common import validation
 from services.tier import importing
 
 
@@ -16,10 +15,7 @@ class TierImportServicer(pb_grpc.TierImportServiceServicer):
         self._pool = pool
 
     async def ImportTiers(self, request, context):
-        try:
-            import_id = uuid.UUID(request.import_id)
-        except ValueError:
-            raise invalid("importId", "is not a UUID") from None
+        import_id = validation.uuid_value(request.import_id, "importId")
         return pb.ImportTiersResponse(**await importing.import_tiers(self._pool, import_id=import_id))
 
 
