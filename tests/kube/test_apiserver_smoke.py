@@ -69,7 +69,8 @@ def test_crd_schema_and_garbage_collection(kube_apiserver: KubeApiServer) -> Non
 
     def established() -> bool:
         s, crd = api.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{PLURAL}.{GROUP}")
-        conds = (crd or {}).get("status", {}).get("conditions", []) if s == 200 else []
+        # a CRD just created may report "conditions": null until the controller has looked at it
+        conds = ((crd or {}).get("status") or {}).get("conditions") or [] if s == 200 else []
         return any(c["type"] == "Established" and c["status"] == "True" for c in conds)
 
     _poll("the CRD to be established", established)

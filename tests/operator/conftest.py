@@ -199,4 +199,4 @@ def get_program(member_stub, code: str):
 
 
 def condition(obj: dict, type_: str) -> dict | None:
-    return next((c for c in (obj.get("status") or {}).get("conditions", []) if c["type"] == type_), None)
+    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == type_), None)
