@@ -1,7 +1,7 @@
 """Legacy history into the ledger, set-based, from the import staging area.
 
-For each batch of members (one transaction each, so a killed import resumes after the last
-finished batch and a rerun posts nothing twice):
+For each batch of members not yet imported (one transaction each, so a killed import resumes
+with the members left and a rerun posts nothing twice; batches run side by side on disjoint members):
 1. register the members here (status from the dump) and open their wallets;
 2. post their legacy transactions with original timestamps as imported EARN/ADJUST/BURN/EXPIRE
    transactions (reference `legacy:<legacy_txn_id>`; no earn rules, no outbound events);
@@ -14,6 +14,7 @@ Every transaction's entries sum to zero (checked for the whole batch before comm
 member's balance equals the sum of their lots.
 """
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -25,6 +26,7 @@ from services.common.errors import DomainError, ErrorCode, not_found
 from services.points import voiding
 
 BATCH_MEMBERS = 20_000
+WORKERS = 2  # one batch per core of a small database host; PostgreSQL does the work
 VOIDABLE_KINDS = ("BURN", "CAPTURE", "HOLD", "EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "TRANSFER")
 
 _PROGRAM_ACCOUNT = """CASE t.kind WHEN 'earn' THEN 'issuance' WHEN 'adjust' THEN 'adjustment'
@@ -70,7 +72,7 @@ async def void_earlier_postings(
 
 async def import_history(
     pool: asyncpg.Pool, *, import_id: uuid.UUID, void_before: dt.datetime | None = None,
-    now: dt.datetime | None = None, batch_members: int = BATCH_MEMBERS,
+    now: dt.datetime | None = None, batch_members: int = BATCH_MEMBERS, workers: int = WORKERS,
 ) -> dict[str, int]:
     imp = await _import(pool, import_id)
     program_id = imp["program_id"]
@@ -84,26 +86,62 @@ async def import_history(
     if void_before is not None:
         totals["transactions_voided"], _ = await void_earlier_postings(
             pool, import_id=import_id, program_id=program_id, before=void_before)
-    while True:
-        async with tenant_tx(pool, program_id) as conn:
-            await conn.execute("SET LOCAL app.ledger_bulk = 'on'")
-            done = await _batch(conn, import_id=import_id, program=program, now=now, limit=batch_members)
-        if done is None:
-            async with pool.acquire() as conn:  # fresh statistics after millions of rows
-                await conn.execute("ANALYZE members, accounts, transactions, entries, lots, lot_movements,"
-                                   " imported_members")
-            return totals
-        for key, value in done.items():
-            totals[key] += value
+    stripes = await _stripes(pool, import_id=import_id, program_id=program_id, size=batch_members,
+                             workers=max(1, workers))
+    lock = asyncio.Lock()
+
+    async def worker() -> None:
+        while stripes:
+            lo, hi = stripes.pop(0)
+            async with tenant_tx(pool, program_id) as conn:
+                await conn.execute("SET LOCAL app.ledger_bulk = 'on'")
+                done = await _batch(conn, import_id=import_id, program=program, now=now, lo=lo, hi=hi)
+            async with lock:
+                for key, value in (done or {}).items():
+                    totals[key] += value
+
+    # batches touch disjoint members, so they run side by side, one database connection each
+    await asyncio.gather(*(worker() for _ in range(max(1, workers))))
+    async with pool.acquire() as conn:  # fresh statistics after millions of rows
+        await conn.execute("ANALYZE members, accounts, transactions, entries, lots, lot_movements, imported_members")
+    return totals
+
+
+async def _stripes(
+    pool: asyncpg.Pool, *, import_id: uuid.UUID, program_id: uuid.UUID, size: int, workers: int
+) -> list[tuple[str, str | None]]:
+    """Ranges of legacy ids, `size` members each, of the members this import has not finished yet
+    (a killed run resumes with what is left, whatever batch size it ran with before)."""
+    async with tenant_tx(pool, program_id) as conn:
+        pending = await conn.fetchval(
+            """
+            SELECT count(*) FROM staging.member_map mm
+            JOIN staging.members sm ON sm.import_id = $1 AND sm.legacy_id = mm.legacy_id
+            WHERE mm.program_id = $2 AND NOT EXISTS (
+                SELECT 1 FROM imported_members im
+                WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = mm.legacy_id)
+            """, import_id, program_id)
+        size = max(1, min(size, -(-pending // workers)))  # every worker gets a share of a small import
+        bounds = await conn.fetch(
+            """
+            SELECT legacy_id FROM (
+                SELECT mm.legacy_id, row_number() OVER (ORDER BY mm.legacy_id) AS n
+                FROM staging.member_map mm JOIN staging.members sm ON sm.import_id = $1 AND sm.legacy_id = mm.legacy_id
+                WHERE mm.program_id = $2 AND NOT EXISTS (
+                    SELECT 1 FROM imported_members im
+                    WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = mm.legacy_id)
+            ) s WHERE n % $3 = 0 ORDER BY legacy_id
+            """, import_id, program_id, size)
+    edges = ["", *(b["legacy_id"] for b in bounds)]
+    return [(edges[i], edges[i + 1] if i + 1 < len(edges) else None) for i in range(len(edges))]
 
 
 async def _batch(
-    conn: asyncpg.Connection, *, import_id: uuid.UUID, program: asyncpg.Record, now: dt.datetime, limit: int
+    conn: asyncpg.Connection, *, import_id: uuid.UUID, program: asyncpg.Record, now: dt.datetime,
+    lo: str, hi: str | None,
 ) -> dict[str, int] | None:
+    """Members with legacy ids in (lo, hi] that this import has not finished, whole histories."""
     program_id = program["id"]
-    after = await conn.fetchval(
-        "SELECT max(legacy_id) FROM imported_members WHERE program_id = $1 AND import_id = $2",
-        program_id, import_id) or ""
     await conn.execute(
         """
         CREATE TEMP TABLE imp_members ON COMMIT DROP AS
@@ -111,9 +149,10 @@ async def _batch(
         FROM staging.members sm
         JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
         LEFT JOIN staging.balances b ON b.import_id = $1 AND b.legacy_id = sm.legacy_id
-        WHERE sm.import_id = $1 AND sm.legacy_id > $3
-        ORDER BY sm.legacy_id LIMIT $4
-        """, import_id, program_id, after, limit)
+        WHERE sm.import_id = $1 AND sm.legacy_id > $3 AND ($4::text IS NULL OR sm.legacy_id <= $4)
+          AND NOT EXISTS (SELECT 1 FROM imported_members im
+                          WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = sm.legacy_id)
+        """, import_id, program_id, lo, hi)
     await conn.execute("ANALYZE imp_members")
     members = await conn.fetchval("SELECT count(*) FROM imp_members")
     if members == 0:
@@ -174,9 +213,13 @@ async def _batch(
     await conn.execute(
         """
         CREATE TEMP TABLE imp_lots ON COMMIT DROP AS
-        SELECT nextval(pg_get_serial_sequence('lots', 'id')) AS id, member_id, id AS transaction_id, points,
-               occurred_at AS earned_at, policy_lot_expiry(occurred_at, $1, $2, $3) AS expires_at
-        FROM imp_txns WHERE signed > 0
+        WITH credits AS (SELECT *, (occurred_at AT TIME ZONE $1)::date AS local_day FROM imp_txns WHERE signed > 0),
+             -- the expiry depends on the local day only: the policy function runs once per day, not per lot
+             policy AS (SELECT local_day, policy_lot_expiry(local_day::timestamp AT TIME ZONE $1, $1, $2, $3) AS expires_at
+                        FROM (SELECT DISTINCT local_day FROM credits) d)
+        SELECT nextval(pg_get_serial_sequence('lots', 'id')) AS id, c.member_id, c.id AS transaction_id, c.points,
+               c.occurred_at AS earned_at, p.expires_at
+        FROM credits c JOIN policy p USING (local_day)
         """, tz, days, month_end)
     await conn.execute("ANALYZE imp_lots")
     # every open lot of these members, old and new, in the order they are spent
@@ -331,9 +374,12 @@ async def _batch(
 
     unbalanced = await conn.fetchval(
         """
-        SELECT t.id FROM transactions t JOIN entries e ON e.transaction_id = t.id
-        WHERE t.member_id IN (SELECT member_id FROM imp_members) AND t.posted_at = now()
-        GROUP BY t.id HAVING sum(e.amount) <> 0 LIMIT 1
+        WITH posted AS (
+            SELECT id FROM imp_txns UNION ALL SELECT transaction_id FROM imp_expire
+            UNION ALL SELECT transaction_id FROM imp_fix WHERE remediation <> 0
+        )
+        SELECT p.id FROM posted p LEFT JOIN entries e ON e.transaction_id = p.id
+        GROUP BY p.id HAVING count(e.id) < 2 OR sum(e.amount) <> 0 LIMIT 1
         """)
     if unbalanced is not None:
         raise DomainError(ErrorCode.INTERNAL, f"import batch left transaction {unbalanced} unbalanced")
