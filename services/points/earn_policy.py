@@ -8,7 +8,8 @@ import dataclasses
 import datetime as dt
 import uuid
 from decimal import ROUND_FLOOR, Decimal
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -30,6 +31,24 @@ class EarnQuote:
     points: int
     lines: tuple[EarnLine, ...]
     expires_at_override: dt.datetime | None = None
+    # More for the posting's details, from the policy (the rules engine: discounts, the basket)
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def stored_line(line: EarnLine) -> dict:
+    """A breakdown line as a posting records it: defaults left out, so 8 lines stay small."""
+    out = {"rule": line.rule, "points": line.points, "rule_version": line.rule_version}
+    if line.point_type != "base":
+        out["point_type"] = line.point_type
+    if line.description:
+        out["description"] = line.description
+    if line.campaign_code:
+        out["campaign_code"] = line.campaign_code
+    return out
+
+
+def posting_details(quote: EarnQuote) -> dict:
+    return {"breakdown": [stored_line(line) for line in quote.lines], **quote.details}
 
 
 class EarnPolicy(Protocol):

@@ -1,6 +1,5 @@
 """Earning: earn (optionally pending), retro-claim of a past receipt, activation of pending points."""
 
-import dataclasses
 import datetime as dt
 import uuid
 
@@ -12,7 +11,7 @@ from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import run_once
 from services.points import ledger, repository
-from services.points.earn_policy import EarnPolicy, EarnQuote
+from services.points.earn_policy import EarnPolicy, EarnQuote, posting_details
 from services.points.expiry import lot_expiry
 from services.points.ledger import Leg
 
@@ -58,7 +57,7 @@ async def earn(
                                        pending=request.pending, breakdown=_breakdown(quote))
             transaction_id = uuid.uuid4()
             expires_at = _expiry(program, quote, occurred_at)
-            details = {"breakdown": [dataclasses.asdict(line) for line in quote.lines], "channel": request.channel,
+            details = {**posting_details(quote), "channel": request.channel,
                        "partner_code": request.partner_code, "location_code": request.location_code}
             if request.pending:
                 details["pending"] = True
@@ -118,7 +117,7 @@ async def retro_claim(
             if quote.points == 0:
                 balance = await repository.available_balance(conn, member["id"])
                 return pb.EarnResponse(old_balance=balance, new_balance=balance, breakdown=_breakdown(quote))
-            details = {"breakdown": [dataclasses.asdict(line) for line in quote.lines], "channel": "retro_claim",
+            details = {**posting_details(quote), "channel": "retro_claim",
                        "partner_code": request.partner_code, "location_code": request.location_code,
                        "claimed_at": current.isoformat()}
             transaction_id = uuid.uuid4()

@@ -17,6 +17,7 @@ from services.common.errors import DomainError, ErrorCode
 from services.common.idempotency import run_once
 from services.points import ledger, repository
 from services.points.ledger import Leg
+from services.points.rules import usage as rule_usage
 
 NOT_VOIDABLE = frozenset({"VOID", "EXPIRE", "MERGE", "RELEASE", "ACTIVATE", "EXTEND"})
 EVENTED = frozenset({"EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "BURN", "CAPTURE", "TRANSFER"})
@@ -105,6 +106,7 @@ async def _void_one(
         target_id=target["id"], order_reference=target["order_reference"], details=details, legs=legs,
         events=events, transaction_id=transaction_id,
     )
+    await rule_usage.give_back(conn, target, points=amount)  # the caps and budgets the earn used
     return transaction_id, 0 if pending else signed, balance
 
 
@@ -138,6 +140,7 @@ async def void(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidReq
             if is_order and request.points:
                 raise DomainError(ErrorCode.INVALID_INPUT, "points: a whole order is voided in full", field="points")
             member_ids = {m for t in targets for m in (t["member_id"], t["counterparty_id"]) if m}
+            await rule_usage.lock_for_void(conn, targets)  # counters before accounts, as an earn takes them
             await ledger.touch(conn, list(member_ids))
             targets, _ = await load_targets()  # re-read under the member locks
             targets.sort(key=lambda t: t["kind"] == "EARN")  # give points back before taking earns back

@@ -145,7 +145,7 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         return pb.ExplainTransactionResponse(
             transaction_id=str(row["id"]), kind=row["kind"], points=row["points"],
             breakdown=[points_pb.EarnLine(rule=x.get("rule", ""), rule_version=x.get("rule_version", ""),
-                                          point_type=x.get("point_type", ""), points=x.get("points", 0),
+                                          point_type=x.get("point_type", "base"), points=x.get("points", 0),
                                           description=x.get("description", ""),
                                           campaign_code=x.get("campaign_code", "")) for x in lines])
 

@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import re
 import uuid
+from decimal import Decimal, InvalidOperation
 
 import asyncpg
 
@@ -25,6 +26,8 @@ class CampaignInput:
     targets: dict[str, list[str]]
     budget_total: int = 0
     budget_per_member: int = 0
+    discount_budget_total: str = ""  # money, decimal string; empty or 0: unlimited
+    discount_budget_per_member: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +38,18 @@ class Report:
     transactions: int
     budget_total: int
     budget_left: int  # -1: unlimited
+
+
+def _money(value: str, field: str) -> Decimal:
+    if not value:
+        return Decimal(0)
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise invalid(field, f"{value!r} is not a decimal amount") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= 10**16:
+        raise invalid(field, "must be a non-negative amount with at most 2 decimals (0: unlimited)")
+    return amount
 
 
 def _validated(data: CampaignInput) -> tuple[dt.datetime, dt.datetime, dict]:
@@ -56,17 +71,27 @@ def _validated(data: CampaignInput) -> tuple[dt.datetime, dt.datetime, dict]:
             raise invalid(field, "must not be negative (0: unlimited)")
     if data.budget_total and data.budget_per_member > data.budget_total:
         raise invalid("budgetPerMember", f"{data.budget_per_member} exceeds the total budget {data.budget_total}")
+    discount_total = _money(data.discount_budget_total, "discountBudgetTotal")
+    discount_member = _money(data.discount_budget_per_member, "discountBudgetPerMember")
+    if discount_total and discount_member > discount_total:
+        raise invalid("discountBudgetPerMember", f"{discount_member} exceeds the total discount budget {discount_total}")
     return starts, ends, targets
 
 
 async def save(pool: asyncpg.Pool, *, program_id: uuid.UUID, data: CampaignInput, on_change=None) -> asyncpg.Record:
     starts, ends, targets = _validated(data)
+    discount_total = _money(data.discount_budget_total, "discountBudgetTotal")
     async with tenant_tx(pool, program_id) as conn:
+        # the shards' reservations were made under the old budget: taken back under their locks
+        await repository.lock_budgets(conn, data.code)
         row = await repository.upsert_campaign(
             conn, program_id=program_id, code=data.code, name=(data.name or data.code).strip()[:200],
             starts_at=starts, ends_at=ends, targets=targets, budget_total=data.budget_total,
-            budget_per_member=data.budget_per_member,
+            budget_per_member=data.budget_per_member, discount_budget_total=discount_total,
+            discount_budget_per_member=_money(data.discount_budget_per_member, "discountBudgetPerMember"),
         )
+        await repository.reset_budgets(conn, program_id=program_id, code=data.code, points_total=data.budget_total,
+                                       discount_cents=int(discount_total * 100))
         await repository.bump_revision(conn, program_id)
     if on_change:
         on_change(program_id)

@@ -21,7 +21,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from services.points.rules.model import LEVELS, ROUNDING, Rule, data_handle
+from services.points.rules.model import LEVELS, ROUNDING, Context, Rule
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FACT_NAMES = {"tier": "tier service", "segments": "member segments", "clubs": "club memberships",
@@ -228,7 +228,7 @@ def _not_applied(missing: list[str]) -> str:
 
 def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> tuple[list[Candidate], list[Line]]:
     """The matching earn rules, and a zero line for each set or rule left out for want of a fact."""
-    ctx = data_handle(context(txn, facts))
+    ctx = Context(context(txn, facts))
     matched: list[Candidate] = []
     notes: list[Line] = []
     order = 0
@@ -399,15 +399,19 @@ def apply_caps(planned: Sequence[Planned], *, used: Mapping[Counter, int], notes
 
 def with_granted(planned: Sequence[Planned], granted: Sequence[tuple[int, int | None]], *, notes: Sequence[Line] = ()
                  ) -> Evaluation:
-    """The lines once the database granted them: (points, index of the binding counter or None)."""
+    """The lines once the database granted them: (points, index of the binding counter or None);
+    `usage` is what the counters were given (a void gives it back)."""
     lines = []
+    usage: dict[Counter, int] = {}
     for p, (points, binding) in zip(planned, granted):
         line_notes = list(p.notes)
         if binding is not None:
             counter, limit = p.counters[binding]
             line_notes.append(_cap_note(counter, limit))
+        for counter, _ in p.counters:
+            usage[counter] = usage.get(counter, 0) + points
         lines.append(_line(p, points, line_notes))
-    return Evaluation(lines=(*lines, *notes), usage={})
+    return Evaluation(lines=(*lines, *notes), usage=usage)
 
 
 def compute(

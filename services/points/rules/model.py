@@ -16,6 +16,7 @@ from typing import Any
 import datalogic_py
 
 from services.common.errors import DomainError, ErrorCode
+from services.points.rules import native
 
 RULE_TYPES = ("earn", "burn", "discount", "enroll")
 POINT_TYPES = ("base", "bonus", "promotional")
@@ -121,15 +122,37 @@ class Rule:
     priority: int
     compiled: Any  # datalogic_py.Rule, or None for "always"
     needs: frozenset[str]  # member facts the rule reads
+    native: Any = None  # the same condition as a Python predicate (native.py), when it has one
 
-    def matches(self, data: "datalogic_py.DataHandle | dict") -> bool:
-        """JsonLogic truthiness of the condition over the context (a DataHandle parsed once per
-        transaction, or a plain dict)."""
+    def matches(self, data: "Context | datalogic_py.DataHandle | dict") -> bool:
+        """JsonLogic truthiness of the condition over the context (a Context made once per
+        transaction, a DataHandle, or a plain dict)."""
         if self.compiled is None:
             return True
         if isinstance(data, dict):
-            data = datalogic_py.DataHandle(json.dumps(data))
+            data = Context(data)
+        if isinstance(data, Context):
+            if self.native is not None:
+                return bool(self.native(data.values))
+            data = data.handle
         return truthy(self.compiled.evaluate_data(data))
+
+
+class Context:
+    """One transaction's variables; parsed for datalogic-py only if a rule without a native
+    predicate asks (most programs' conditions never do, and the parse is the costly part)."""
+
+    __slots__ = ("values", "_handle")
+
+    def __init__(self, values: dict):
+        self.values = values
+        self._handle = None
+
+    @property
+    def handle(self) -> "datalogic_py.DataHandle":
+        if self._handle is None:
+            self._handle = data_handle(self.values)
+        return self._handle
 
 
 def truthy(value: Any) -> bool:
@@ -207,9 +230,16 @@ def _parse_rule(raw: Any, name: str, problems: list[Problem]) -> Rule | None:
         return None
     if action.multiplier_from_tier:
         needs = needs | {"tier"}
+    condition = raw.get("condition")
+    if isinstance(condition, str):
+        try:
+            condition = json.loads(condition)
+        except json.JSONDecodeError:
+            condition = None  # _condition reported it
     return Rule(code=code if isinstance(code, str) else name, name=str(raw.get("name") or code or name),
                 type=rule_type, condition=raw.get("condition"), action=action, mode=mode, priority=priority,
-                compiled=compiled, needs=frozenset(needs))
+                compiled=compiled, needs=frozenset(needs),
+                native=native.compile_predicate(condition) if compiled is not None else None)
 
 
 def _condition(condition: Any, name: str, problems: list[Problem]):

@@ -18,7 +18,7 @@ import asyncpg
 from services.common.errors import invalid
 from services.points.earn_policy import EarnLine, EarnQuote, FlatRatePolicy
 from services.points.expiry import lot_expiry
-from services.points.rules import evaluation, model, repository
+from services.points.rules import evaluation, model, repository, usage
 from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
 
 
@@ -89,7 +89,8 @@ def to_quote(result: evaluation.Evaluation, *, program: asyncpg.Record, occurred
     days = [line.expiry_days for line in result.lines if line.expiry_days and line.points > 0]
     override = lot_expiry(earned_at=occurred_at, days=max(days), round_to_month_end=False,
                           timezone=program["timezone"]) if days else None
-    return EarnQuote(points=max(result.points, 0), lines=lines, expires_at_override=override)
+    details = {"rule_usage": usage.encode(result.usage)} if result.usage else {}
+    return EarnQuote(points=max(result.points, 0), lines=lines, expires_at_override=override, details=details)
 
 
 class RulesEarnPolicy:

@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 import asyncpg
 
@@ -120,7 +121,7 @@ async def read_usage(
     if not counters:
         return {}
     kinds = [c.kind for c in counters]
-    keys = [_stored_key(c) for c in counters]
+    keys = [stored_key(c) for c in counters]
     members = [member_id if c.member else None for c in counters]
     days = [c.day for c in counters]
     rows = await conn.fetch(
@@ -131,7 +132,7 @@ async def read_usage(
         kinds, keys, members, days,
     )
     found = {(r["kind"], r["key"], r["member_id"] is not None, r["day"]): r["points"] for r in rows}
-    used = {c: found.get((c.kind, _stored_key(c), c.member, c.day), 0) for c in counters}
+    used = {c: found.get((c.kind, stored_key(c), c.member, c.day), 0) for c in counters}
     totals = sorted({c.key for c in counters if c.kind == "campaign_total"})
     if totals:  # a campaign's total budget: every shard's share
         rows = await conn.fetch(
@@ -146,24 +147,92 @@ async def read_usage(
     return used
 
 
-def _stored_key(counter: Counter) -> str:
+def stored_key(counter: Counter) -> str:
     """A campaign's total is kept in shards (by member), so earns of different members do not queue
     on one row; the budget check sums them."""
     return f"{counter.key}#{counter.shard}" if counter.kind == "campaign_total" else counter.key
+
+
+# Lock order of counters (migration 0053): discounts first (an earn takes them before its points).
+KIND_ORDER = {"discount_member": 0, "discount_total": 1, "campaign_member": 2, "campaign_total": 3, "rule_day": 4,
+              "rule_member": 5}
+
+
+def _lock_order(counter: Counter) -> tuple:
+    return (KIND_ORDER[counter.kind], stored_key(counter), counter.member, counter.day or dt.date.min)
 
 
 async def take(
     conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter], limits: dict[Counter, int],
     lines: Sequence[Sequence[Counter]], points: Sequence[int],
 ) -> list[tuple[int, int | None]]:
-    """Lock, clamp and add in one round trip (rules_take, migration 0051): per line (points, binding)."""
-    ordered = sorted(counters, key=lambda c: (c.kind, _stored_key(c), c.member, c.day or dt.date.min))
+    """Lock, clamp and add in one round trip (rules_take, migration 0053): per line (points, binding).
+    A total budget's shard is told the most this earn could take from it (`want`), so it asks its
+    campaign for more reservation only when that much is not there already."""
+    ordered = sorted(counters, key=_lock_order)
     ids = {c: str(i) for i, c in enumerate(ordered)}
-    payload = [{"id": ids[c], "kind": c.kind, "key": _stored_key(c), "member": c.member,
-                "day": c.day.isoformat() if c.day else None, "limit": limits[c], "code": c.key} for c in ordered]
+    want: dict[Counter, int] = {}
+    for line_points, line_counters in zip(points, lines):
+        for c in line_counters:
+            want[c] = want.get(c, 0) + max(line_points, 0)
+    payload = [{"id": ids[c], "kind": c.kind, "key": stored_key(c), "member": c.member,
+                "day": c.day.isoformat() if c.day else None, "limit": limits[c], "code": c.key,
+                "want": want.get(c, 0)} for c in ordered]
     line_payload = [{"points": p, "counters": [ids[c] for c in cs]} for p, cs in zip(points, lines)]
     result = await conn.fetchval("SELECT rules_take($1, $2, $3)", member_id, payload, line_payload)
     return [(int(p), b) for p, b in result]
+
+
+async def give_back(conn: asyncpg.Connection, *, member_id: uuid.UUID, usage: dict[Counter, int]) -> None:
+    """A void returns what its earn took from caps and budgets (rules_give_back, migration 0053)."""
+    if not usage:
+        return
+    payload = [{"kind": c.kind, "key": stored_key(c), "member": c.member, "day": c.day.isoformat() if c.day else None,
+                "points": points} for c, points in sorted(usage.items(), key=lambda kv: _lock_order(kv[0]))
+               if points > 0]
+    if payload:
+        await conn.execute("SELECT rules_give_back($1, $2)", member_id, payload)
+
+
+async def lock_usage(conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter]) -> None:
+    """Lock the counters a void will give back to before the void locks the member's accounts, in
+    the order an earn takes them (an earn locks counters, then accounts)."""
+    if not counters:
+        return
+    ordered = sorted(set(counters), key=_lock_order)
+    await conn.execute(
+        "SELECT 1 FROM rule_usage r JOIN unnest($1::text[], $2::text[], $3::uuid[], $4::date[])"
+        " WITH ORDINALITY AS u(k, y, m, d, n)"
+        " ON r.kind = u.k AND r.key = u.y AND r.member_id IS NOT DISTINCT FROM u.m AND r.day IS NOT DISTINCT FROM u.d"
+        " ORDER BY u.n FOR UPDATE OF r",
+        [c.kind for c in ordered], [stored_key(c) for c in ordered],
+        [member_id if c.member else None for c in ordered], [c.day for c in ordered],
+    )
+
+
+async def lock_budgets(conn: asyncpg.Connection, code: str) -> None:
+    """Before a campaign's budgets change: its shards and budget rows, in the lock order of 0053."""
+    for kind in ("discount_total", "campaign_total"):
+        await conn.execute("SELECT 1 FROM rule_usage WHERE kind = $1 AND split_part(key, '#', 1) = $2"
+                           " ORDER BY key FOR UPDATE", kind, code)
+        await conn.execute("SELECT 1 FROM rule_budgets WHERE kind = $1 AND code = $2 FOR UPDATE", kind, code)
+
+
+async def reset_budgets(
+    conn: asyncpg.Connection, *, program_id: uuid.UUID, code: str, points_total: int, discount_cents: int
+) -> None:
+    """The shards give back their unused reservations and the budgets take their (new) totals, so a
+    lowered budget is never passed by what the shards had reserved under the old one."""
+    await conn.execute("UPDATE rule_usage SET reserved = points WHERE kind IN ('campaign_total', 'discount_total')"
+                       " AND split_part(key, '#', 1) = $1 AND reserved <> points", code)
+    await conn.execute(
+        "INSERT INTO rule_budgets(program_id, kind, code, total, allocated)"
+        " SELECT $1, x.k, $2, x.t, coalesce((SELECT sum(points) FROM rule_usage"
+        "   WHERE kind = x.k AND split_part(key, '#', 1) = $2), 0)"
+        " FROM unnest($3::text[], $4::bigint[]) AS x(k, t)"
+        " ON CONFLICT (program_id, kind, code) DO UPDATE SET total = EXCLUDED.total, allocated = EXCLUDED.allocated",
+        program_id, code, ["campaign_total", "discount_total"], [points_total, discount_cents],
+    )
 
 
 # --- campaigns -----------------------------------------------------------------------------------
@@ -171,15 +240,19 @@ async def take(
 async def upsert_campaign(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, code: str, name: str, starts_at: dt.datetime,
     ends_at: dt.datetime, targets: dict, budget_total: int, budget_per_member: int,
+    discount_budget_total: Decimal = Decimal(0), discount_budget_per_member: Decimal = Decimal(0),
 ) -> asyncpg.Record:
     return await conn.fetchrow(
-        "INSERT INTO campaigns(program_id, code, name, starts_at, ends_at, targets, budget_total, budget_per_member)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO campaigns(program_id, code, name, starts_at, ends_at, targets, budget_total, budget_per_member,"
+        " discount_budget_total, discount_budget_per_member)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT (program_id, code) DO UPDATE SET name = EXCLUDED.name, starts_at = EXCLUDED.starts_at,"
         " ends_at = EXCLUDED.ends_at, targets = EXCLUDED.targets, budget_total = EXCLUDED.budget_total,"
-        " budget_per_member = EXCLUDED.budget_per_member, updated_at = now()"
+        " budget_per_member = EXCLUDED.budget_per_member, discount_budget_total = EXCLUDED.discount_budget_total,"
+        " discount_budget_per_member = EXCLUDED.discount_budget_per_member, updated_at = now()"
         " RETURNING *",
-        program_id, code, name, starts_at, ends_at, targets, budget_total, budget_per_member,
+        program_id, code, name, starts_at, ends_at, targets, budget_total, budget_per_member, discount_budget_total,
+        discount_budget_per_member,
     )
 
 
