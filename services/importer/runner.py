@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 import asyncpg
+import grpc
 
 from loyalty.member.v1 import member_import_service_pb2 as member_import_pb
 from loyalty.member.v1 import member_import_service_pb2_grpc as member_import_grpc
@@ -23,7 +24,7 @@ from loyalty.points.v1 import points_import_service_pb2_grpc as points_import_gr
 from loyalty.tier.v1 import tier_import_service_pb2 as tier_import_pb
 from loyalty.tier.v1 import tier_import_service_pb2_grpc as tier_import_grpc
 from services.common import clients
-from services.common.errors import DomainError, ErrorCode
+from services.common.errors import DomainError, ErrorCode, from_rpc_error
 from services.common.migrations import migrate
 from services.importer import loading
 from services.importer.settings import ImportSettings
@@ -75,6 +76,31 @@ async def _advance(conn, import_id: uuid.UUID, state: str, counters: dict) -> No
         "UPDATE imports SET state = $2, counters = counters || $3::jsonb, updated_at = now(),"
         " finished_at = CASE WHEN $2 = 'done' THEN now() END WHERE id = $1",
         import_id, state, json.dumps(counters))
+
+
+async def _history(
+    peers: Peers, pool: asyncpg.Pool, *, import_id: uuid.UUID, void_before: dt.datetime | None, batch_members: int,
+    say: Callable[[str], None],
+) -> points_import_pb.ImportHistoryResponse:
+    """The points service streams its totals after each batch: shown here and kept for `status`."""
+    stream = peers.points_import.ImportHistory(points_import_pb.ImportHistoryRequest(
+        import_id=str(import_id), void_before=void_before.isoformat() if void_before else "",
+        batch_members=batch_members), timeout=LONG)
+    last = None
+    try:
+        async for last in stream:
+            if last.finished:
+                return last
+            say(f"history: {last.members_done:,} of {last.members_total:,} members,"
+                f" {last.transactions_imported:,} transactions")
+            async with pool.acquire() as conn:
+                await conn.execute(
+                    "UPDATE imports SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1",
+                    import_id, json.dumps({"history_members_done": last.members_done,
+                                           "history_members_total": last.members_total}))
+    except grpc.aio.AioRpcError as err:
+        raise from_rpc_error(err) from None
+    raise DomainError(ErrorCode.INTERNAL, "the points service ended the history import without its totals")
 
 
 async def run_import(
@@ -130,9 +156,8 @@ async def run_import(
 
         if state == "members":
             say("history: voids, imported transactions, lots, policy expiry and remediation (points service)")
-            reply = await clients.call(peers.points_import.ImportHistory(points_import_pb.ImportHistoryRequest(
-                import_id=str(import_id), void_before=void_before.isoformat() if void_before else "",
-                batch_members=batch_members), timeout=LONG))
+            reply = await _history(peers, pool, import_id=import_id, void_before=void_before,
+                                   batch_members=batch_members, say=say)
             counters = {"transactions_imported": reply.transactions_imported, "voided": reply.transactions_voided,
                         "lots_created": reply.lots_created, "lots_expired_by_policy": reply.lots_expired,
                         "members_remediated": reply.members_remediated,

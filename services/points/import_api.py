@@ -1,5 +1,6 @@
 """gRPC servicer for legacy imports: translates proto <-> domain, nothing else."""
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -20,12 +21,23 @@ class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
         self._pool = pool
 
     async def ImportHistory(self, request, context):
-        totals = await importing.import_history(
+        progress: asyncio.Queue = asyncio.Queue()
+        work = asyncio.create_task(importing.import_history(
             self._pool, import_id=_import_id(request.import_id),
             void_before=validation.timestamp(request.void_before, "voidBefore") if request.void_before else None,
-            batch_members=request.batch_members or importing.BATCH_MEMBERS,
-        )
-        return pb.ImportHistoryResponse(**totals)
+            batch_members=request.batch_members or importing.BATCH_MEMBERS, progress=progress.put_nowait,
+        ))
+        try:
+            while not work.done() or not progress.empty():
+                waiting = asyncio.ensure_future(progress.get())
+                await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                if waiting.done():
+                    yield pb.ImportHistoryResponse(**waiting.result())
+                else:
+                    waiting.cancel()
+            yield pb.ImportHistoryResponse(**work.result(), finished=True)
+        finally:
+            work.cancel()  # the caller went away: the open batch rolls back, finished ones stay
 
     async def CompareBalances(self, request, context):
         compared = await import_report.compare(self._pool, import_id=_import_id(request.import_id),

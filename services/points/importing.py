@@ -17,6 +17,7 @@ member's balance equals the sum of their lots.
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 import asyncpg
 
@@ -73,11 +74,13 @@ async def void_earlier_postings(
 async def import_history(
     pool: asyncpg.Pool, *, import_id: uuid.UUID, void_before: dt.datetime | None = None,
     now: dt.datetime | None = None, batch_members: int = BATCH_MEMBERS, workers: int = WORKERS,
+    progress: Callable[[dict[str, int]], None] | None = None,
 ) -> dict[str, int]:
+    """Totals of this run; `progress` gets the running totals with members done after each batch."""
     imp = await _import(pool, import_id)
     program_id = imp["program_id"]
     now = now or dt.datetime.now(dt.timezone.utc)
-    totals = {"members_registered": 0, "transactions_imported": 0, "transactions_voided": 0, "lots_created": 0,
+    totals = {"members_done": 0, "members_total": 0, "members_registered": 0, "transactions_imported": 0, "transactions_voided": 0, "lots_created": 0,
               "members_remediated": 0, "points_credited": 0, "points_debited": 0, "lots_expired": 0}
     async with tenant_tx(pool, program_id) as conn:
         program = await conn.fetchrow("SELECT * FROM programs WHERE id = $1", program_id)
@@ -86,8 +89,8 @@ async def import_history(
     if void_before is not None:
         totals["transactions_voided"], _ = await void_earlier_postings(
             pool, import_id=import_id, program_id=program_id, before=void_before)
-    stripes = await _stripes(pool, import_id=import_id, program_id=program_id, size=batch_members,
-                             workers=max(1, workers))
+    stripes, totals["members_total"] = await _stripes(pool, import_id=import_id, program_id=program_id,
+                                                      size=batch_members, workers=max(1, workers))
     lock = asyncio.Lock()
 
     async def worker() -> None:
@@ -99,6 +102,8 @@ async def import_history(
             async with lock:
                 for key, value in (done or {}).items():
                     totals[key] += value
+                if progress and done:
+                    progress(dict(totals))
 
     # batches touch disjoint members, so they run side by side, one database connection each
     await asyncio.gather(*(worker() for _ in range(max(1, workers))))
@@ -109,7 +114,7 @@ async def import_history(
 
 async def _stripes(
     pool: asyncpg.Pool, *, import_id: uuid.UUID, program_id: uuid.UUID, size: int, workers: int
-) -> list[tuple[str, str | None]]:
+) -> tuple[list[tuple[str, str | None]], int]:
     """Ranges of legacy ids, `size` members each, of the members this import has not finished yet
     (a killed run resumes with what is left, whatever batch size it ran with before)."""
     async with tenant_tx(pool, program_id) as conn:
@@ -133,7 +138,7 @@ async def _stripes(
             ) s WHERE n % $3 = 0 ORDER BY legacy_id
             """, import_id, program_id, size)
     edges = ["", *(b["legacy_id"] for b in bounds)]
-    return [(edges[i], edges[i + 1] if i + 1 < len(edges) else None) for i in range(len(edges))]
+    return [(edges[i], edges[i + 1] if i + 1 < len(edges) else None) for i in range(len(edges))], pending
 
 
 async def _batch(
@@ -397,6 +402,6 @@ async def _batch(
         " coalesce(sum(remediation) FILTER (WHERE remediation > 0), 0)::bigint AS credited,"
         " coalesce(-sum(remediation) FILTER (WHERE remediation < 0), 0)::bigint AS debited FROM imp_fix")
     expired = await conn.fetchval("SELECT count(*) FROM imp_moves m JOIN imp_expire e USING (transaction_id)")
-    return {"members_registered": registered, "transactions_imported": imported, "lots_created": lots_created,
-            "members_remediated": fixes["n"], "points_credited": fixes["credited"],
+    return {"members_done": members, "members_registered": registered, "transactions_imported": imported,
+            "lots_created": lots_created, "members_remediated": fixes["n"], "points_credited": fixes["credited"],
             "points_debited": fixes["debited"], "lots_expired": expired}

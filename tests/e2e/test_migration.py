@@ -150,9 +150,13 @@ async def test_a_killed_import_resumes_to_the_same_state(admin, platform, databa
     assert 0 < partial < 1500, "the kill did not land mid-import; the test proves nothing"
 
     # then a rerun resumes and ends where an uninterrupted import ends
-    loyalty_import(env, "run", str(dump), "--program", program, "--batch-members", "200")
+    rerun = loyalty_import(env, "run", str(dump), "--program", program, "--batch-members", "200")
     assert await admin_conn.fetchval("SELECT count(*) FROM points.imported_members WHERE program_id = $1::uuid",
                                      program_id) == 1500
+    # with the members left, batch by batch, shown as it goes and kept for `status`
+    assert f"history: {1500 - partial:,} of {1500 - partial:,} members" in rerun.stdout + rerun.stderr
+    status = loyalty_import(env, "status", "--program", program).stdout.strip().splitlines()
+    assert json.loads(status[-1])["counters"]["history_members_done"] == 1500 - partial
     legacy = await admin_conn.fetchval(
         "SELECT count(*), count(DISTINCT reference) FROM points.transactions"
         " WHERE program_id = $1::uuid AND reference LIKE 'legacy:%'", program_id)
