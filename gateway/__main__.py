@@ -15,7 +15,9 @@ def main() -> None:
                       spans_file=settings.otel_spans_file)
     print(f"gateway listening on http://{settings.gateway_host}:{settings.gateway_port}/graphql", flush=True)
     uvicorn.run(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-                log_config=None, timeout_graceful_shutdown=5)
+                log_config=None, timeout_graceful_shutdown=5,
+                # libuv's loop and the C HTTP parser; no access log line per request (the spans carry that).
+                loop="uvloop", http="httptools", access_log=False)
 
 
 if __name__ == "__main__":

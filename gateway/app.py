@@ -6,9 +6,7 @@ import pathlib
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from graphql import GraphQLError
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
@@ -24,6 +22,7 @@ from gateway.loaders import make_loaders
 from gateway.schema import schema
 from gateway.services import Services
 from gateway.settings import GatewaySettings
+from gateway.tracing import tracing_middleware
 
 UI_DIST = pathlib.Path(__file__).parent / "ui" / "dist"
 
@@ -93,4 +92,4 @@ def create_app(settings: GatewaySettings) -> Starlette:
         routes.append(Mount("/", StaticFiles(directory=UI_DIST, html=True)))
     else:
         routes.append(Route("/", home))
-    return Starlette(routes=routes, middleware=[Middleware(OpenTelemetryMiddleware)], lifespan=lifespan)
+    return Starlette(routes=routes, middleware=[tracing_middleware()], lifespan=lifespan)

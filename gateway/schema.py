@@ -3,6 +3,7 @@
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from gateway.execution import PlainFieldExecutionContext
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
 from gateway.members.mutations import MemberMutations
@@ -45,5 +46,7 @@ class LoyaltySchema(strawberry.federation.Schema):
 
 
 # POS documents repeat: parse and validate each distinct document once (most of a request's CPU otherwise).
+# Plain scalar fields skip graphql-core's per-field machinery (gateway/execution.py).
 schema = LoyaltySchema(query=Query, mutation=Mutation,
-                       extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)])
+                       extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+                       execution_context_class=PlainFieldExecutionContext)

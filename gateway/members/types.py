@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
+from gateway.members.records import MemberRecord
 from gateway.points.types import PointsSummary
 
 
@@ -51,14 +52,8 @@ class Member:
 
     @classmethod
     def from_proto(cls, m: member_pb.Member, program: str = "") -> "Member":
-        return cls(
-            id=strawberry.ID(m.id), loyalty_number=m.loyalty_number, email=m.email, first_name=m.first_name,
-            last_name=m.last_name, phone=m.phone, birth_date=m.birth_date or None, status=m.status,
-            enrolled_at=m.enrolled_at, channel=m.channel, zip=m.zip, nationality=m.nationality,
-            consents=MarketingConsents(email=m.consents.email, sms=m.consents.sms, post=m.consents.post),
-            custom_attributes=json.loads(m.custom_attributes_json or "{}"), opted_in_at=m.opted_in_at,
-            status_changed_at=m.status_changed_at, merged_into=m.merged_into or None, program=program,
-        )
+        """The member to resolve: a record reading the message as fields are asked for (records.py)."""
+        return MemberRecord(m, program)  # type: ignore[return-value] - has Member's attributes
 
     # The member view: everything about the member, gathered from the services that own it.
     @strawberry.field(description="Points summary from the ledger")

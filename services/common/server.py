@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import asyncpg
 import grpc
+import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
@@ -77,4 +78,5 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
 
 
 def run(definition: ServiceDefinition, settings: ServiceSettings) -> None:
-    asyncio.run(serve(definition, settings))
+    # uvloop: the socket work of each call (gRPC completions, asyncpg) costs less than on asyncio's loop.
+    uvloop.run(serve(definition, settings))

@@ -10,10 +10,16 @@ from opentelemetry.sdk.trace.export import (
 )
 
 _configured = False
+_enabled = False  # a tracer provider exports spans (see configure_tracing)
+
+
+def tracing_enabled() -> bool:
+    """Whether this process records spans: callers skip span work of their own when it does not."""
+    return _enabled
 
 
 def configure_tracing(*, service: str, otlp_endpoint: str | None, spans_file: str | None) -> None:
-    global _configured
+    global _configured, _enabled
     if _configured:
         return
     if not otlp_endpoint and not spans_file:
@@ -35,7 +41,7 @@ def configure_tracing(*, service: str, otlp_endpoint: str | None, spans_file: st
         )
     trace.set_tracer_provider(provider)
     _instrument_asyncpg()
-    _configured = True
+    _configured = _enabled = True
 
 
 def _instrument_asyncpg() -> None:

@@ -17,6 +17,7 @@ from services.common.tenancy import require_program
 from services.member import (
     api_keys, duplicates, enrolment, merge, privacy, profiles, programs, search, segments, statuses, welcome,
 )
+from services.member.member_proto import member_to_proto, search_response
 
 
 def program_to_proto(row) -> program_pb2.ProgramSpec:
@@ -24,21 +25,6 @@ def program_to_proto(row) -> program_pb2.ProgramSpec:
         id=str(row["id"]), code=row["code"], name=row["name"], currency=row["currency"], timezone=row["timezone"],
         expiry=program_pb2.ExpiryPolicy(days=row["expiry_days"], round_to_month_end=row["expiry_round_to_month_end"]),
         archived=row["archived_at"] is not None,
-    )
-
-
-def member_to_proto(row) -> pb.Member:
-    return pb.Member(
-        id=str(row["id"]), loyalty_number=row["loyalty_number"], email=row["email"], first_name=row["first_name"],
-        last_name=row["last_name"], phone=row["phone"],
-        birth_date=row["birth_date"].isoformat() if row["birth_date"] else "", status=row["status"],
-        enrolled_at=row["enrolled_at"].isoformat(), channel=row["channel"], zip=row["zip"],
-        nationality=row["nationality"],
-        consents=pb.MarketingConsents(email=row["marketing_email"], sms=row["marketing_sms"],
-                                      post=row["marketing_post"]),
-        custom_attributes_json=json.dumps(row["custom_attributes"] or {}, sort_keys=True),
-        opted_in_at=row["opted_in_at"].isoformat(), status_changed_at=row["status_changed_at"].isoformat(),
-        merged_into=row["merged_into_number"] or "",
     )
 
 
@@ -188,7 +174,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
             query=request.query, field=request.field, sort=request.sort, descending=request.descending,
             page_size=request.page_size, page_token=request.page_token, status=request.status,
         ))
-        return pb.SearchMembersResponse(members=[member_to_proto(r) for r in rows], next_page_token=token)
+        return search_response(rows, token)
 
     async def ListLikelyDuplicates(self, request, context):
         ctx = require_program(context)

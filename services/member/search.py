@@ -10,9 +10,9 @@ import uuid
 
 import asyncpg
 
-from services.common.db import tenant_tx
 from services.common.errors import invalid
 from services.member import repository
+from services.member.tenant_read import tenant_read
 
 # name: "last first" (type the surname first); first_name: "first last".
 FIELDS = ("loyalty_number", "email", "phone", "name", "first_name")
@@ -105,7 +105,7 @@ def plan(q: SearchQuery) -> tuple[str, list, str]:
 
 async def search(pool: asyncpg.Pool, *, program_id: uuid.UUID, query: SearchQuery):
     sql, args, sort = plan(query)
-    async with tenant_tx(pool, program_id) as conn:
+    async with tenant_read(pool, program_id) as conn:
         rows = await repository.search(conn, sql, program_id, *args)
     size = query.page_size or 20
     token = ""

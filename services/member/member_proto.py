@@ -1,0 +1,37 @@
+"""Member rows as `Member` messages: one place for the mapping, and a search page built in place."""
+
+import json
+
+from loyalty.member.v1 import member_service_pb2 as pb
+
+
+def member_fields(row) -> dict:
+    """The Member message's fields from a members row (MEMBER_COLUMNS)."""
+    attributes = row["custom_attributes"]
+    return dict(
+        id=str(row["id"]), loyalty_number=row["loyalty_number"], email=row["email"], first_name=row["first_name"],
+        last_name=row["last_name"], phone=row["phone"],
+        birth_date=row["birth_date"].isoformat() if row["birth_date"] else "", status=row["status"],
+        enrolled_at=row["enrolled_at"].isoformat(), channel=row["channel"], zip=row["zip"],
+        nationality=row["nationality"],
+        consents=pb.MarketingConsents(email=row["marketing_email"], sms=row["marketing_sms"],
+                                      post=row["marketing_post"]),
+        # Most members have none: skip encoding an empty object.
+        custom_attributes_json=json.dumps(attributes, sort_keys=True) if attributes else "{}",
+        opted_in_at=row["opted_in_at"].isoformat(), status_changed_at=row["status_changed_at"].isoformat(),
+        merged_into=row["merged_into_number"] or "",
+    )
+
+
+def member_to_proto(row) -> pb.Member:
+    return pb.Member(**member_fields(row))
+
+
+def search_response(rows, next_page_token: str) -> pb.SearchMembersResponse:
+    """Each member is built inside the response: a list of messages passed to the constructor is
+    copied member by member, a measurable share of a search's time in this service."""
+    response = pb.SearchMembersResponse(next_page_token=next_page_token)
+    add = response.members.add
+    for row in rows:
+        add(**member_fields(row))
+    return response
