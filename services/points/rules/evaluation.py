@@ -228,28 +228,48 @@ def _not_applied(missing: list[str]) -> str:
 
 def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> tuple[list[Candidate], list[Line]]:
     """The matching earn rules, and a zero line for each set or rule left out for want of a fact."""
-    ctx = Context(context(txn, facts))
+    return matching(rule_sets, txn, facts, rules_of=_earn_rules)
+
+
+def _earn_rules(rule_set: RuleSet) -> tuple[Rule, ...]:
+    return rule_set.earn_rules
+
+
+def matching(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts, *, rules_of
+             ) -> tuple[list[Candidate], list[Line]]:
+    """The rules (of each set, `rules_of(set)`) whose condition holds, in document order."""
+    values = context(txn, facts)
+    ctx = Context(values)
+    unavailable = facts.unavailable
+    basket_skus, basket_categories = frozenset(values["skus"]), frozenset(values["categories"])
     matched: list[Candidate] = []
     notes: list[Line] = []
     order = 0
     for rule_set in rule_sets:
+        rules = rules_of(rule_set)
+        if not rules:
+            continue
         missing = _missing(rule_set.scope_needs, facts)
         if missing:
             if rule_set.scope != "campaign" or rule_set.campaign.active_at(txn.occurred_at):
                 notes.append(Line(rule=rule_set.code, points=0, point_type="base", rule_version=rule_set.version_label,
                                   description=_not_applied(missing), campaign_code=rule_set.campaign_code))
             continue
-        if not set_applies(rule_set, txn, facts):
+        if rule_set.scope != "program" and not set_applies(rule_set, txn, facts):
             continue
-        for rule in rule_set.earn_rules:
+        for rule in rules:
             order += 1
-            missing = _missing(rule.needs, facts)
-            if missing:
+            if rule.needs_basket_items and not (rule.action.item_skus & basket_skus
+                                                or rule.action.item_categories & basket_categories):
+                continue
+            if unavailable and rule.needs & unavailable:
                 notes.append(Line(rule=rule.code, points=0, point_type=rule.action.point_type,
                                   rule_version=rule_set.version_label, campaign_code=rule_set.campaign_code,
-                                  description=_not_applied(missing)))
+                                  description=_not_applied(_missing(rule.needs, facts))))
                 continue
-            if rule.matches(ctx):
+            # a native predicate (native.py) when the condition has one: no JSON, no call into Rust
+            native = rule.native
+            if rule.compiled is None or (native(values) if native is not None else rule.matches(ctx)):
                 matched.append(Candidate(rule=rule, rule_set=rule_set, order=order))
     return matched, notes
 

@@ -124,6 +124,14 @@ class Rule:
     needs: frozenset[str]  # member facts the rule reads
     native: Any = None  # the same condition as a Python predicate (native.py), when it has one
 
+    @functools.cached_property
+    def needs_basket_items(self) -> bool:
+        """A stacking earn rule whose points come only from the items it names (no fixed bonus):
+        without them in the basket it adds nothing, so it is not even a candidate (no 0-point line).
+        An override keeps its meaning (it still replaces lower rules of its kind when it matches)."""
+        return self.type == "earn" and self.mode == "stack" and self.action.filters_items \
+            and not self.action.fixed_bonus
+
     def matches(self, data: "Context | datalogic_py.DataHandle | dict") -> bool:
         """JsonLogic truthiness of the condition over the context (a Context made once per
         transaction, a DataHandle, or a plain dict)."""

@@ -103,7 +103,10 @@ class RulesEarnPolicy:
         self._cache.pop(program_id, None)
 
     async def program_rules(self, conn: asyncpg.Connection, program_id: uuid.UUID) -> CompiledProgram | None:
-        current = await repository.revision(conn)
+        return await self._fresh(conn, program_id, await repository.revision(conn))
+
+    async def _fresh(self, conn: asyncpg.Connection, program_id: uuid.UUID, current: int | None
+                     ) -> CompiledProgram | None:
         if current is None:
             return None
         cached = self._cache.get(program_id)
@@ -117,6 +120,12 @@ class RulesEarnPolicy:
         return compiled
 
     async def quote(self, conn, *, program, member_id, request, amount, occurred_at) -> EarnQuote:
+        cached = self._cache.get(program["id"])
+        if cached is not None:  # the usual case: no extra round trip for caps (see _quote_cached)
+            quoted = await self._quote_cached(conn, cached, program=program, member_id=member_id, request=request,
+                                              amount=amount, occurred_at=occurred_at)
+            if quoted is not None:
+                return quoted
         compiled = await self.program_rules(conn, program["id"])
         if compiled is None or not compiled.earns:
             return await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
@@ -126,12 +135,49 @@ class RulesEarnPolicy:
                                     facts_source=self._facts, record=True)
         return to_quote(result, program=program, occurred_at=occurred_at)
 
+    async def _quote_cached(self, conn, cached: CompiledProgram, *, program, member_id, request, amount,
+                            occurred_at) -> EarnQuote | None:
+        """Evaluate with the cached rules, then check the revision and take the caps in one round
+        trip (rules_take runs only if the revision still matches). None: the rules changed; start over."""
+        if not cached.earns:
+            if await repository.revision(conn) != cached.revision:
+                return None
+            return await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
+                                              amount=amount, occurred_at=occurred_at)
+        txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
+        prepared = await prepare(cached.index, program=program, member_id=member_id, txn=txn,
+                                 facts_source=self._facts)
+        if prepared.counters and member_id is not None:
+            current, granted = await repository.revision_and_take(conn, expected=cached.revision, member_id=member_id,
+                                                                  **prepared.take_arguments())
+            if current != cached.revision:
+                return None
+            result = evaluation.with_granted(prepared.planned, granted, notes=prepared.notes)
+        else:
+            if await repository.revision(conn) != cached.revision:
+                return None
+            result = evaluation.apply_caps(prepared.planned, used={}, notes=prepared.notes)
+        return to_quote(result, program=program, occurred_at=occurred_at)
 
-async def evaluate_for(
-    conn: asyncpg.Connection, rule_sets, *, program: asyncpg.Record, member_id: uuid.UUID | None, txn: Transaction,
-    facts_source, record: bool, facts: Facts | None = None,
-) -> evaluation.Evaluation:
-    """Evaluate with the member's facts and usage so far; `record` locks and adds to the counters."""
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """An evaluation up to the caps that need the database."""
+
+    planned: list[evaluation.Planned]
+    notes: list[evaluation.Line]
+    counters: list[evaluation.Counter]
+
+    def take_arguments(self) -> dict:
+        return {"counters": self.counters, "limits": {c: limit for p in self.planned for c, limit in p.counters},
+                "lines": [[c for c, _ in p.counters] for p in self.planned],
+                "points": [p.points for p in self.planned]}
+
+
+async def prepare(
+    rule_sets, *, program: asyncpg.Record, member_id: uuid.UUID | None, txn: Transaction, facts_source,
+    facts: Facts | None = None,
+) -> Prepared:
     sets = rule_sets.sets_for(txn) if isinstance(rule_sets, evaluation.RuleIndex) else list(rule_sets)
     if not any(s.scope == "program" for s in sets):
         sets.insert(0, base_rate_set(program))
@@ -142,14 +188,21 @@ async def evaluate_for(
     kept = evaluation.resolve_overrides(matched)
     shard = member_id.int % evaluation.TOTAL_SHARDS if member_id is not None else 0
     planned = evaluation.plan(kept, txn, facts, shard=shard)
-    counters = evaluation.needed_counters(planned)
+    return Prepared(planned=planned, notes=notes, counters=evaluation.needed_counters(planned))
+
+
+async def evaluate_for(
+    conn: asyncpg.Connection, rule_sets, *, program: asyncpg.Record, member_id: uuid.UUID | None, txn: Transaction,
+    facts_source, record: bool, facts: Facts | None = None,
+) -> evaluation.Evaluation:
+    """Evaluate with the member's facts and usage so far; `record` locks and adds to the counters."""
+    prepared = await prepare(rule_sets, program=program, member_id=member_id, txn=txn, facts_source=facts_source,
+                             facts=facts)
+    planned, notes, counters = prepared.planned, prepared.notes, prepared.counters
     if not counters or member_id is None:
         return evaluation.apply_caps(planned, used={}, notes=notes)
     if record:  # one round trip: lock the counters, clamp, add
-        limits = {c: limit for p in planned for c, limit in p.counters}
-        granted = await repository.take(conn, member_id=member_id, counters=counters, limits=limits,
-                                        lines=[[c for c, _ in p.counters] for p in planned],
-                                        points=[p.points for p in planned])
+        granted = await repository.take(conn, member_id=member_id, **prepared.take_arguments())
         return evaluation.with_granted(planned, granted, notes=notes)
     used = await repository.read_usage(conn, program_id=program["id"], member_id=member_id, counters=counters)
     return evaluation.apply_caps(planned, used=used, notes=notes)

@@ -162,25 +162,50 @@ def _lock_order(counter: Counter) -> tuple:
     return (KIND_ORDER[counter.kind], stored_key(counter), counter.member, counter.day or dt.date.min)
 
 
-async def take(
-    conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter], limits: dict[Counter, int],
-    lines: Sequence[Sequence[Counter]], points: Sequence[int],
-) -> list[tuple[int, int | None]]:
-    """Lock, clamp and add in one round trip (rules_take, migration 0053): per line (points, binding).
-    A total budget's shard is told the most this earn could take from it (`want`), so it asks its
-    campaign for more reservation only when that much is not there already."""
+def _take_payload(*, counters: Sequence[Counter], limits: dict[Counter, int], lines: Sequence[Sequence[Counter]],
+                  points: Sequence[int]) -> tuple[list, list]:
     ordered = sorted(counters, key=_lock_order)
-    ids = {c: str(i) for i, c in enumerate(ordered)}
+    position = {c: i + 1 for i, c in enumerate(ordered)}
     want: dict[Counter, int] = {}
     for line_points, line_counters in zip(points, lines):
         for c in line_counters:
             want[c] = want.get(c, 0) + max(line_points, 0)
-    payload = [{"id": ids[c], "kind": c.kind, "key": stored_key(c), "member": c.member,
+    payload = [{"kind": c.kind, "key": stored_key(c), "member": c.member,
                 "day": c.day.isoformat() if c.day else None, "limit": limits[c], "code": c.key,
                 "want": want.get(c, 0)} for c in ordered]
-    line_payload = [{"points": p, "counters": [ids[c] for c in cs]} for p, cs in zip(points, lines)]
-    result = await conn.fetchval("SELECT rules_take($1, $2, $3)", member_id, payload, line_payload)
-    return [(int(p), b) for p, b in result]
+    return payload, [{"points": p, "counters": [position[c] for c in cs]} for p, cs in zip(points, lines)]
+
+
+def _granted(result) -> list[tuple[int, int | None]]:
+    granted, binding = result
+    return [(int(p), b) for p, b in zip(granted, binding)]
+
+
+async def take(
+    conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter], limits: dict[Counter, int],
+    lines: Sequence[Sequence[Counter]], points: Sequence[int],
+) -> list[tuple[int, int | None]]:
+    """Lock, clamp and add in one round trip (rules_take, migrations 0053-0054): per line (points,
+    binding). A total budget's shard is told the most this earn could take from it (`want`), so it
+    asks its campaign for more reservation only when that much is not there already."""
+    payload, line_payload = _take_payload(counters=counters, limits=limits, lines=lines, points=points)
+    return _granted(await conn.fetchval("SELECT rules_take($1, $2, $3)", member_id, payload, line_payload))
+
+
+async def revision_and_take(
+    conn: asyncpg.Connection, *, expected: int, member_id: uuid.UUID, counters: Sequence[Counter],
+    limits: dict[Counter, int], lines: Sequence[Sequence[Counter]], points: Sequence[int],
+) -> tuple[int | None, list[tuple[int, int | None]] | None]:
+    """The program's rules revision, and `take` done in the same round trip when the revision is
+    still `expected` (the rules the caller evaluated with); otherwise nothing is taken."""
+    payload, line_payload = _take_payload(counters=counters, limits=limits, lines=lines, points=points)
+    row = await conn.fetchrow(
+        "SELECT revision, CASE WHEN revision = $1 THEN rules_take($2, $3, $4) END AS granted FROM rules_revision",
+        expected, member_id, payload, line_payload,
+    )
+    if row is None or row["granted"] is None:
+        return (row["revision"] if row else None), None
+    return row["revision"], _granted(row["granted"])
 
 
 async def give_back(conn: asyncpg.Connection, *, member_id: uuid.UUID, usage: dict[Counter, int]) -> None:
