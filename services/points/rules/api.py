@@ -12,7 +12,7 @@ from loyalty.points.v1 import rules_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
 from services.points.ledger import rfc3339
-from services.points.rules import bonuses, burning, campaigns, dry_runs, rulesets
+from services.points.rules import bonuses, burning, campaigns, discounting, dry_runs, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy
 
@@ -42,7 +42,31 @@ def campaign_to_proto(row) -> pb.Campaign:
         targets=pb.CampaignTargets(**{k: t.get(k, []) for k in campaigns.TARGET_KINDS}),
         budget_total=row["budget_total"], budget_per_member=row["budget_per_member"],
         archived=row["archived_at"] is not None,
+        discount_budget_total=_money(row["discount_budget_total"]),
+        discount_budget_per_member=_money(row["discount_budget_per_member"]),
     )
+
+
+def _money(value) -> str:
+    return f"{value:f}" if value else ""
+
+
+def _decimal(value) -> str:
+    return f"{value:f}" if value is not None else ""
+
+
+def discount_lines_to_proto(lines) -> list[pb.DiscountLine]:
+    return [pb.DiscountLine(rule=line.rule, rule_version=line.rule_version, campaign_code=line.campaign_code,
+                            applies_to=line.applies_to, skus=list(line.skus), percent_off=_decimal(line.percent_off),
+                            amount_off=_decimal(line.amount_off), amount=f"{line.amount:f}",
+                            description=line.description) for line in lines]
+
+
+def stored_discounts_to_proto(rows) -> list[pb.DiscountLine]:
+    return [pb.DiscountLine(rule=x.get("rule", ""), rule_version=x.get("rule_version", ""),
+                            campaign_code=x.get("campaign_code", ""), applies_to=x.get("applies_to", ""),
+                            skus=x.get("skus", []), amount=x.get("amount", ""), description=x.get("description", ""))
+            for x in rows]
 
 
 def lines_to_proto(lines) -> list[points_pb.EarnLine]:
@@ -102,7 +126,9 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
                                    data=campaigns.CampaignInput(
                                        code=c.code, name=c.name, starts_at=c.starts_at, ends_at=c.ends_at,
                                        targets={k: list(getattr(c.targets, k)) for k in campaigns.TARGET_KINDS},
-                                       budget_total=c.budget_total, budget_per_member=c.budget_per_member))
+                                       budget_total=c.budget_total, budget_per_member=c.budget_per_member,
+                                       discount_budget_total=c.discount_budget_total,
+                                       discount_budget_per_member=c.discount_budget_per_member))
         return campaign_to_proto(row)
 
     async def ListCampaigns(self, request, context):
@@ -124,7 +150,9 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         return pb.DryRunEarnResponse(
             points=max(result.draft.points, 0), breakdown=lines_to_proto(result.draft.lines),
             published_points=max(result.published.points, 0),
-            published_breakdown=lines_to_proto(result.published.lines))
+            published_breakdown=lines_to_proto(result.published.lines),
+            discounts=discount_lines_to_proto(result.draft_discounts.lines),
+            published_discounts=discount_lines_to_proto(result.published_discounts.lines))
 
     async def ReplayDraft(self, request, context):
         ctx = require_program(context)
@@ -136,14 +164,17 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
             points_difference=r.draft_points - r.published_points, members_affected=r.members_affected,
             campaigns=[pb.CampaignBudgetUse(campaign_code=k, published_points=v[0], draft_points=v[1])
                        for k, v in r.campaigns.items()],
-            truncated=r.truncated)
+            truncated=r.truncated, published_discount_total=f"{r.discount_totals[0]:f}",
+            draft_discount_total=f"{r.discount_totals[1]:f}")
 
     async def ExplainTransaction(self, request, context):
         ctx = require_program(context)
         row = await dry_runs.explain(self._pool, program_id=ctx.program_id, reference=request.reference)
-        lines = (row["details"] or {}).get("breakdown", [])
+        details = row["details"] or {}
+        lines = details.get("breakdown", [])
         return pb.ExplainTransactionResponse(
             transaction_id=str(row["id"]), kind=row["kind"], points=row["points"],
+            discounts=stored_discounts_to_proto(details.get("discounts", [])), net_amount=details.get("net_amount", ""),
             breakdown=[points_pb.EarnLine(rule=x.get("rule", ""), rule_version=x.get("rule_version", ""),
                                           point_type=x.get("point_type", "base"), points=x.get("points", 0),
                                           description=x.get("description", ""),
@@ -158,6 +189,16 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         return pb.BurnQuote(points=q.points, value=str(q.value), currency=q.currency, min_points=q.min_points,
                             max_points=q.max_points, available=q.available, rule=q.rule, rule_version=q.rule_version,
                             allowed=q.allowed, reason=q.reason)
+
+    async def QuoteDiscounts(self, request, context):
+        ctx = require_program(context)
+        result, currency = await discounting.quote(self._pool, program_id=ctx.program_id, facts_source=self._facts,
+                                                   request=request.transaction)
+        return pb.DiscountQuote(
+            currency=currency, gross_amount=f"{result.gross:f}", discount_total=f"{result.total:f}",
+            net_amount=f"{result.net:f}", lines=discount_lines_to_proto(result.lines),
+            skipped=[pb.DiscountSkip(rule=s.rule, rule_version=s.rule_version, reason=s.reason)
+                     for s in result.skipped])
 
     async def ApplyEnrollRules(self, request, context):
         ctx = require_program(context)

@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 
 import asyncpg
@@ -13,7 +14,7 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
 from services.points import ledger
-from services.points.rules import evaluation, model, repository
+from services.points.rules import discounting, discounts, evaluation, model, repository
 from services.points.rules.evaluation import Counter, Facts, RuleSet, Transaction
 from services.points.rules.policy import base_rate_set, compile_row, load_program_rules, transaction_of
 
@@ -22,6 +23,8 @@ from services.points.rules.policy import base_rate_set, compile_row, load_progra
 class DryRun:
     draft: evaluation.Evaluation
     published: evaluation.Evaluation
+    draft_discounts: discounts.Discounts = discounts.NONE
+    published_discounts: discounts.Discounts = discounts.NONE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Replay:
     members_affected: int
     campaigns: dict[str, tuple[int, int]]  # code -> (published, draft)
     truncated: bool
+    discount_totals: tuple[Decimal, Decimal] = (Decimal(0), Decimal(0))  # (published, draft)
 
 
 async def _draft_sets(
@@ -55,7 +59,9 @@ async def _draft_sets(
         if campaign is not None:
             meta.update(campaign_code=campaign["code"], starts_at=campaign["starts_at"], ends_at=campaign["ends_at"],
                         targets=campaign["targets"], budget_total=campaign["budget_total"],
-                        budget_per_member=campaign["budget_per_member"])
+                        budget_per_member=campaign["budget_per_member"],
+                        discount_budget_total=campaign["discount_budget_total"],
+                        discount_budget_per_member=campaign["discount_budget_per_member"])
     drafted = compile_row(meta, rules=rules, version=0)
     return published, [s for s in published if s.code != code] + [drafted]
 
@@ -65,7 +71,32 @@ def _with_base(sets: list[RuleSet], program) -> list[RuleSet]:
 
 
 async def _facts(facts_source, program_id, member_id, sets, txn) -> Facts:
-    return await facts_source.fetch(program_id=program_id, member_id=member_id, needs=evaluation.needs(sets, txn))
+    needs = evaluation.needs(sets, txn) | discounting.discount_needs(sets, txn)
+    return await facts_source.fetch(program_id=program_id, member_id=member_id, needs=needs)
+
+
+class _ReplayUsage(Mapping):
+    """One variant's counters within a replay, seen from one member (per-member counters are theirs)."""
+
+    def __init__(self, usage: dict, member_id):
+        self._usage, self._member = usage, member_id
+
+    def _key(self, counter: Counter):
+        return (self._member if counter.member else None, counter)
+
+    def __getitem__(self, counter: Counter) -> int:
+        return self._usage.get(self._key(counter), 0)
+
+    def __iter__(self):
+        return iter(c for _, c in self._usage)
+
+    def __len__(self) -> int:
+        return len(self._usage)
+
+    def add(self, used: Mapping[Counter, int]) -> None:
+        for counter, points in used.items():
+            key = self._key(counter)
+            self._usage[key] = self._usage.get(key, 0) + points
 
 
 async def dry_run_earn(
@@ -89,15 +120,21 @@ async def dry_run_earn(
         published, drafted = _with_base(published, program), _with_base(drafted, program)
         txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
         facts = await _facts(facts_source, program_id, member_id, [*published, *drafted], txn)
-        results = []
+        results, discounted = [], []
         for sets in (drafted, published):
-            matched, notes = evaluation.candidates(sets, txn, facts)
-            planned = evaluation.plan(evaluation.resolve_overrides(matched), txn, facts,
+            off = await discounting.read_only(conn, sets, program_id=program_id, member_id=member_id, txn=txn,
+                                              facts=facts)
+            paid = off.net_transaction(txn)  # points on the amount after discounts, as on earn
+            matched, notes = evaluation.candidates(sets, paid, facts)
+            planned = evaluation.plan(evaluation.resolve_overrides(matched), paid, facts,
                                       shard=member_id.int % evaluation.TOTAL_SHARDS if member_id else 0)
             counters = evaluation.needed_counters(planned)
-            used = await repository.read_usage(conn, program_id=program_id, member_id=member_id, counters=counters) if member_id else {}
+            used = await repository.read_usage(conn, program_id=program_id, member_id=member_id,
+                                               counters=counters) if member_id else {}
             results.append(evaluation.apply_caps(planned, used=used, notes=notes))
-    return DryRun(draft=results[0], published=results[1])
+            discounted.append(off)
+    return DryRun(draft=results[0], published=results[1], draft_discounts=discounted[0],
+                  published_discounts=discounted[1])
 
 
 async def replay(
@@ -124,25 +161,29 @@ async def replay(
     per_member: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
     campaigns: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     facts_cache: dict[uuid.UUID, Facts] = {}
+    discount_totals = [Decimal(0), Decimal(0)]
     for row in rows:
         details = row["details"] or {}
+        # the basket as the earn recorded it (earns posted before baskets were recorded have none)
         txn = Transaction(amount=Decimal(row["amount"]), currency=row["currency"] or program["currency"],
                           occurred_at=row["occurred_at"], timezone=program["timezone"],
                           channel=details.get("channel") or "", location=details.get("location_code") or "",
-                          partner=details.get("partner_code") or "")
+                          partner=details.get("partner_code") or "", items=discounts.items_of(details))
         member_id = row["member_id"]
         if member_id not in facts_cache:
             facts_cache[member_id] = await _facts(facts_source, program_id, member_id, [*published, *drafted], txn)
         facts = facts_cache[member_id]
         for variant, sets in enumerate((published, drafted)):
-            matched, notes = evaluation.candidates(sets, txn, facts)
-            planned = evaluation.plan(evaluation.resolve_overrides(matched), txn, facts)
+            seen = _ReplayUsage(usage[variant], member_id)
+            off = discounts.evaluate(sets, txn, facts, budget_used=seen)
+            seen.add(off.usage)
+            discount_totals[variant] += off.total
+            paid = off.net_transaction(txn)
+            matched, notes = evaluation.candidates(sets, paid, facts)
+            planned = evaluation.plan(evaluation.resolve_overrides(matched), paid, facts)
             counters = evaluation.needed_counters(planned)
-            used = {c: usage[variant].get((member_id if c.member else None, c), 0) for c in counters}
-            result = evaluation.apply_caps(planned, used=used, notes=notes)
-            for counter, points in result.usage.items():
-                key = (member_id if counter.member else None, counter)
-                usage[variant][key] = usage[variant].get(key, 0) + points
+            result = evaluation.apply_caps(planned, used={c: seen[c] for c in counters}, notes=notes)
+            seen.add(result.usage)
             totals[variant] += result.points
             per_member[member_id][variant] += result.points
             for line in result.lines:
@@ -152,6 +193,7 @@ async def replay(
         transactions=len(rows), published_points=totals[0], draft_points=totals[1],
         members_affected=sum(1 for a, b in per_member.values() if a != b),
         campaigns={k: (v[0], v[1]) for k, v in sorted(campaigns.items())}, truncated=truncated,
+        discount_totals=(discount_totals[0], discount_totals[1]),
     )
 
 

@@ -72,6 +72,8 @@ class Campaign:
     targets: Mapping[str, Sequence[str]]
     budget_total: int = 0
     budget_per_member: int = 0
+    discount_budget_total: Decimal = Decimal(0)  # money; 0: unlimited
+    discount_budget_per_member: Decimal = Decimal(0)
 
     def active_at(self, at: dt.datetime) -> bool:
         return self.starts_at <= at < self.ends_at
@@ -102,6 +104,17 @@ class RuleSet:
     @functools.cached_property
     def earn_rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.type == "earn")
+
+    @functools.cached_property
+    def discount_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.type == "discount")
+
+    @functools.cached_property
+    def discount_needs(self) -> frozenset[str]:
+        """Facts needed to know whether the set applies, and what its discount rules read."""
+        if not self.discount_rules:
+            return frozenset()
+        return frozenset(self.scope_needs.union(*(r.needs for r in self.discount_rules)))
 
     @functools.cached_property
     def campaign_code(self) -> str:

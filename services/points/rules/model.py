@@ -46,7 +46,7 @@ ACTION_KEYS = {
     "earn": {"points_per_unit", "rounding", "multiplier", "fixed_bonus", "points_per_item", "items",
              "cap_per_transaction", "cap_per_day", "cap_per_member", "point_type", "expiry_days"},
     "burn": {"points_per_unit", "min_points", "max_points", "max_percent"},
-    "discount": {"percent_off", "amount_off", "max_amount"},
+    "discount": {"percent_off", "amount_off", "max_amount", "min_amount", "items", "per_unit", "rounding"},
     "enroll": {"event", "fixed_bonus", "point_type", "expiry_days"},
 }
 
@@ -96,6 +96,12 @@ class Action:
     max_percent: Decimal | None = None
     # enroll
     event: str = ""
+    # discount (money in the program's currency; item_skus/item_categories: what it applies to)
+    percent_off: Decimal | None = None
+    amount_off: Decimal | None = None
+    max_amount: Decimal | None = None
+    min_amount: Decimal | None = None
+    per_unit: bool = False
 
     @functools.cached_property
     def kind(self) -> str:
@@ -349,14 +355,54 @@ def _action(raw: Any, rule_type: str, name: str, problems: list[Problem]) -> Act
         action = Action(event=event, fixed_bonus=bonus or 0, point_type=point_type,
                         expiry_days=_whole(raw.get("expiry_days"), "action.expiry_days", name, problems, minimum=1))
     else:
-        percent = _decimal(raw.get("percent_off"), "action.percent_off", name, problems, positive=True)
-        amount_off = _decimal(raw.get("amount_off"), "action.amount_off", name, problems, positive=True)
-        if percent is not None and percent > 100:
-            problems.append(Problem(name, "action.percent_off", "cannot be more than 100"))
-        if (percent is None) == (amount_off is None):
-            problems.append(Problem(name, "action", "a discount rule needs exactly one of percent_off or amount_off"))
-        action = Action(max_percent=percent, points_per_unit=amount_off)
+        action = _discount_action(raw, name, problems)
     return action if len(problems) == before else None
+
+
+def _items(raw: dict, name: str, problems: list[Problem]) -> tuple[frozenset[str], frozenset[str]]:
+    items = raw.get("items") or {}
+    if not isinstance(items, dict) or set(items) - {"skus", "categories"}:
+        problems.append(Problem(name, "action.items", "must be {\"skus\": [...], \"categories\": [...]}"))
+        return frozenset(), frozenset()
+    for key in ("skus", "categories"):
+        values = items.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            problems.append(Problem(name, f"action.items.{key}", "must be a list of non-empty strings"))
+            return frozenset(), frozenset()
+    return frozenset(items.get("skus") or []), frozenset(items.get("categories") or [])
+
+
+def _discount_action(raw: dict, name: str, problems: list[Problem]) -> Action:
+    """percent_off (0-100] or amount_off of the basket, or of the basket lines `items` names;
+    `per_unit`: amount_off per unit of those lines; `max_amount` caps the discount, `min_amount`
+    is the least the basket (or those lines) must come to; `rounding` to the cent."""
+    percent = _decimal(raw.get("percent_off"), "action.percent_off", name, problems, positive=True)
+    amount_off = _decimal(raw.get("amount_off"), "action.amount_off", name, problems, positive=True)
+    if percent is not None and percent > 100:
+        problems.append(Problem(name, "action.percent_off", "cannot be more than 100"))
+    if (percent is None) == (amount_off is None) and "percent_off" not in raw and "amount_off" not in raw:
+        problems.append(Problem(name, "action", "a discount rule needs exactly one of percent_off or amount_off"))
+    elif percent is not None and amount_off is not None:
+        problems.append(Problem(name, "action", "a discount rule needs exactly one of percent_off or amount_off"))
+    maximum = _decimal(raw.get("max_amount"), "action.max_amount", name, problems, positive=True)
+    minimum = _decimal(raw.get("min_amount"), "action.min_amount", name, problems)
+    rounding = raw.get("rounding", "half_up")
+    if rounding not in ROUNDING:
+        problems.append(Problem(name, "action.rounding", f"{rounding!r} is not one of {', '.join(ROUNDING)}"))
+    skus, categories = _items(raw, name, problems)
+    per_unit = raw.get("per_unit", False)
+    if not isinstance(per_unit, bool):
+        problems.append(Problem(name, "action.per_unit", "must be true or false"))
+        per_unit = False
+    if per_unit and (amount_off is None or not (skus or categories)):
+        problems.append(Problem(name, "action.per_unit", "needs amount_off and action.items (an amount per unit of "
+                                "the items named)"))
+    if maximum is not None and amount_off is not None and not per_unit and maximum < amount_off:
+        problems.append(Problem(name, "action.max_amount", f"{maximum} is below amount_off {amount_off}: the "
+                                "discount could never be given in full"))
+    return Action(percent_off=percent, amount_off=amount_off, max_amount=maximum, min_amount=minimum,
+                  per_unit=per_unit, rounding=rounding, item_skus=skus, item_categories=categories,
+                  point_type="bonus")
 
 
 def _earn_action(raw: dict, name: str, problems: list[Problem]) -> Action:

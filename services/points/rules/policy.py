@@ -18,7 +18,7 @@ import asyncpg
 from services.common.errors import invalid
 from services.points.earn_policy import EarnLine, EarnQuote, FlatRatePolicy
 from services.points.expiry import lot_expiry
-from services.points.rules import evaluation, model, repository, usage
+from services.points.rules import discounting, discounts, evaluation, model, repository, usage
 from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
 
 
@@ -34,6 +34,17 @@ class CompiledProgram:
     @functools.cached_property
     def earns(self) -> bool:
         return any(r.type == "earn" for s in self.rule_sets for r in s.rules)
+
+    @functools.cached_property
+    def discounts(self) -> bool:
+        return discounts.has_discounts(self.rule_sets)
+
+    @functools.cached_property
+    def discount_budgets(self) -> bool:
+        """Some discount draws on a campaign budget: the earn takes it before its points."""
+        return any(s.discount_rules and s.campaign and (s.campaign.discount_budget_total
+                                                        or s.campaign.discount_budget_per_member)
+                   for s in self.rule_sets)
 
     def of_type(self, rule_type: str) -> list[tuple[RuleSet, model.Rule]]:
         return [(s, r) for s in self.rule_sets for r in s.rules if r.type == rule_type]
@@ -52,7 +63,9 @@ def compile_row(row: asyncpg.Record | dict, rules: list | None = None, version: 
         if row.get("campaign_code"):
             campaign = Campaign(code=row["campaign_code"], starts_at=row["starts_at"], ends_at=row["ends_at"],
                                 targets=row["targets"] or {}, budget_total=row["budget_total"],
-                                budget_per_member=row["budget_per_member"])
+                                budget_per_member=row["budget_per_member"],
+                                discount_budget_total=row.get("discount_budget_total") or Decimal(0),
+                                discount_budget_per_member=row.get("discount_budget_per_member") or Decimal(0))
         else:  # a campaign set whose campaign is missing or archived never applies
             campaign = Campaign(code=row["scope_ref"], starts_at=dt.datetime.max.replace(tzinfo=dt.timezone.utc),
                                 ends_at=dt.datetime.max.replace(tzinfo=dt.timezone.utc), targets={})
@@ -82,14 +95,25 @@ def transaction_of(request, *, program: asyncpg.Record, amount: Decimal, occurre
                        partner=request.partner_code, items=tuple(items))
 
 
-def to_quote(result: evaluation.Evaluation, *, program: asyncpg.Record, occurred_at: dt.datetime) -> EarnQuote:
+def with_base(sets: list[RuleSet], program: asyncpg.Record) -> list[RuleSet]:
+    return sets if any(s.scope == "program" for s in sets) else [base_rate_set(program), *sets]
+
+
+def to_quote(result: evaluation.Evaluation, *, program: asyncpg.Record, occurred_at: dt.datetime,
+             txn: Transaction, discounted: discounts.Discounts = discounts.NONE) -> EarnQuote:
     lines = tuple(EarnLine(rule=line.rule, points=line.points, point_type=line.point_type,
                            rule_version=line.rule_version, description=line.description,
                            campaign_code=line.campaign_code) for line in result.lines)
     days = [line.expiry_days for line in result.lines if line.expiry_days and line.points > 0]
     override = lot_expiry(earned_at=occurred_at, days=max(days), round_to_month_end=False,
                           timezone=program["timezone"]) if days else None
-    details = {"rule_usage": usage.encode(result.usage)} if result.usage else {}
+    # the basket, so replays see it; the discounts granted; what caps and budgets were used (voids)
+    details = discounts.stored_items(txn)
+    if discounted.lines:
+        details.update(discounts.stored(discounted))
+    used = {**discounted.usage, **result.usage}
+    if used:
+        details["rule_usage"] = usage.encode(used)
     return EarnQuote(points=max(result.points, 0), lines=lines, expires_at_override=override, details=details)
 
 
@@ -121,32 +145,56 @@ class RulesEarnPolicy:
 
     async def quote(self, conn, *, program, member_id, request, amount, occurred_at) -> EarnQuote:
         cached = self._cache.get(program["id"])
-        if cached is not None:  # the usual case: no extra round trip for caps (see _quote_cached)
+        if cached is not None and not cached.discount_budgets:  # the usual case: see _quote_cached
             quoted = await self._quote_cached(conn, cached, program=program, member_id=member_id, request=request,
                                               amount=amount, occurred_at=occurred_at)
             if quoted is not None:
                 return quoted
         compiled = await self.program_rules(conn, program["id"])
-        if compiled is None or not compiled.earns:
+        if compiled is None or not (compiled.earns or compiled.discounts):
             return await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
                                               amount=amount, occurred_at=occurred_at)
         txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
-        result = await evaluate_for(conn, compiled.index, program=program, member_id=member_id, txn=txn,
-                                    facts_source=self._facts, record=True)
-        return to_quote(result, program=program, occurred_at=occurred_at)
+        sets = with_base(compiled.index.sets_for(txn), program)
+        facts = await self._facts_for(compiled, sets, program=program, member_id=member_id, txn=txn)
+        discounted = discounts.NONE
+        if compiled.discounts:  # points are earned on what is paid: the amount after discounts
+            discounted = await discounting.for_earn(conn, sets, member_id=member_id, txn=txn, facts=facts)
+        paid = discounted.net_transaction(txn)
+        if not compiled.earns:
+            flat = await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
+                                              amount=paid.amount, occurred_at=occurred_at)
+            details = {**discounts.stored_items(txn), **(discounts.stored(discounted) if discounted.lines else {})}
+            if discounted.usage:
+                details["rule_usage"] = usage.encode(discounted.usage)
+            return dataclasses.replace(flat, details=details)
+        result = await evaluate_for(conn, sets, program=program, member_id=member_id, txn=paid,
+                                    facts_source=self._facts, record=True, facts=facts)
+        return to_quote(result, program=program, occurred_at=occurred_at, txn=txn, discounted=discounted)
+
+    async def _facts_for(self, compiled: CompiledProgram, sets, *, program, member_id, txn) -> Facts:
+        needs = evaluation.needs(sets, txn)
+        if compiled.discounts:
+            needs |= discounting.discount_needs(sets, txn)
+        return await self._facts.fetch(program_id=program["id"], member_id=member_id, needs=needs)
 
     async def _quote_cached(self, conn, cached: CompiledProgram, *, program, member_id, request, amount,
                             occurred_at) -> EarnQuote | None:
         """Evaluate with the cached rules, then check the revision and take the caps in one round
         trip (rules_take runs only if the revision still matches). None: the rules changed; start over."""
-        if not cached.earns:
+        if not cached.earns and not cached.discounts:
             if await repository.revision(conn) != cached.revision:
                 return None
             return await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
                                               amount=amount, occurred_at=occurred_at)
+        if not cached.earns:
+            return None  # discounts only: the plain path
         txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
-        prepared = await prepare(cached.index, program=program, member_id=member_id, txn=txn,
-                                 facts_source=self._facts)
+        sets = with_base(cached.index.sets_for(txn), program)
+        facts = await self._facts_for(cached, sets, program=program, member_id=member_id, txn=txn)
+        discounted = discounts.evaluate(sets, txn, facts) if cached.discounts else discounts.NONE  # no budgets
+        prepared = await prepare(sets, program=program, member_id=member_id, txn=discounted.net_transaction(txn),
+                                 facts_source=self._facts, facts=facts)
         if prepared.counters and member_id is not None:
             current, granted = await repository.revision_and_take(conn, expected=cached.revision, member_id=member_id,
                                                                   **prepared.take_arguments())
@@ -157,7 +205,7 @@ class RulesEarnPolicy:
             if await repository.revision(conn) != cached.revision:
                 return None
             result = evaluation.apply_caps(prepared.planned, used={}, notes=prepared.notes)
-        return to_quote(result, program=program, occurred_at=occurred_at)
+        return to_quote(result, program=program, occurred_at=occurred_at, txn=txn, discounted=discounted)
 
 
 @dataclasses.dataclass(frozen=True)

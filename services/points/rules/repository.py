@@ -27,7 +27,8 @@ async def published_sets(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
         SELECT s.code, s.scope, s.scope_ref, v.version, v.rules,
-               c.code AS campaign_code, c.starts_at, c.ends_at, c.targets, c.budget_total, c.budget_per_member
+               c.code AS campaign_code, c.starts_at, c.ends_at, c.targets, c.budget_total, c.budget_per_member,
+               c.discount_budget_total, c.discount_budget_per_member
         FROM rule_sets s
         JOIN LATERAL (SELECT version, rules FROM rule_set_versions
                       WHERE rule_set_id = s.id AND status = 'published' ORDER BY version DESC LIMIT 1) v ON true
@@ -133,24 +134,27 @@ async def read_usage(
     )
     found = {(r["kind"], r["key"], r["member_id"] is not None, r["day"]): r["points"] for r in rows}
     used = {c: found.get((c.kind, stored_key(c), c.member, c.day), 0) for c in counters}
-    totals = sorted({c.key for c in counters if c.kind == "campaign_total"})
+    totals = sorted({(c.kind, c.key) for c in counters if c.kind in TOTAL_KINDS})
     if totals:  # a campaign's total budget: every shard's share
         rows = await conn.fetch(
-            "SELECT split_part(key, '#', 1) AS code, sum(points)::bigint AS points FROM rule_usage"
-            " WHERE kind = 'campaign_total' AND split_part(key, '#', 1) = ANY($1) GROUP BY 1",
-            totals,
+            "SELECT kind, split_part(key, '#', 1) AS code, sum(points)::bigint AS points FROM rule_usage"
+            " WHERE kind = ANY($1) AND split_part(key, '#', 1) = ANY($2) GROUP BY 1, 2",
+            sorted({k for k, _ in totals}), sorted({code for _, code in totals}),
         )
-        spent = {r["code"]: r["points"] for r in rows}
+        spent = {(r["kind"], r["code"]): r["points"] for r in rows}
         for c in counters:
-            if c.kind == "campaign_total":
-                used[c] = spent.get(c.key, 0)
+            if c.kind in TOTAL_KINDS:
+                used[c] = spent.get((c.kind, c.key), 0)
     return used
+
+
+TOTAL_KINDS = ("campaign_total", "discount_total")
 
 
 def stored_key(counter: Counter) -> str:
     """A campaign's total is kept in shards (by member), so earns of different members do not queue
     on one row; the budget check sums them."""
-    return f"{counter.key}#{counter.shard}" if counter.kind == "campaign_total" else counter.key
+    return f"{counter.key}#{counter.shard}" if counter.kind in TOTAL_KINDS else counter.key
 
 
 # Lock order of counters (migration 0053): discounts first (an earn takes them before its points).
