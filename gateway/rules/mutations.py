@@ -50,7 +50,9 @@ class RulesMutations:
         return Campaign.from_proto(await rpc(rules_stub(info.context.services).rules.SaveCampaign(
             rules_pb.SaveCampaignRequest(campaign=rules_pb.Campaign(
                 code=input.code, name=input.name, starts_at=input.starts_at, ends_at=input.ends_at, targets=targets,
-                budget_total=input.budget_total or 0, budget_per_member=input.budget_per_member or 0)),
+                budget_total=input.budget_total or 0, budget_per_member=input.budget_per_member or 0,
+                discount_budget_total=input.discount_budget_total or "",
+                discount_budget_per_member=input.discount_budget_per_member or "")),
             metadata=md, timeout=TIMEOUT)))
 
     @strawberry.mutation(permission_classes=[Allow("rules.manage")],

@@ -11,12 +11,22 @@ from gateway.permissions import Allow
 from gateway.points.types import EarnLine
 from gateway.rules.stubs import rules_stub
 from gateway.rules.types import (
-    BurnQuote, Campaign, CampaignReport, DryRunEarnInput, DryRunResult, EarnExplanation, ReplayReport, RuleProblem,
-    RuleSet, RulesValidation,
+    BurnQuote, Campaign, CampaignReport, DiscountLine, DiscountQuote, DiscountQuoteInput, DryRunEarnInput, DryRunResult,
+    EarnExplanation, ReplayReport, RuleProblem, RuleSet, RulesValidation,
 )
 from gateway.services import rpc
 
 TIMEOUT = 10
+
+
+def _basket(input: DryRunEarnInput | DiscountQuoteInput) -> points_pb.EarnRequest:
+    return points_pb.EarnRequest(
+        loyalty_number=input.loyalty_number or "", amount=input.amount, currency=input.currency or "",
+        occurred_at=input.occurred_at or "", partner_code=input.partner_code or "",
+        location_code=input.location_code or "", channel=input.channel or "", reference="quote",
+        items=[points_pb.Item(sku=i.sku, category=i.category or "", quantity=i.quantity or "", price=i.price or "")
+               for i in input.items or []],
+    )
 
 
 @strawberry.type
@@ -56,13 +66,7 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")], description="One transaction against a draft.")
     async def dry_run_earn(self, info: Info, input: DryRunEarnInput) -> DryRunResult:
         md = await info.context.metadata(input.program)
-        transaction = points_pb.EarnRequest(
-            loyalty_number=input.loyalty_number or "", amount=input.amount, currency=input.currency or "",
-            occurred_at=input.occurred_at or "", partner_code=input.partner_code or "",
-            location_code=input.location_code or "", channel=input.channel or "", reference="dry-run",
-            items=[points_pb.Item(sku=i.sku, category=i.category or "", quantity=i.quantity or "",
-                                  price=i.price or "") for i in input.items or []],
-        )
+        transaction = _basket(input)
         return DryRunResult.from_proto(await rpc(rules_stub(info.context.services).rules.DryRunEarn(
             rules_pb.DryRunEarnRequest(
                 transaction=transaction, rule_set_code=input.rule_set_code or "",
@@ -86,7 +90,18 @@ class RulesQueries:
         r = await rpc(rules_stub(info.context.services).rules.ExplainTransaction(
             rules_pb.ExplainTransactionRequest(reference=reference), metadata=md, timeout=TIMEOUT))
         return EarnExplanation(transaction_id=r.transaction_id, kind=r.kind, points=r.points,
-                               breakdown=[EarnLine.from_proto(x) for x in r.breakdown])
+                               breakdown=[EarnLine.from_proto(x) for x in r.breakdown],
+                               discounts=[DiscountLine.from_proto(x) for x in r.discounts],
+                               net_amount=r.net_amount or None)
+
+    @strawberry.field(permission_classes=[Allow("points.earn")],
+                      description="A basket's discounts under the published rules (what the POS takes off before "
+                                  "charging); posts nothing. An earn of the same basket grants the same.")
+    async def quote_discounts(self, info: Info, input: DiscountQuoteInput) -> DiscountQuote:
+        md = await info.context.metadata(input.program)
+        transaction = _basket(input)
+        return DiscountQuote.from_proto(await rpc(rules_stub(info.context.services).rules.QuoteDiscounts(
+            rules_pb.QuoteDiscountsRequest(transaction=transaction), metadata=md, timeout=TIMEOUT)))
 
     @strawberry.field(permission_classes=[Allow("rules.read")], description="Pay with points: what an order allows.")
     async def quote_burn(self, info: Info, program: str, loyalty_number: str, amount: str, points: int = 0,

@@ -1,3 +1,4 @@
+import enum
 import json
 
 import strawberry
@@ -80,6 +81,9 @@ class Campaign:
     budget_total: int | None
     budget_per_member: int | None
     archived: bool
+    discount_budget_total: str | None = strawberry.field(
+        default=None, description="Money its discount rules may take off in all; null: unlimited")
+    discount_budget_per_member: str | None = None
 
     @classmethod
     def from_proto(cls, c: rules_pb.Campaign) -> "Campaign":
@@ -88,7 +92,68 @@ class Campaign:
                    targets=CampaignTargets(segments=list(t.segments), tiers=list(t.tiers), clubs=list(t.clubs),
                                            partners=list(t.partners), locations=list(t.locations)),
                    budget_total=c.budget_total or None, budget_per_member=c.budget_per_member or None,
-                   archived=c.archived)
+                   archived=c.archived, discount_budget_total=c.discount_budget_total or None,
+                   discount_budget_per_member=c.discount_budget_per_member or None)
+
+
+@strawberry.enum(description="Why a matching discount rule took nothing off")
+class DiscountSkipReason(enum.Enum):
+    MIN_AMOUNT_NOT_REACHED = "MIN_AMOUNT_NOT_REACHED"
+    NO_MATCHING_ITEMS = "NO_MATCHING_ITEMS"
+    OVERRIDDEN = "OVERRIDDEN"
+    NOTHING_LEFT = "NOTHING_LEFT"
+    BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
+    FACT_UNAVAILABLE = "FACT_UNAVAILABLE"
+
+
+@strawberry.enum(description="What a discount applies to")
+class DiscountTarget(enum.Enum):
+    BASKET = "basket"
+    ITEMS = "items"
+
+
+@strawberry.type(description="One discount granted: which rule of which version, on what, how much.")
+class DiscountLine:
+    rule: str
+    rule_version: str
+    campaign_code: str | None
+    applies_to: DiscountTarget
+    skus: list[str] = strawberry.field(description="For item discounts: the basket lines it took money off")
+    percent_off: str | None
+    amount_off: str | None
+    amount: str = strawberry.field(description="Money off, never more than what it applies to")
+    description: str
+
+    @classmethod
+    def from_proto(cls, d: rules_pb.DiscountLine) -> "DiscountLine":
+        return cls(rule=d.rule, rule_version=d.rule_version, campaign_code=d.campaign_code or None,
+                   applies_to=DiscountTarget(d.applies_to or "basket"), skus=list(d.skus),
+                   percent_off=d.percent_off or None, amount_off=d.amount_off or None, amount=d.amount,
+                   description=d.description)
+
+
+@strawberry.type
+class DiscountSkip:
+    rule: str
+    rule_version: str
+    reason: DiscountSkipReason
+
+
+@strawberry.type(description="A basket's discounts under the published rules; nothing is posted.")
+class DiscountQuote:
+    currency: str
+    gross_amount: str
+    discount_total: str
+    net_amount: str = strawberry.field(description="What an earn of this basket earns points on")
+    lines: list[DiscountLine]
+    skipped: list[DiscountSkip]
+
+    @classmethod
+    def from_proto(cls, q: rules_pb.DiscountQuote) -> "DiscountQuote":
+        return cls(currency=q.currency, gross_amount=q.gross_amount, discount_total=q.discount_total,
+                   net_amount=q.net_amount, lines=[DiscountLine.from_proto(x) for x in q.lines],
+                   skipped=[DiscountSkip(rule=s.rule, rule_version=s.rule_version,
+                                         reason=DiscountSkipReason(s.reason)) for s in q.skipped])
 
 
 @strawberry.type
@@ -113,12 +178,16 @@ class DryRunResult:
     breakdown: list[EarnLine]
     published_points: int
     published_breakdown: list[EarnLine]
+    discounts: list[DiscountLine]
+    published_discounts: list[DiscountLine]
 
     @classmethod
     def from_proto(cls, r: rules_pb.DryRunEarnResponse) -> "DryRunResult":
         return cls(points=r.points, breakdown=[EarnLine.from_proto(x) for x in r.breakdown],
                    published_points=r.published_points,
-                   published_breakdown=[EarnLine.from_proto(x) for x in r.published_breakdown])
+                   published_breakdown=[EarnLine.from_proto(x) for x in r.published_breakdown],
+                   discounts=[DiscountLine.from_proto(x) for x in r.discounts],
+                   published_discounts=[DiscountLine.from_proto(x) for x in r.published_discounts])
 
 
 @strawberry.type
@@ -137,6 +206,8 @@ class ReplayReport:
     members_affected: int
     campaigns: list[CampaignBudgetUse]
     truncated: bool
+    published_discount_total: str
+    draft_discount_total: str
 
     @classmethod
     def from_proto(cls, r: rules_pb.ReplayReport) -> "ReplayReport":
@@ -144,7 +215,8 @@ class ReplayReport:
                    points_difference=r.points_difference, members_affected=r.members_affected,
                    campaigns=[CampaignBudgetUse(campaign_code=c.campaign_code, published_points=c.published_points,
                                                 draft_points=c.draft_points) for c in r.campaigns],
-                   truncated=r.truncated)
+                   truncated=r.truncated, published_discount_total=r.published_discount_total or "0",
+                   draft_discount_total=r.draft_discount_total or "0")
 
 
 @strawberry.type(description="What a posting earned, per rule, as recorded when it was posted.")
@@ -153,6 +225,9 @@ class EarnExplanation:
     kind: str
     points: int
     breakdown: list[EarnLine]
+    discounts: list[DiscountLine] = strawberry.field(description="The discounts the earn granted")
+    net_amount: str | None = strawberry.field(description="The amount after them, which earned the points; "
+                                                          "null: no discount")
 
 
 @strawberry.type(description="Pay with points: how many points an order may use and what they are worth.")
@@ -226,6 +301,23 @@ class SaveCampaignInput:
     targets: CampaignTargetsInput | None = None
     budget_total: int | None = None
     budget_per_member: int | None = None
+    discount_budget_total: str | None = strawberry.field(default=None, description="Money, e.g. \"500.00\"; "
+                                                                                   "null or 0: unlimited")
+    discount_budget_per_member: str | None = None
+
+
+@strawberry.input(description="A basket, as an earn would send it")
+class DiscountQuoteInput:
+    program: str
+    amount: str
+    currency: str | None = None
+    loyalty_number: str | None = strawberry.field(default=None, description="For member facts and per-member "
+                                                                            "budgets")
+    occurred_at: str | None = None
+    partner_code: str | None = None
+    location_code: str | None = None
+    channel: str | None = None
+    items: list[BasketItemInput] | None = None
 
 
 @strawberry.input
