@@ -30,7 +30,9 @@ class Context:
 
     async def metadata(self, program_code: str, *, idempotency_key: str | None = None):
         """gRPC metadata for a call on behalf of this principal in this program."""
-        program = await self.loaders.program_by_code.load(program_code)
+        # The process-wide directory first: the request's loader would ask it too, at the cost of a
+        # dataloader round on the event loop.
+        program = self.services.programs.get(program_code) or await self.loaders.program_by_code.load(program_code)
         return outgoing_metadata(program_id=program.id, principal=self.subject, idempotency_key=idempotency_key)
 
 

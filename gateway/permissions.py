@@ -25,7 +25,7 @@ def Allow(permission: str, *, program_scoped: bool = True) -> type[BasePermissio
         message = f"requires permission {permission}"
         error_extensions = {"code": ErrorCode.FORBIDDEN.value}
 
-        async def has_permission(self, source, info, **kwargs) -> bool:
+        def has_permission(self, source, info, **kwargs) -> bool:  # no I/O: no coroutine per check
             ctx = info.context
             if ctx.auth_error is not None:
                 raise ctx.auth_error

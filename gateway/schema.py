@@ -1,11 +1,11 @@
 """The federated schema, composed from one package per domain."""
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 
-from gateway.execution import PlainFieldExecutionContext
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
+from gateway.execution import PlainFieldExecutionContext
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
 from gateway.points.mutations import PointsMutations
@@ -20,6 +20,7 @@ from gateway.rules.mutations import RulesMutations
 from gateway.rules.queries import RulesQueries
 from gateway.tiers.mutations import TierMutations
 from gateway.tiers.queries import TierQueries
+from gateway.validation_cache import ValidationCacheByText
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries)
@@ -48,5 +49,5 @@ class LoyaltySchema(strawberry.federation.Schema):
 # POS documents repeat: parse and validate each distinct document once (most of a request's CPU otherwise).
 # Plain scalar fields skip graphql-core's per-field machinery (gateway/execution.py).
 schema = LoyaltySchema(query=Query, mutation=Mutation,
-                       extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+                       extensions=[lambda: ParserCache(maxsize=512), ValidationCacheByText],
                        execution_context_class=PlainFieldExecutionContext)

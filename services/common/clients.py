@@ -5,10 +5,10 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import grpc
-from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from services.common.errors import from_rpc_error
 from services.common.tenancy import outgoing_metadata
+from services.common.trace_context import client_interceptors
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ SERVICE_CONFIG = """{"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempt
 def channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         address,
-        interceptors=aio_client_interceptors(),
+        interceptors=client_interceptors(),  # spans only when this process traces (trace_context.py)
         options=[("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1)],
     )
 

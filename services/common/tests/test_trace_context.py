@@ -1,0 +1,44 @@
+"""Without a tracer, a caller's trace context still crosses a gRPC hop (and only when there is one)."""
+
+import grpc
+from opentelemetry import context, trace
+
+from services.common.trace_context import TraceContextClientInterceptor, TraceContextServerInterceptor
+
+TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
+SPAN_ID = 0xB7AD6B7169203331
+
+
+async def current_trace(request: bytes, servicer_context) -> bytes:
+    """What the handler sees: the trace it runs in, and whether traceparent arrived."""
+    span_context = trace.get_current_span().get_span_context()
+    sent = any(key == "traceparent" for key, _ in servicer_context.invocation_metadata())
+    return f"{span_context.trace_id:032x} {sent}".encode()
+
+
+async def call_once(*, parent: trace.SpanContext | None) -> str:
+    server = grpc.aio.server(interceptors=[TraceContextServerInterceptor()])
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "test.Trace", {"Current": grpc.unary_unary_rpc_method_handler(current_trace)}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    token = context.attach(trace.set_span_in_context(trace.NonRecordingSpan(parent))) if parent else None
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}",
+                                             interceptors=[TraceContextClientInterceptor()]) as channel:
+            reply = await channel.unary_unary("/test.Trace/Current")(b"", metadata=(("x-principal", "t"),), timeout=5)
+    finally:
+        if token:
+            context.detach(token)
+        await server.stop(None)
+    return reply.decode()
+
+
+async def test_the_callers_trace_goes_on_in_the_callee():
+    parent = trace.SpanContext(trace_id=TRACE_ID, span_id=SPAN_ID, is_remote=True,
+                               trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED))
+    assert await call_once(parent=parent) == f"{TRACE_ID:032x} True"
+
+
+async def test_no_trace_no_headers():
+    assert await call_once(parent=None) == f"{0:032x} False"

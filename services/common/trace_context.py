@@ -1,0 +1,61 @@
+"""Carrying a caller's trace context over gRPC in a process that records no spans.
+
+OpenTelemetry's gRPC interceptors start a (no-op) span per call even when nothing exports spans:
+about 90 us of CPU per call on each side, measured on this project's 2-core machine, where a
+member search costs a few hundred. A process that does not trace only needs what they did for
+the next process: pass on the W3C trace context it was called with (so an upstream trace, and the
+`trace_id` in the logs, go on across hops). These interceptors do only that, and nothing at all
+for a call without one. A process that traces keeps OpenTelemetry's interceptors
+(`server_interceptor`, `client_interceptors`).
+"""
+
+import grpc
+from opentelemetry import context, propagate, trace
+from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+
+from services.common.telemetry import tracing_enabled
+
+TRACE_KEYS = ("traceparent", "tracestate", "baggage")
+
+
+class TraceContextServerInterceptor(grpc.aio.ServerInterceptor):
+    """Attach the trace context a call carries (if any) while its handler runs."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        carrier = {key: value for key, value in handler_call_details.invocation_metadata or ()
+                   if key in TRACE_KEYS}
+        if not carrier or handler is None or handler.unary_unary is None:
+            return handler
+        inner, parent = handler.unary_unary, propagate.extract(carrier)
+
+        async def traced(request, servicer_context):
+            token = context.attach(parent)
+            try:
+                return await inner(request, servicer_context)
+            finally:
+                context.detach(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            traced, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
+
+
+class TraceContextClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+    """Add the current trace context (if there is one) to an outgoing call's metadata."""
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
+        if trace.get_current_span().get_span_context().is_valid:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            metadata = grpc.aio.Metadata(*(client_call_details.metadata or ()), *carrier.items())
+            client_call_details = client_call_details._replace(metadata=metadata)
+        return await continuation(client_call_details, request)
+
+
+def server_interceptor() -> grpc.aio.ServerInterceptor:
+    return aio_server_interceptor() if tracing_enabled() else TraceContextServerInterceptor()
+
+
+def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
+    return aio_client_interceptors() if tracing_enabled() else [TraceContextClientInterceptor()]
