@@ -21,6 +21,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from services.points.earn_policy import EarnLine
 from services.points.rules.model import LEVELS, ROUNDING, Context, Rule
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -140,13 +141,9 @@ class RuleSet:
 
 
 @dataclasses.dataclass(frozen=True)
-class Line:
-    rule: str
-    points: int
-    point_type: str
-    rule_version: str
-    description: str
-    campaign_code: str = ""
+class Line(EarnLine):
+    """A breakdown line as the ledger takes it (EarnLine), with what the posting's expiry needs."""
+
     expiry_days: int | None = None
 
 

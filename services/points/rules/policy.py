@@ -11,14 +11,15 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
 
 import asyncpg
 
 from services.common.errors import invalid
-from services.points.earn_policy import EarnLine, EarnQuote, FlatRatePolicy
+from services.points.earn_policy import EarnQuote, FlatRatePolicy
 from services.points.expiry import lot_expiry
-from services.points.rules import discounting, discounts, evaluation, model, repository, usage
+from services.points.rules import discounting, discounts, evaluation, leases, model, repository, usage
 from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
 
 
@@ -101,9 +102,7 @@ def with_base(sets: list[RuleSet], program: asyncpg.Record) -> list[RuleSet]:
 
 def to_quote(result: evaluation.Evaluation, *, program: asyncpg.Record, occurred_at: dt.datetime,
              txn: Transaction, discounted: discounts.Discounts = discounts.NONE) -> EarnQuote:
-    lines = tuple(EarnLine(rule=line.rule, points=line.points, point_type=line.point_type,
-                           rule_version=line.rule_version, description=line.description,
-                           campaign_code=line.campaign_code) for line in result.lines)
+    lines = result.lines  # evaluation.Line is an EarnLine
     days = [line.expiry_days for line in result.lines if line.expiry_days and line.points > 0]
     override = lot_expiry(earned_at=occurred_at, days=max(days), round_to_month_end=False,
                           timezone=program["timezone"]) if days else None
@@ -122,6 +121,7 @@ class RulesEarnPolicy:
         self._facts = facts
         self._fallback = fallback or FlatRatePolicy()
         self._cache: dict[uuid.UUID, CompiledProgram] = {}
+        self._leases = leases.Leases()
 
     def invalidate(self, program_id: uuid.UUID) -> None:
         self._cache.pop(program_id, None)
@@ -195,17 +195,49 @@ class RulesEarnPolicy:
         discounted = discounts.evaluate(sets, txn, facts) if cached.discounts else discounts.NONE  # no budgets
         prepared = await prepare(sets, program=program, member_id=member_id, txn=discounted.net_transaction(txn),
                                  facts_source=self._facts, facts=facts)
-        if prepared.counters and member_id is not None:
-            current, granted = await repository.revision_and_take(conn, expected=cached.revision, member_id=member_id,
-                                                                  **prepared.take_arguments())
-            if current != cached.revision:
-                return None
+        pid, revision = program["id"], cached.revision
+        want = prepared.wants() if member_id is not None else {}
+        spent = self._leases.spend(pid, revision, want)  # campaign totals from this process's lease
+        xact = self._leases.pending_xid(pid)
+        take = prepared.take_arguments(without=spent)
+        if take["counters"] and member_id is not None:
+            current, granted, status = await repository.revision_and_take(conn, expected=revision, member_id=member_id,
+                                                                          xact=xact, **take)
+        else:
+            (current, status), granted = await repository.revision_and_status(conn, xact), None
+        if xact is not None:
+            self._leases.settle(pid, xact, status)
+        if current != revision:
+            for counter, points in spent.items():
+                self._leases.refund(pid, revision, counter, points)
+            return None
+        if granted is not None:
+            # a leased counter is its line's last (evaluation.counters): the bindings' indexes hold
             result = evaluation.with_granted(prepared.planned, granted, notes=prepared.notes)
         else:
-            if await repository.revision(conn) != cached.revision:
-                return None
             result = evaluation.apply_caps(prepared.planned, used={}, notes=prepared.notes)
+        if spent:
+            result = self._settle_leased(result, pid=pid, revision=revision, spent=spent)
+        if not any(c.kind in ("rule_day", "rule_member") for c in take["counters"]):
+            # a new lease is taken last, after the shards, and only by an earn that locks no member
+            # counter after them (the lock order of migration 0053)
+            for code, points, least in self._leases.wanted(pid, revision, want):
+                leased, xid = 0, 0
+                try:
+                    leased, xid = await repository.lease(conn, code=code, points=points, least=least)
+                finally:
+                    self._leases.asked(pid, revision, code, leased, xid)
         return to_quote(result, program=program, occurred_at=occurred_at, txn=txn, discounted=discounted)
+
+    def _settle_leased(self, result: evaluation.Evaluation, *, pid, revision: int, spent) -> evaluation.Evaluation:
+        """Give the lease back what the lines did not use; record the rest as granted from a lease."""
+        used = dict(result.usage)
+        for counter, points in spent.items():
+            granted = used.pop(counter, 0)
+            self._leases.refund(pid, revision, counter, points - granted)
+            if granted:
+                used[leases.lease_counter(counter)] = granted
+        return dataclasses.replace(result, usage=used)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,9 +248,18 @@ class Prepared:
     notes: list[evaluation.Line]
     counters: list[evaluation.Counter]
 
-    def take_arguments(self) -> dict:
-        return {"counters": self.counters, "limits": {c: limit for p in self.planned for c, limit in p.counters},
-                "lines": [[c for c, _ in p.counters] for p in self.planned],
+    def wants(self) -> dict[evaluation.Counter, int]:
+        """The most each counter could be asked for (its lines' points before clamping)."""
+        out: dict[evaluation.Counter, int] = {}
+        for p in self.planned:
+            for c, _ in p.counters:
+                out[c] = out.get(c, 0) + p.points
+        return out
+
+    def take_arguments(self, without: Collection[evaluation.Counter] = ()) -> dict:
+        return {"counters": [c for c in self.counters if c not in without],
+                "limits": {c: limit for p in self.planned for c, limit in p.counters if c not in without},
+                "lines": [[c for c, _ in p.counters if c not in without] for p in self.planned],
                 "points": [p.points for p in self.planned]}
 
 

@@ -158,8 +158,8 @@ def stored_key(counter: Counter) -> str:
 
 
 # Lock order of counters (migration 0053): discounts first (an earn takes them before its points).
-KIND_ORDER = {"discount_member": 0, "discount_total": 1, "campaign_member": 2, "campaign_total": 3, "rule_day": 4,
-              "rule_member": 5}
+KIND_ORDER = {"discount_member": 0, "discount_total": 1, "campaign_member": 2, "campaign_total": 3,
+              "campaign_lease": 3.5, "rule_day": 4, "rule_member": 5}  # a lease: its budget row (0056)
 
 
 def _lock_order(counter: Counter) -> tuple:
@@ -198,44 +198,72 @@ async def take(
 
 async def revision_and_take(
     conn: asyncpg.Connection, *, expected: int, member_id: uuid.UUID, counters: Sequence[Counter],
-    limits: dict[Counter, int], lines: Sequence[Sequence[Counter]], points: Sequence[int],
-) -> tuple[int | None, list[tuple[int, int | None]] | None]:
+    limits: dict[Counter, int], lines: Sequence[Sequence[Counter]], points: Sequence[int], xact: int | None = None,
+) -> tuple[int | None, list[tuple[int, int | None]] | None, str | None]:
     """The program's rules revision, and `take` done in the same round trip when the revision is
-    still `expected` (the rules the caller evaluated with); otherwise nothing is taken."""
+    still `expected` (the rules the caller evaluated with); otherwise nothing is taken. With
+    `xact`, also that transaction's status (a budget lease's, see leases.py)."""
     payload, line_payload = _take_payload(counters=counters, limits=limits, lines=lines, points=points)
     row = await conn.fetchrow(
-        "SELECT revision, CASE WHEN revision = $1 THEN rules_take($2, $3, $4) END AS granted FROM rules_revision",
-        expected, member_id, payload, line_payload,
+        "SELECT revision, CASE WHEN revision = $1 THEN rules_take($2, $3, $4) END AS granted,"
+        " CASE WHEN $5::bigint IS NOT NULL THEN pg_xact_status($5::text::xid8) END AS xact FROM rules_revision",
+        expected, member_id, payload, line_payload, xact,
     )
-    if row is None or row["granted"] is None:
-        return (row["revision"] if row else None), None
-    return row["revision"], _granted(row["granted"])
+    if row is None:
+        return None, None, None
+    return row["revision"], (_granted(row["granted"]) if row["granted"] is not None else None), row["xact"]
+
+
+async def revision_and_status(conn: asyncpg.Connection, xact: int | None) -> tuple[int | None, str | None]:
+    if xact is None:
+        return await revision(conn), None
+    row = await conn.fetchrow("SELECT revision, pg_xact_status($1::bigint::text::xid8) AS xact FROM rules_revision", xact)
+    return (row["revision"], row["xact"]) if row else (None, None)
+
+
+async def lease(conn: asyncpg.Connection, *, code: str, points: int, least: int) -> tuple[int, int]:
+    """A lease of a campaign's total budget (rules_budget_lease, migration 0056): (points, xid)."""
+    granted, xid = await conn.fetchval("SELECT rules_budget_lease($1, $2, $3)", code, points, least)
+    return int(granted), int(xid)
 
 
 async def give_back(conn: asyncpg.Connection, *, member_id: uuid.UUID, usage: dict[Counter, int]) -> None:
-    """A void returns what its earn took from caps and budgets (rules_give_back, migration 0053)."""
-    if not usage:
-        return
-    payload = [{"kind": c.kind, "key": stored_key(c), "member": c.member, "day": c.day.isoformat() if c.day else None,
-                "points": points} for c, points in sorted(usage.items(), key=lambda kv: _lock_order(kv[0]))
-               if points > 0]
-    if payload:
-        await conn.execute("SELECT rules_give_back($1, $2)", member_id, payload)
+    """A void returns what its earn took from caps and budgets (rules_give_back, migration 0053;
+    points granted from a budget lease go back to the budget, 0056)."""
+    ordered = sorted(((c, p) for c, p in usage.items() if p > 0), key=lambda kv: _lock_order(kv[0]))
+    counted = [{"kind": c.kind, "key": stored_key(c), "member": c.member, "day": c.day.isoformat() if c.day else None,
+                "points": points} for c, points in ordered if c.kind != "campaign_lease"]
+    if counted:
+        await conn.execute("SELECT rules_give_back($1, $2)", member_id, counted)
+    for c, points in ordered:
+        if c.kind == "campaign_lease":
+            await conn.execute("SELECT rules_lease_give_back($1, $2)", c.key, points)
 
 
 async def lock_usage(conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter]) -> None:
     """Lock the counters a void will give back to before the void locks the member's accounts, in
     the order an earn takes them (an earn locks counters, then accounts)."""
+    ordered = sorted(set(counters), key=_lock_order)
+    before = [c for c in ordered if KIND_ORDER[c.kind] < KIND_ORDER["campaign_lease"]]
+    after = [c for c in ordered if KIND_ORDER[c.kind] > KIND_ORDER["campaign_lease"]]
+    await _lock_rows(conn, member_id=member_id, counters=before)
+    leased = sorted({c.key for c in ordered if c.kind == "campaign_lease"})
+    if leased:
+        await conn.execute("SELECT 1 FROM rule_budgets WHERE kind = 'campaign_total' AND code = ANY($1)"
+                           " ORDER BY code FOR UPDATE", leased)
+    await _lock_rows(conn, member_id=member_id, counters=after)
+
+
+async def _lock_rows(conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter]) -> None:
     if not counters:
         return
-    ordered = sorted(set(counters), key=_lock_order)
     await conn.execute(
         "SELECT 1 FROM rule_usage r JOIN unnest($1::text[], $2::text[], $3::uuid[], $4::date[])"
         " WITH ORDINALITY AS u(k, y, m, d, n)"
         " ON r.kind = u.k AND r.key = u.y AND r.member_id IS NOT DISTINCT FROM u.m AND r.day IS NOT DISTINCT FROM u.d"
         " ORDER BY u.n FOR UPDATE OF r",
-        [c.kind for c in ordered], [stored_key(c) for c in ordered],
-        [member_id if c.member else None for c in ordered], [c.day for c in ordered],
+        [c.kind for c in counters], [stored_key(c) for c in counters],
+        [member_id if c.member else None for c in counters], [c.day for c in counters],
     )
 
 
@@ -259,7 +287,8 @@ async def reset_budgets(
         " SELECT $1, x.k, $2, x.t, coalesce((SELECT sum(points) FROM rule_usage"
         "   WHERE kind = x.k AND split_part(key, '#', 1) = $2), 0)"
         " FROM unnest($3::text[], $4::bigint[]) AS x(k, t)"
-        " ON CONFLICT (program_id, kind, code) DO UPDATE SET total = EXCLUDED.total, allocated = EXCLUDED.allocated",
+        " ON CONFLICT (program_id, kind, code) DO UPDATE SET total = EXCLUDED.total,"
+        " allocated = EXCLUDED.allocated + rule_budgets.leased",  # what processes hold stays handed out
         program_id, code, ["campaign_total", "discount_total"], [points_total, discount_cents],
     )
 
@@ -311,9 +340,11 @@ async def campaign_issued(
 
 
 async def campaign_budget_used(conn: asyncpg.Connection, code: str) -> int:
+    """Points counted in the shards, and the leases points processes hold (spent or not)."""
     return await conn.fetchval(
-        "SELECT coalesce(sum(points), 0)::bigint FROM rule_usage"
-        " WHERE kind = 'campaign_total' AND split_part(key, '#', 1) = $1",
+        "SELECT coalesce((SELECT sum(points) FROM rule_usage WHERE kind = 'campaign_total'"
+        "   AND split_part(key, '#', 1) = $1), 0)::bigint"
+        " + coalesce((SELECT leased FROM rule_budgets WHERE kind = 'campaign_total' AND code = $1), 0)",
         code,
     )
 

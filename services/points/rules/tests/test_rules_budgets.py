@@ -52,17 +52,45 @@ async def test_concurrent_earns_of_many_members_never_overspend_a_campaign_budge
     await check_invariants(admin_conn, program.program_id)
 
 
-async def test_most_earns_touch_only_their_shard_until_the_budget_nears_its_end(pools):
-    # given a large budget: each shard reserves 1/64 of it at a time
+async def test_far_from_its_end_a_budget_is_spent_from_a_lease_without_a_counter_per_earn(pools):
+    # given a large budget and a bonus of 10 per earn
     program = await RulesProgram.new(pools["points"])
     await _campaign(program, budget_total=64_000, bonus=10)
     number = await program.member()
     for k in range(5):
         await program.earn(number, "1", f"e{k}", occurred_at=AT)
-    # then one reservation of 1,000 served the member's five earns
-    assert await _shards(program) == [(50, 1000)]
+    # then the first earns counted in the member's shard (one reservation of 1/64 of the budget);
+    # one of them also leased 1/64 of the rest for this process, which the others spent once that
+    # earn had committed
+    assert await _shards(program) == [(30, 1000)]
     async with tenant_tx(program.pool, program.program_id) as conn:
-        assert await conn.fetchval("SELECT allocated FROM rule_budgets WHERE kind = 'campaign_total'") == 1000
+        budget = await conn.fetchrow("SELECT allocated, leased FROM rule_budgets WHERE kind = 'campaign_total'")
+    assert (budget["allocated"], budget["leased"]) == (1000 + 984, 984)
+    report = await campaigns.report(program.pool, program_id=program.program_id, code="launch")
+    assert (report.points_issued, report.budget_left) == (50, 64_000 - 30 - 984)
+    # and a void of a leased grant gives it back to the budget
+    await program.ledger.void("e4", "v1")
+    report = await campaigns.report(program.pool, program_id=program.program_id, code="launch")
+    assert report.budget_left == 64_000 - 30 - 974
+
+
+async def test_a_lease_is_dropped_when_the_rules_change_and_never_spent_twice(pools, admin_conn):
+    program = await RulesProgram.new(pools["points"])
+    await _campaign(program, budget_total=64_000, bonus=5)  # leases of 1/64 of what is left: ~1,000
+    numbers = [await program.member() for _ in range(6)]
+    results = await asyncio.gather(*(program.earn(n, "1", f"{n}-{k}", occurred_at=AT)
+                                     for k in range(12) for n in numbers))
+    given = sum(bonus_of(r, "launch-bonus") for r in results)
+    assert given == 5 * 72
+    # when the budget is lowered to 2,500 (the revision moves on), the process's lease is dropped,
+    # not reused: what it held stays counted as handed out
+    await program.campaign("launch", "2026-01-01T00:00:00+00:00", "2027-01-01T00:00:00+00:00", budget_total=2500)
+    more = [bonus_of(await program.earn(numbers[k % 6], "1", f"late-{k}", occurred_at=AT), "launch-bonus")
+            for k in range(400)]
+    # then what is given after it comes from the new budget, and never passes it
+    report = await campaigns.report(program.pool, program_id=program.program_id, code="launch")
+    assert 0 < sum(more) and given + sum(more) <= 2500 and report.budget_left == 0
+    await check_invariants(admin_conn, program.program_id)
 
 
 async def test_a_lowered_budget_takes_back_the_reservations_made_under_the_old_one(pools):
