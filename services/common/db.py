@@ -19,9 +19,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, schema: str, application: str, min_size: int = 2, max_size: int = 10, wait_seconds: float = 60.0
+    dsn: str, *, schema: str, application: str, min_size: int = 2, max_size: int = 10, wait_seconds: float = 60.0,
+    connection_class: type[asyncpg.Connection] = asyncpg.Connection,
 ) -> asyncpg.Pool:
-    """Connect, waiting for the database (and this service's role) to exist, as at a cold start."""
+    """Connect, waiting for the database (and this service's role) to exist, as at a cold start.
+    `connection_class`: a service's own asyncpg.Connection subclass (e.g. member's TenantReadConnection)."""
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -30,6 +32,7 @@ async def create_pool(
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                connection_class=connection_class,
                 server_settings={"search_path": schema, "application_name": application},
             )
         except (OSError, asyncpg.CannotConnectNowError, asyncpg.InvalidAuthorizationSpecificationError,

@@ -31,6 +31,7 @@ class ServiceDefinition:
     migrations: pathlib.Path
     full_names: tuple[str, ...]  # fully-qualified gRPC service names, for health and reflection
     register: Callable[[grpc.aio.Server, asyncpg.Pool, ServiceSettings], None]
+    connection_class: type[asyncpg.Connection] = asyncpg.Connection  # the pool's connections (db.create_pool)
 
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
@@ -46,6 +47,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         application=definition.name,
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
+        connection_class=definition.connection_class,
     )
     if settings.migrate_on_start:
         await migrate(pool, schema=definition.name, directory=definition.migrations)

@@ -11,6 +11,7 @@ from services.member import api, events, import_api
 from services.member import welcome
 from services.member import program_config_api
 from services.member.settings import MemberSettings
+from services.member.tenant_read import TenantReadConnection
 
 
 def register(server, pool, settings: MemberSettings) -> None:
@@ -29,6 +30,7 @@ DEFINITION = ServiceDefinition(
     migrations=pathlib.Path(__file__).parent / "migrations",
     full_names=(member_service_pb2.DESCRIPTOR.services_by_name["MemberService"].full_name,),
     register=register,
+    connection_class=TenantReadConnection,  # searches skip the pool's reset query (tenant_read.py)
 )
 
 if __name__ == "__main__":

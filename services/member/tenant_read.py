@@ -4,6 +4,11 @@
 search's one statement, on the hot path of every search. Both go here as one simple query; the
 program id is a parsed UUID, so only hex digits and dashes reach the SQL text. Row-level security
 sees the program exactly as under `tenant_tx` (a transaction-local setting).
+
+Such a use leaves nothing in the session: the setting ended with the transaction, and nothing else
+is set, listened to, locked or left open. On a `TenantReadConnection` (the member service's pool)
+the pool then skips its reset query on release, one round trip (and four statements) fewer per
+search; any other use of a connection keeps asyncpg's full reset.
 """
 
 import contextlib
@@ -25,3 +30,21 @@ async def tenant_read(pool: asyncpg.Pool, program_id: uuid.UUID) -> AsyncIterato
                 await conn.execute("ROLLBACK")
             raise
         await conn.execute("COMMIT")
+        mark_clean_read = getattr(conn, "mark_clean_read", None)  # a TenantReadConnection (via the pool's proxy)
+        if mark_clean_read is not None:
+            mark_clean_read()
+
+
+class TenantReadConnection(asyncpg.Connection):
+    """asyncpg's connection, whose reset on release is skipped right after a clean `tenant_read`."""
+
+    _clean_read = False
+
+    def mark_clean_read(self) -> None:
+        self._clean_read = True
+
+    def get_reset_query(self) -> str:
+        if self._clean_read:
+            self._clean_read = False
+            return ""
+        return super().get_reset_query()

@@ -4,9 +4,10 @@ import asyncpg
 import pytest
 
 from loyalty.member.v1 import member_service_pb2 as pb
+from services.common.db import create_pool
 from services.member import search
 from services.member.member_proto import member_to_proto, search_response
-from services.member.tenant_read import tenant_read
+from services.member.tenant_read import TenantReadConnection, tenant_read
 
 
 async def test_a_search_sees_only_its_program(pools, program, enrol):
@@ -36,3 +37,33 @@ async def test_a_page_built_in_place_equals_one_built_member_by_member(pools, pr
     assert rows
     expected = pb.SearchMembersResponse(members=[member_to_proto(r) for r in rows], next_page_token="t")
     assert search_response(rows, "t") == expected
+
+
+class SpyConnection(TenantReadConnection):
+    resets: list[str] = []
+
+    def get_reset_query(self) -> str:
+        query = super().get_reset_query()
+        SpyConnection.resets.append(query)
+        return query
+
+
+async def test_only_a_clean_read_skips_the_pool_reset_and_it_leaves_no_program_behind(database, program):
+    pool = await create_pool(database.service_dsn("member"), schema="member", application="test-reads",
+                             min_size=1, max_size=1, connection_class=SpyConnection)
+    try:
+        async with pool.acquire() as conn:  # any other use is reset on release, as asyncpg does
+            await conn.execute("SET statement_timeout = '7s'")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW statement_timeout") == "0"
+        assert SpyConnection.resets[-1] != ""
+
+        async with tenant_read(pool, program) as conn:
+            assert await conn.fetchval("SELECT current_setting('app.program_id')") == str(program)
+        assert SpyConnection.resets[-1] == ""
+        async with pool.acquire() as conn:  # the same (only) connection: no program, no transaction
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT current_setting('app.program_id', true)") in (None, "")
+        assert SpyConnection.resets[-1] != ""  # that use was not a tenant read: full reset again
+    finally:
+        await pool.close()
