@@ -32,7 +32,9 @@ class Context:
         """gRPC metadata for a call on behalf of this principal in this program."""
         # The process-wide directory first: the request's loader would ask it too, at the cost of a
         # dataloader round on the event loop.
-        program = self.services.programs.get(program_code) or await self.loaders.program_by_code.load(program_code)
+        program = self.services.programs.get(program_code)
+        if program is None:
+            program = await self.loaders.program_by_code.load(program_code)
         return outgoing_metadata(program_id=program.id, principal=self.subject, idempotency_key=idempotency_key)
 
 
