@@ -15,6 +15,7 @@ stops is not handed out again: a budget may end slightly under its total, never 
 """
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Mapping
 
@@ -22,6 +23,7 @@ from services.points.rules.evaluation import Counter
 
 LEASE_EARNS = 256  # a lease covers this many earns like the one that asks for it
 LOW_EARNS = 16  # ask for the next one when fewer than this many are left
+RETRY_SECONDS = 5.0
 
 
 @dataclasses.dataclass
@@ -30,6 +32,7 @@ class Lease:
     spendable: int = 0
     pending: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # (xid, points) not yet committed
     asking: bool = False  # an earn is asking for one now: the others do not
+    retry_at: float = 0.0  # after a refusal (the budget is near its end), not before this (monotonic)
 
 
 def lease_counter(counter: Counter) -> Counter:
@@ -93,7 +96,8 @@ class Leases:
             lease = self._current(program_id, counter.key, revision)
             if lease is None:
                 lease = self._leases[(program_id, counter.key)] = Lease(revision=revision)
-            if lease.asking or lease.pending or lease.spendable >= points * LOW_EARNS:
+            if lease.asking or lease.pending or lease.spendable >= points * LOW_EARNS \
+                    or time.monotonic() < lease.retry_at:
                 continue
             lease.asking = True
             out.append((counter.key, points * LEASE_EARNS, points * LOW_EARNS))
@@ -107,3 +111,5 @@ class Leases:
         lease.asking = False
         if points > 0:
             lease.pending.append((xid, points))
+        else:  # near the end of the budget: the shards share it out; ask again later, not every earn
+            lease.retry_at = time.monotonic() + RETRY_SECONDS

@@ -200,7 +200,19 @@ class RulesEarnPolicy:
         spent = self._leases.spend(pid, revision, want)  # campaign totals from this process's lease
         xact = self._leases.pending_xid(pid)
         take = prepared.take_arguments(without=spent)
-        if take["counters"] and member_id is not None:
+        single = _single_capped_line(take) if member_id is not None else None
+        if single is not None:  # the usual capped earn: one statement, no rules_take
+            index, counter = single
+            current, one, status = await repository.revision_and_take_one(
+                conn, expected=revision, member_id=member_id, counter=counter, limit=take["limits"][counter],
+                points=take["points"][index], xact=xact)
+            if current == revision:
+                granted = [(points, None) for points in take["points"]]
+                if one is None:  # the counter's first use: rules_take creates it
+                    granted = await repository.take(conn, member_id=member_id, **take)
+                else:
+                    granted[index] = one
+        elif take["counters"] and member_id is not None:
             current, granted, status = await repository.revision_and_take(conn, expected=revision, member_id=member_id,
                                                                           xact=xact, **take)
         else:
@@ -238,6 +250,14 @@ class RulesEarnPolicy:
             if granted:
                 used[leases.lease_counter(counter)] = granted
         return dataclasses.replace(result, usage=used)
+
+
+def _single_capped_line(take: dict) -> tuple[int, evaluation.Counter] | None:
+    """(line index, counter) when one line alone uses the one counter to take, a member's cap."""
+    if len(take["counters"]) != 1 or take["counters"][0].kind not in ("rule_day", "rule_member", "campaign_member"):
+        return None
+    using = [i for i, counters in enumerate(take["lines"]) if counters]
+    return (using[0], take["counters"][0]) if len(using) == 1 else None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -214,6 +214,41 @@ async def revision_and_take(
     return row["revision"], (_granted(row["granted"]) if row["granted"] is not None else None), row["xact"]
 
 
+async def revision_and_take_one(
+    conn: asyncpg.Connection, *, expected: int, member_id: uuid.UUID, counter: Counter, limit: int, points: int,
+    xact: int | None = None,
+) -> tuple[int | None, tuple[int, int | None] | None, str | None]:
+    """The usual capped earn in one statement, without rules_take: one line with one member counter
+    (a daily or per-member cap) that already has a row. Adds what the cap leaves, if anything,
+    when the revision is still `expected`. Returns (revision, (points, binding) or None when the
+    counter has no row yet: use `take`, the xact's status)."""
+    row = await conn.fetchrow(
+        """
+        WITH granted AS (
+            UPDATE rule_usage SET last_grant = least($2, $3 - points), points = points + least($2, $3 - points),
+                                  transactions = transactions + 1
+            WHERE kind = $4 AND key = $5 AND member_id = $6 AND day IS NOT DISTINCT FROM $7 AND points < $3
+              AND (SELECT revision FROM rules_revision) = $1
+            RETURNING last_grant
+        )
+        SELECT r.revision, (SELECT last_grant FROM granted) AS granted,
+               EXISTS (SELECT 1 FROM rule_usage WHERE kind = $4 AND key = $5 AND member_id = $6
+                       AND day IS NOT DISTINCT FROM $7) AS counted,
+               CASE WHEN $8::bigint IS NOT NULL THEN pg_xact_status($8::bigint::text::xid8) END AS xact
+        FROM rules_revision r
+        """,
+        expected, points, limit, counter.kind, stored_key(counter), member_id, counter.day, xact,
+    )
+    if row is None:
+        return None, None, None
+    if row["granted"] is not None:
+        granted = int(row["granted"])
+        return row["revision"], (granted, 0 if granted < points else None), row["xact"]
+    if row["counted"] and row["revision"] == expected:  # the cap is reached
+        return row["revision"], (0, 0) if points > 0 else (0, None), row["xact"]
+    return row["revision"], None, row["xact"]
+
+
 async def revision_and_status(conn: asyncpg.Connection, xact: int | None) -> tuple[int | None, str | None]:
     if xact is None:
         return await revision(conn), None
