@@ -12,7 +12,7 @@ from loyalty.points.v1 import rules_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
 from services.points.ledger import rfc3339
-from services.points.rules import bonuses, burning, campaigns, discounting, dry_runs, rulesets
+from services.points.rules import baskets, bonuses, burning, campaigns, dry_runs, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy
 
@@ -192,8 +192,8 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
 
     async def QuoteDiscounts(self, request, context):
         ctx = require_program(context)
-        result, currency = await discounting.quote(self._pool, program_id=ctx.program_id, facts_source=self._facts,
-                                                   request=request.transaction)
+        result, currency = await baskets.quote_discounts(self._pool, program_id=ctx.program_id,
+                                                         facts_source=self._facts, request=request.transaction)
         return pb.DiscountQuote(
             currency=currency, gross_amount=f"{result.gross:f}", discount_total=f"{result.total:f}",
             net_amount=f"{result.net:f}", lines=discount_lines_to_proto(result.lines),

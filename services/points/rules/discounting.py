@@ -1,5 +1,5 @@
 """Discounts with their budgets on PostgreSQL: applied on earn (budgets locked and spent in the
-earn's own transaction), and quoted for a basket (budgets read, nothing written or posted)."""
+earn's own transaction), and read-only for quotes and dry runs (budgets read, nothing written)."""
 
 import uuid
 from collections.abc import Sequence
@@ -7,10 +7,6 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.common import validation
-from services.common.db import tenant_tx
-from services.common.errors import invalid
-from services.points import ledger
 from services.points.rules import discounts, evaluation, repository
 from services.points.rules.discounts import Discounts
 from services.points.rules.evaluation import Facts, RuleSet, Transaction
@@ -61,29 +57,6 @@ async def read_only(
     used = await repository.read_usage(conn, program_id=program_id, member_id=member_id,
                                        counters=counters) if counters else {}
     return discounts.evaluate(sets, txn, facts, budget_used=used, shard=shard)
-
-
-async def quote(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request) -> tuple[Discounts, str]:
-    """The published discounts of a basket (an EarnRequest without reference); posts nothing.
-    Returns them and the program's currency."""
-    from services.points.rules.policy import load_program_rules, transaction_of, with_base  # noqa: PLC0415
-
-    amount = validation.amount(request.amount)
-    occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
-    async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        if request.currency and request.currency != program["currency"]:
-            raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
-        member_id = None
-        if request.loyalty_number:
-            member_id = (await ledger.load_member(conn, request.loyalty_number))["id"]
-        txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
-        compiled = await load_program_rules(conn)
-        sets = with_base(compiled.index.sets_for(txn), program)
-        facts = await facts_source.fetch(program_id=program_id, member_id=member_id,
-                                         needs=discount_needs(sets, txn))
-        result = await read_only(conn, sets, program_id=program_id, member_id=member_id, txn=txn, facts=facts)
-    return result, program["currency"]
 
 
 def discount_needs(sets: Sequence[RuleSet], txn: Transaction) -> frozenset[str]:

@@ -14,9 +14,9 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
 from services.points import ledger
-from services.points.rules import discounting, discounts, evaluation, model, repository
+from services.points.rules import baskets, discounting, discounts, evaluation, model, repository
 from services.points.rules.evaluation import Counter, Facts, RuleSet, Transaction
-from services.points.rules.policy import base_rate_set, compile_row, load_program_rules, transaction_of
+from services.points.rules.policy import base_rate_set, compile_row, load_program_rules
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,22 +103,15 @@ async def dry_run_earn(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: pb.EarnRequest, rule_set_code: str,
     draft_rules_json: str,
 ) -> DryRun:
-    amount = validation.amount(request.amount)
-    occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        if request.currency and request.currency != program["currency"]:
-            raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
-        member_id = None
-        if request.loyalty_number:
-            member_id = (await ledger.load_member(conn, request.loyalty_number))["id"]
+        basket = await baskets.load(conn, program_id=program_id, request=request)
+        program, member_id, txn = basket.program, basket.member_id, basket.txn
         if rule_set_code:
             published, drafted = await _draft_sets(conn, code=rule_set_code, rules_json=draft_rules_json)
         else:
             published = list((await load_program_rules(conn)).rule_sets)
             drafted = published
         published, drafted = _with_base(published, program), _with_base(drafted, program)
-        txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
         facts = await _facts(facts_source, program_id, member_id, [*published, *drafted], txn)
         results, discounted = [], []
         for sets in (drafted, published):

@@ -1,0 +1,51 @@
+"""A basket asked about before (or instead of) an earn: a discount quote, a dry run. Nothing is posted."""
+
+import dataclasses
+import uuid
+
+import asyncpg
+
+from loyalty.points.v1 import points_service_pb2 as pb
+from services.common import validation
+from services.common.db import tenant_tx
+from services.common.errors import invalid
+from services.points import ledger
+from services.points.rules import discounting
+from services.points.rules.discounts import Discounts
+from services.points.rules.evaluation import Transaction
+from services.points.rules.policy import load_program_rules, transaction_of, with_base
+
+
+@dataclasses.dataclass(frozen=True)
+class Basket:
+    program: asyncpg.Record
+    member_id: uuid.UUID | None
+    txn: Transaction
+
+
+async def load(conn: asyncpg.Connection, *, program_id: uuid.UUID, request: pb.EarnRequest) -> Basket:
+    """The program, the member when the request names one, and the transaction as an earn sees it."""
+    amount = validation.amount(request.amount)
+    occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
+    program = await ledger.load_program(conn, program_id)
+    if request.currency and request.currency != program["currency"]:
+        raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
+    member_id = None
+    if request.loyalty_number:
+        member_id = (await ledger.load_member(conn, request.loyalty_number))["id"]
+    return Basket(program=program, member_id=member_id,
+                  txn=transaction_of(request, program=program, amount=amount, occurred_at=occurred_at))
+
+
+async def quote_discounts(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: pb.EarnRequest
+                          ) -> tuple[Discounts, str]:
+    """The published discounts of a basket, budgets as they stand, and the program's currency."""
+    async with tenant_tx(pool, program_id) as conn:
+        basket = await load(conn, program_id=program_id, request=request)
+        compiled = await load_program_rules(conn)
+        sets = with_base(compiled.index.sets_for(basket.txn), basket.program)
+        facts = await facts_source.fetch(program_id=program_id, member_id=basket.member_id,
+                                         needs=discounting.discount_needs(sets, basket.txn))
+        result = await discounting.read_only(conn, sets, program_id=program_id, member_id=basket.member_id,
+                                             txn=basket.txn, facts=facts)
+    return result, basket.program["currency"]
