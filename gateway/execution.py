@@ -5,8 +5,9 @@ each, graphql-core builds a resolve-info object and a node list, calls Strawberr
 twice whether the result is awaitable and walks `complete_value`; that was most of the gateway's
 CPU per search. A field Strawberry itself calls "basic" (no resolver, no field extensions, so no
 permission classes) whose type is a scalar or enum runs no code of ours, so here it is read and
-coerced directly, with the same value, null handling and errors. Every other field (resolvers,
-permissions, objects, lists) goes through graphql-core unchanged.
+coerced directly, with the same value, null handling and errors; a list of objects whose selected
+fields are all such fields is completed in one loop. Every other field (resolvers, permissions,
+objects, other lists) goes through graphql-core unchanged.
 """
 
 import dataclasses
@@ -15,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLField, GraphQLLeafType, GraphQLObjectType, GraphQLOutputType, Undefined
-from graphql.pyutils import Path, gather_with_cancel
-from graphql.type.scalars import serialize_id, serialize_string
+from graphql.pyutils import Path, gather_with_cancel, inspect
 from graphql.type import get_nullable_type, is_leaf_type, is_non_null_type, is_object_type
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
@@ -34,6 +35,7 @@ class PlainLeaf:
     read: Callable[[Any, str], Any]  # Strawberry's default resolver (getattr unless configured)
     coerce: Callable[[Any], Any]
     return_type: GraphQLOutputType
+    leaf_type: GraphQLLeafType
     non_null: bool
     label: str  # "Type.field", for the null error
     str_as_is: bool  # String and ID coerce a str to itself
@@ -50,11 +52,12 @@ class PlainLeaf:
             return None
         coerced = self.coerce(value)
         if coerced is None or coerced is Undefined:
-            raise TypeError(f"Expected `{self.return_type}` to coerce {value!r} to a non-nullable value")
+            raise TypeError(f"Expected `{inspect(self.leaf_type)}.coerce_output_value({inspect(value)})` to return"
+                            f" non-nullable value, returned: {inspect(coerced)}")
         return coerced
 
 
-def plain_leaf(parent_type: GraphQLObjectType, name: str, field_def: GraphQLField) -> PlainLeaf | None:
+def plain_leaf(parent_type: GraphQLObjectType, name: str, *, field_def: GraphQLField) -> PlainLeaf | None:
     """A PlainLeaf when the field is basic in Strawberry's sense and of scalar or enum type."""
     definition = (field_def.extensions or {}).get("strawberry-definition")
     if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
@@ -67,8 +70,8 @@ def plain_leaf(parent_type: GraphQLObjectType, name: str, field_def: GraphQLFiel
     assert isinstance(leaf_type, GraphQLLeafType)
     return PlainLeaf(
         attribute=definition.python_name, read=definition.default_resolver, coerce=leaf_type.coerce_output_value,
-        return_type=field_def.type, non_null=is_non_null_type(field_def.type), label=f"{parent_type.name}.{name}",
-        str_as_is=leaf_type.coerce_output_value in (serialize_string, serialize_id),
+        return_type=field_def.type, leaf_type=leaf_type, non_null=is_non_null_type(field_def.type),
+        label=f"{parent_type.name}.{name}", str_as_is=leaf_type.coerce_output_value in (serialize_string, serialize_id),
     )
 
 
@@ -81,7 +84,7 @@ def _plan_for(parent_type: GraphQLObjectType) -> dict[str, PlainLeaf | None]:
     if plan is None:
         plan = _PLAN[parent_type] = {}
         for name, field_def in parent_type.fields.items():
-            plan[name] = plain_leaf(parent_type, name, field_def)
+            plan[name] = plain_leaf(parent_type, name, field_def=field_def)
     return plan
 
 
@@ -141,7 +144,8 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A list of objects whose selected fields are all plain leaves (a search's members) becomes
         a list of dicts in one loop; anything else, or any error, takes graphql-core's way, which
         reads the same attributes again and reports the error with its path."""
-        leaves = self._plain_object_leaves(item_type, field_details_list, path, items, position_context)
+        leaves = self._plain_object_leaves(item_type, field_details_list=field_details_list, path=path, items=items,
+                                           position_context=position_context)
         if leaves is not None:
             is_awaitable = self.is_awaitable
             try:
@@ -155,7 +159,7 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 pass
         return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
 
-    def _plain_object_leaves(self, item_type, field_details_list, path, items, position_context):
+    def _plain_object_leaves(self, item_type, *, field_details_list, path, items, position_context):
         """(response name, PlainLeaf) per selected field, or None when the fast loop does not apply."""
         object_type = get_nullable_type(item_type)
         if (not self._plain_fields or position_context is not None or not isinstance(items, list | tuple)
