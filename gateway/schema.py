@@ -1,7 +1,6 @@
 """The federated schema, composed from one package per domain."""
 
 import strawberry
-from strawberry.extensions import ParserCache
 
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
@@ -20,7 +19,7 @@ from gateway.rules.mutations import RulesMutations
 from gateway.rules.queries import RulesQueries
 from gateway.tiers.mutations import TierMutations
 from gateway.tiers.queries import TierQueries
-from gateway.validation_cache import ValidationCacheByText
+from gateway.document_cache import DocumentCache
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries)
@@ -49,5 +48,5 @@ class LoyaltySchema(strawberry.federation.Schema):
 # POS documents repeat: parse and validate each distinct document once (most of a request's CPU otherwise).
 # Plain scalar fields skip graphql-core's per-field machinery (gateway/execution.py).
 schema = LoyaltySchema(query=Query, mutation=Mutation,
-                       extensions=[lambda: ParserCache(maxsize=512), ValidationCacheByText],
+                       extensions=[DocumentCache],
                        execution_context_class=PlainFieldExecutionContext)

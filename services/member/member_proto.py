@@ -14,8 +14,8 @@ def member_fields(row) -> dict:
         birth_date=row["birth_date"].isoformat() if row["birth_date"] else "", status=row["status"],
         enrolled_at=row["enrolled_at"].isoformat(), channel=row["channel"], zip=row["zip"],
         nationality=row["nationality"],
-        consents=pb.MarketingConsents(email=row["marketing_email"], sms=row["marketing_sms"],
-                                      post=row["marketing_post"]),
+        # a dict initialises the sub-message in place (a message here would be built, then copied in)
+        consents={"email": row["marketing_email"], "sms": row["marketing_sms"], "post": row["marketing_post"]},
         # Most members have none: skip encoding an empty object.
         custom_attributes_json=json.dumps(attributes, sort_keys=True) if attributes else "{}",
         opted_in_at=row["opted_in_at"].isoformat(), status_changed_at=row["status_changed_at"].isoformat(),
