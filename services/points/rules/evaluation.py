@@ -118,6 +118,11 @@ class RuleSet:
         return frozenset(self.scope_needs.union(*(r.needs for r in self.discount_rules)))
 
     @functools.cached_property
+    def budgeted(self) -> bool:
+        """A campaign set with a points budget: its lines are counted."""
+        return bool(self.campaign and (self.campaign.budget_total or self.campaign.budget_per_member))
+
+    @functools.cached_property
     def campaign_code(self) -> str:
         return self.campaign.code if self.campaign else ""
 
@@ -322,7 +327,7 @@ def raw_points(cand: Candidate, txn: Transaction, facts: Facts, rate_total: int)
         points = _round(value, a.rounding) + a.fixed_bonus
         parts = []
         if a.points_per_unit is not None:
-            parts.append(f"{a.points_per_unit} per {txn.currency} on {basis:f}")
+            parts.append(f"{a.rate_text} per {txn.currency} on {basis:f}")
         if a.points_per_item:
             parts.append(f"{a.points_per_item} per item x {quantity:f}")
         if a.multiplier is not None:
@@ -337,7 +342,7 @@ def raw_points(cand: Candidate, txn: Transaction, facts: Facts, rate_total: int)
         points = _round(Decimal(rate_total) * (multiplier - 1), a.rounding) + a.fixed_bonus
         source = " (tier)" if a.multiplier_from_tier else ""
         return max(points, 0), f"x{multiplier}{source} on {rate_total} points"
-    return a.fixed_bonus, f"+{a.fixed_bonus} bonus"
+    return a.fixed_bonus, a.bonus_text
 
 
 TOTAL_SHARDS = 16
@@ -347,6 +352,8 @@ def counters(cand: Candidate, member_day: dt.date, shard: int = 0) -> list[tuple
     """The counters a rule's caps and its campaign's budgets read, each with its limit. Only rules
     with a cap or a budget have any: the others cost the earn nothing."""
     a = cand.rule.action
+    if not a.counted and not cand.rule_set.budgeted:
+        return []
     out: list[tuple[Counter, int]] = []
     if a.cap_per_day:
         out.append((Counter("rule_day", cand.key, day=member_day), a.cap_per_day))
@@ -402,7 +409,8 @@ def needed_counters(planned: Sequence[Planned]) -> list[Counter]:
 def _line(p: Planned, points: int, notes: list[str]) -> Line:
     a = p.cand.rule.action
     return Line(rule=p.cand.rule.code, points=points, point_type=a.point_type,
-                rule_version=p.cand.rule_set.version_label, description="; ".join(notes),
+                rule_version=p.cand.rule_set.version_label,
+                description=notes[0] if len(notes) == 1 else "; ".join(notes),
                 campaign_code=p.cand.rule_set.campaign_code, expiry_days=a.expiry_days)
 
 
@@ -434,10 +442,10 @@ def with_granted(planned: Sequence[Planned], granted: Sequence[tuple[int, int | 
     lines = []
     usage: dict[Counter, int] = {}
     for p, (points, binding) in zip(planned, granted):
-        line_notes = list(p.notes)
+        line_notes = p.notes
         if binding is not None:
             counter, limit = p.counters[binding]
-            line_notes.append(_cap_note(counter, limit))
+            line_notes = [*p.notes, _cap_note(counter, limit)]
         for counter, _ in p.counters:
             usage[counter] = usage.get(counter, 0) + points
         lines.append(_line(p, points, line_notes))

@@ -113,6 +113,19 @@ class Action:
         return "bonus"
 
     @functools.cached_property
+    def counted(self) -> bool:
+        """A cap the database counts (per day, per member)."""
+        return bool(self.cap_per_day or self.cap_per_member)
+
+    @functools.cached_property
+    def rate_text(self) -> str:
+        return str(self.points_per_unit)
+
+    @functools.cached_property
+    def bonus_text(self) -> str:
+        return f"+{self.fixed_bonus} bonus"
+
+    @functools.cached_property
     def filters_items(self) -> bool:
         return bool(self.item_skus or self.item_categories)
 

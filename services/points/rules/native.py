@@ -89,8 +89,25 @@ def _compare(op: str, args: list, scope: str) -> Predicate | None:
         return None  # mixed types coerce in JsonLogic: leave those to datalogic-py
     if op in _ORDERING and left[1] != "number":
         return None
+    var = _var(args[0], scope)
+    if var is not None and _var(args[1], scope) is None:  # the usual `variable <op> literal`: one call
+        return _against_literal(op, var[0], args[1])
     get_a, get_b, test = left[0], right[0], _COMPARE[op]
     return lambda data: test(get_a(data), get_b(data))
+
+
+def _against_literal(op: str, name: str, value: Any) -> Predicate:
+    if op in ("==", "==="):
+        return lambda data: data[name] == value
+    if op in ("!=", "!=="):
+        return lambda data: data[name] != value
+    if op == "<":
+        return lambda data: data[name] < value
+    if op == "<=":
+        return lambda data: data[name] <= value
+    if op == ">":
+        return lambda data: data[name] > value
+    return lambda data: data[name] >= value
 
 
 def _in(args: list, scope: str) -> Predicate | None:
@@ -117,7 +134,12 @@ def _item_quantifier(op: str, args: list, scope: str) -> Predicate | None:
     if inner is None:
         return None
     if op == "some":
-        return lambda data: any(inner(item) for item in data["items"])
+        def some(data: dict) -> bool:
+            for item in data["items"]:
+                if inner(item):
+                    return True
+            return False
+        return some
     return lambda data: not any(inner(item) for item in data["items"])
 
 
@@ -135,6 +157,11 @@ def compile_predicate(condition: Any, *, scope: str = "context") -> Predicate | 
         parts = [compile_predicate(a, scope=scope) for a in args]
         if not parts or any(p is None for p in parts):
             return None
+        if len(parts) == 2:  # the usual pair, without a generator per call
+            first, second = parts
+            if op == "and":
+                return lambda data: first(data) and second(data)
+            return lambda data: first(data) or second(data)
         if op == "and":
             return lambda data: all(p(data) for p in parts)
         return lambda data: any(p(data) for p in parts)
