@@ -85,7 +85,7 @@ async def _history(
     """The points service streams its totals after each batch: shown here and kept for `status`."""
     stream = peers.points_import.ImportHistory(points_import_pb.ImportHistoryRequest(
         import_id=str(import_id), void_before=void_before.isoformat() if void_before else "",
-        batch_members=batch_members), timeout=LONG)
+        batch_members=batch_members), timeout=None)  # progress comes per batch; a 10M-row history takes over an hour
     last = None
     try:
         async for last in stream:

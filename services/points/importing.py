@@ -187,7 +187,7 @@ async def _batch(
     await conn.execute(
         """
         CREATE TEMP TABLE imp_txns ON COMMIT DROP AS
-        SELECT gen_random_uuid() AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.points, t.channel,
+        SELECT time_ordered_uuid() AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.points, t.channel,
                t.reference AS legacy_reference,
                CASE WHEN t.kind IN ('earn', 'adjust') THEN t.points ELSE -t.points END AS signed
         FROM imp_members m
@@ -266,7 +266,7 @@ async def _batch(
     await conn.execute(
         """
         CREATE TEMP TABLE imp_expire ON COMMIT DROP AS
-        SELECT member_id, gen_random_uuid() AS transaction_id, sum(left_pts) AS pts
+        SELECT member_id, time_ordered_uuid() AS transaction_id, sum(left_pts) AS pts
         FROM imp_after WHERE past_due AND left_pts > 0 GROUP BY member_id
         """)
     await conn.execute(
@@ -293,7 +293,7 @@ async def _batch(
         SELECT member_id, legacy_id, ledger_balance, live_lots, legacy_balance,
                coalesce(legacy_balance, greatest(ledger_balance, 0)) AS target,
                coalesce(legacy_balance, greatest(ledger_balance, 0)) - ledger_balance AS remediation,
-               gen_random_uuid() AS transaction_id
+               time_ordered_uuid() AS transaction_id
         FROM state
         """)
     await conn.execute("ANALYZE imp_fix")

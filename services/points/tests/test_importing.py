@@ -99,3 +99,13 @@ async def test_the_expiry_policy_applies_to_imported_lots(pools, admin_conn, tmp
         " extract(day FROM (expires_at AT TIME ZONE 'Europe/Madrid')) AS d FROM points.lots WHERE program_id = $1",
         program_id)
     assert {(r["t"], r["d"]) for r in month_ends} == {(dt.time(0), 1)}  # the day after a month's last day
+
+
+async def test_imported_postings_get_time_ordered_ids(admin_conn):
+    # ids made later sort later (UUIDv7 layout), so bulk postings append to the ledger's id indexes
+    first = await admin_conn.fetchval("SELECT points.time_ordered_uuid()")
+    await admin_conn.execute("SELECT pg_sleep(0.005)")
+    later = await admin_conn.fetchval("SELECT points.time_ordered_uuid()")
+    assert first.version == later.version == 7
+    assert str(first) < str(later)
+    assert abs(int(str(first).replace("-", "")[:12], 16) / 1000 - dt.datetime.now(dt.timezone.utc).timestamp()) < 60
