@@ -26,7 +26,9 @@ async def tenant_read(pool: asyncpg.Pool, program_id: uuid.UUID) -> AsyncIterato
         try:
             yield conn
         except BaseException:
-            if not conn.is_closed():
+            # A broken, or busy (cancelled mid-query), connection cannot take it: the pool's release
+            # then rolls back or closes it, as for any connection given back inside a transaction.
+            with contextlib.suppress(Exception):
                 await conn.execute("ROLLBACK")
             raise
         await conn.execute("COMMIT")
