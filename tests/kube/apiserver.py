@@ -25,6 +25,7 @@ import json
 import os
 import pathlib
 import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -143,13 +144,17 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 def _start(argv: list[str], log: pathlib.Path) -> subprocess.Popen:
     fh = open(log, "ab")
+    # setpriv (util-linux) asks Linux to kill the child with the test process, without running
+    # Python between fork and exec: gRPC threads live in this process and their fork handlers
+    # made a child abort once.
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
     try:
         return subprocess.Popen(
-            argv,
+            [setpriv, "--pdeathsig", "KILL", *argv] if setpriv else argv,
             stdin=subprocess.DEVNULL,
             stdout=fh,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=None if setpriv or not sys.platform.startswith("linux") else _die_with_parent,
         )
     finally:
         fh.close()
