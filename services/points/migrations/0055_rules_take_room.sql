@@ -1,10 +1,16 @@
--- rules_take (0054) with one statement per counter in the usual case. Each counter, in lock order,
--- is first added to in full (all its lines want) by an UPDATE that only matches when there is room
--- (a cap far from reached, a budget shard with reservation left); that UPDATE also locks it. Only
--- a counter without room or without a row yet is read and locked as before (and a total budget's
--- shard refilled). Lines are then clamped by what the counters have left, and a counter that was
--- added to in full but whose lines got less (another counter clamped them) gives the difference
--- back. Same arguments and result as 0054.
+-- rules_take (0052) for reserved budget shards (0053) and the earn hot path.
+-- p_counters: [{"kind", "key", "member": bool, "day", "limit", "code", "want"}] in lock order, where
+-- `want` is the most this earn could add to the counter (the sum of its lines' points before clamping)
+-- p_lines: [{"points", "counters": [1-based positions in p_counters]}]
+-- Returns [[points per line], [binding per line: 0-based index in the line's counters, or null]].
+-- One statement per counter in the usual case: each counter, in lock order, is first added to in
+-- full (all its lines want) by an UPDATE that only matches when there is room (a cap far from
+-- reached, a budget shard with reservation left); that UPDATE also locks it. Only a counter without
+-- room or without a row yet is read and locked (and a total budget's shard refilled). Counter rows
+-- are found with plain equalities (`IS NOT DISTINCT FROM` cannot use the unique index) and
+-- remembered by ctid for the final write. Lines are then clamped by what the counters have left,
+-- and a counter that was added to in full but whose lines got less (another counter clamped them)
+-- gives the difference back.
 CREATE OR REPLACE FUNCTION rules_take(p_member uuid, p_counters jsonb, p_lines jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE

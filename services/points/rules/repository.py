@@ -189,7 +189,7 @@ async def take(
     conn: asyncpg.Connection, *, member_id: uuid.UUID, counters: Sequence[Counter], limits: dict[Counter, int],
     lines: Sequence[Sequence[Counter]], points: Sequence[int],
 ) -> list[tuple[int, int | None]]:
-    """Lock, clamp and add in one round trip (rules_take, migrations 0053-0054): per line (points,
+    """Lock, clamp and add in one round trip (rules_take, migration 0055): per line (points,
     binding). A total budget's shard is told the most this earn could take from it (`want`), so it
     asks its campaign for more reservation only when that much is not there already."""
     payload, line_payload = _take_payload(counters=counters, limits=limits, lines=lines, points=points)
