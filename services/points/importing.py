@@ -30,6 +30,10 @@ BATCH_MEMBERS = 20_000
 WORKERS = 2  # one batch per core of a small database host; PostgreSQL does the work
 VOIDABLE_KINDS = ("BURN", "CAPTURE", "HOLD", "EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "TRANSFER")
 
+# A staging member (sm) this import ($1) into the program ($2) has not finished: batches are whole.
+_NOT_YET_IMPORTED = """NOT EXISTS (SELECT 1 FROM imported_members im
+                          WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = sm.legacy_id)"""
+
 _PROGRAM_ACCOUNT = """CASE t.kind WHEN 'earn' THEN 'issuance' WHEN 'adjust' THEN 'adjustment'
                                   WHEN 'burn' THEN 'redemption' ELSE 'breakage' END"""
 
@@ -80,8 +84,9 @@ async def import_history(
     imp = await _import(pool, import_id)
     program_id = imp["program_id"]
     now = now or dt.datetime.now(dt.timezone.utc)
-    totals = {"members_done": 0, "members_total": 0, "members_registered": 0, "transactions_imported": 0, "transactions_voided": 0, "lots_created": 0,
-              "members_remediated": 0, "points_credited": 0, "points_debited": 0, "lots_expired": 0}
+    totals = {"members_done": 0, "members_total": 0, "members_registered": 0, "transactions_imported": 0,
+              "transactions_voided": 0, "lots_created": 0, "members_remediated": 0, "points_credited": 0,
+              "points_debited": 0, "lots_expired": 0}
     async with tenant_tx(pool, program_id) as conn:
         program = await conn.fetchrow("SELECT * FROM programs WHERE id = $1", program_id)
     if program is None:
@@ -118,25 +123,16 @@ async def _stripes(
     """Ranges of legacy ids, `size` members each, of the members this import has not finished yet
     (a killed run resumes with what is left, whatever batch size it ran with before)."""
     async with tenant_tx(pool, program_id) as conn:
-        pending = await conn.fetchval(
-            """
-            SELECT count(*) FROM staging.member_map mm
-            JOIN staging.members sm ON sm.import_id = $1 AND sm.legacy_id = mm.legacy_id
-            WHERE mm.program_id = $2 AND NOT EXISTS (
-                SELECT 1 FROM imported_members im
-                WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = mm.legacy_id)
-            """, import_id, program_id)
-        size = max(1, min(size, -(-pending // workers)))  # every worker gets a share of a small import
+        # every worker gets a share of a small import: `size` shrinks to the pending count / workers
         bounds = await conn.fetch(
-            """
-            SELECT legacy_id FROM (
-                SELECT mm.legacy_id, row_number() OVER (ORDER BY mm.legacy_id) AS n
-                FROM staging.member_map mm JOIN staging.members sm ON sm.import_id = $1 AND sm.legacy_id = mm.legacy_id
-                WHERE mm.program_id = $2 AND NOT EXISTS (
-                    SELECT 1 FROM imported_members im
-                    WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = mm.legacy_id)
-            ) s WHERE n % $3 = 0 ORDER BY legacy_id
-            """, import_id, program_id, size)
+            f"""
+            SELECT legacy_id, pending FROM (
+                SELECT sm.legacy_id, row_number() OVER (ORDER BY sm.legacy_id) AS n, count(*) OVER () AS pending
+                FROM staging.members sm JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
+                WHERE sm.import_id = $1 AND {_NOT_YET_IMPORTED}
+            ) s WHERE n % greatest(1, least($3, ceil(pending::numeric / $4)::bigint)) = 0 ORDER BY legacy_id
+            """, import_id, program_id, size, workers)
+    pending = bounds[0]["pending"] if bounds else 0  # size <= pending, so a pending import has a bound
     edges = ["", *(b["legacy_id"] for b in bounds)]
     return [(edges[i], edges[i + 1] if i + 1 < len(edges) else None) for i in range(len(edges))], pending
 
@@ -148,15 +144,14 @@ async def _batch(
     """Members with legacy ids in (lo, hi] that this import has not finished, whole histories."""
     program_id = program["id"]
     await conn.execute(
-        """
+        f"""
         CREATE TEMP TABLE imp_members ON COMMIT DROP AS
         SELECT mm.member_id, mm.loyalty_number, sm.legacy_id, sm.status, b.points_balance AS legacy_balance
         FROM staging.members sm
         JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
         LEFT JOIN staging.balances b ON b.import_id = $1 AND b.legacy_id = sm.legacy_id
         WHERE sm.import_id = $1 AND sm.legacy_id > $3 AND ($4::text IS NULL OR sm.legacy_id <= $4)
-          AND NOT EXISTS (SELECT 1 FROM imported_members im
-                          WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = sm.legacy_id)
+          AND {_NOT_YET_IMPORTED}
         """, import_id, program_id, lo, hi)
     await conn.execute("ANALYZE imp_members")
     members = await conn.fetchval("SELECT count(*) FROM imp_members")
@@ -220,7 +215,8 @@ async def _batch(
         CREATE TEMP TABLE imp_lots ON COMMIT DROP AS
         WITH credits AS (SELECT *, (occurred_at AT TIME ZONE $1)::date AS local_day FROM imp_txns WHERE signed > 0),
              -- the expiry depends on the local day only: the policy function runs once per day, not per lot
-             policy AS (SELECT local_day, policy_lot_expiry(local_day::timestamp AT TIME ZONE $1, $1, $2, $3) AS expires_at
+             policy AS (SELECT local_day,
+                               policy_lot_expiry(local_day::timestamp AT TIME ZONE $1, $1, $2, $3) AS expires_at
                         FROM (SELECT DISTINCT local_day FROM credits) d)
         SELECT nextval(pg_get_serial_sequence('lots', 'id')) AS id, c.member_id, c.id AS transaction_id, c.points,
                c.occurred_at AS earned_at, p.expires_at
