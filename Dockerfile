@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every component of the loyalty platform. Pick the component with the command:
 #   docker run IMAGE services.member        (python -m services.member; likewise points, tier, rewards,
-#   docker run IMAGE gateway                 billing, operator, common.migrate_all, <svc>.jobs <job>)
+#   docker run IMAGE gateway                 billing, operator, common.dev.migrate_all, <svc>.jobs <job>)
 # The Helm chart sets `command: ["python", "-m", ...]` for each Deployment, Job and CronJob.
 
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm

@@ -13,8 +13,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "gen")]
 
-from services.common import localpg  # noqa: E402
-from services.common.dbsetup import SERVICES, setup_database  # noqa: E402
+from services.common.dev import localpg  # noqa: E402
+from services.common.dev.dbsetup import SERVICES, setup_database  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 from tests.fixtures.postgres import TestDatabase, free_port  # noqa: E402
 from tests.fixtures.smtp import Mailbox  # noqa: E402

@@ -29,9 +29,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "gen")]
 
 from loyalty.common.v1 import program_pb2  # noqa: E402
 from services.billing import invoicing, programs  # noqa: E402
-from services.common import localpg  # noqa: E402
+from services.common.dev import localpg  # noqa: E402
 from services.common.db import create_pool, tenant_tx  # noqa: E402
-from services.common.dbsetup import role_name, setup_database  # noqa: E402
+from services.common.dev.dbsetup import role_name, setup_database  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
 
 PERIOD = "2026-03"

@@ -33,7 +33,8 @@ from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402
 from services.common import clients, validation  # noqa: E402
 from services.common.db import create_pool, tenant_tx  # noqa: E402
 from services.common.idempotency import request_fingerprint  # noqa: E402
-from services.points import jobs, ledger, programs, repository  # noqa: E402
+from services.points import jobs  # noqa: E402
+from services.points.ledger import posting, programs, repository  # noqa: E402
 from services.points.rules import repository as rules_repository  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 
@@ -134,7 +135,7 @@ async def sql_earn(pool, program_id: uuid.UUID, number: str, reference: str) -> 
             " ON CONFLICT DO NOTHING RETURNING true", program_id, "earn", reference, request_fingerprint(request))
         await rules_repository.revision(conn)  # the rules engine's one query when the program has no rules
         transaction_id = uuid.uuid4()
-        now = ledger.now()
+        now = posting.now()
         row = await repository.post_earn(
             conn, program_id=program_id, transaction_id=transaction_id, member_id=row["m_id"], reference=reference,
             points=12, amount=validation.amount("12.50"), currency="EUR", occurred_at=now,

@@ -28,8 +28,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "gen")]
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from services.common import localpg  # noqa: E402
-from services.common.dbsetup import SERVICES, setup_database  # noqa: E402
+from services.common.dev import localpg  # noqa: E402
+from services.common.dev.dbsetup import SERVICES, setup_database  # noqa: E402
 from services.member import search  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 from tests.fixtures.postgres import TestDatabase, free_port  # noqa: E402

@@ -32,9 +32,10 @@ from loyalty.common.v1 import program_pb2  # noqa: E402
 from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
 from services.common.db import create_pool  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
-from services.points import earning, members, programs  # noqa: E402
+from services.points.ledger import earning, members, programs  # noqa: E402
 from services.points.rules import campaigns, rulesets  # noqa: E402
 from services.points.rules.facts import RemoteFacts  # noqa: E402
+from services.points.rules.hooks import RulesHooks  # noqa: E402
 from services.points.rules.policy import RulesEarnPolicy  # noqa: E402
 from tests.fixtures.postgres import ROOT  # noqa: E402
 
@@ -107,7 +108,7 @@ async def setup_program(pool, policy, numbers: list[str], *, many: bool) -> uuid
     program_id = uuid.UUID(spec.id)
     for number in numbers:
         await members.register(pool, program_id=program_id, member_id=str(uuid.uuid4()), loyalty_number=number,
-                               status="active")
+                               status="active", hooks=RulesHooks())
     now = dt.datetime.now(dt.timezone.utc)
     if many:
         windows = {"spring": (now - dt.timedelta(days=300), now - dt.timedelta(days=200)),

@@ -30,9 +30,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "gen")]
 
 from loyalty.tier.v1 import tier_service_pb2 as pb  # noqa: E402
-from services.common import localpg  # noqa: E402
+from services.common.dev import localpg  # noqa: E402
 from services.common.db import create_pool, tenant_tx  # noqa: E402
-from services.common.dbsetup import role_name, setup_database  # noqa: E402
+from services.common.dev.dbsetup import role_name, setup_database  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
 from services.tier import definitions, evaluation  # noqa: E402
 from tests.fixtures.postgres import free_port  # noqa: E402

@@ -1,12 +1,12 @@
-"""Stubs for every service, one channel each for the process's life."""
+"""Stubs for every gRPC service the gateway calls, one channel per process for the gateway's life."""
 
 import dataclasses
 from collections.abc import Awaitable
 from typing import TypeVar
 
 from loyalty.billing.v1 import billing_service_pb2_grpc
-from loyalty.member.v1 import member_service_pb2_grpc
-from loyalty.points.v1 import points_service_pb2_grpc
+from loyalty.member.v1 import member_service_pb2_grpc, program_config_service_pb2_grpc
+from loyalty.points.v1 import points_service_pb2_grpc, rules_service_pb2_grpc
 from loyalty.rewards.v1 import rewards_service_pb2_grpc
 from loyalty.tier.v1 import tier_service_pb2_grpc
 from services.common import clients
@@ -22,7 +22,9 @@ T = TypeVar("T")
 @dataclasses.dataclass(frozen=True)
 class Services:
     member: member_service_pb2_grpc.MemberServiceStub
+    program_config: program_config_service_pb2_grpc.ProgramConfigServiceStub  # served by the member process
     points: points_service_pb2_grpc.PointsServiceStub
+    rules: rules_service_pb2_grpc.RulesServiceStub  # served by the points process
     tier: tier_service_pb2_grpc.TierServiceStub
     rewards: rewards_service_pb2_grpc.RewardsServiceStub
     billing: billing_service_pb2_grpc.BillingServiceStub
@@ -43,7 +45,9 @@ class Services:
         channels = {name: clients.channel(address) for name, address in addresses.items()}
         return cls(
             member=member_service_pb2_grpc.MemberServiceStub(channels["member"]),
+            program_config=program_config_service_pb2_grpc.ProgramConfigServiceStub(channels["member"]),
             points=points_service_pb2_grpc.PointsServiceStub(channels["points"]),
+            rules=rules_service_pb2_grpc.RulesServiceStub(channels["points"]),
             tier=tier_service_pb2_grpc.TierServiceStub(channels["tier"]),
             rewards=rewards_service_pb2_grpc.RewardsServiceStub(channels["rewards"]),
             billing=billing_service_pb2_grpc.BillingServiceStub(channels["billing"]),

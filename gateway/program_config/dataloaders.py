@@ -2,7 +2,6 @@ from loyalty.member.v1 import program_config_service_pb2 as config_pb
 from services.common.tenancy import outgoing_metadata
 
 from gateway.dataloader_base import PerKeyLoader
-from gateway.program_config.stubs import config_stub
 from gateway.programs.dataloaders import ProgramByCodeLoader
 from gateway.services import Services, rpc
 
@@ -15,7 +14,7 @@ class ClubsByLoyaltyNumberLoader(PerKeyLoader[tuple[str, str], config_pb.MemberC
             program_code, number = key
             program = await programs.load(program_code)
             md = outgoing_metadata(program_id=program.id, principal=principal)
-            return await rpc(config_stub(services).config.GetMemberClubs(
+            return await rpc(services.program_config.GetMemberClubs(
                 config_pb.GetMemberClubsRequest(loyalty_number=number), metadata=md, timeout=10))
 
         super().__init__(fetch)

@@ -4,7 +4,6 @@ from loyalty.member.v1 import program_config_service_pb2 as config_pb
 
 from gateway.context import Info
 from gateway.permissions import Allow
-from gateway.program_config.stubs import config_stub
 from gateway.program_config.types import Club, Location, MemberClubs
 from gateway.services import rpc
 
@@ -16,7 +15,7 @@ class ProgramConfigQueries:
     @strawberry.field(permission_classes=[Allow("program.read")], description="The default club first.")
     async def clubs(self, info: Info, program: str, include_archived: bool = False) -> list[Club]:
         md = await info.context.metadata(program)
-        r = await rpc(config_stub(info.context.services).config.ListClubs(
+        r = await rpc(info.context.services.program_config.ListClubs(
             config_pb.ListClubsRequest(include_archived=include_archived), metadata=md, timeout=TIMEOUT))
         return [Club.from_proto(c) for c in r.clubs]
 
@@ -24,7 +23,7 @@ class ProgramConfigQueries:
     async def locations(self, info: Info, program: str, include_archived: bool = False,
                         kind: str | None = None) -> list[Location]:
         md = await info.context.metadata(program)
-        r = await rpc(config_stub(info.context.services).config.ListLocations(
+        r = await rpc(info.context.services.program_config.ListLocations(
             config_pb.ListLocationsRequest(include_archived=include_archived, kind=kind or ""), metadata=md,
             timeout=TIMEOUT))
         return [Location.from_proto(loc) for loc in r.locations]

@@ -3,7 +3,6 @@ from services.common.tenancy import outgoing_metadata
 
 from gateway.dataloader_base import PerKeyLoader
 from gateway.programs.dataloaders import ProgramByCodeLoader
-from gateway.rules.stubs import rules_stub
 from gateway.services import Services, rpc
 
 
@@ -15,7 +14,7 @@ class RuleSetByCodeLoader(PerKeyLoader[tuple[str, str], rules_pb.RuleSet]):
             program_code, code = key
             program = await programs.load(program_code)
             md = outgoing_metadata(program_id=program.id, principal=principal)
-            return await rpc(rules_stub(services).rules.GetRuleSet(rules_pb.GetRuleSetRequest(code=code), metadata=md,
+            return await rpc(services.rules.GetRuleSet(rules_pb.GetRuleSetRequest(code=code), metadata=md,
                                                              timeout=10))
 
         super().__init__(fetch)

@@ -9,7 +9,6 @@ from loyalty.points.v1 import rules_service_pb2 as rules_pb
 from gateway.context import Info
 from gateway.permissions import Allow
 from gateway.points.types import EarnLine
-from gateway.rules.stubs import rules_stub
 from gateway.rules.types import (
     BurnQuote, Campaign, CampaignReport, DiscountLine, DiscountQuote, DiscountQuoteInput, DryRunEarnInput, DryRunResult,
     EarnExplanation, ReplayReport, RuleProblem, RuleSet, RulesValidation,
@@ -34,7 +33,7 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")])
     async def rule_sets(self, info: Info, program: str, include_archived: bool = False) -> list[RuleSet]:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).rules.ListRuleSets(
+        r = await rpc(info.context.services.rules.ListRuleSets(
             rules_pb.ListRuleSetsRequest(include_archived=include_archived), metadata=md, timeout=TIMEOUT))
         return [RuleSet.from_proto(s) for s in r.rule_sets]
 
@@ -45,7 +44,7 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")], description="Problems of a rules document; saves nothing.")
     async def validate_rules(self, info: Info, program: str, rules: JSON) -> RulesValidation:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).rules.ValidateRules(
+        r = await rpc(info.context.services.rules.ValidateRules(
             rules_pb.ValidateRulesRequest(rules_json=json.dumps(rules)), metadata=md, timeout=TIMEOUT))
         return RulesValidation(valid=r.valid, problems=[RuleProblem(rule=p.rule, field=p.field, message=p.message)
                                                         for p in r.problems])
@@ -53,21 +52,21 @@ class RulesQueries:
     @strawberry.field(permission_classes=[Allow("rules.read")])
     async def campaigns(self, info: Info, program: str) -> list[Campaign]:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).rules.ListCampaigns(
+        r = await rpc(info.context.services.rules.ListCampaigns(
             rules_pb.ListCampaignsRequest(), metadata=md, timeout=TIMEOUT))
         return [Campaign.from_proto(c) for c in r.campaigns]
 
     @strawberry.field(permission_classes=[Allow("rules.read")])
     async def campaign_report(self, info: Info, program: str, code: str) -> CampaignReport:
         md = await info.context.metadata(program)
-        return CampaignReport.from_proto(await rpc(rules_stub(info.context.services).rules.GetCampaignReport(
+        return CampaignReport.from_proto(await rpc(info.context.services.rules.GetCampaignReport(
             rules_pb.GetCampaignReportRequest(code=code), metadata=md, timeout=TIMEOUT)))
 
     @strawberry.field(permission_classes=[Allow("rules.read")], description="One transaction against a draft.")
     async def dry_run_earn(self, info: Info, input: DryRunEarnInput) -> DryRunResult:
         md = await info.context.metadata(input.program)
         transaction = _basket(input)
-        return DryRunResult.from_proto(await rpc(rules_stub(info.context.services).rules.DryRunEarn(
+        return DryRunResult.from_proto(await rpc(info.context.services.rules.DryRunEarn(
             rules_pb.DryRunEarnRequest(
                 transaction=transaction, rule_set_code=input.rule_set_code or "",
                 draft_rules_json=json.dumps(input.draft_rules) if input.draft_rules is not None else ""),
@@ -78,7 +77,7 @@ class RulesQueries:
     async def replay_draft(self, info: Info, program: str, rule_set_code: str, days: int = 30,
                            max_transactions: int | None = None) -> ReplayReport:
         md = await info.context.metadata(program)
-        return ReplayReport.from_proto(await rpc(rules_stub(info.context.services).rules.ReplayDraft(
+        return ReplayReport.from_proto(await rpc(info.context.services.rules.ReplayDraft(
             rules_pb.ReplayDraftRequest(rule_set_code=rule_set_code, days=days,
                                         max_transactions=max_transactions or 0),
             metadata=md, timeout=120)))
@@ -87,7 +86,7 @@ class RulesQueries:
                       description="The breakdown a posting recorded, with the rule versions that produced it.")
     async def earn_breakdown(self, info: Info, program: str, reference: str) -> EarnExplanation:
         md = await info.context.metadata(program)
-        r = await rpc(rules_stub(info.context.services).rules.ExplainTransaction(
+        r = await rpc(info.context.services.rules.ExplainTransaction(
             rules_pb.ExplainTransactionRequest(reference=reference), metadata=md, timeout=TIMEOUT))
         return EarnExplanation(transaction_id=r.transaction_id, kind=r.kind, points=r.points,
                                breakdown=[EarnLine.from_proto(x) for x in r.breakdown],
@@ -100,7 +99,7 @@ class RulesQueries:
     async def quote_discounts(self, info: Info, input: DiscountQuoteInput) -> DiscountQuote:
         md = await info.context.metadata(input.program)
         transaction = _basket(input)
-        return DiscountQuote.from_proto(await rpc(rules_stub(info.context.services).rules.QuoteDiscounts(
+        return DiscountQuote.from_proto(await rpc(info.context.services.rules.QuoteDiscounts(
             rules_pb.QuoteDiscountsRequest(transaction=transaction), metadata=md, timeout=TIMEOUT)))
 
     @strawberry.field(permission_classes=[Allow("rules.read")], description="Pay with points: what an order allows.")
@@ -108,7 +107,7 @@ class RulesQueries:
                          channel: str | None = None, location_code: str | None = None,
                          partner_code: str | None = None) -> BurnQuote:
         md = await info.context.metadata(program)
-        return BurnQuote.from_proto(await rpc(rules_stub(info.context.services).rules.QuoteBurn(
+        return BurnQuote.from_proto(await rpc(info.context.services.rules.QuoteBurn(
             rules_pb.QuoteBurnRequest(loyalty_number=loyalty_number, amount=amount, points=points,
                                       channel=channel or "", location_code=location_code or "",
                                       partner_code=partner_code or ""),

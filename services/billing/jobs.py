@@ -5,8 +5,6 @@ numbered invoices. Idempotent: a rerun finds the period closed and issues nothin
 one transaction, so a killed run resumes where it stopped when started again.
 """
 
-import argparse
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -15,16 +13,19 @@ import sys
 import asyncpg
 
 from services.billing import invoicing, periods, repository
-from services.common.db import create_pool, global_tx
+from services.common.db import global_tx
 from services.common.errors import DomainError
-from services.common.logs import configure_logging
-from services.common.settings import ServiceSettings, load_settings
+from services.common.jobs import JobContext, Jobs, arg
+from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 
 class JobSettings(ServiceSettings):
     grpc_port: int = 0
+
+
+jobs = Jobs("billing", settings=JobSettings, schema="billing", description=__doc__)
 
 
 def previous_month(today: dt.date | None = None) -> str:
@@ -48,29 +49,15 @@ async def close_period(pool: asyncpg.Pool, *, period: str, program_code: str | N
     return results
 
 
-async def _main(args) -> int:
-    settings = load_settings(JobSettings)
-    configure_logging(service="billing-jobs", level=settings.log_level)
-    pool = await create_pool(settings.database_url, schema="billing", application="billing-jobs", min_size=1,
-                             max_size=2)
-    try:
-        results = await close_period(pool, period=args.period or previous_month(), program_code=args.program)
-    finally:
-        await pool.close()
+@jobs.job("close-period", help="close a month and issue its invoices", args=[
+    arg("--period", help="YYYY-MM (default: last month)"),
+    arg("--program", help="one program's code (default: every program)")])
+async def close(ctx: JobContext) -> int:
+    results = await close_period(ctx.pool, period=ctx.args.period or previous_month(), program_code=ctx.args.program)
     for result in results:
         print(json.dumps(result))
     return 1 if any("error" in r for r in results) else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.billing.jobs")
-    sub = parser.add_subparsers(dest="job", required=True)
-    close = sub.add_parser("close-period", help="close a month and issue its invoices")
-    close.add_argument("--period", help="YYYY-MM (default: last month)")
-    close.add_argument("--program", help="one program's code (default: every program)")
-    args = parser.parse_args(argv)
-    return asyncio.run(_main(args))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(jobs.main())

@@ -1,7 +1,5 @@
 """Batch jobs of the importer: `python -m services.importer.jobs partner-files`."""
 
-import argparse
-import asyncio
 import sys
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,8 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from loyalty.member.v1 import member_service_pb2_grpc
 from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
-from services.common.logs import configure_logging
-from services.common.settings import load_settings
+from services.common.jobs import JobContext, Jobs
 from services.importer import partner_files
 
 
@@ -51,14 +48,13 @@ async def partner_files_job(settings: PartnerFileSettings) -> int:
     return 1 if any(o.failed or o.error for o in outcomes) else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.importer.jobs")
-    parser.add_argument("job", choices=["partner-files"])
-    parser.parse_args(argv)  # one job today; the argument keeps the CronJob's command explicit
-    settings = load_settings(PartnerFileSettings)
-    configure_logging(service="importer", level=settings.log_level)
-    return asyncio.run(partner_files_job(settings))
+jobs = Jobs("importer", settings=PartnerFileSettings, description=__doc__)
+
+
+@jobs.job("partner-files", help="apply the partners' batch files waiting on the SFTP server")
+async def partner_files_cron(ctx: JobContext) -> int:
+    return await partner_files_job(ctx.settings)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(jobs.main())

@@ -57,7 +57,7 @@ class Peers:
 async def open_staging(settings: ImportSettings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(settings.dsn, min_size=1, max_size=4,
                                      server_settings={"search_path": "staging"})
-    await migrate(pool, schema="staging", directory=MIGRATIONS)
+    await migrate(pool, schema="staging", directory=MIGRATIONS, kernel=False)
     return pool
 
 

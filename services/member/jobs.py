@@ -5,22 +5,19 @@ resume-merges     finish merges a failure left pending (safe to run any time)
 send-mail         send queued mail now (the service does this itself; for operators)
 """
 
-import argparse
-import asyncio
 import logging
 import sys
 
 from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
-from services.common.db import create_pool, global_tx
-from services.common.logs import configure_logging
+from services.common.db import global_tx
+from services.common.jobs import JobContext, Jobs
 from services.common.mail import smtp_sender
-from services.common.settings import load_settings
 from services.member import merge, merge_repository, segments, welcome
 from services.member.settings import MemberSettings
 
 log = logging.getLogger("services.member.jobs")
-JOBS = ("refresh-segments", "resume-merges", "send-mail")
+jobs = Jobs("member", settings=MemberSettings, schema="member", pool_size=4, description=__doc__)
 
 
 async def refresh_all_segments(pool) -> int:
@@ -33,38 +30,30 @@ async def refresh_all_segments(pool) -> int:
     return refreshed
 
 
-async def run(job: str, settings: MemberSettings) -> int:
-    pool = await create_pool(settings.database_url, schema="member", application=f"member-job-{job}",
-                             min_size=1, max_size=4)
+@jobs.job("refresh-segments", help="re-evaluate every rule segment of every program")
+async def refresh_segments(ctx: JobContext) -> None:
+    log.info("refreshed %d rule segments", await refresh_all_segments(ctx.pool))
+
+
+@jobs.job("resume-merges", help="finish merges a failure left pending")
+async def resume_merges(ctx: JobContext) -> int:
+    channel = clients.channel(ctx.settings.points_addr)
     try:
-        if job == "refresh-segments":
-            log.info("refreshed %d rule segments", await refresh_all_segments(pool))
-        elif job == "resume-merges":
-            channel = clients.channel(settings.points_addr)
-            done, failed = await merge.resume_all(pool, points_service_pb2_grpc.PointsServiceStub(channel))
-            await channel.close()
-            log.info("merges completed: %d, still failing: %d", done, failed)
-            return 1 if failed else 0
-        elif job == "send-mail":
-            relay = welcome.MailRelay(pool, smtp_sender(settings))
-            sent = 0
-            while batch := await relay.send_batch():
-                sent += batch
-            log.info("mail attempted: %d", sent)
+        done, failed = await merge.resume_all(ctx.pool, points_service_pb2_grpc.PointsServiceStub(channel))
     finally:
-        await pool.close()
-    return 0
+        await channel.close()
+    log.info("merges completed: %d, still failing: %d", done, failed)
+    return 1 if failed else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.member.jobs", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("job", choices=JOBS)
-    args = parser.parse_args(argv)
-    settings = load_settings(MemberSettings)
-    configure_logging(service="member-jobs", level=settings.log_level)
-    return asyncio.run(run(args.job, settings))
+@jobs.job("send-mail", help="send queued mail now")
+async def send_mail(ctx: JobContext) -> None:
+    relay = welcome.MailRelay(ctx.pool, smtp_sender(ctx.settings))
+    sent = 0
+    while batch := await relay.send_batch():
+        sent += batch
+    log.info("mail attempted: %d", sent)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(jobs.main())

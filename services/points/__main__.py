@@ -1,9 +1,26 @@
+"""The points service, assembled: the one place that decides which parts run together.
+
+Read this first. The ledger (ledger/) is the floor: it knows nothing of rules. The rules engine
+(rules/) is handed to it as the earn policy (RulesEarnPolicy) and as the ledger's hooks
+(RulesHooks: the welcome bonus, the give-back of caps on a void). The legacy importer
+(importing/) posts through the same ledger. Ledger events leave through LedgerEventRelay.
+"""
+
 import pathlib
+
+import asyncpg
+import grpc
 
 from loyalty.points.v1 import points_service_pb2
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
 from services.points import api
+from services.points.importing import api as import_api
+from services.points.ledger.events import LedgerEventRelay, subscribers_from_settings
+from services.points.rules import api as rules_api
+from services.points.rules.facts import RemoteFacts
+from services.points.rules.hooks import RulesHooks
+from services.points.rules.policy import RulesEarnPolicy
 
 
 class PointsSettings(ServiceSettings):
@@ -14,11 +31,24 @@ class PointsSettings(ServiceSettings):
     billing_addr: str | None = None
 
 
+def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
+    """The three servicers of this process over one pool (settings may be None in tests)."""
+    facts = RemoteFacts.from_settings(settings)
+    policy = RulesEarnPolicy(facts)
+    hooks = RulesHooks()
+    senders, _channels = subscribers_from_settings(settings)
+    relay = LedgerEventRelay(pool, senders)
+    relay.start()
+    api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay))
+    rules_api.register(server, rules_api.RulesServicer(pool, policy, facts))
+    import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks))
+
+
 DEFINITION = ServiceDefinition(
     name="points",
     migrations=pathlib.Path(__file__).parent / "migrations",
     full_names=(points_service_pb2.DESCRIPTOR.services_by_name["PointsService"].full_name,),
-    register=api.register,
+    register=assemble,
 )
 
 if __name__ == "__main__":

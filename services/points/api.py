@@ -1,4 +1,4 @@
-"""gRPC servicer: translates proto <-> domain, nothing else."""
+"""gRPC servicer of PointsService: translates proto <-> domain, nothing else."""
 
 import asyncpg
 import grpc
@@ -7,17 +7,18 @@ from loyalty.common.v1 import program_pb2
 from loyalty.points.v1 import points_service_pb2 as pb
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc
 from services.common.tenancy import require_program
-from services.points import adjusting, earning, members, programs, spending, summary, voiding
-from services.points import import_api
-from services.points.earn_policy import EarnPolicy
-from services.points.events import LedgerEventRelay, subscribers_from_settings
-from services.points.rules import api as rules_api
+from services.points.ledger import adjusting, earning, members, programs, spending, summary, voiding
+from services.points.ledger.earn_policy import EarnPolicy
+from services.points.ledger.events import LedgerEventRelay
+from services.points.ledger.hooks import LedgerHooks
 
 
 class PointsServicer(pb_grpc.PointsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, earn_policy: EarnPolicy, relay: LedgerEventRelay | None = None):
+    def __init__(self, pool: asyncpg.Pool, *, earn_policy: EarnPolicy, hooks: LedgerHooks,
+                 relay: LedgerEventRelay | None = None):
         self._pool = pool
         self._earn_policy = earn_policy
+        self._hooks = hooks
         self._relay = relay
 
     def _posted(self, response):
@@ -33,7 +34,7 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         await members.register(
             self._pool, program_id=ctx.program_id, member_id=request.member_id,
-            loyalty_number=request.loyalty_number, status=request.status,
+            loyalty_number=request.loyalty_number, status=request.status, hooks=self._hooks,
         )
         return pb.RegisterMemberResponse()
 
@@ -69,7 +70,8 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
 
     async def Void(self, request, context):
         ctx = require_program(context)
-        return self._posted(await voiding.void(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await voiding.void(self._pool, program_id=ctx.program_id, request=request,
+                                               hooks=self._hooks))
 
     async def Adjust(self, request, context):
         ctx = require_program(context)
@@ -112,9 +114,6 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         return await summary.breakage(self._pool, program_id=ctx.program_id, request=request)
 
 
-def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings, earn_policy: EarnPolicy | None = None) -> None:
-    senders, _channels = subscribers_from_settings(settings)
-    relay = LedgerEventRelay(pool, senders)
-    relay.start()
-    import_api.register(server, pool)
-    pb_grpc.add_PointsServiceServicer_to_server(PointsServicer(pool, earn_policy or rules_api.register(server, pool, settings), relay), server)
+
+def register(server: grpc.aio.Server, servicer: PointsServicer) -> None:
+    pb_grpc.add_PointsServiceServicer_to_server(servicer, server)

@@ -5,15 +5,10 @@ reference) and their stock and per-member allowance given back. Each claim ends 
 transaction, so the job is safe to rerun and to kill.
 """
 
-import argparse
-import asyncio
 import logging
 import sys
-import uuid
 
-from services.common.db import create_pool, global_tx
-from services.common.logs import configure_logging
-from services.common.settings import load_settings
+from services.common.jobs import JobContext, Jobs, program_ids
 from services.rewards import redemption, repository
 from services.rewards.otp import Clock, utc_now
 from services.rewards.peers import Peers
@@ -27,41 +22,27 @@ class JobSettings(RewardsSettings):
     grpc_port: int = 0
 
 
-async def _programs(pool, only: list[str]) -> list[uuid.UUID]:
-    if only:
-        return [uuid.UUID(p) for p in only]
-    async with global_tx(pool) as conn:
-        return await repository.program_ids(conn)
+jobs = Jobs("rewards", settings=JobSettings, schema="rewards", description=__doc__)
 
 
 async def run_expire_claims(pool, *, ledger: Ledger, now: Clock = utc_now, programs: list[str] = ()) -> int:
     total = 0
-    for program_id in await _programs(pool, list(programs)):
+    for program_id in await program_ids(pool, programs, repository.program_ids):
         while ended := await redemption.expire_overdue(pool, program_id=program_id, ledger=ledger, now=now):
             log.info("expired claims", extra={"program_id": str(program_id), "claims": ended})
             total += ended
     return total
 
 
-async def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.rewards.jobs")
-    sub = parser.add_subparsers(dest="job", required=True)
-    exp = sub.add_parser("expire-claims", help="end claims whose hold lapsed without pickup")
-    exp.add_argument("--program", action="append", default=[], help="only this program id (repeatable)")
-    args = parser.parse_args(argv)
-    settings = load_settings(JobSettings)
-    configure_logging(service="rewards-jobs", level=settings.log_level)
-    pool = await create_pool(settings.database_url, schema="rewards", application="rewards-jobs", min_size=1,
-                             max_size=2)
-    peers = Peers(member_addr=settings.member_addr, points_addr=settings.points_addr, tier_addr=settings.tier_addr)
+@jobs.job("expire-claims", help="end claims whose hold lapsed without pickup", per_program=True)
+async def expire_claims(ctx: JobContext) -> None:
+    s = ctx.settings
+    peers = Peers(member_addr=s.member_addr, points_addr=s.points_addr, tier_addr=s.tier_addr)
     try:
-        if args.job == "expire-claims":
-            print(f"expired {await run_expire_claims(pool, ledger=peers, programs=args.program)} claims")
+        print(f"expired {await run_expire_claims(ctx.pool, ledger=peers, programs=ctx.args.program)} claims")
     finally:
         await peers.close()
-        await pool.close()
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(jobs.main())

@@ -146,7 +146,7 @@ def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook():
     (job,) = by_kind(chart.render(), "Job").values()
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"] == ["python", "-m", "services.common.migrate_all", "--setup"]
+    assert container["command"] == ["python", "-m", "services.common.dev.migrate_all", "--setup"]
     env = {e["name"] for e in container["env"]}
     assert {"DATABASE_ADMIN_URL", "PGPASSWORD"} <= env
     assert {f"LOYALTY_DB_PASSWORD_{s.upper()}" for s in GRPC} <= env
@@ -169,33 +169,44 @@ def test_each_enabled_batch_job_is_a_cronjob_running_its_module():
 
 
 def test_batch_jobs_name_commands_their_module_knows():
-    """Where services/<svc>/jobs.py exists, each enabled job's command appears in it."""
+    """Where services/<svc>/jobs.py exists, each enabled job's command is a job it declares."""
+    defined = defined_jobs()
     missing = []
     for name, job in chart._chart().values["cronJobs"]["jobs"].items():
         module = chart.ROOT / "services" / job["service"] / "jobs.py"
-        if job["enabled"] and module.exists() and job["args"][0] not in module.read_text():
-            missing.append(f"{name}: {job['args'][0]!r} not in {module.relative_to(chart.ROOT)}")
+        if job["enabled"] and module.exists() and job["args"][0] not in defined[job["service"]]:
+            missing.append(f"{name}: {job['args'][0]!r} not a job of {module.relative_to(chart.ROOT)}")
     assert not missing
 
 
 def defined_jobs() -> dict[str, set[str]]:
-    """service -> the job names its jobs.py accepts: `add_parser("x")`, `choices=[...]`, `JOBS = (...)`."""
-    import ast
+    """service -> the job names its jobs.py declares (services.common.jobs.Jobs)."""
+    import importlib
 
-    found: dict[str, set[str]] = {}
-    for module in sorted((chart.ROOT / "services").glob("*/jobs.py")):
-        names = found.setdefault(module.parent.name, set())
-        for node in ast.walk(ast.parse(module.read_text())):
-            literals = []
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_parser" and node.args:
-                literals = [node.args[0]]
-            elif isinstance(node, ast.keyword) and node.arg == "choices" and isinstance(node.value, (ast.List, ast.Tuple)):
-                literals = node.value.elts
-            elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "JOBS" for t in node.targets) \
-                    and isinstance(node.value, (ast.List, ast.Tuple)):
-                literals = node.value.elts
-            names.update(n.value for n in literals if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    return found
+    return {module.parent.name: set(importlib.import_module(f"services.{module.parent.name}.jobs").jobs.names())
+            for module in sorted((chart.ROOT / "services").glob("*/jobs.py"))}
+
+
+def test_every_cronjob_command_line_runs_its_help():
+    """Each CronJob's command, enabled or not, is one its module accepts: `<command> --help` exits 0."""
+    import subprocess
+    import sys
+
+    every = {"cronJobs": {"jobs": {name: {"enabled": True} for name in chart._chart().values["cronJobs"]["jobs"]}}}
+    cronjobs = by_kind(chart.render(every), "CronJob")
+    assert cronjobs
+    running = {}
+    for name, cronjob in cronjobs.items():
+        command = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
+        assert command[:2] == ["python", "-m"], name
+        running[name] = subprocess.Popen([sys.executable, *command[1:], "--help"], cwd=chart.ROOT,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    refused = {}
+    for name, proc in running.items():
+        out, err = proc.communicate(timeout=120)
+        if proc.returncode != 0 or "usage:" not in out:
+            refused[name] = (proc.returncode, err.strip().splitlines()[-1:] if err else out[:200])
+    assert not refused, refused
 
 
 def test_every_batch_job_the_code_defines_has_a_cronjob_entry():

@@ -7,8 +7,9 @@ import sys
 
 import asyncpg
 
-from services.common import localpg, migrate_all
-from services.common.dbsetup import SERVICES
+from services.common.migrations import migration_files
+from services.common.dev import localpg, migrate_all
+from services.common.dev.dbsetup import SERVICES
 from tests.fixtures.postgres import ROOT
 
 
@@ -27,7 +28,7 @@ async def test_the_migrations_job_sets_up_and_migrates_every_service_idempotentl
            "PGPASSWORD": ""}
     for service in SERVICES:
         env[f"DATABASE_URL_{service.upper()}"] = database.service_dsn(service)
-    command = [sys.executable, "-m", "services.common.migrate_all", "--setup"]
+    command = [sys.executable, "-m", "services.common.dev.migrate_all", "--setup"]
     first = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     second = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -37,7 +38,7 @@ async def test_the_migrations_job_sets_up_and_migrates_every_service_idempotentl
     conn = await asyncpg.connect(database.admin_dsn)
     try:
         for service in SERVICES:
-            files = sorted(p.stem for p in (ROOT / "services" / service / "migrations").glob("[0-9]*.sql"))
+            files = [p.stem for p in migration_files(ROOT / "services" / service / "migrations")]
             done = [r["version"] for r in await conn.fetch(
                 f"SELECT version FROM {service}.schema_migrations ORDER BY version")]
             assert done == files, service

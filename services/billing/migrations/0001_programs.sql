@@ -1,5 +1,4 @@
-CREATE FUNCTION current_program_id() RETURNS uuid
-    LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.program_id', true), '')::uuid $$;
+-- current_program_id(), idempotency_keys and outbox: services/common/migrations/0000_kernel.sql
 
 -- This service's copy of each program's settings (pushed by ProvisionProgram).
 CREATE TABLE programs (

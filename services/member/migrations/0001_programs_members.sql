@@ -1,5 +1,4 @@
-CREATE FUNCTION current_program_id() RETURNS uuid
-    LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.program_id', true), '')::uuid $$;
+-- current_program_id(), idempotency_keys and outbox: services/common/migrations/0000_kernel.sql
 
 -- The directory of programs: looked up by code before a program is known, so not tenant-scoped.
 CREATE TABLE programs (
@@ -49,16 +48,3 @@ CREATE TABLE api_keys (
     created_at timestamptz NOT NULL DEFAULT now(),
     revoked_at timestamptz
 );
-
-CREATE TABLE outbox (
-    id bigserial PRIMARY KEY,
-    program_id uuid NOT NULL,
-    event_type text NOT NULL,
-    payload jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    delivered_at timestamptz,
-    attempts int NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
-    last_error text
-);
-CREATE INDEX outbox_undelivered ON outbox (next_attempt_at) WHERE delivered_at IS NULL;

@@ -108,16 +108,3 @@ CREATE POLICY tenant_isolation ON merges USING (program_id = current_program_id(
 -- A member is merged away once; while a merge is open, neither side can be in another.
 CREATE UNIQUE INDEX merges_one_per_from ON merges (program_id, from_member_id);
 CREATE INDEX merges_open ON merges (program_id, created_at) WHERE state <> 'completed';
-
-CREATE TABLE idempotency_keys (
-    program_id uuid NOT NULL,
-    operation text NOT NULL,
-    key text NOT NULL,
-    request_hash bytea NOT NULL,
-    response bytea,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (program_id, operation, key)
-);
-ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON idempotency_keys USING (program_id = current_program_id());

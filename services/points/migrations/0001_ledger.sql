@@ -1,5 +1,4 @@
-CREATE FUNCTION current_program_id() RETURNS uuid
-    LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.program_id', true), '')::uuid $$;
+-- current_program_id(), idempotency_keys and outbox: services/common/migrations/0000_kernel.sql
 
 -- This service's copy of each program's settings (pushed by ProvisionProgram).
 CREATE TABLE programs (
@@ -127,29 +126,3 @@ ALTER TABLE lots ENABLE ROW LEVEL SECURITY;
 ALTER TABLE lots FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON lots USING (program_id = current_program_id());
 CREATE INDEX lots_open ON lots (program_id, member_id, expires_at NULLS LAST, id) WHERE remaining > 0;
-
-CREATE TABLE idempotency_keys (
-    program_id uuid NOT NULL,
-    operation text NOT NULL,
-    key text NOT NULL,
-    request_hash bytea NOT NULL,
-    response bytea,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (program_id, operation, key)
-);
-ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON idempotency_keys USING (program_id = current_program_id());
-
-CREATE TABLE outbox (
-    id bigserial PRIMARY KEY,
-    program_id uuid NOT NULL,
-    event_type text NOT NULL,
-    payload jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    delivered_at timestamptz,
-    attempts int NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
-    last_error text
-);
-CREATE INDEX outbox_undelivered ON outbox (next_attempt_at) WHERE delivered_at IS NULL;

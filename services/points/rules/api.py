@@ -11,7 +11,7 @@ from loyalty.points.v1 import rules_service_pb2 as pb
 from loyalty.points.v1 import rules_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
-from services.points.ledger import rfc3339
+from services.points.ledger.posting import rfc3339
 from services.points.rules import baskets, bonuses, burning, campaigns, dry_runs, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy
@@ -221,9 +221,6 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
                                                            config_stub=self._facts.config, date=day))
 
 
-def register(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> RulesEarnPolicy:
-    """Serve RulesService in the points process; returns the earn policy the ledger should use."""
-    facts = RemoteFacts.from_settings(settings)
-    policy = RulesEarnPolicy(facts)
-    pb_grpc.add_RulesServiceServicer_to_server(RulesServicer(pool, policy, facts), server)
-    return policy
+
+def register(server: grpc.aio.Server, servicer: RulesServicer) -> None:
+    pb_grpc.add_RulesServiceServicer_to_server(servicer, server)

@@ -9,7 +9,7 @@ from loyalty.points.v1 import points_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
-from services.points import ledger
+from services.points.ledger import posting
 from services.points.rules import discounting
 from services.points.rules.discounts import Discounts
 from services.points.rules.evaluation import Transaction
@@ -26,13 +26,13 @@ class Basket:
 async def load(conn: asyncpg.Connection, *, program_id: uuid.UUID, request: pb.EarnRequest) -> Basket:
     """The program, the member when the request names one, and the transaction as an earn sees it."""
     amount = validation.amount(request.amount)
-    occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
-    program = await ledger.load_program(conn, program_id)
+    occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else posting.now()
+    program = await posting.load_program(conn, program_id)
     if request.currency and request.currency != program["currency"]:
         raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
     member_id = None
     if request.loyalty_number:
-        member_id = (await ledger.load_member(conn, request.loyalty_number))["id"]
+        member_id = (await posting.load_member(conn, request.loyalty_number))["id"]
     return Basket(program=program, member_id=member_id,
                   txn=transaction_of(request, program=program, amount=amount, occurred_at=occurred_at))
 

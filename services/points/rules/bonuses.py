@@ -16,9 +16,9 @@ import asyncpg
 from loyalty.member.v1 import program_config_service_pb2_grpc as config_grpc
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
-from services.points import ledger
-from services.points.expiry import lot_expiry
-from services.points.ledger import Leg
+from services.points.ledger import posting
+from services.points.ledger.expiry import lot_expiry
+from services.points.ledger.posting import Leg
 from services.points.rules import evaluation, repository
 from services.points.rules.evaluation import RuleSet, Transaction
 from services.points.rules.model import Rule
@@ -61,7 +61,7 @@ async def grant(
     if await repository.transaction_exists(conn, reference):
         return Grant(member["loyalty_number"], rule.code, version, 0, reference, True)
     points = rule.action.fixed_bonus
-    now = ledger.now()
+    now = posting.now()
     expires_at = lot_expiry(earned_at=now, days=rule.action.expiry_days or program["expiry_days"],
                             round_to_month_end=False if rule.action.expiry_days else program["expiry_round_to_month_end"],
                             timezone=program["timezone"])
@@ -69,9 +69,9 @@ async def grant(
             "description": reason, "campaign_code": ""}
     details = {"reason": reason, "breakdown": [line]}
     transaction_id = uuid.uuid4()
-    event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="GOODWILL", member=member,
+    event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="GOODWILL", member=member,
                          points=points, reference=reference, occurred_at=now, details=details)
-    await ledger.post(conn, kind="GOODWILL", reference=reference, member_id=member["id"], points=points,
+    await posting.post(conn, kind="GOODWILL", reference=reference, member_id=member["id"], points=points,
                       details=details, transaction_id=transaction_id, occurred_at=now, events=[event],
                       legs=[Leg("issuance", -points),
                             Leg("member_available", points, member["id"], lots="create", expires_at=expires_at)])
@@ -83,11 +83,11 @@ async def apply_enroll_rules(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts
     """The welcome bonus of every matching enroll rule, once per member and rule."""
     grants = []
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        member = await ledger.load_active_member(conn, loyalty_number)
+        program = await posting.load_program(conn, program_id)
+        member = await posting.load_active_member(conn, loyalty_number)
         for rule_set, rule in await _enroll_rules(conn, "enrolment"):
             facts = await _facts(facts_source, program_id, member["id"], rule)
-            if not _matches(rule, program, facts, ledger.now()):
+            if not _matches(rule, program, facts, posting.now()):
                 continue
             grants.append(await grant(conn, program=program, member=member, rule_set=rule_set, rule=rule,
                                       reference=f"enroll:{rule.code}:{member['id']}", reason="welcome"))
@@ -101,16 +101,16 @@ async def apply_referral(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_sou
         raise invalid("referrerLoyaltyNumber" if not referrer else "referredLoyaltyNumber", "is required")
     grants = []
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        a = await ledger.load_active_member(conn, referrer, "referrerLoyaltyNumber")
-        b = await ledger.load_active_member(conn, referred, "referredLoyaltyNumber")
+        program = await posting.load_program(conn, program_id)
+        a = await posting.load_active_member(conn, referrer, "referrerLoyaltyNumber")
+        b = await posting.load_active_member(conn, referred, "referredLoyaltyNumber")
         if a["id"] == b["id"]:
             raise invalid("referredLoyaltyNumber", "a member cannot refer themselves")
         rules = await _enroll_rules(conn, "referral")
         if not rules:
             raise DomainError(ErrorCode.INVALID_INPUT, "the program has no published referral rule",
                               field="referredLoyaltyNumber")
-        await ledger.touch(conn, [a["id"], b["id"]])
+        await posting.touch(conn, [a["id"], b["id"]])
         for rule_set, rule in rules:
             for member, side in ((a, "referrer"), (b, "referred")):
                 grants.append(await grant(conn, program=program, member=member, rule_set=rule_set, rule=rule,
@@ -128,7 +128,7 @@ async def run_birthdays(
     from services.common import clients
 
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
+        program = await posting.load_program(conn, program_id)
         rules = await _enroll_rules(conn, "birthday")
     if not rules:
         return []
@@ -142,7 +142,7 @@ async def run_birthdays(
     for person in found.members:
         async with tenant_tx(pool, program_id) as conn:  # one member per transaction: resumable
             member = await repository.member_by_id(conn, uuid.UUID(person.member_id))
-            if member is None or member["status"] not in ledger.SPENDING_STATUSES:
+            if member is None or member["status"] not in posting.SPENDING_STATUSES:
                 continue
             for rule_set, rule in rules:
                 grants.append(await grant(conn, program=program, member=member, rule_set=rule_set, rule=rule,

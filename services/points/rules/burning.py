@@ -16,8 +16,8 @@ import asyncpg
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
-from services.points import ledger
-from services.points import repository as ledger_repository
+from services.points.ledger import posting
+from services.points.ledger import repository as ledger_repository
 from services.points.rules import evaluation
 from services.points.rules.evaluation import Transaction
 from services.points.rules.policy import load_program_rules
@@ -45,11 +45,11 @@ async def quote(
     if points < 0:
         raise invalid("points", "must not be negative (0: as many as allowed)")
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        member = await ledger.load_active_member(conn, loyalty_number)
+        program = await posting.load_program(conn, program_id)
+        member = await posting.load_active_member(conn, loyalty_number)
         available = await ledger_repository.available_balance(conn, member["id"])
         compiled = await load_program_rules(conn)
-    txn = Transaction(amount=order_total, currency=program["currency"], occurred_at=ledger.now(),
+    txn = Transaction(amount=order_total, currency=program["currency"], occurred_at=posting.now(),
                       timezone=program["timezone"], channel=channel, location=location_code, partner=partner_code)
     sets = [s for s in compiled.rule_sets if any(r.type == "burn" for r in s.rules)]
     burn_only = [dataclasses.replace(s, rules=tuple(r for r in s.rules if r.type == "burn")) for s in sets]

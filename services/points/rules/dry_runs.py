@@ -13,7 +13,7 @@ from loyalty.points.v1 import points_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
-from services.points import ledger
+from services.points.ledger import posting
 from services.points.rules import baskets, discounting, discounts, evaluation, model, repository
 from services.points.rules.evaluation import Counter, Facts, RuleSet, Transaction
 from services.points.rules.policy import base_rate_set, compile_row, load_program_rules
@@ -141,9 +141,9 @@ async def replay(
     limit = max_transactions or 10_000
     if not 1 <= limit <= 100_000:
         raise invalid("maxTransactions", "must be between 1 and 100000")
-    since = (now or ledger.now()) - dt.timedelta(days=days)
+    since = (now or posting.now()) - dt.timedelta(days=days)
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
+        program = await posting.load_program(conn, program_id)
         published, drafted = await _draft_sets(conn, code=rule_set_code, rules_json="")
         rows = await repository.earn_transactions(conn, since=since, limit=limit + 1)
     published, drafted = _with_base(published, program), _with_base(drafted, program)

@@ -21,7 +21,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from services.points.earn_policy import EarnLine
+from services.points.ledger.earn_policy import EarnLine
 from services.points.rules.model import LEVELS, ROUNDING, Context, Rule
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

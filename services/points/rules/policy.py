@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 import asyncpg
 
 from services.common.errors import invalid
-from services.points.earn_policy import EarnQuote, FlatRatePolicy
-from services.points.expiry import lot_expiry
+from services.points.ledger.earn_policy import EarnQuote, FlatRatePolicy
+from services.points.ledger.expiry import lot_expiry
 from services.points.rules import discounting, discounts, evaluation, leases, model, repository, usage
 from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
 

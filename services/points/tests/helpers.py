@@ -8,8 +8,10 @@ import asyncpg
 from loyalty.common.v1 import program_pb2
 from loyalty.points.v1 import points_service_pb2 as pb
 from services.common.db import tenant_tx
-from services.points import adjusting, earning, members, programs, spending, summary, voiding
-from services.points.earn_policy import FlatRatePolicy
+from services.points.ledger import adjusting, earning, members, programs, spending, summary, voiding
+from services.points.ledger.earn_policy import FlatRatePolicy
+from services.points.ledger.hooks import LedgerHooks
+from services.points.rules.hooks import RulesHooks
 from tests.fixtures.postgres import program_spec
 
 
@@ -18,6 +20,7 @@ class Ledger:
     pool: asyncpg.Pool
     program_id: uuid.UUID
     spec: program_pb2.ProgramSpec
+    hooks: LedgerHooks = dataclasses.field(default_factory=RulesHooks)  # as __main__ wires the service
 
     @classmethod
     async def new(cls, pool: asyncpg.Pool, **spec_overrides) -> "Ledger":
@@ -28,14 +31,14 @@ class Ledger:
     async def member(self, status: str = "active", number: str | None = None) -> str:
         number = number or str(uuid.uuid4().int)[:12]
         await members.register(self.pool, program_id=self.program_id, member_id=str(uuid.uuid4()),
-                               loyalty_number=number, status=status)
+                               loyalty_number=number, status=status, hooks=self.hooks)
         return number
 
     async def set_status(self, number: str, status: str) -> None:
         async with tenant_tx(self.pool, self.program_id) as conn:
             member_id = await conn.fetchval("SELECT id FROM members WHERE loyalty_number = $1", number)
         await members.register(self.pool, program_id=self.program_id, member_id=str(member_id),
-                               loyalty_number=number, status=status)
+                               loyalty_number=number, status=status, hooks=self.hooks)
 
     async def earn(self, number: str, amount: str, reference: str, **kw) -> pb.EarnResponse:
         request = pb.EarnRequest(loyalty_number=number, amount=amount, currency=self.spec.currency,
@@ -59,7 +62,7 @@ class Ledger:
             reference=reference, hold_reference=hold_reference))
 
     async def void(self, target: str, reference: str, points: int = 0, **kw) -> pb.PostingResponse:
-        return await voiding.void(self.pool, program_id=self.program_id, request=pb.VoidRequest(
+        return await voiding.void(self.pool, program_id=self.program_id, hooks=self.hooks, request=pb.VoidRequest(
             reference=reference, target_reference=target, points=points, **kw))
 
     async def adjust(self, number: str, points: int, reference: str, reason: str = "correction"):

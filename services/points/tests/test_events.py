@@ -3,7 +3,7 @@ blocks nor duplicates the others)."""
 
 import uuid
 
-from services.points.events import LedgerEventRelay
+from services.points.ledger.events import LedgerEventRelay
 from services.points.tests.helpers import Ledger
 
 

@@ -7,8 +7,9 @@ import pytest
 
 from loyalty.common.v1 import program_pb2
 from services.common.db import tenant_tx
-from services.points import jobs, repository
-from services.points.expiry import lot_expiry
+from services.points import jobs
+from services.points.ledger import repository
+from services.points.ledger.expiry import lot_expiry
 from services.points.tests.helpers import Ledger, check_invariants
 
 UTC = dt.timezone.utc

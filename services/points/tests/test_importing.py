@@ -8,8 +8,10 @@ from services.importer.loading import load
 from services.importer.tests.legacy_dump import write_dump
 from services.member import importing as member_importing
 from services.member import programs as member_programs
-from services.points import import_report, importing
-from services.points import programs as points_programs
+from services.points.importing import report as import_report
+from services.points.importing import history as importing
+from services.points.ledger.hooks import NO_HOOKS
+from services.points.ledger import programs as points_programs
 from tests.fixtures.postgres import program_spec
 
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.timezone.utc)
@@ -42,7 +44,8 @@ async def _balances(admin_conn, program_id) -> dict[str, int]:
 
 async def test_every_balance_matches_the_legacy_balance_and_reruns_post_nothing(pools, admin_conn, tmp_path):
     program_id, import_id, answers = await _imported_program(pools, tmp_path)
-    totals = await importing.import_history(pools["points"], import_id=import_id, now=NOW, batch_members=7)
+    totals = await importing.import_history(pools["points"], import_id=import_id, now=NOW, batch_members=7,
+                                            hooks=NO_HOOKS)
     assert totals["transactions_imported"] == 30 * 6
     assert totals["members_registered"] == 30
     # the planted differences got exactly one remediation each
@@ -50,7 +53,8 @@ async def test_every_balance_matches_the_legacy_balance_and_reruns_post_nothing(
     assert totals["members_remediated"] == expected_fixes > 0
     assert await _balances(admin_conn, program_id) == answers.balances
 
-    again = await importing.import_history(pools["points"], import_id=import_id, now=NOW, batch_members=7)
+    again = await importing.import_history(pools["points"], import_id=import_id, now=NOW, batch_members=7,
+                                            hooks=NO_HOOKS)
     assert again["transactions_imported"] == 0 and again["members_remediated"] == 0
     assert await admin_conn.fetchval(
         "SELECT count(*) FROM points.transactions WHERE program_id = $1 AND reference LIKE 'legacy:%'",
@@ -62,7 +66,7 @@ async def test_every_balance_matches_the_legacy_balance_and_reruns_post_nothing(
 
 async def test_ledger_invariants_hold_after_import(pools, admin_conn, tmp_path):
     program_id, import_id, _ = await _imported_program(pools, tmp_path)
-    await importing.import_history(pools["points"], import_id=import_id, now=NOW)
+    await importing.import_history(pools["points"], import_id=import_id, now=NOW, hooks=NO_HOOKS)
     unbalanced = await admin_conn.fetchval(
         "SELECT count(*) FROM (SELECT transaction_id FROM points.entries WHERE program_id = $1"
         " GROUP BY transaction_id HAVING sum(amount) <> 0) x", program_id)
@@ -87,7 +91,7 @@ async def test_ledger_invariants_hold_after_import(pools, admin_conn, tmp_path):
 async def test_the_expiry_policy_applies_to_imported_lots(pools, admin_conn, tmp_path):
     # 180 days, month end: history older than that has expired by now; the balance still matches
     program_id, import_id, answers = await _imported_program(pools, tmp_path, expiry_days=180)
-    totals = await importing.import_history(pools["points"], import_id=import_id, now=NOW)
+    totals = await importing.import_history(pools["points"], import_id=import_id, now=NOW, hooks=NO_HOOKS)
     assert totals["lots_expired"] > 0
     assert await _balances(admin_conn, program_id) == answers.balances
     past_due = await admin_conn.fetchval(

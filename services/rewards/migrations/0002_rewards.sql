@@ -126,16 +126,3 @@ CREATE TABLE vouchers (
 ALTER TABLE vouchers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE vouchers FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON vouchers USING (program_id = current_program_id());
-
-CREATE TABLE idempotency_keys (
-    program_id uuid NOT NULL,
-    operation text NOT NULL,
-    key text NOT NULL,
-    request_hash bytea NOT NULL,
-    response bytea,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (program_id, operation, key)
-);
-ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON idempotency_keys USING (program_id = current_program_id());

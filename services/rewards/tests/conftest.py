@@ -16,8 +16,8 @@ from services.common import program_copy
 from services.common.clients import call, metadata
 from services.common.errors import DomainError, DomainErrorInterceptor
 from services.common.mail import SmtpSender
-from services.points import api as points_api
-from services.points import programs as points_programs
+from services.points.__main__ import assemble as assemble_points
+from services.points.ledger import programs as points_programs
 from services.rewards.peers import MemberRef, Peers
 from tests.fixtures.postgres import free_port, program_spec
 
@@ -78,7 +78,7 @@ def passcode_in(mailbox, address: str) -> str:
 async def ledger(pools):
     """The real points service in this process, and the rewards service's client of it."""
     server = grpc.aio.server(interceptors=[DomainErrorInterceptor()])
-    points_api.register(server, pools["points"], None)
+    assemble_points(server, pools["points"], None)
     port = free_port()
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()

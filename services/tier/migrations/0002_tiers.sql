@@ -163,32 +163,6 @@ ALTER TABLE evaluation_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE evaluation_runs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON evaluation_runs USING (program_id = current_program_id());
 
-CREATE TABLE idempotency_keys (
-    program_id uuid NOT NULL,
-    operation text NOT NULL,
-    key text NOT NULL,
-    request_hash bytea NOT NULL,
-    response bytea,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (program_id, operation, key)
-);
-ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON idempotency_keys USING (program_id = current_program_id());
-
-CREATE TABLE outbox (
-    id bigserial PRIMARY KEY,
-    program_id uuid NOT NULL,
-    event_type text NOT NULL,
-    payload jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    delivered_at timestamptz,
-    attempts int NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
-    last_error text
-);
-CREATE INDEX outbox_undelivered ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
-
 -- The first anniversary after `after`: lapse + k * months (k >= 1), clamped to month ends as
 -- PostgreSQL adds months. k starts near the calendar-month distance, so this is a few steps.
 CREATE FUNCTION next_anniversary(lapse date, months int, after date) RETURNS date

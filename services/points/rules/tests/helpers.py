@@ -4,7 +4,7 @@ import dataclasses
 import json
 
 from loyalty.points.v1 import points_service_pb2 as pb
-from services.points import earning
+from services.points.ledger import earning
 from services.points.rules import campaigns, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy

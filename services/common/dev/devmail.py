@@ -18,7 +18,7 @@ class PrintingHandler:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.common.devmail")
+    parser = argparse.ArgumentParser(prog="python -m services.common.dev.devmail")
     parser.add_argument("--port", type=int, default=1025)
     args = parser.parse_args()
     controller = Controller(PrintingHandler(), hostname="127.0.0.1", port=args.port)

@@ -10,15 +10,15 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import run_once
-from services.points import ledger, repository
-from services.points.earn_policy import EarnPolicy, EarnQuote, posting_details
-from services.points.expiry import lot_expiry
-from services.points.ledger import Leg
+from services.points.ledger import posting, repository
+from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, posting_details
+from services.points.ledger.expiry import lot_expiry
+from services.points.ledger.posting import Leg
 
 # Kept for callers of the first version of this module.
-load_program = ledger.load_program
-load_active_member = ledger.load_active_member
-SPENDING_STATUSES = ledger.SPENDING_STATUSES
+load_program = posting.load_program
+load_active_member = posting.load_active_member
+SPENDING_STATUSES = posting.SPENDING_STATUSES
 
 
 def _breakdown(quote: EarnQuote) -> list[pb.EarnLine]:
@@ -39,12 +39,12 @@ async def earn(
 ) -> pb.EarnResponse:
     amount = validation.amount(request.amount)
     reference = validation.reference(request.reference)
-    order_reference = ledger.optional_reference(request.order_reference, "orderReference")
+    order_reference = posting.optional_reference(request.order_reference, "orderReference")
     occurred_at = (
-        validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else ledger.now()
+        validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else posting.now()
     )
     async with tenant_tx(pool, program_id) as conn:
-        program, member = await ledger.load_program_and_active_member(conn, program_id, request.loyalty_number,
+        program, member = await posting.load_program_and_active_member(conn, program_id, request.loyalty_number,
                                                                       currency=request.currency)
 
         async def perform() -> pb.EarnResponse:
@@ -62,12 +62,12 @@ async def earn(
             if request.pending:
                 details["pending"] = True
                 details["expires_at"] = expires_at.isoformat() if expires_at else None
-            event = None if request.pending else ledger.event(
+            event = None if request.pending else posting.event(
                 "LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="EARN", member=member, points=points,
                 reference=reference, occurred_at=occurred_at, details=details, amount=amount,
                 currency=request.currency,
             )
-            with ledger.refusals():
+            with posting.refusals():
                 row = await repository.post_earn(
                     conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
                     reference=reference, points=points, amount=amount, currency=request.currency,
@@ -94,18 +94,18 @@ async def retro_claim(
     receipt = validation.reference(request.receipt_reference, "receiptReference")
     amount = validation.amount(request.amount)
     purchased_at = validation.timestamp(request.purchased_at, "purchasedAt")
-    current = today or ledger.now()
+    current = today or posting.now()
     if purchased_at > current:
         raise invalid("purchasedAt", "is in the future")
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
+        program = await posting.load_program(conn, program_id)
         if request.currency != program["currency"]:
             raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
         window = program["retro_claim_days"]
         if purchased_at < current - dt.timedelta(days=window):
             raise DomainError(ErrorCode.RETRO_CLAIM_WINDOW_CLOSED,
                               f"purchases can be claimed up to {window} days later", field="purchasedAt")
-        member = await ledger.load_active_member(conn, request.loyalty_number)
+        member = await posting.load_active_member(conn, request.loyalty_number)
 
         async def perform() -> pb.EarnResponse:
             as_earn = pb.EarnRequest(loyalty_number=request.loyalty_number, amount=request.amount,
@@ -121,10 +121,10 @@ async def retro_claim(
                        "partner_code": request.partner_code, "location_code": request.location_code,
                        "claimed_at": current.isoformat()}
             transaction_id = uuid.uuid4()
-            event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="RETRO_CLAIM",
+            event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="RETRO_CLAIM",
                                  member=member, points=quote.points, reference=receipt, occurred_at=purchased_at,
                                  details=details, amount=amount, currency=request.currency)
-            _, balance = await ledger.post(
+            _, balance = await posting.post(
                 conn, kind="RETRO_CLAIM", reference=receipt, member_id=member["id"], points=quote.points,
                 amount=amount, currency=request.currency, occurred_at=purchased_at, details=details,
                 transaction_id=transaction_id, events=[event],
@@ -145,7 +145,7 @@ async def activate_pending(
     reference = validation.reference(request.reference)
     target_reference = validation.reference(request.target_reference, "targetReference")
     async with tenant_tx(pool, program_id) as conn:
-        await ledger.load_program(conn, program_id)
+        await posting.load_program(conn, program_id)
 
         async def perform() -> pb.PostingResponse:
             target = await repository.transaction_by_reference(conn, target_reference)
@@ -154,7 +154,7 @@ async def activate_pending(
                                   field="targetReference")
             if target["kind"] != "EARN" or not target["details"].get("pending"):
                 raise invalid("targetReference", f"{target_reference!r} is not a pending earn")
-            await ledger.touch(conn, [target["member_id"]])
+            await posting.touch(conn, [target["member_id"]])
             target = await repository.transaction_by_reference(conn, target_reference)
             if target["activated"]:
                 raise DomainError(ErrorCode.NOT_VOIDABLE, f"{target_reference!r} was already activated",
@@ -163,15 +163,15 @@ async def activate_pending(
             if open_points <= 0:
                 raise DomainError(ErrorCode.ALREADY_VOIDED, f"{target_reference!r} was voided", field="targetReference")
             member = (await repository.members_by_id(conn, [target["member_id"]]))[target["member_id"]]
-            ledger.ensure_active(member)
+            posting.ensure_active(member)
             expires_raw = target["details"].get("expires_at")
             transaction_id = uuid.uuid4()
             details = {**{k: target["details"].get(k) for k in ("partner_code", "location_code", "breakdown")},
                        "activates": target_reference}
-            event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="ACTIVATE", member=member,
-                                 points=open_points, reference=reference, occurred_at=ledger.now(), details=details,
+            event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="ACTIVATE", member=member,
+                                 points=open_points, reference=reference, occurred_at=posting.now(), details=details,
                                  amount=target["amount"], currency=target["currency"])
-            _, balance = await ledger.post(
+            _, balance = await posting.post(
                 conn, kind="ACTIVATE", reference=reference, member_id=member["id"], points=open_points,
                 target_id=target["id"], order_reference=target["order_reference"], details=details,
                 transaction_id=transaction_id, events=[event],

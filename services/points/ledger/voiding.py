@@ -15,9 +15,9 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.common.idempotency import run_once
-from services.points import ledger, repository
-from services.points.ledger import Leg
-from services.points.rules import usage as rule_usage
+from services.points.ledger import posting, repository
+from services.points.ledger.posting import Leg
+from services.points.ledger.hooks import LedgerHooks
 
 NOT_VOIDABLE = frozenset({"VOID", "EXPIRE", "MERGE", "RELEASE", "ACTIVATE", "EXTEND"})
 EVENTED = frozenset({"EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "BURN", "CAPTURE", "TRANSFER"})
@@ -41,7 +41,7 @@ async def _funding_account(conn: asyncpg.Connection, transaction_id: uuid.UUID) 
 
 async def _void_one(
     conn: asyncpg.Connection, target: asyncpg.Record, *, reference: str, points: int, reason: str, strict: bool,
-    members: dict,
+    members: dict, hooks: LedgerHooks,
 ) -> tuple[uuid.UUID, int, int]:
     """Returns (transaction id, change to the member's available balance, new balance)."""
     kind = target["kind"]
@@ -60,7 +60,7 @@ async def _void_one(
         if amount > open_points:
             raise DomainError(ErrorCode.INVALID_INPUT, f"points: hold {name!r} has only {open_points} points open",
                               field="points")
-        with ledger.refusals():
+        with posting.refusals():
             balance = await repository.release_hold(conn, hold_id=h["id"], points=amount,
                                                     transaction_id=transaction_id, kind="VOID", reference=reference,
                                                     details=details)
@@ -97,28 +97,30 @@ async def _void_one(
     events = []
     if kind in EVENTED and not pending:
         for mid, pts in ((member_id, signed), (other_id, -signed)) if other_id else ((member_id, signed),):
-            events.append(ledger.event(
+            events.append(posting.event(
                 "LOY_POINT_VOID", transaction_id=transaction_id, kind="VOID", member=members[mid], points=pts,
-                reference=reference, occurred_at=ledger.now(), details=target["details"], voided=target,
+                reference=reference, occurred_at=posting.now(), details=target["details"], voided=target,
                 amount=target["amount"], currency=target["currency"]))
-    _, balance = await ledger.post(
+    _, balance = await posting.post(
         conn, kind="VOID", reference=reference, member_id=member_id, counterparty_id=other_id, points=signed,
         target_id=target["id"], order_reference=target["order_reference"], details=details, legs=legs,
         events=events, transaction_id=transaction_id,
     )
-    await rule_usage.give_back(conn, target, points=amount)  # the caps and budgets the earn used
+    await hooks.on_void(conn, target, points=amount)  # the rules give back the caps and budgets the earn used
     return transaction_id, 0 if pending else signed, balance
 
 
-async def void(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidRequest) -> pb.PostingResponse:
+async def void(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidRequest, hooks: LedgerHooks
+) -> pb.PostingResponse:
     reference = validation.reference(request.reference)
     target_reference = validation.reference(request.target_reference, "targetReference")
     if request.points < 0:
         raise DomainError(ErrorCode.INVALID_INPUT, "points: must not be negative (0 voids the whole remainder)",
                           field="points")
-    reason = ledger.reason(request.reason)
+    reason = posting.reason(request.reason)
     async with tenant_tx(pool, program_id) as conn:
-        await ledger.load_program(conn, program_id)
+        await posting.load_program(conn, program_id)
 
         async def load_targets() -> tuple[list[asyncpg.Record], bool]:
             single = await repository.transaction_by_reference(conn, target_reference)
@@ -133,15 +135,15 @@ async def void(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidReq
                                   field="targetReference")
             owner = None
             if request.loyalty_number:
-                owner = await ledger.load_member(conn, request.loyalty_number)
+                owner = await posting.load_member(conn, request.loyalty_number)
             if owner is not None and any(owner["id"] not in (t["member_id"], t["counterparty_id"]) for t in targets):
                 raise DomainError(ErrorCode.NOT_FOUND, f"no transaction {target_reference!r} of member "
                                   f"{request.loyalty_number}", field="targetReference")
             if is_order and request.points:
                 raise DomainError(ErrorCode.INVALID_INPUT, "points: a whole order is voided in full", field="points")
             member_ids = {m for t in targets for m in (t["member_id"], t["counterparty_id"]) if m}
-            await rule_usage.lock_for_void(conn, targets)  # counters before accounts, as an earn takes them
-            await ledger.touch(conn, list(member_ids))
+            await hooks.lock_for_void(conn, targets)  # counters before accounts, as an earn takes them
+            await posting.touch(conn, list(member_ids))
             targets, _ = await load_targets()  # re-read under the member locks
             targets.sort(key=lambda t: t["kind"] == "EARN")  # give points back before taking earns back
             members = await repository.members_by_id(conn, list(member_ids))
@@ -151,7 +153,8 @@ async def void(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidReq
                 try:
                     transaction_id, delta, balance = await _void_one(
                         conn, target, reference=reference if not posted else f"{reference}#{len(posted)}",
-                        points=request.points, reason=reason, strict=not is_order, members=members)
+                        points=request.points, reason=reason, strict=not is_order, members=members,
+                        hooks=hooks)
                 except _Skip:
                     continue
                 posted.append(transaction_id)

@@ -1,8 +1,8 @@
 """Apply every service's migrations, each as the service's own role (it owns its schema's tables).
 
-    python -m services.common.migrate_all [--setup] [--services member,points]
+    python -m services.common.dev.migrate_all [--setup] [--services member,points]
 
-`--setup` first runs services.common.dbsetup (database, roles, schemas; needs DATABASE_ADMIN_URL).
+`--setup` first runs services.common.dev.dbsetup (database, roles, schemas; needs DATABASE_ADMIN_URL).
 Each service's connection: DATABASE_URL_<SVC> when set, else DATABASE_ADMIN_URL with the user
 swapped for loyalty_<svc> and the database for DATABASE_NAME; its password LOYALTY_DB_PASSWORD_<SVC>
 (the same variable dbsetup sets the role's password from). The Helm chart runs this as a
@@ -17,12 +17,12 @@ import pathlib
 import sys
 import urllib.parse
 
-from services.common import dbsetup
+from services.common.dev import dbsetup
 from services.common.db import create_pool
 from services.common.logs import configure_logging
 from services.common.migrations import migrate
 
-SERVICES_DIR = pathlib.Path(__file__).resolve().parents[1]
+SERVICES_DIR = pathlib.Path(__file__).resolve().parents[2]
 log = logging.getLogger(__name__)
 
 
@@ -63,8 +63,8 @@ async def migrate_services(services: list[str], env: dict[str, str]) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.common.migrate_all")
-    parser.add_argument("--setup", action="store_true", help="run services.common.dbsetup first")
+    parser = argparse.ArgumentParser(prog="python -m services.common.dev.migrate_all")
+    parser.add_argument("--setup", action="store_true", help="run services.common.dev.dbsetup first")
     parser.add_argument("--services", default=",".join(dbsetup.SERVICES),
                         help="comma-separated services (default: all five)")
     args = parser.parse_args(argv)

@@ -9,7 +9,9 @@ import grpc
 from loyalty.points.v1 import points_import_service_pb2 as pb
 from loyalty.points.v1 import points_import_service_pb2_grpc as pb_grpc
 from services.common import validation
-from services.points import import_report, importing
+from services.points.ledger.hooks import LedgerHooks
+from services.points.importing import report as import_report
+from services.points.importing import history as importing
 
 
 def _import_id(raw: str) -> uuid.UUID:
@@ -17,8 +19,9 @@ def _import_id(raw: str) -> uuid.UUID:
 
 
 class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
-    def __init__(self, pool: asyncpg.Pool):
+    def __init__(self, pool: asyncpg.Pool, *, hooks: LedgerHooks):
         self._pool = pool
+        self._hooks = hooks
 
     async def ImportHistory(self, request, context):
         progress: asyncio.Queue = asyncio.Queue()
@@ -26,6 +29,7 @@ class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
             self._pool, import_id=_import_id(request.import_id),
             void_before=validation.timestamp(request.void_before, "voidBefore") if request.void_before else None,
             batch_members=request.batch_members or importing.BATCH_MEMBERS, progress=progress.put_nowait,
+            hooks=self._hooks,
         ))
         try:
             while not work.done() or not progress.empty():
@@ -52,5 +56,5 @@ class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
         )
 
 
-def register(server: grpc.aio.Server, pool: asyncpg.Pool) -> None:
-    pb_grpc.add_PointsImportServiceServicer_to_server(PointsImportServicer(pool), server)
+def register(server: grpc.aio.Server, servicer: PointsImportServicer) -> None:
+    pb_grpc.add_PointsImportServiceServicer_to_server(servicer, server)

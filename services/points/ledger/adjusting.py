@@ -9,40 +9,40 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
 from services.common.idempotency import run_once
-from services.points import ledger, repository
-from services.points.expiry import lot_expiry
-from services.points.ledger import Leg
+from services.points.ledger import posting, repository
+from services.points.ledger.expiry import lot_expiry
+from services.points.ledger.posting import Leg
 
 
 def _credit_lot_expiry(program: asyncpg.Record):
-    return lot_expiry(earned_at=ledger.now(), days=program["expiry_days"],
+    return lot_expiry(earned_at=posting.now(), days=program["expiry_days"],
                       round_to_month_end=program["expiry_round_to_month_end"], timezone=program["timezone"])
 
 
 async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.AdjustRequest) -> pb.PostingResponse:
     if request.points == 0:
         raise invalid("points", "must not be zero (credit > 0, debit < 0)")
-    ledger.points(abs(request.points))
+    posting.points(abs(request.points))
     reference = validation.reference(request.reference)
-    reason = ledger.reason(request.reason, required=True)
+    reason = posting.reason(request.reason, required=True)
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        member = await ledger.load_member(conn, request.loyalty_number)
+        program = await posting.load_program(conn, program_id)
+        member = await posting.load_member(conn, request.loyalty_number)
 
         async def perform() -> pb.PostingResponse:
             points = request.points
             transaction_id = uuid.uuid4()
-            occurred_at = ledger.now()
+            occurred_at = posting.now()
             if points > 0:
                 legs = [Leg("adjustment", -points),
                         Leg("member_available", points, member["id"], lots="create",
                             expires_at=_credit_lot_expiry(program))]
             else:
                 legs = [Leg("member_available", points, member["id"], lots="consume"), Leg("adjustment", -points)]
-            event = ledger.event("LOY_POINT_ACCRUAL" if points > 0 else "LOY_POINT_ADJUSTMENT",
+            event = posting.event("LOY_POINT_ACCRUAL" if points > 0 else "LOY_POINT_ADJUSTMENT",
                                  transaction_id=transaction_id, kind="ADJUST", member=member, points=points,
                                  reference=reference, occurred_at=occurred_at)
-            _, balance = await ledger.post(conn, kind="ADJUST", reference=reference, member_id=member["id"],
+            _, balance = await posting.post(conn, kind="ADJUST", reference=reference, member_id=member["id"],
                                            points=points, details={"reason": reason}, legs=legs, events=[event],
                                            transaction_id=transaction_id, occurred_at=occurred_at,
                                            touch=[member["id"]])
@@ -54,20 +54,20 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
 
 
 async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.GoodwillRequest) -> pb.PostingResponse:
-    points = ledger.points(request.points)
+    points = posting.points(request.points)
     reference = validation.reference(request.reference)
-    reason = ledger.reason(request.reason, required=True)
+    reason = posting.reason(request.reason, required=True)
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
-        member = await ledger.load_active_member(conn, request.loyalty_number)
+        program = await posting.load_program(conn, program_id)
+        member = await posting.load_active_member(conn, request.loyalty_number)
 
         async def perform() -> pb.PostingResponse:
             transaction_id = uuid.uuid4()
-            occurred_at = ledger.now()
+            occurred_at = posting.now()
             details = {"reason": reason}
-            event = ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="GOODWILL", member=member,
+            event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="GOODWILL", member=member,
                                  points=points, reference=reference, occurred_at=occurred_at, details=details)
-            _, balance = await ledger.post(
+            _, balance = await posting.post(
                 conn, kind="GOODWILL", reference=reference, member_id=member["id"], points=points, details=details,
                 transaction_id=transaction_id, occurred_at=occurred_at, events=[event],
                 legs=[Leg("issuance", -points),
@@ -82,8 +82,8 @@ async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Goo
 
 
 async def _two_members(conn, from_number: str, to_number: str) -> tuple[asyncpg.Record, asyncpg.Record]:
-    source = await ledger.load_member(conn, from_number, "fromLoyaltyNumber")
-    target = await ledger.load_member(conn, to_number, "toLoyaltyNumber")
+    source = await posting.load_member(conn, from_number, "fromLoyaltyNumber")
+    target = await posting.load_member(conn, to_number, "toLoyaltyNumber")
     if source["id"] == target["id"]:
         raise invalid("toLoyaltyNumber", "must be another member")
     return source, target
@@ -91,25 +91,25 @@ async def _two_members(conn, from_number: str, to_number: str) -> tuple[asyncpg.
 
 async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.TransferRequest) -> pb.PostingResponse:
     """Moves points between two members of one program; the lots keep their expiry dates."""
-    points = ledger.points(request.points)
+    points = posting.points(request.points)
     reference = validation.reference(request.reference)
-    reason = ledger.reason(request.reason)
+    reason = posting.reason(request.reason)
     async with tenant_tx(pool, program_id) as conn:
-        await ledger.load_program(conn, program_id)
+        await posting.load_program(conn, program_id)
         source, target = await _two_members(conn, request.from_loyalty_number, request.to_loyalty_number)
-        ledger.ensure_active(source, "fromLoyaltyNumber")
-        ledger.ensure_active(target, "toLoyaltyNumber")
+        posting.ensure_active(source, "fromLoyaltyNumber")
+        posting.ensure_active(target, "toLoyaltyNumber")
 
         async def perform() -> pb.PostingResponse:
             transaction_id = uuid.uuid4()
-            occurred_at = ledger.now()
+            occurred_at = posting.now()
             events = [
-                ledger.event("LOY_POINT_ADJUSTMENT", transaction_id=transaction_id, kind="TRANSFER", member=source,
+                posting.event("LOY_POINT_ADJUSTMENT", transaction_id=transaction_id, kind="TRANSFER", member=source,
                              points=-points, reference=reference, occurred_at=occurred_at),
-                ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="TRANSFER", member=target,
+                posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="TRANSFER", member=target,
                              points=points, reference=reference, occurred_at=occurred_at),
             ]
-            _, balance = await ledger.post(
+            _, balance = await posting.post(
                 conn, kind="TRANSFER", reference=reference, member_id=source["id"], counterparty_id=target["id"],
                 points=-points, details={"reason": reason}, transaction_id=transaction_id, occurred_at=occurred_at,
                 events=events, touch=[source["id"], target["id"]],
@@ -128,11 +128,11 @@ async def merge(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.MergeM
     source lot), pending and held points and open holds. Afterwards the from-member cannot earn or burn."""
     reference = validation.reference(request.reference)
     async with tenant_tx(pool, program_id) as conn:
-        await ledger.load_program(conn, program_id)
+        await posting.load_program(conn, program_id)
         source, target = await _two_members(conn, request.from_loyalty_number, request.to_loyalty_number)
 
         async def perform() -> pb.PostingResponse:
-            await ledger.touch(conn, [source["id"], target["id"]])
+            await posting.touch(conn, [source["id"], target["id"]])
             balances = await conn.fetch(
                 "SELECT kind, balance FROM accounts WHERE member_id = $1 AND kind LIKE 'member_%'", source["id"])
             amounts = {r["kind"]: r["balance"] for r in balances}
@@ -143,18 +143,18 @@ async def merge(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.MergeM
                 if amounts.get(kind):
                     legs += [Leg(kind, -amounts[kind], source["id"]), Leg(kind, amounts[kind], target["id"])]
             transaction_id = uuid.uuid4()
-            occurred_at = ledger.now()
+            occurred_at = posting.now()
             events = []
             if available:
                 events = [
-                    ledger.event("LOY_POINT_ADJUSTMENT", transaction_id=transaction_id, kind="MERGE", member=source,
+                    posting.event("LOY_POINT_ADJUSTMENT", transaction_id=transaction_id, kind="MERGE", member=source,
                                  points=-available, reference=reference, occurred_at=occurred_at),
-                    ledger.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="MERGE", member=target,
+                    posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="MERGE", member=target,
                                  points=available, reference=reference, occurred_at=occurred_at),
                 ]
             details = {"pending": amounts.get("member_pending", 0), "held": amounts.get("member_held", 0),
                        "from_loyalty_number": source["loyalty_number"], "to_loyalty_number": target["loyalty_number"]}
-            _, balance = await ledger.post(
+            _, balance = await posting.post(
                 conn, kind="MERGE", reference=reference, member_id=source["id"], counterparty_id=target["id"],
                 points=-available, details=details, transaction_id=transaction_id, occurred_at=occurred_at,
                 events=events, legs=legs)
@@ -172,17 +172,17 @@ async def extend_expiry(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.ExtendExpiryRequest
 ) -> pb.ExtendExpiryResponse:
     new_expires_at = validation.timestamp(request.new_expires_at, "newExpiresAt")
-    if new_expires_at <= ledger.now():
+    if new_expires_at <= posting.now():
         raise invalid("newExpiresAt", "must be in the future")
-    reason = ledger.reason(request.reason, required=True)
+    reason = posting.reason(request.reason, required=True)
     reference = validation.reference(request.reference)
     async with tenant_tx(pool, program_id) as conn:
-        await ledger.load_program(conn, program_id)
-        member = await ledger.load_member(conn, request.loyalty_number)
+        await posting.load_program(conn, program_id)
+        member = await posting.load_member(conn, request.loyalty_number)
 
         async def perform() -> pb.ExtendExpiryResponse:
-            await ledger.touch(conn, [member["id"]])  # what has already expired stays expired
-            with ledger.refusals():
+            await posting.touch(conn, [member["id"]])  # what has already expired stays expired
+            with posting.refusals():
                 row = await repository.extend_expiry(
                     conn, member_id=member["id"], new_expires_at=new_expires_at, transaction_id=uuid.uuid4(),
                     reference=reference, reason=reason, program_id=program_id)

@@ -7,15 +7,15 @@ import asyncpg
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
-from services.points import repository
-from services.points.rules import hooks
+from services.points.ledger import repository
+from services.points.ledger.hooks import LedgerHooks
 
 STATUSES = frozenset({"active", "suspended", "blacklisted", "opted_out", "merged", "erased"})
 
 
 async def register(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, member_id: str, loyalty_number: str, status: str,
-    facts_source=None,
+    hooks: LedgerHooks,
 ) -> None:
     parsed = validation.uuid_value(member_id, "memberId")
     if status not in STATUSES:
@@ -27,5 +27,4 @@ async def register(
     if new and status == "active":
         # the program's enroll rules (welcome bonus), once: idempotent by the member, so a lost
         # answer and a redelivered registration grant nothing twice
-        await hooks.on_member_registered(pool, program_id=program_id, loyalty_number=loyalty_number,
-                                         facts_source=facts_source)
+        await hooks.on_member_registered(pool, program_id=program_id, loyalty_number=loyalty_number)

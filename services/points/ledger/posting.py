@@ -16,7 +16,7 @@ import asyncpg
 
 from services.common import validation
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
-from services.points import repository
+from services.points.ledger import repository
 
 SPENDING_STATUSES = frozenset({"active"})
 INSUFFICIENT = "LY001"

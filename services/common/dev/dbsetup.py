@@ -58,7 +58,7 @@ def _literal(value: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.common.dbsetup")
+    parser = argparse.ArgumentParser(prog="python -m services.common.dev.dbsetup")
     parser.add_argument("--admin-url", default=os.environ.get("DATABASE_ADMIN_URL"))
     parser.add_argument("--database", default=os.environ.get("DATABASE_NAME", "loyalty"))
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """An embedded PostgreSQL for `make run` and the tests: Debian's server binaries, on 127.0.0.1.
 
-Usage: python -m services.common.localpg serve --data DIR --port PORT
+Usage: python -m services.common.dev.localpg serve --data DIR --port PORT
 Runs in the foreground (for the Procfile), creates the cluster on first use, sets up the
 database and the service roles, and stops with a fast shutdown on SIGINT/SIGTERM.
 """
@@ -127,7 +127,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def serve(data: pathlib.Path, port: int) -> int:
-    from services.common.dbsetup import setup_database
+    from services.common.dev.dbsetup import setup_database
 
     import asyncio
 
@@ -153,7 +153,7 @@ def serve(data: pathlib.Path, port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.common.localpg")
+    parser = argparse.ArgumentParser(prog="python -m services.common.dev.localpg")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve")
     s.add_argument("--data", type=pathlib.Path, required=True)

@@ -24,7 +24,8 @@ import asyncpg
 from loyalty.points.v1 import points_service_pb2 as pb
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, not_found
-from services.points import voiding
+from services.points.ledger import voiding
+from services.points.ledger.hooks import LedgerHooks
 
 BATCH_MEMBERS = 20_000
 WORKERS = 2  # one batch per core of a small database host; PostgreSQL does the work
@@ -47,7 +48,7 @@ async def _import(pool: asyncpg.Pool, import_id: uuid.UUID) -> asyncpg.Record:
 
 
 async def void_earlier_postings(
-    pool: asyncpg.Pool, *, import_id: uuid.UUID, program_id: uuid.UUID, before: dt.datetime
+    pool: asyncpg.Pool, *, import_id: uuid.UUID, program_id: uuid.UUID, before: dt.datetime, hooks: LedgerHooks
 ) -> tuple[int, int]:
     """Void what members who were already here posted before `before` (their legacy history
     replaces it). Each void is its own idempotent posting; returns (voided, skipped)."""
@@ -65,7 +66,7 @@ async def void_earlier_postings(
         try:
             await voiding.void(pool, program_id=program_id, request=pb.VoidRequest(
                 reference=f"import-void:{import_id}:{target['reference']}"[:128],
-                target_reference=target["reference"], reason="replaced by the legacy import"))
+                target_reference=target["reference"], reason="replaced by the legacy import"), hooks=hooks)
             voided += 1
         except DomainError as err:
             if err.code not in (ErrorCode.ALREADY_VOIDED, ErrorCode.NOT_VOIDABLE, ErrorCode.INSUFFICIENT_POINTS,
@@ -78,7 +79,7 @@ async def void_earlier_postings(
 async def import_history(
     pool: asyncpg.Pool, *, import_id: uuid.UUID, void_before: dt.datetime | None = None,
     now: dt.datetime | None = None, batch_members: int = BATCH_MEMBERS, workers: int = WORKERS,
-    progress: Callable[[dict[str, int]], None] | None = None,
+    hooks: LedgerHooks, progress: Callable[[dict[str, int]], None] | None = None,
 ) -> dict[str, int]:
     """Totals of this run; `progress` gets the running totals with members done after each batch."""
     imp = await _import(pool, import_id)
@@ -93,7 +94,7 @@ async def import_history(
         raise not_found("program", str(program_id))
     if void_before is not None:
         totals["transactions_voided"], _ = await void_earlier_postings(
-            pool, import_id=import_id, program_id=program_id, before=void_before)
+            pool, import_id=import_id, program_id=program_id, before=void_before, hooks=hooks)
     stripes, totals["members_total"] = await _stripes(pool, import_id=import_id, program_id=program_id,
                                                       size=batch_members, workers=max(1, workers))
     lock = asyncio.Lock()

@@ -7,7 +7,7 @@ from loyalty.common.v1 import program_pb2
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
-from services.points import repository
+from services.points.ledger import repository
 
 
 async def provision(pool: asyncpg.Pool, spec: program_pb2.ProgramSpec) -> bool:

@@ -10,7 +10,7 @@ from loyalty.points.v1 import points_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
-from services.points import ledger, repository
+from services.points.ledger import posting, repository
 
 KINDS = frozenset({"EARN", "BURN", "VOID", "ADJUST", "TRANSFER", "GOODWILL", "RETRO_CLAIM", "ACTIVATE", "HOLD",
                    "CAPTURE", "RELEASE", "EXPIRE", "MERGE", "EXTEND"})
@@ -51,14 +51,14 @@ def _page_size(value: int) -> int:
 
 async def member_summary(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: str) -> pb.PointsSummary:
     async with tenant_tx(pool, program_id) as conn:
-        member = await ledger.load_member(conn, loyalty_number)
+        member = await posting.load_member(conn, loyalty_number)
         row = await repository.summary(conn, member["id"])
     return pb.PointsSummary(
         available=row["available"], pending=row["pending"], on_hold=row["on_hold"],
         lifetime_earned=row["lifetime_earned"], used=row["used"], expired=row["expired"],
-        next_expiring_points=row["next_expiring_points"] or 0, next_expiry_date=ledger.rfc3339(row["next_expiry_date"]),
-        first_activity_at=ledger.rfc3339(row["first_activity_at"]),
-        last_activity_at=ledger.rfc3339(row["last_activity_at"]),
+        next_expiring_points=row["next_expiring_points"] or 0, next_expiry_date=posting.rfc3339(row["next_expiry_date"]),
+        first_activity_at=posting.rfc3339(row["first_activity_at"]),
+        last_activity_at=posting.rfc3339(row["last_activity_at"]),
     )
 
 
@@ -88,7 +88,7 @@ async def history(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.List
     size = _page_size(request.page_size)
     after = _untoken(request.page_token)
     async with tenant_tx(pool, program_id) as conn:
-        member = await ledger.load_member(conn, request.loyalty_number)
+        member = await posting.load_member(conn, request.loyalty_number)
         rows = await repository.history(conn, member_id=member["id"], kinds=kinds, since=since, until=until,
                                         after=after, limit=size + 1)
     items = []
@@ -96,7 +96,7 @@ async def history(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.List
         details = row["details"]
         items.append(pb.Transaction(
             id=str(row["id"]), kind=row["kind"], reference=row["reference"],
-            points=row["points"] if row["own"] else -row["points"], occurred_at=ledger.rfc3339(row["occurred_at"]),
+            points=row["points"] if row["own"] else -row["points"], occurred_at=posting.rfc3339(row["occurred_at"]),
             status=_status(row), reason=details.get("reason") or "",
             amount=str(row["amount"].normalize()) if row["amount"] is not None else "", currency=row["currency"] or "",
             voids_transaction_id=str(row["target_id"]) if row["kind"] == "VOID" else "",
@@ -117,11 +117,11 @@ async def expiring(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Lis
         raise invalid("withinDays", "must be between 1 and 3660")
     size = _page_size(request.page_size)
     after = _untoken(request.page_token)
-    until = ledger.now() + dt.timedelta(days=request.within_days)
+    until = posting.now() + dt.timedelta(days=request.within_days)
     async with tenant_tx(pool, program_id) as conn:
         member_id = None
         if request.loyalty_number:
-            member_id = (await ledger.load_member(conn, request.loyalty_number))["id"]
+            member_id = (await posting.load_member(conn, request.loyalty_number))["id"]
         rows = await repository.expiring(conn, until=until, member_id=member_id, after=after, limit=size + 1)
     token = ""
     if len(rows) > size:
@@ -129,7 +129,7 @@ async def expiring(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Lis
         token = _token(last["expires_at"].isoformat(), last["member_id"])
     return pb.ListExpiringResponse(
         items=[pb.ExpiringPoints(loyalty_number=r["loyalty_number"], points=r["points"],
-                                 expires_at=ledger.rfc3339(r["expires_at"])) for r in rows[:size]],
+                                 expires_at=posting.rfc3339(r["expires_at"])) for r in rows[:size]],
         next_page_token=token,
     )
 
@@ -146,7 +146,7 @@ async def liability(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Ge
     since = _month(getattr(request, "from"), "from") if getattr(request, "from") else None
     until = _month(request.to, "to") if request.to else None
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
+        program = await posting.load_program(conn, program_id)
         rows = await repository.liability(conn, timezone=program["timezone"])
     picked = [r for r in rows if r["month"] == "never" and not (since or until)
               or r["month"] != "never" and (not since or r["month"] >= since) and (not until or r["month"] <= until)]
@@ -161,7 +161,7 @@ async def breakage(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Get
     since = _instant(getattr(request, "from"), "from")
     until = _instant(request.to, "to")
     async with tenant_tx(pool, program_id) as conn:
-        program = await ledger.load_program(conn, program_id)
+        program = await posting.load_program(conn, program_id)
         rows = await repository.breakage(conn, timezone=program["timezone"], unit=unit, since=since, until=until)
     return pb.BreakageReport(rows=[pb.BreakageRow(period=r["period"], points_expired=r["expired"],
                                                   points_issued=r["issued"]) for r in rows])
