@@ -4,6 +4,9 @@ import calendar
 import datetime as dt
 import zoneinfo
 
+from services.common.db import tenant_tx
+from services.points.ledger import repository
+
 
 def lot_expiry(
     *, earned_at: dt.datetime, days: int, round_to_month_end: bool, timezone: str
@@ -22,9 +25,6 @@ def lot_expiry(
 async def expire_program(pool, program_id, *, now: dt.datetime, batch_members: int = 20000) -> int:
     """Expire every lot of one program past its date as of `now`: batches of members, each its own
     transaction (a killed run resumes where it stopped; a rerun changes nothing). Returns lots expired."""
-    from services.common.db import tenant_tx
-    from services.points import repository
-
     total = 0
     while True:
         async with tenant_tx(pool, program_id) as conn:
@@ -36,9 +36,6 @@ async def expire_program(pool, program_id, *, now: dt.datetime, batch_members: i
 
 async def release_expired_holds(pool, program_id, *, batch_members: int = 500) -> int:
     """Release every hold of one program past its timeout (the touch of each member does it)."""
-    from services.common.db import tenant_tx
-    from services.points import repository
-
     total = 0
     while True:
         async with tenant_tx(pool, program_id) as conn:
