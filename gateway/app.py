@@ -20,6 +20,7 @@ from gateway.auth import ApiKeyCache, authenticate
 from gateway.billing import downloads as billing_downloads
 from gateway.context import Context
 from gateway.loaders import make_loaders
+from gateway.revocation import IdentityRevocationFeed, RevocationFeed
 from gateway.schema import schema
 from gateway.services import Services
 from gateway.settings import GatewaySettings
@@ -34,12 +35,14 @@ class LoyaltyGraphQL(GraphQL):
         self.settings = settings
         self.services: Services | None = None  # connected at startup, on the server's event loop
         self.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
+        self.revocations: RevocationFeed | None = None  # started with the services
 
     async def get_context(self, request, response) -> Context:
         principal, error = None, None
         try:
             principal = await authenticate(
-                request, settings=self.settings, services=self.services, api_keys=self.api_keys
+                request, settings=self.settings, services=self.services, api_keys=self.api_keys,
+                revocations=self.revocations,
             )
         except GraphQLError as exc:
             error = exc
@@ -70,10 +73,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         graphql.services = Services.connect(settings)
+        graphql.revocations = IdentityRevocationFeed(
+            graphql.services.identity, on_api_key_revoked=graphql.api_keys.forget_key, on_reset=graphql.api_keys.clear,
+            remember_seconds=settings.access_token_seconds)
+        await graphql.revocations.start()
         # The schema and everything loaded at start live as long as the process: keep them out of
         # the collector's full passes, which otherwise walk them again every hundred requests or so.
         gc.freeze()
         yield
+        await graphql.revocations.stop()
         await graphql.services.close()
 
     async def healthz(request: Request) -> JSONResponse:

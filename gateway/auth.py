@@ -1,42 +1,91 @@
-"""Who is calling: the dev administrator token, a staff JWT, or a program's API key."""
+"""Who is calling: the dev administrator token, a staff or member JWT, or a program's API key.
+
+Access tokens are short-lived JWTs (HS256, audience `loyalty`): `sub`, `exp`, `programs` (codes or
+"*"), `permissions` (held in every program listed; platform permissions need `programs` "*"), and
+from sign-in also `sid` (the session), `kind`, `grants` ({program code: [permissions]}) and, for a
+member, `member` ({loyaltyNumber, program, id}). Malformed claims are refused as UNAUTHENTICATED.
+A revoked session or API key is refused as soon as the revocation feed announces it.
+"""
 
 import dataclasses
 import hmac
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import jwt
 from starlette.requests import Request
 
+from loyalty.identity.v1 import identity_service_pb2 as identity_pb
 from loyalty.member.v1 import member_service_pb2 as member_pb
 from services.common.errors import ErrorCode
 
 from gateway.errors import graphql_error
+from gateway.permissions import ALL, PLATFORM_PERMISSIONS, PROGRAM_PERMISSIONS
+from gateway.revocation import RevocationFeed
 from gateway.services import Services, rpc
 from gateway.settings import GatewaySettings
 
-ALL = "*"
+
+@dataclasses.dataclass(frozen=True)
+class MemberIdentity:
+    loyalty_number: str
+    program: str
+    member_id: str
 
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
     subject: str
-    kind: str  # admin, staff, api_key
+    kind: str  # admin, staff, api_key, member
     programs: frozenset[str]  # program codes this principal may act on; {"*"}: every program
-    permissions: frozenset[str]  # namespaced, e.g. "points.adjust"; {"*"}: all
+    permissions: frozenset[str]  # held in every program of `programs`; {"*"}: all
+    grants: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # per program, from sign-in
+    roles: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    session_id: str | None = None
+    member: MemberIdentity | None = None
+    email: str | None = None
+    display_name: str | None = None
+
+    @property
+    def platform_wide(self) -> bool:
+        return ALL in self.programs and self.kind in ("admin", "staff")
 
     def may_act_on(self, program_code: str) -> bool:
         return ALL in self.programs or program_code in self.programs
 
-    def has(self, permission: str) -> bool:
-        return ALL in self.permissions or permission in self.permissions
+    def has(self, permission: str, program: str | None = None) -> bool:
+        if ALL in self.permissions or permission in self.permissions:
+            return True
+        if not self.grants:
+            return False
+        if program is not None:
+            held = self.grants.get(program)
+            return held is not None and (permission in held or ALL in held)
+        # No program named: only what every program of the principal grants.
+        return all(permission in held or ALL in held for held in self.grants.values())
+
+    def permissions_in(self, program: str) -> frozenset[str]:
+        held = set(self.permissions)
+        held |= self.grants.get(program, frozenset())
+        if ALL in held:
+            return PROGRAM_PERMISSIONS
+        return frozenset(held & PROGRAM_PERMISSIONS)
+
+    def owns(self, source: Any) -> bool:
+        """Is `source` (a member object) this member principal's own member?"""
+        m = self.member
+        return (m is not None and getattr(source, "loyalty_number", None) == m.loyalty_number
+                and getattr(source, "program", None) == m.program)
 
 
 class ApiKeyCache:
-    """Authenticated keys for a short while, so a POS's every call is not a database lookup."""
+    """Authenticated keys for a short while, so a POS's every call is not a database lookup. Entries die
+    at once when the revocation feed names their key, and all of them when the feed is not live."""
 
     def __init__(self, ttl: float):
         self._ttl = ttl
-        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._entries: dict[str, tuple[float, Principal, str]] = {}
 
     def get(self, key: str) -> Principal | None:
         hit = self._entries.get(key)
@@ -44,18 +93,87 @@ class ApiKeyCache:
             return hit[1]
         return None
 
-    def put(self, key: str, principal: Principal) -> None:
+    def put(self, key: str, principal: Principal, *, key_id: str, ttl: float | None = None) -> None:
         if len(self._entries) > 10_000:
             self._entries.clear()
-        self._entries[key] = (time.monotonic() + self._ttl, principal)
+        self._entries[key] = (time.monotonic() + min(self._ttl, ttl if ttl is not None else self._ttl), principal,
+                              key_id)
+
+    def forget_key(self, key_id: str) -> None:
+        for key, entry in list(self._entries.items()):
+            if entry[2] == key_id:
+                self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def _unauthenticated(message: str):
     return graphql_error(ErrorCode.UNAUTHENTICATED, message)
 
 
+def _strings(claims: dict, name: str, *, allow_all: bool = False, required: bool = False) -> frozenset[str]:
+    value = claims.get(name)
+    if value is None and not required and name not in claims:
+        return frozenset()
+    if allow_all and value == ALL:
+        return frozenset({ALL})
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _unauthenticated(f"invalid bearer token: claim {name!r} must be a list of strings")
+    return frozenset(value)
+
+
+def principal_from_claims(claims: dict) -> Principal:
+    """Validated claims -> principal; any claim of the wrong type refuses the token."""
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise _unauthenticated("invalid bearer token: claim 'sub' must be a string")
+    kind = claims.get("kind", "staff")
+    if kind not in ("staff", "member"):
+        raise _unauthenticated("invalid bearer token: claim 'kind' must be staff or member")
+    programs = _strings(claims, "programs", allow_all=True)
+    permissions = _strings(claims, "permissions")
+    sid = claims.get("sid")
+    if sid is not None and (not isinstance(sid, str) or not sid):
+        raise _unauthenticated("invalid bearer token: claim 'sid' must be a string")
+    grants_claim = claims.get("grants", {})
+    if not isinstance(grants_claim, dict):
+        raise _unauthenticated("invalid bearer token: claim 'grants' must be an object")
+    grants = {code: _strings(grants_claim, code) for code in grants_claim}
+    roles_claim = claims.get("roles", {})
+    if not isinstance(roles_claim, dict):
+        raise _unauthenticated("invalid bearer token: claim 'roles' must be an object")
+    roles = {code: tuple(sorted(_strings(roles_claim, code))) for code in roles_claim}
+    if ALL not in programs:
+        # A program's principal never holds platform permissions, whatever its token says.
+        permissions = permissions - PLATFORM_PERMISSIONS
+        grants = {code: held - PLATFORM_PERMISSIONS for code, held in grants.items()}
+    member = None
+    if kind == "member":
+        m = claims.get("member")
+        if (not isinstance(m, dict) or not all(isinstance(m.get(k), str) and m.get(k) for k in
+                                               ("loyaltyNumber", "program", "id"))):
+            raise _unauthenticated("invalid bearer token: claim 'member' must name the member")
+        member = MemberIdentity(loyalty_number=m["loyaltyNumber"], program=m["program"], member_id=m["id"])
+        # A member token acts on its own member only: no program powers at all.
+        programs, permissions, grants = frozenset(), frozenset(), {}
+    subject = f"member:{member.program}:{member.loyalty_number}" if member else f"staff:{claims['sub']}"
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    name = claims.get("name") if isinstance(claims.get("name"), str) else None
+    return Principal(subject=subject, kind=kind, programs=programs, permissions=permissions, grants=grants,
+                     roles=roles, session_id=sid, member=member, email=email, display_name=name)
+
+
+def key_principal(found: member_pb.ApiKeyPrincipal) -> Principal:
+    scopes = set(found.scopes)
+    if ALL in scopes:  # an old key with every scope: every program permission, never a platform one
+        scopes = set(PROGRAM_PERMISSIONS)
+    return Principal(subject=f"api_key:{found.key_id}", kind="api_key", programs=frozenset({found.program_code}),
+                     permissions=frozenset(scopes - PLATFORM_PERMISSIONS - {"self.read", "self.act"}))
+
+
 async def authenticate(
-    request: Request, *, settings: GatewaySettings, services: Services, api_keys: ApiKeyCache
+    request: Request, *, settings: GatewaySettings, services: Services, api_keys: ApiKeyCache,
+    revocations: RevocationFeed,
 ) -> Principal | None:
     """None when no credentials were sent; a GraphQL UNAUTHENTICATED error when they are wrong."""
     api_key = request.headers.get("x-api-key")
@@ -67,12 +185,14 @@ async def authenticate(
         cached = api_keys.get(api_key)
         if cached:
             return cached
-        found = await rpc(services.member.AuthenticateApiKey(member_pb.AuthenticateApiKeyRequest(api_key=api_key), timeout=5))
-        principal = Principal(
-            subject=f"api_key:{found.key_id}", kind="api_key", programs=frozenset({found.program_code}),
-            permissions=frozenset(found.scopes),
-        )
-        api_keys.put(api_key, principal)
+        found = await rpc(services.member.AuthenticateApiKey(member_pb.AuthenticateApiKeyRequest(api_key=api_key),
+                                                             timeout=5))
+        principal = key_principal(found)
+        if revocations.live:  # without the feed a revocation could go unseen: no caching then
+            expires_in = None
+            if found.expires_at:
+                expires_in = max(0.0, _seconds_until(found.expires_at))
+            api_keys.put(api_key, principal, key_id=found.key_id, ttl=expires_in)
         return principal
     if scheme.lower() != "bearer" or not credentials:
         return None
@@ -84,9 +204,24 @@ async def authenticate(
                             options={"require": ["sub", "exp"]})
     except jwt.PyJWTError as exc:
         raise _unauthenticated(f"invalid bearer token: {exc}") from None
-    programs = claims.get("programs", [])
-    return Principal(
-        subject=f"staff:{claims['sub']}", kind="staff",
-        programs=frozenset({ALL} if programs == ALL else programs),
-        permissions=frozenset(claims.get("permissions", [])),
-    )
+    principal = principal_from_claims(claims)
+    if principal.session_id is not None and not await _session_live(principal.session_id, services, revocations):
+        raise _unauthenticated("session revoked: sign in again")
+    return principal
+
+
+async def _session_live(session_id: str, services: Services, revocations: RevocationFeed) -> bool:
+    if revocations.live:
+        return not revocations.session_revoked(session_id)
+    reply = await rpc(services.identity.CheckSession(identity_pb.CheckSessionRequest(session_id=session_id),
+                                                     timeout=5))
+    return reply.live
+
+
+def _seconds_until(rfc3339: str) -> float:
+    import datetime as dt
+    try:
+        when = dt.datetime.fromisoformat(rfc3339)
+    except ValueError:
+        return 0.0
+    return (when - dt.datetime.now(dt.timezone.utc)).total_seconds()

@@ -5,6 +5,8 @@ import strawberry
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
 from gateway.execution import PlainFieldExecutionContext
+from gateway.identity.mutations import IdentityMutations
+from gateway.identity.queries import IdentityQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
 from gateway.points.mutations import PointsMutations
@@ -22,9 +24,9 @@ from gateway.tiers.queries import TierQueries
 from gateway.document_cache import DocumentCache
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
-           RulesQueries, ProgramConfigQueries)
+           RulesQueries, ProgramConfigQueries, IdentityQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
-             RulesMutations, ProgramConfigMutations)
+             RulesMutations, ProgramConfigMutations, IdentityMutations)
 
 
 @strawberry.type

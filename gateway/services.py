@@ -5,6 +5,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from loyalty.billing.v1 import billing_service_pb2_grpc
+from loyalty.identity.v1 import identity_service_pb2_grpc
 from loyalty.member.v1 import member_service_pb2_grpc, program_config_service_pb2_grpc
 from loyalty.points.v1 import points_service_pb2_grpc, rules_service_pb2_grpc
 from loyalty.rewards.v1 import rewards_service_pb2_grpc
@@ -28,6 +29,7 @@ class Services:
     tier: tier_service_pb2_grpc.TierServiceStub
     rewards: rewards_service_pb2_grpc.RewardsServiceStub
     billing: billing_service_pb2_grpc.BillingServiceStub
+    identity: identity_service_pb2_grpc.IdentityServiceStub
     addresses: dict[str, str]
     channels: tuple
     programs: ProgramDirectory
@@ -40,7 +42,7 @@ class Services:
     def connect(cls, settings: GatewaySettings) -> "Services":
         addresses = {
             "member": settings.member_addr, "points": settings.points_addr, "tier": settings.tier_addr,
-            "rewards": settings.rewards_addr, "billing": settings.billing_addr,
+            "rewards": settings.rewards_addr, "billing": settings.billing_addr, "identity": settings.identity_addr,
         }
         channels = {name: clients.channel(address) for name, address in addresses.items()}
         return cls(
@@ -51,6 +53,7 @@ class Services:
             tier=tier_service_pb2_grpc.TierServiceStub(channels["tier"]),
             rewards=rewards_service_pb2_grpc.RewardsServiceStub(channels["rewards"]),
             billing=billing_service_pb2_grpc.BillingServiceStub(channels["billing"]),
+            identity=identity_service_pb2_grpc.IdentityServiceStub(channels["identity"]),
             addresses=addresses,
             channels=tuple(channels.values()),
             programs=ProgramDirectory(settings.program_cache_seconds),

@@ -9,6 +9,7 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
 from gateway.members.records import MemberRecord
+from gateway.permissions import Allow, P
 from gateway.points.types import PointsSummary
 
 
@@ -56,12 +57,13 @@ class Member:
         return MemberRecord(m, program)  # type: ignore[return-value] - has Member's attributes
 
     # The member view: everything about the member, gathered from the services that own it.
-    @strawberry.field(description="Points summary from the ledger")
+    @strawberry.field(description="Points summary from the ledger", permission_classes=[Allow(P.POINTS_READ)])
     async def points(self, info: Info) -> PointsSummary:
         loader = info.context.loaders.points_summary_by_loyalty_number
         return PointsSummary.from_proto(await loader.load((self.program, self.loyalty_number)))
 
-    @strawberry.field(description="Current tier per slab; null while the tier service cannot answer")
+    @strawberry.field(description="Current tier per slab; null while the tier service cannot answer",
+                      permission_classes=[Allow(P.TIER_READ)])
     async def tiers(self, info: Info) -> list[Annotated["MemberTier", strawberry.lazy("gateway.members.types")]] | None:
         found = await info.context.loaders.member_tiers_by_loyalty_number.load((self.program, self.loyalty_number))
         if found is None:
@@ -69,7 +71,8 @@ class Member:
         return [MemberTier(slab_code=t.slab_code, tier_code=t.tier_code, tier_name=t.tier_name, level=t.level,
                            achieved_at=t.achieved_at) for t in found.tiers]
 
-    @strawberry.field(description="Last ten transactions; null while the ledger cannot list them")
+    @strawberry.field(description="Last ten transactions; null while the ledger cannot list them",
+                      permission_classes=[Allow(P.POINTS_READ)])
     async def recent_activity(
         self, info: Info
     ) -> list[Annotated["ActivityItem", strawberry.lazy("gateway.members.types")]] | None:
@@ -80,7 +83,7 @@ class Member:
                              status=t.status, amount=t.amount or None, currency=t.currency or None)
                 for t in found.transactions]
 
-    @strawberry.field(description="Who changed the status, when and why")
+    @strawberry.field(description="Who changed the status, when and why", permission_classes=[Allow(P.MEMBER_READ)])
     async def status_history(
         self, info: Info
     ) -> list[Annotated["StatusChange", strawberry.lazy("gateway.members.types")]]:
@@ -88,7 +91,7 @@ class Member:
         return [StatusChange(from_status=c.from_status, to_status=c.to_status, reason=c.reason,
                              changed_by=c.changed_by, changed_at=c.changed_at) for c in found.changes]
 
-    @strawberry.field(description="Codes of the segments the member is in")
+    @strawberry.field(description="Codes of the segments the member is in", permission_classes=[Allow(P.MEMBER_READ)])
     async def segments(self, info: Info) -> list[str]:
         found = await info.context.loaders.segments_by_loyalty_number.load((self.program, self.loyalty_number))
         return list(found.segment_codes)

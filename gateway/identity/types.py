@@ -1,0 +1,166 @@
+import datetime as dt
+import enum
+
+import strawberry
+
+from gateway.members.types import Member
+
+
+@strawberry.type(description="What sign-in gives: a short-lived access token and a one-time refresh token. "
+                             "With mfaRequired, sign in again with totpCode.")
+class SessionTokens:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: dt.datetime | None = strawberry.field(description="When the access token expires")
+    mfa_required: bool
+
+
+@strawberry.input
+class SignInInput:
+    email: str
+    password: str
+    totp_code: str | None = strawberry.field(default=None, description="The authenticator's code or a recovery code")
+
+
+@strawberry.input
+class AcceptInvitationInput:
+    token: str
+    password: str
+    display_name: str | None = None
+
+
+@strawberry.input
+class ResetPasswordInput:
+    token: str
+    password: str
+
+
+@strawberry.input
+class RequestMemberPasscodeInput:
+    program: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.input
+class MemberSignInInput:
+    program: str
+    email: str | None = None
+    phone: str | None = None
+    passcode: str
+
+
+@strawberry.enum
+class PrincipalKind(enum.Enum):
+    STAFF = "staff"
+    API_KEY = "api_key"
+    MEMBER = "member"
+    ADMIN_TOKEN = "admin"
+
+
+@strawberry.type
+class ViewerProgram:
+    code: str
+    name: str
+    roles: list[str]
+    permissions: list[str]
+
+
+@strawberry.type(description="The signed-in member (member tokens only)")
+class ViewerMember:
+    loyalty_number: str
+    program: str
+    profile: Member = strawberry.field(description="The member, with their points, tiers and activity")
+
+
+@strawberry.type
+class Viewer:
+    subject: str
+    kind: PrincipalKind
+    email: str | None
+    display_name: str | None
+    platform_permissions: list[str]
+    programs: list[ViewerProgram]
+    member: ViewerMember | None = None
+
+
+@strawberry.input
+class InviteUserInput:
+    program: str = strawberry.field(description='A program code, or "*" with role lms_admin for a platform user')
+    email: str
+    role: str = strawberry.field(description="A role code: super_admin, admin, management, front_line_manager, "
+                                             "lms_admin, or one of the program's custom roles")
+
+
+@strawberry.type
+class Invitation:
+    user_id: strawberry.ID
+    expires_at: dt.datetime | None = strawberry.field(description="Null when the user was already active: the "
+                                                                  "role was added and a notice mailed")
+
+
+@strawberry.input
+class DeactivateUserInput:
+    program: str = strawberry.field(description='The program the user works in ("*": platform)')
+    user_id: strawberry.ID
+
+
+@strawberry.input
+class RoleAssignmentInput:
+    program: str
+    user_id: strawberry.ID
+    role: str
+
+
+@strawberry.type
+class RoleAssignment:
+    program: str
+    role: str
+
+
+@strawberry.type
+class StaffUser:
+    id: strawberry.ID
+    email: str
+    display_name: str
+    status: str
+    totp_enabled: bool
+    created_at: str
+    last_sign_in_at: str | None
+    roles: list[RoleAssignment]
+
+    @classmethod
+    def from_proto(cls, u) -> "StaffUser":
+        return cls(id=strawberry.ID(u.id), email=u.email, display_name=u.display_name, status=u.status,
+                   totp_enabled=u.totp_enabled, created_at=u.created_at, last_sign_in_at=u.last_sign_in_at or None,
+                   roles=[RoleAssignment(program=a.program_code, role=a.role_code) for a in u.assignments])
+
+
+@strawberry.type
+class Role:
+    code: str
+    name: str
+    builtin: bool
+    permissions: list[str] = strawberry.field(description="Patterns over the catalogue as stored")
+    expanded_permissions: list[str] = strawberry.field(description="What the role grants in a program")
+
+
+@strawberry.input
+class SaveRoleInput:
+    program: str
+    code: str
+    name: str
+    permissions: list[str]
+
+
+@strawberry.type
+class PermissionInfo:
+    name: str
+    description: str
+    scope: str
+
+
+@strawberry.type
+class TotpEnrolment:
+    secret: str
+    provisioning_uri: str

@@ -1,0 +1,83 @@
+"""The audit log: appended in batches, read with filters, purged only past the retention setting
+(the table's trigger refuses every other UPDATE or DELETE)."""
+
+import datetime as dt
+import json
+
+import asyncpg
+
+from services.common.errors import invalid
+
+COLUMNS = ("subject", "subject_kind", "roles", "program_code", "ip", "user_agent", "operation", "target_ids",
+           "summary", "request_id", "outcome")
+
+
+def _time(value: str, field: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(field, "is not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+async def append(pool: asyncpg.Pool, entries: list[dict]) -> int:
+    if not entries:
+        return 0
+    records = []
+    for e in entries:
+        if not e.get("operation"):
+            raise invalid("operation", "is required")
+        records.append((e.get("subject") or "anonymous", e.get("subject_kind") or "", e.get("roles") or "",
+                        e.get("program_code") or "", e.get("ip") or "", e.get("user_agent") or "",
+                        e["operation"], json.loads(e.get("target_ids") or "[]"),
+                        json.loads(e.get("summary_json") or "{}"), e.get("request_id") or "",
+                        e.get("outcome") or "ok"))
+    async with pool.acquire() as conn:
+        await conn.copy_records_to_table("audit_log", records=records, columns=COLUMNS)
+    return len(records)
+
+
+async def query(pool: asyncpg.Pool, *, program_code: str, subject: str, operation: str, outcome: str,
+                from_: str, to: str, limit: int, before_id: str) -> list[asyncpg.Record]:
+    limit = min(max(limit or 100, 1), 10_000)
+    clauses, args = [], []
+
+    def add(sql: str, value) -> None:
+        args.append(value)
+        clauses.append(sql.format(f"${len(args)}"))
+
+    if program_code:
+        add("program_code = {}", program_code)
+    if subject:
+        add("subject = {}", subject)
+    if operation:
+        add("operation = {}", operation)
+    if outcome:
+        add("outcome = {}", outcome)
+    if (start := _time(from_, "from")) is not None:
+        add("occurred_at >= {}", start)
+    if (end := _time(to, "to")) is not None:
+        add("occurred_at < {}", end)
+    if before_id:
+        if not before_id.isdigit():
+            raise invalid("before", "is not an audit entry id")
+        add("id < {}", int(before_id))
+    where = " AND ".join(clauses) or "true"
+    args.append(limit)
+    async with pool.acquire() as conn:
+        return await conn.fetch(f"SELECT * FROM audit_log WHERE {where} ORDER BY id DESC LIMIT ${len(args)}", *args)
+
+
+async def purge(pool: asyncpg.Pool, *, retention_days: int) -> int:
+    """Deletes entries older than the retention (at least 30 days); sets the retention when given."""
+    async with pool.acquire() as conn, conn.transaction():
+        if retention_days:
+            if retention_days < 30:
+                raise invalid("retentionDays", "must be at least 30")
+            await conn.execute("UPDATE audit_settings SET retention_days = $1", retention_days)
+        await conn.execute("SELECT set_config('app.audit_purge', 'on', true)")
+        result = await conn.execute("DELETE FROM audit_log WHERE occurred_at < now() -"
+                                    " make_interval(days => (SELECT retention_days FROM audit_settings))")
+    return int(result.split()[-1])
