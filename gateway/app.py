@@ -19,6 +19,7 @@ from services.common import clients
 from gateway.auth import ApiKeyCache, authenticate
 from gateway.billing import downloads as billing_downloads
 from gateway.context import Context
+from gateway.identity.audit import AuditWriter
 from gateway.loaders import make_loaders
 from gateway.revocation import IdentityRevocationFeed, RevocationFeed
 from gateway.schema import schema
@@ -36,6 +37,7 @@ class LoyaltyGraphQL(GraphQL):
         self.services: Services | None = None  # connected at startup, on the server's event loop
         self.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
         self.revocations: RevocationFeed | None = None  # started with the services
+        self.audit: AuditWriter | None = None
 
     async def get_context(self, request, response) -> Context:
         principal, error = None, None
@@ -49,7 +51,7 @@ class LoyaltyGraphQL(GraphQL):
         return Context(
             request=request, response=response, settings=self.settings, services=self.services,
             loaders=make_loaders(self.services, principal=principal.subject if principal else "anonymous"),
-            principal=principal, auth_error=error,
+            principal=principal, auth_error=error, audit=self.audit,
         )
 
 
@@ -77,11 +79,16 @@ def create_app(settings: GatewaySettings) -> Starlette:
             graphql.services.identity, on_api_key_revoked=graphql.api_keys.forget_key, on_reset=graphql.api_keys.clear,
             remember_seconds=settings.access_token_seconds)
         await graphql.revocations.start()
+        if settings.audit_enabled:
+            graphql.audit = AuditWriter(graphql.services.identity)
+            await graphql.audit.start()
         # The schema and everything loaded at start live as long as the process: keep them out of
         # the collector's full passes, which otherwise walk them again every hundred requests or so.
         gc.freeze()
         yield
         await graphql.revocations.stop()
+        if graphql.audit is not None:
+            await graphql.audit.stop()
         await graphql.services.close()
 
     async def healthz(request: Request) -> JSONResponse:

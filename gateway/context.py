@@ -23,6 +23,7 @@ class Context:
     loaders: Loaders
     principal: Principal | None
     auth_error: GraphQLError | None = None  # raised by the permission check, where it is reported
+    audit: object | None = None  # gateway.identity.audit.AuditWriter, when the audit log is on
 
     @property
     def subject(self) -> str:

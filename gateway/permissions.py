@@ -44,6 +44,7 @@ class P(str, enum.Enum):
     USER_READ = "user.read"
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
+    AUDIT_MANAGE = "audit.manage"
     MEMBER_READ = "member.read"
     MEMBER_SEARCH = "member.search"
     MEMBER_ENROLL = "member.enroll"
@@ -90,6 +91,7 @@ _DESCRIPTIONS: dict[P, tuple[str, Scope]] = {
     P.USER_READ: ("List the program's staff users and roles", Scope.PROGRAM),
     P.USER_MANAGE: ("Invite, deactivate and assign roles to the program's staff; custom roles", Scope.PROGRAM),
     P.AUDIT_READ: ("Read and export the program's audit log", Scope.PROGRAM),
+    P.AUDIT_MANAGE: ("Set the audit log's retention and purge what is past it", Scope.PLATFORM),
     P.MEMBER_READ: ("Look up one member by loyalty number", Scope.PROGRAM),
     P.MEMBER_SEARCH: ("Search and list every member, duplicates, data export (staff)", Scope.PROGRAM),
     P.MEMBER_ENROLL: ("Enrol a member", Scope.PROGRAM),
@@ -157,6 +159,29 @@ def check_known(permissions, *, field: str) -> list[str]:
     if unknown:
         raise graphql_error(ErrorCode.INVALID_INPUT, f"{field}: unknown permission {unknown[0]!r}", field=field)
     return list(permissions)
+
+
+# What a POS terminal or an app key gets when no scopes are asked for: the counter's work, no staff powers
+# (no search over every member, no adjustments, no redemption without the member's passcode).
+DEFAULT_KEY_SCOPES = (P.MEMBER_ENROLL.value, P.MEMBER_READ.value, P.POINTS_EARN.value, P.POINTS_READ.value,
+                      P.POINTS_REDEEM.value, P.REWARDS_READ.value, P.REWARDS_REDEEM.value)
+
+
+def grantable_scopes(principal, program: str, scopes) -> list[str]:
+    """A key's scopes: catalogue permissions of a program that the granting principal holds there itself.
+    No wildcard, no platform permission, nothing the granter lacks."""
+    if ALL in scopes:
+        raise graphql_error(ErrorCode.INVALID_INPUT, "scopes: name each permission; '*' is not grantable",
+                            field="scopes")
+    check_known(scopes, field="scopes")
+    for scope in scopes:
+        if CATALOGUE[scope].scope is not Scope.PROGRAM:
+            raise graphql_error(ErrorCode.FORBIDDEN, f"scopes: {scope!r} cannot be given to a program's key",
+                                field="scopes")
+        if not principal.has(scope, program):
+            raise graphql_error(ErrorCode.FORBIDDEN, f"scopes: you cannot grant {scope!r}, which you do not hold",
+                                field="scopes")
+    return sorted(set(scopes))
 
 
 def _program_of(source: Any, kwargs: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ import strawberry
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
 from gateway.execution import PlainFieldExecutionContext
+from gateway.identity.api_keys import ApiKeyMutations, ApiKeyQueries
 from gateway.identity.mutations import IdentityMutations
 from gateway.identity.queries import IdentityQueries
 from gateway.members.mutations import MemberMutations
@@ -22,11 +23,12 @@ from gateway.rules.queries import RulesQueries
 from gateway.tiers.mutations import TierMutations
 from gateway.tiers.queries import TierQueries
 from gateway.document_cache import DocumentCache
+from gateway.identity.audit import AuditExtension, AuditMutations, AuditQueries
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
-           RulesQueries, ProgramConfigQueries, IdentityQueries)
+           RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
-             RulesMutations, ProgramConfigMutations, IdentityMutations)
+             RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations)
 
 
 @strawberry.type
@@ -50,5 +52,5 @@ class LoyaltySchema(strawberry.federation.Schema):
 # POS documents repeat: parse and validate each distinct document once (most of a request's CPU otherwise).
 # Plain scalar fields skip graphql-core's per-field machinery (gateway/execution.py).
 schema = LoyaltySchema(query=Query, mutation=Mutation,
-                       extensions=[DocumentCache],
+                       extensions=[DocumentCache, AuditExtension],
                        execution_context_class=PlainFieldExecutionContext)

@@ -29,10 +29,10 @@ def route(graphql) -> Route:
         program, number, fmt = (request.path_params[k] for k in ("program", "number", "fmt"))
         try:
             principal = await authenticate(request, settings=graphql.settings, services=graphql.services,
-                                           api_keys=graphql.api_keys)
+                                           api_keys=graphql.api_keys, revocations=graphql.revocations)
             if principal is None:
                 return _refusal(ErrorCode.UNAUTHENTICATED.value, "authentication required")
-            if not principal.has(PERMISSION) or not principal.may_act_on(program):
+            if not principal.has(PERMISSION, program) or not principal.may_act_on(program):
                 return _refusal(ErrorCode.FORBIDDEN.value, f"{principal.subject} lacks {PERMISSION} on {program!r}")
             spec = await rpc(graphql.services.member.GetProgram(member_pb.GetProgramRequest(code=program), timeout=5))
             md = outgoing_metadata(program_id=spec.id, principal=principal.subject)

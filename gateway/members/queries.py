@@ -7,7 +7,7 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
 from gateway.members.types import LikelyDuplicate, Member, MemberSearchResult, MemberSettings, Segment, SegmentPreview
-from gateway.permissions import Allow
+from gateway.permissions import Allow, P
 from gateway.services import rpc
 
 
@@ -18,7 +18,7 @@ class MemberQueries:
         return Member.from_proto(await info.context.loaders.member_by_loyalty_number.load((program, loyalty_number)),
                                  program)
 
-    @strawberry.field(permission_classes=[Allow("member.read")],
+    @strawberry.field(permission_classes=[Allow(P.MEMBER_SEARCH)],
                       description="Prefix search by loyalty number, email, phone or name (case-insensitive)")
     async def search_members(
         self, info: Info, program: str, query: str, field: str | None = None, sort: str | None = None,
@@ -32,7 +32,7 @@ class MemberQueries:
         return MemberSearchResult(members=[Member.from_proto(m, program) for m in found.members],
                                   next_page_token=found.next_page_token or None)
 
-    @strawberry.field(permission_classes=[Allow("member.read")])
+    @strawberry.field(permission_classes=[Allow(P.MEMBER_SEARCH)])
     async def likely_duplicate_members(self, info: Info, program: str, limit: int = 100) -> list[LikelyDuplicate]:
         md = await info.context.metadata(program)
         found = await rpc(info.context.services.member.ListLikelyDuplicates(
@@ -40,7 +40,7 @@ class MemberQueries:
         return [LikelyDuplicate(first=Member.from_proto(p.first, program), second=Member.from_proto(p.second, program),
                                 reasons=list(p.reasons), score=p.score) for p in found.pairs]
 
-    @strawberry.field(permission_classes=[Allow("member.read")],
+    @strawberry.field(permission_classes=[Allow(P.MEMBER_SEARCH)],
                       description="Everything the member service holds about a member (data subject access)")
     async def member_export(self, info: Info, program: str, loyalty_number: str) -> JSON:
         md = await info.context.metadata(program)

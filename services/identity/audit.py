@@ -35,7 +35,9 @@ async def append(pool: asyncpg.Pool, entries: list[dict]) -> int:
                         json.loads(e.get("summary_json") or "{}"), e.get("request_id") or "",
                         e.get("outcome") or "ok"))
     async with pool.acquire() as conn:
-        await conn.copy_records_to_table("audit_log", records=records, columns=COLUMNS)
+        await conn.executemany(
+            f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            records)
     return len(records)
 
 

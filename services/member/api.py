@@ -134,8 +134,24 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         principal = await api_keys.authenticate(self._pool, request.api_key)
         return pb.ApiKeyPrincipal(
             key_id=principal.key_id, program_id=str(principal.program_id), program_code=principal.program_code,
-            scopes=principal.scopes,
+            scopes=principal.scopes, expires_at=principal.expires_at.isoformat() if principal.expires_at else "",
         )
+
+    async def ListApiKeys(self, request, context):
+        ctx = require_program(context)
+        rows = await api_keys.list_keys(self._pool, program_id=ctx.program_id, include_revoked=request.include_revoked)
+        return pb.ListApiKeysResponse(keys=[_key_info(r) for r in rows])
+
+    async def RevokeApiKey(self, request, context):
+        ctx = require_program(context)
+        return _key_info(await api_keys.revoke(self._pool, program_id=ctx.program_id, key_id=request.key_id,
+                                               revoked_by=ctx.principal))
+
+    async def RotateApiKey(self, request, context):
+        ctx = require_program(context)
+        key_id, api_key = await api_keys.rotate(self._pool, program_id=ctx.program_id, key_id=request.key_id,
+                                                grace_seconds=request.grace_seconds, created_by=ctx.principal)
+        return pb.CreateApiKeyResponse(key_id=key_id, api_key=api_key)
 
 
     async def UpdateProfile(self, request, context):
@@ -256,3 +272,13 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
 
 def register(server: grpc.aio.Server, servicer: MemberServicer) -> None:
     pb_grpc.add_MemberServiceServicer_to_server(servicer, server)
+
+
+def _key_info(row) -> pb.ApiKeyInfo:
+    def iso(value) -> str:
+        return value.isoformat() if value else ""
+
+    return pb.ApiKeyInfo(key_id=row["key_id"], name=row["name"], scopes=list(row["scopes"]),
+                         created_by=row["created_by"], created_at=iso(row["created_at"]),
+                         revoked_at=iso(row["revoked_at"]), expires_at=iso(row["expires_at"]),
+                         last_used_at=iso(row["last_used_at"]), rotated_to=row["rotated_to"] or "")

@@ -1,6 +1,7 @@
 """Per-program API keys for POS terminals and partners: `lk_<key id>_<secret>`, hash stored."""
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -24,6 +25,7 @@ class KeyPrincipal:
     program_id: uuid.UUID
     program_code: str
     scopes: list[str]
+    expires_at: object = None  # datetime while a rotated key's grace period runs
 
 
 def _hash(secret: str) -> bytes:
@@ -57,5 +59,54 @@ async def authenticate(pool: asyncpg.Pool, api_key: str) -> KeyPrincipal:
         row = await repository.api_key(conn, key_id)
     if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["secret_hash"], _hash(secret)):
         raise refused
+    if row["expires_at"] is not None and row["expires_at"] <= row["now"]:
+        raise refused
+    if row["last_used_at"] is None or row["last_used_at"] < row["now"] - dt.timedelta(minutes=1):
+        # Last use to the minute: the gateway asks again at least that often (its cache's TTL).
+        async with global_tx(pool) as conn:
+            await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE key_id = $1", key_id)
     return KeyPrincipal(key_id=key_id, program_id=row["program_id"], program_code=row["program_code"],
-                        scopes=list(row["scopes"]))
+                        scopes=list(row["scopes"]), expires_at=row["expires_at"])
+
+
+DEFAULT_GRACE_SECONDS = 24 * 3600
+MAX_GRACE_SECONDS = 30 * 24 * 3600
+
+
+async def list_keys(pool: asyncpg.Pool, *, program_id: uuid.UUID, include_revoked: bool) -> list[asyncpg.Record]:
+    async with global_tx(pool) as conn:
+        return await conn.fetch(
+            "SELECT key_id, name, scopes, created_by, created_at, revoked_at, expires_at, last_used_at, rotated_to"
+            " FROM api_keys WHERE program_id = $1 AND ($2 OR (revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > now()))) ORDER BY created_at DESC", program_id, include_revoked)
+
+
+async def revoke(pool: asyncpg.Pool, *, program_id: uuid.UUID, key_id: str, revoked_by: str) -> asyncpg.Record:
+    async with global_tx(pool) as conn:
+        row = await conn.fetchrow(
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $3)"
+            " WHERE key_id = $1 AND program_id = $2 RETURNING key_id, name, scopes, created_by, created_at,"
+            " revoked_at, expires_at, last_used_at, rotated_to", key_id, program_id, revoked_by)
+    if row is None:  # another program's key is as unknown as a missing one
+        raise DomainError(ErrorCode.NOT_FOUND, f"API key {key_id!r} not found", field="keyId")
+    return row
+
+
+async def rotate(pool: asyncpg.Pool, *, program_id: uuid.UUID, key_id: str, grace_seconds: int,
+                 created_by: str) -> tuple[str, str]:
+    grace = grace_seconds or DEFAULT_GRACE_SECONDS
+    if grace < 0 or grace > MAX_GRACE_SECONDS:
+        raise invalid("graceSeconds", f"must be between 0 and {MAX_GRACE_SECONDS}")
+    new_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(24)
+    async with global_tx(pool) as conn:
+        old = await conn.fetchrow("SELECT * FROM api_keys WHERE key_id = $1 AND program_id = $2 FOR UPDATE",
+                                  key_id, program_id)
+        if old is None or old["revoked_at"] is not None:
+            raise DomainError(ErrorCode.NOT_FOUND, f"API key {key_id!r} not found", field="keyId")
+        await repository.insert_api_key(conn, key_id=new_id, program_id=program_id, name=old["name"],
+                                        secret_hash=_hash(secret), scopes=list(old["scopes"]), created_by=created_by)
+        await conn.execute(
+            "UPDATE api_keys SET rotated_to = $2, expires_at = least(coalesce(expires_at, 'infinity'),"
+            " now() + make_interval(secs => $3)) WHERE key_id = $1", key_id, new_id, float(grace))
+    return new_id, f"lk_{new_id}_{secret}"

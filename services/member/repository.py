@@ -100,8 +100,8 @@ async def insert_api_key(
 
 async def api_key(conn: asyncpg.Connection, key_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT k.key_id, k.program_id, k.secret_hash, k.scopes, k.revoked_at, p.code AS program_code,"
-        " p.archived_at FROM api_keys k JOIN programs p ON p.id = k.program_id WHERE k.key_id = $1",
+        "SELECT k.key_id, k.program_id, k.secret_hash, k.scopes, k.revoked_at, k.expires_at, k.last_used_at,"
+        " now() AS now, p.code AS program_code, p.archived_at FROM api_keys k JOIN programs p ON p.id = k.program_id WHERE k.key_id = $1",
         key_id,
     )
 

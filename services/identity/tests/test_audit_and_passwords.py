@@ -1,0 +1,61 @@
+"""The identity service's domain against the session's PostgreSQL, connected as its own role."""
+
+import asyncpg
+import pytest
+
+from services.common.errors import DomainError
+from services.identity import audit, passwords
+
+
+async def test_audit_entries_are_appended_and_filtered(pools):
+    pool = pools["identity"]
+    appended = await audit.append(pool, [
+        {"subject": "staff:a", "subject_kind": "staff", "program_code": "p-audit-1", "operation": "earn",
+         "target_ids": '["loyaltyNumber=1"]', "summary_json": '{"input": {"amount": "5"}}', "outcome": "ok"},
+        {"subject": "api_key:k", "subject_kind": "api_key", "program_code": "p-audit-1", "operation": "redeem",
+         "outcome": "INSUFFICIENT_POINTS"},
+    ])
+    assert appended == 2
+    rows = await audit.query(pool, program_code="p-audit-1", subject="", operation="", outcome="", from_="", to="",
+                             limit=10, before_id="")
+    assert [(r["operation"], r["outcome"]) for r in rows] == [("redeem", "INSUFFICIENT_POINTS"), ("earn", "ok")]
+    assert rows[1]["summary"] == {"input": {"amount": "5"}}
+    only = await audit.query(pool, program_code="p-audit-1", subject="api_key:k", operation="", outcome="",
+                             from_="", to="", limit=10, before_id="")
+    assert [r["operation"] for r in only] == ["redeem"]
+    with pytest.raises(DomainError) as bad:
+        await audit.query(pool, program_code="", subject="", operation="", outcome="", from_="yesterday", to="",
+                          limit=10, before_id="")
+    assert bad.value.field == "from"
+
+
+async def test_the_service_role_cannot_change_or_delete_entries(pools):
+    pool = pools["identity"]
+    await audit.append(pool, [{"subject": "x", "operation": "op", "program_code": "p-audit-2"}])
+    async with pool.acquire() as conn:
+        for statement in ("UPDATE audit_log SET outcome = 'changed' WHERE program_code = 'p-audit-2'",
+                          "DELETE FROM audit_log WHERE program_code = 'p-audit-2'"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+    # the retention purge deletes only what is past the retention: a fresh entry stays
+    assert await audit.purge(pool, retention_days=30) == 0
+    with pytest.raises(DomainError):
+        await audit.purge(pool, retention_days=3)
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("short", "at least 12"), ("password1234", "too common"), ("qwertyuiop123!", "too common"),
+    ("aaaaaaaaaaaaaaaa", "different characters"), ("ana.lopez-secret-2026", "email"),
+])
+def test_password_policy_names_the_field(password, reason):
+    with pytest.raises(DomainError) as refused:
+        passwords.check_policy(password, email="ana.lopez@example.com")
+    assert refused.value.field == "password" and reason in refused.value.message
+
+
+async def test_argon2id_hash_and_verify(hasher):
+    stored = await hasher.hash("Tortilla-de-patatas-42")
+    assert stored.startswith("$argon2id$")
+    assert await hasher.verify(stored, "Tortilla-de-patatas-42")
+    assert not await hasher.verify(stored, "tortilla-de-patatas-42")
+    assert not await hasher.verify(None, "anything at all")

@@ -1,0 +1,201 @@
+"""The access defects of issue 14 as regression tests, API key lifecycle and the audit log, against
+the real platform (and a second gateway process for revocation across replicas)."""
+
+import asyncio
+import datetime as dt
+import os
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+
+from tests.e2e.test_members_statuses import EARN, ENQUIRE_POINTS, enrol, new_program
+from tests.fixtures.graphql import GraphQLClient, unique
+from tests.fixtures.platform import JWT_SECRET, _spawn, wait_healthy
+from tests.fixtures.postgres import free_port
+
+pytestmark = pytest.mark.e2e
+
+CREATE_PROGRAM = """mutation($code: String!) { createProgram(input: {code: $code, name: "P", currency: "EUR",
+  timezone: "Europe/Madrid"}) { program { id code } created } }"""
+CREATE_KEY = """mutation($program: String!, $scopes: [String!]) {
+  createApiKey(input: {program: $program, name: "k", scopes: $scopes}) { keyId apiKey } }"""
+ADJUST = """mutation($program: String!, $number: String!) { adjust(input: {program: $program, loyaltyNumber: $number,
+  points: 100000, reference: "esc", reason: "escalation"}) { newBalance } }"""
+MEMBER_POINTS = """query($program: String!, $number: String!) { member(program: $program, loyaltyNumber: $number) {
+  loyaltyNumber points { availablePoints } } }"""
+MEMBER_ONLY = """query($program: String!, $number: String!) { member(program: $program, loyaltyNumber: $number) {
+  loyaltyNumber } }"""
+TIERS = {
+    "tierStatus": """query($program: String!, $number: String!) { tierStatus(program: $program, loyaltyNumber: $number) {
+      tierCode } }""",
+    "tierProgress": """query($program: String!, $number: String!) { tierProgress(program: $program,
+      loyaltyNumber: $number) { slabCode } }""",
+    "tierHistory": """query($program: String!, $number: String!) { tierHistory(program: $program, loyaltyNumber: $number) {
+      toTierCode } }""",
+}
+REVOKE = """mutation($program: String!, $key: String!) { revokeApiKey(input: {program: $program, keyId: $key}) {
+  keyId revokedAt } }"""
+ROTATE = """mutation($program: String!, $key: String!) { rotateApiKey(input: {program: $program, keyId: $key,
+  graceSeconds: 3600}) { keyId apiKey } }"""
+KEYS = """query($program: String!) { apiKeys(program: $program) { keyId name scopes lastUsedAt expiresAt rotatedTo } }"""
+AUDIT = """query($program: String!, $operation: String) { auditLog(program: $program, operation: $operation) {
+  subject subjectKind program operation targetIds summary requestId outcome } }"""
+AUDIT_CSV = """query($program: String!) { auditLogCsv(program: $program) }"""
+
+
+def staff_token(**claims) -> str:
+    base = {"sub": unique("s"), "aud": "loyalty", "exp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)}
+    base.update(claims)
+    return jwt.encode(base, JWT_SECRET, algorithm="HS256")
+
+
+async def test_create_program_needs_a_platform_permission_and_never_reveals_another_tenant(admin, platform):
+    a, b = await new_program(admin), await new_program(admin)
+    scoped = GraphQLClient(platform.url, token=staff_token(programs=[a], permissions=["program.create",
+                                                                                         "program.read"]))
+    for code in (b, unique("new")):
+        refused = await scoped(CREATE_PROGRAM, code=code)
+        assert refused.codes == ["FORBIDDEN"] and refused.data is None
+        assert b not in refused.errors[0]["message"] or code != b
+
+
+async def test_tier_queries_answer_not_found_for_a_non_member(admin):
+    program = await new_program(admin)
+    member = await enrol(admin, program)
+    for name, query in TIERS.items():
+        assert (await admin(query, program=program, number=member["loyaltyNumber"])).ok()[name] is not None
+        assert (await admin(query, program=program, number="10000000009")).codes == ["NOT_FOUND"], name
+
+
+async def test_nested_member_fields_need_their_own_permission(admin, platform):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    reader = GraphQLClient(platform.url, token=staff_token(programs=[program], permissions=["member.read"]))
+    assert (await reader(MEMBER_ONLY, program=program, number=number)).ok()["member"]["loyaltyNumber"] == number
+    assert (await reader(MEMBER_POINTS, program=program, number=number)).codes == ["FORBIDDEN"]
+    both = GraphQLClient(platform.url, token=staff_token(programs=[program], permissions=["member.read", "points.read"]))
+    assert (await both(MEMBER_POINTS, program=program, number=number)).ok()["member"]["points"]["availablePoints"] == 0
+
+
+@pytest.mark.parametrize("claims", [
+    {"programs": "abc"}, {"programs": None}, {"programs": 7}, {"permissions": None}, {"permissions": 3},
+    {"permissions": "points.read"}, {"programs": [1, 2]}, {"grants": []}, {"sid": 5}, {"kind": "robot"},
+])
+async def test_malformed_claims_are_unauthenticated(admin, platform, claims):
+    program = await new_program(admin)
+    base = {"programs": [program], "permissions": ["points.read"]}
+    base.update(claims)
+    client = GraphQLClient(platform.url, token=staff_token(**base))
+    result = await client(ENQUIRE_POINTS, program=program, number="10000000009")
+    assert result.codes == ["UNAUTHENTICATED"], result.errors
+
+
+async def test_a_key_manager_cannot_grant_more_than_it_holds(admin, platform):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    manager = GraphQLClient(platform.url, token=staff_token(programs=[program],
+                                                            permissions=["program.manage_api_keys", "points.read"]))
+    assert (await manager(CREATE_KEY, program=program, scopes=["*"])).codes == ["INVALID_INPUT"]
+    assert (await manager(CREATE_KEY, program=program, scopes=["program.create"])).codes == ["FORBIDDEN"]
+    assert (await manager(CREATE_KEY, program=program, scopes=["points.adjust"])).codes == ["FORBIDDEN"]
+    assert (await manager(CREATE_KEY, program=program, scopes=["no.such"])).codes == ["INVALID_INPUT"]
+    key = (await manager(CREATE_KEY, program=program, scopes=["points.read"])).ok()["createApiKey"]["apiKey"]
+    pos = GraphQLClient(platform.url, api_key=key)
+    assert (await pos(ENQUIRE_POINTS, program=program, number=number)).ok()
+    assert (await pos(CREATE_PROGRAM, code=unique("x"))).codes == ["FORBIDDEN"]
+    assert (await pos(ADJUST, program=program, number=number)).codes == ["FORBIDDEN"]
+    # even the platform administrator's every-scope key never holds a platform permission
+    wide = (await admin(CREATE_KEY, program=program, scopes=None)).ok()["createApiKey"]["apiKey"]
+    assert (await GraphQLClient(platform.url, api_key=wide)(CREATE_PROGRAM, code=unique("x"))).codes == ["FORBIDDEN"]
+
+
+@pytest.fixture
+async def second_gateway(platform):
+    """Another gateway replica on its own port, against the same services."""
+    port = free_port()
+    env = dict(platform.env, GATEWAY_PORT=str(port))
+    proc = _spawn("gateway", env, platform.ports, platform.spans_dir, platform.logs_dir)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, {"gateway-2": proc}, platform.logs_dir)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+async def refused(client: GraphQLClient, query: str, **variables) -> list[str]:
+    for _ in range(100):  # the feed delivers after commit; bounded wait for it
+        result = await client(query, **variables)
+        if result.errors:
+            return result.codes
+        await asyncio.sleep(0.02)
+    return []
+
+
+async def test_a_revoked_key_is_refused_by_every_gateway(admin, platform, second_gateway, admin_conn):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    made = (await admin(CREATE_KEY, program=program, scopes=["points.read"])).ok()["createApiKey"]
+    other = (await admin(CREATE_KEY, program=program, scopes=["points.read"])).ok()["createApiKey"]
+    one, two = GraphQLClient(platform.url, api_key=made["apiKey"]), GraphQLClient(second_gateway, api_key=made["apiKey"])
+    # both replicas have it cached
+    assert (await one(ENQUIRE_POINTS, program=program, number=number)).ok()
+    assert (await two(ENQUIRE_POINTS, program=program, number=number)).ok()
+    # revoked through the first replica: refused by the second
+    assert (await admin(REVOKE, program=program, key=made["keyId"])).ok()["revokeApiKey"]["revokedAt"]
+    assert await refused(two, ENQUIRE_POINTS, program=program, number=number) == ["UNAUTHENTICATED"]
+    # a key deleted in the database by hand: refused too
+    three = GraphQLClient(second_gateway, api_key=other["apiKey"])
+    assert (await three(ENQUIRE_POINTS, program=program, number=number)).ok()
+    await admin_conn.execute("DELETE FROM member.api_keys WHERE key_id = $1", other["keyId"])
+    assert await refused(three, ENQUIRE_POINTS, program=program, number=number) == ["UNAUTHENTICATED"]
+
+
+async def test_rotation_keeps_the_old_key_for_the_grace_period_and_lists_last_use(admin, platform):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    old = (await admin(CREATE_KEY, program=program, scopes=["points.read"])).ok()["createApiKey"]
+    assert (await GraphQLClient(platform.url, api_key=old["apiKey"])(ENQUIRE_POINTS, program=program,
+                                                                     number=number)).ok()
+    new = (await admin(ROTATE, program=program, key=old["keyId"])).ok()["rotateApiKey"]
+    for key in (old["apiKey"], new["apiKey"]):
+        assert (await GraphQLClient(platform.url, api_key=key)(ENQUIRE_POINTS, program=program, number=number)).ok()
+    keys = {k["keyId"]: k for k in (await admin(KEYS, program=program)).ok()["apiKeys"]}
+    assert keys[old["keyId"]]["rotatedTo"] == new["keyId"] and keys[old["keyId"]]["expiresAt"]
+    assert keys[old["keyId"]]["lastUsedAt"] and keys[new["keyId"]]["scopes"] == ["points.read"]
+    assert all("apiKey" not in k for k in keys.values())
+
+
+async def test_every_mutation_is_audited_and_the_log_is_append_only(admin, anonymous, platform, admin_conn):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    (await admin(EARN, program=program, number=number, amount="10", reference="audited-1")).ok()
+    assert (await anonymous(EARN, program=program, number=number, amount="10", reference="a2")).codes == \
+        ["UNAUTHENTICATED"]
+    await anonymous("""mutation { signIn(input: {email: "x@example.com", password: "secret-password-x"}) {
+        accessToken } }""")
+    entries = []
+    for _ in range(100):  # written in the background, in batches
+        entries = (await admin(AUDIT, program=program, operation="earn")).ok()["auditLog"]
+        if len(entries) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    outcomes = sorted((e["subject"], e["outcome"]) for e in entries)
+    assert outcomes == [("admin", "ok"), ("anonymous", "UNAUTHENTICATED")]
+    ok = next(e for e in entries if e["outcome"] == "ok")
+    assert f"loyaltyNumber={number}" in ok["targetIds"] and ok["requestId"] and ok["program"] == program
+    assert ok["summary"]["input"]["reference"] == "audited-1"
+    enrolled = (await admin(AUDIT, program=program, operation="enroll")).ok()["auditLog"]
+    assert len(enrolled) == 1
+    sign_ins = (await admin(AUDIT, program="*", operation="signIn")).ok()["auditLog"]
+    assert any(e["summary"]["input"]["password"] == "[redacted]" for e in sign_ins)
+    csv_text = (await admin(AUDIT_CSV, program=program)).ok()["auditLogCsv"]
+    assert csv_text.splitlines()[0].startswith("id,occurred_at,subject") and "earn" in csv_text
+    # append-only, even for a superuser
+    for statement in ("UPDATE identity.audit_log SET outcome = 'ok'", "DELETE FROM identity.audit_log",
+                      "TRUNCATE identity.audit_log"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await admin_conn.execute(statement)
