@@ -271,3 +271,17 @@ class MemberSelf(BasePermission):
         if principal.kind != "member":
             raise graphql_error(ErrorCode.FORBIDDEN, "only a member's own sign-in may do this")
         return True
+
+
+class SignedInStaff(BasePermission):
+    """A staff user signed in through a session (their own account: the second factor)."""
+
+    message = "requires a staff sign-in"
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+    declared = "staff"
+
+    def has_permission(self, source, info, **kwargs) -> bool:
+        principal = require_principal(info)
+        if principal.kind != "staff" or principal.session_id is None:
+            raise graphql_error(ErrorCode.FORBIDDEN, "only a signed-in staff user has a second factor")
+        return True

@@ -151,7 +151,7 @@ class AuditExtension(SchemaExtension):
             if name is None or name.startswith("__"):
                 continue
             key = selection.alias.value if getattr(selection, "alias", None) else name
-            args = {a.name.value: value_from_ast_untyped(a.value, variables) for a in selection.arguments}
+            args = {a.name.value: value_from_ast_untyped(a.value, variables) for a in selection.arguments or ()}
             codes = [(e.extensions or {}).get("code", "INTERNAL") for e in errors
                      if e.path and e.path[0] == key]
             program = args.get("program")

@@ -37,7 +37,7 @@ def test_every_resolver_declares_a_permission():
 def test_declared_permissions_are_in_the_catalogue():
     for label, field in resolver_fields():
         for name in declared(field):
-            assert name in CATALOGUE or name in ("public", "authenticated", "self"), (label, name)
+            assert name in CATALOGUE or name in ("public", "authenticated", "self", "staff"), (label, name)
 
 
 def test_every_catalogue_permission_has_a_description():
