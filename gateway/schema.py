@@ -6,7 +6,7 @@ from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
 from gateway.execution import PlainFieldExecutionContext
 from gateway.identity.api_keys import ApiKeyMutations, ApiKeyQueries
-from gateway.identity.mutations import IdentityMutations
+from gateway.identity.mutations import IdentityMutations, MemberSelfMutations
 from gateway.identity.queries import IdentityQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
@@ -28,7 +28,7 @@ from gateway.identity.audit import AuditExtension, AuditMutations, AuditQueries
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
-             RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations)
+             RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations)
 
 
 @strawberry.type

@@ -1,6 +1,10 @@
+import json
+
 import strawberry
+from strawberry.scalars import JSON
 
 from loyalty.identity.v1 import identity_service_pb2 as identity_pb
+from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
 from gateway.identity.signin import client, find_member, session_tokens
@@ -23,7 +27,7 @@ from gateway.identity.types import (
     SessionTokens,
     SignInInput,
 )
-from gateway.permissions import Allow, P, Public, SignedInStaff, check_known, expand
+from gateway.permissions import Allow, MemberSelf, P, Public, SignedInStaff, check_known, expand
 from gateway.services import rpc
 
 
@@ -165,3 +169,26 @@ async def _own_user(info: Info, user_id: str, program: str) -> None:
 def role_from_proto(r) -> Role:
     return Role(code=r.code, name=r.name, builtin=r.builtin, permissions=list(r.permissions),
                 expanded_permissions=sorted(expand(r.permissions)))
+
+
+@strawberry.type
+class MemberSelfMutations:
+    @strawberry.mutation(permission_classes=[MemberSelf],
+                         description="Everything the member service holds about me, as JSON (data subject access)")
+    async def export_my_data(self, info: Info) -> JSON:
+        m = info.context.principal.member
+        md = await info.context.metadata(m.program)
+        found = await rpc(info.context.services.member.ExportMember(
+            member_pb.GetMemberRequest(loyalty_number=m.loyalty_number), metadata=md, timeout=10))
+        return json.loads(found.json)
+
+    @strawberry.mutation(permission_classes=[MemberSelf],
+                         description="Erases my personal data for good (the ledger stays whole); confirm must be true")
+    async def erase_my_data(self, info: Info, confirm: bool) -> bool:
+        if not confirm:
+            raise graphql_error(ErrorCode.INVALID_INPUT, "confirm: must be true to erase", field="confirm")
+        m = info.context.principal.member
+        md = await info.context.metadata(m.program)
+        await rpc(info.context.services.member.EraseMember(
+            member_pb.EraseMemberRequest(loyalty_number=m.loyalty_number), metadata=md, timeout=10))
+        return True

@@ -3,7 +3,16 @@ import enum
 
 import strawberry
 
+from loyalty.rewards.v1 import rewards_service_pb2 as rewards_pb
+from services.common.errors import ErrorCode
+
+from gateway.context import Info
+from gateway.errors import graphql_error
 from gateway.members.types import Member
+from gateway.permissions import MemberSelf
+from gateway.rewards.types import RewardEligibility
+from gateway.services import rpc
+from gateway.tiers.types import TierProgress
 
 
 @strawberry.type(description="What sign-in gives: a short-lived access token and a one-time refresh token. "
@@ -70,7 +79,27 @@ class ViewerProgram:
 class ViewerMember:
     loyalty_number: str
     program: str
-    profile: Member = strawberry.field(description="The member, with their points, tiers and activity")
+    profile: Member = strawberry.field(description="The member: profile, consents, points, tiers, activity")
+
+    @strawberry.field(permission_classes=[MemberSelf], description="Progress towards the next tier, per slab")
+    async def tier_progress(self, info: Info) -> list[TierProgress]:
+        _own(info, self)
+        progress = await info.context.loaders.tier_progress_by_loyalty_number.load(
+            (self.program, self.loyalty_number, ""))
+        return [TierProgress.from_proto(p) for p in progress.slabs]
+
+    @strawberry.field(permission_classes=[MemberSelf], description="Rewards the member can claim now and next")
+    async def claimable_rewards(self, info: Info) -> RewardEligibility:
+        _own(info, self)
+        md = await info.context.metadata(self.program)
+        found = await rpc(info.context.services.rewards.GetEligibility(
+            rewards_pb.GetEligibilityRequest(loyalty_number=self.loyalty_number), metadata=md, timeout=10))
+        return RewardEligibility.from_proto(found)
+
+
+def _own(info: Info, member: "ViewerMember") -> None:
+    if not info.context.principal.owns(member):
+        raise graphql_error(ErrorCode.FORBIDDEN, "a member reads only their own data")
 
 
 @strawberry.type

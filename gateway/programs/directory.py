@@ -24,3 +24,7 @@ class ProgramDirectory:
         if len(self._entries) >= self._max:
             self._entries.clear()
         self._entries[spec.code] = (time.monotonic() + self._ttl, spec)
+
+    def forget(self, code: str) -> None:
+        """After this process changed the program (other replicas see it within the TTL)."""
+        self._entries.pop(code, None)

@@ -33,6 +33,15 @@ class CreateProgramInput:
     expiry_round_to_month_end: bool = False
 
 
+@strawberry.input
+class UpdateProgramInput:
+    program: str
+    name: str | None = None
+    timezone: str | None = None
+    expiry_days: int | None = None
+    expiry_round_to_month_end: bool | None = None
+
+
 @strawberry.type
 class CreateProgramPayload:
     program: Program

@@ -95,6 +95,10 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
     async def GetProgram(self, request, context):
         return program_to_proto(await programs.get_by_code(self._pool, request.code))
 
+    async def ListPrograms(self, request, context):
+        rows = await programs.list_all(self._pool, include_archived=request.include_archived)
+        return pb.ListProgramsResponse(programs=[program_to_proto(r) for r in rows])
+
     async def Enroll(self, request, context):
         ctx = require_program(context)
         member = await enrolment.enroll(

@@ -80,3 +80,9 @@ async def get_by_code(pool: asyncpg.Pool, code: str) -> asyncpg.Record:
     if row is None:
         raise not_found("program", code)
     return row
+
+
+async def list_all(pool: asyncpg.Pool, *, include_archived: bool) -> list[asyncpg.Record]:
+    async with global_tx(pool) as conn:
+        return await conn.fetch(f"SELECT {repository.PROGRAM_COLUMNS} FROM programs"
+                                " WHERE $1 OR archived_at IS NULL ORDER BY code", include_archived)

@@ -199,3 +199,22 @@ async def test_every_mutation_is_audited_and_the_log_is_append_only(admin, anony
                       "TRUNCATE identity.audit_log"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await admin_conn.execute(statement)
+
+
+PROGRAMS = """{ programs { code name archived } }"""
+UPDATE_PROGRAM = """mutation($program: String!) { updateProgram(input: {program: $program, name: "Renamed"}) {
+  code name } }"""
+ARCHIVE = """mutation($program: String!) { archiveProgram(program: $program) { code archived } }"""
+
+
+async def test_programs_list_update_archive_for_those_allowed(admin, platform):
+    a, b = await new_program(admin), await new_program(admin)
+    staff = GraphQLClient(platform.url, token=staff_token(programs=[a], permissions=["program.read"]))
+    assert [p["code"] for p in (await staff(PROGRAMS)).ok()["programs"]] == [a]
+    assert {a, b} <= {p["code"] for p in (await admin(PROGRAMS)).ok()["programs"]}
+    assert (await staff(UPDATE_PROGRAM, program=a)).codes == ["FORBIDDEN"]
+    manager = GraphQLClient(platform.url, token=staff_token(programs=[a], permissions=["program.manage"]))
+    assert (await manager(UPDATE_PROGRAM, program=b)).codes == ["FORBIDDEN"]
+    assert (await manager(UPDATE_PROGRAM, program=a)).ok()["updateProgram"]["name"] == "Renamed"
+    assert (await manager(ARCHIVE, program=a)).ok()["archiveProgram"]["archived"] is True
+    assert a not in {p["code"] for p in (await admin(PROGRAMS)).ok()["programs"]}

@@ -9,8 +9,10 @@ from tests.fixtures.graphql import unique
 
 pytestmark = pytest.mark.e2e
 
-MY = """{ me { kind subject member { loyaltyNumber program
-  profile { loyaltyNumber email points { availablePoints } recentActivity { points } } } } }"""
+MY = """{ me { kind subject member { loyaltyNumber program tierProgress { slabCode }
+  claimableRewards { availablePoints }
+  profile { loyaltyNumber email consents { email } points { availablePoints } recentActivity { points } } } } }"""
+EXPORT_MINE = """mutation { exportMyData }"""
 SEARCH = """query($program: String!) { searchMembers(program: $program, query: "") { members { loyaltyNumber } } }"""
 
 
@@ -39,6 +41,8 @@ async def test_member_signs_in_and_sees_only_themselves(admin, anonymous, platfo
     assert (me["member"]["loyaltyNumber"], me["member"]["program"]) == (ana["loyaltyNumber"], program)
     assert me["member"]["profile"]["points"]["availablePoints"] == 30
     assert [a["points"] for a in me["member"]["profile"]["recentActivity"]] == [30]
+    assert me["member"]["claimableRewards"]["availablePoints"] == 30
+    assert (await me_client(EXPORT_MINE)).ok()["exportMyData"]["member"]["email"] == ana["email"]
 
     # and every staff query about Bob (or anyone) is refused
     for query, args in ((MEMBER, {"number": bob["loyaltyNumber"]}), (ENQUIRE_POINTS, {"number": bob["loyaltyNumber"]}),
