@@ -148,7 +148,7 @@ CREATE INDEX audit_log_program ON audit_log (program_code, id DESC);
 CREATE INDEX audit_log_subject ON audit_log (subject, id DESC);
 CREATE INDEX audit_log_time ON audit_log (occurred_at);
 
-CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'DELETE'
        AND current_setting('app.audit_purge', true) = 'on'
