@@ -1,0 +1,58 @@
+"""The store agent against the real platform: a POS, the agent process, the interceptor, a printer."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.store.conftest import print_job, receipt
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_an_earn_posts_once_and_its_receipt_carries_the_loyalty_block(platform, store, printer, agents):
+    # given a member and a running agent in front of the printer
+    number = await store.member()
+    agent = agents(platform_url=platform.url, store=store, printer_port=printer.port).start()
+    proxy_port = int(agent.env["STORE_AGENT_PROXY_PORT"])
+    async with httpx.AsyncClient(base_url=agent.url, timeout=30) as till:
+        # when the till earns for the sale, twice (a retry)
+        first = await till.post("/v1/earn", json={"loyalty_number": number, "amount": "23.40", "reference": "R-1001"})
+        again = await till.post("/v1/earn", json={"loyalty_number": number, "amount": "23.40", "reference": "R-1001"})
+        # then it is posted once with the platform's answer
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert (body["status"], body["points"], body["old_balance"], body["new_balance"]) == ("posted", 23, 0, 23)
+        assert again.json()["new_balance"] == 23
+        assert await store.balance(number) == 23
+        assert [p["reference"] for p in await store.earn_postings(number)] == ["madrid-01:till-1:R-1001"]
+
+    # when the POS prints the receipt through the interceptor
+    sent = receipt("R-1001", "23.40")
+    await print_job(proxy_port, sent)
+    job = (await printer.wait_jobs(1))[0]
+    # then the block is inside, before the cut, and everything the POS sent is there in order
+    cut = sent.rindex(b"\x1dV")
+    assert job.startswith(sent[:cut]) and job.endswith(sent[cut:])
+    block = job[cut:-len(sent[cut:])].decode("cp437")
+    assert "LOYALTY" in block and f"Member {'*' * (len(number) - 4)}{number[-4:]}" in block
+    assert "Points earned" in block and "+23" in block
+    assert "Balance" in block and "23 pts" in block
+
+
+async def test_a_receipt_without_loyalty_activity_passes_byte_for_byte(platform, store, printer, agents):
+    agent = agents(platform_url=platform.url, store=store, printer_port=printer.port).start()
+    proxy_port = int(agent.env["STORE_AGENT_PROXY_PORT"])
+    # a receipt whose reference nobody earned on, one with no reference at all, and one sent in tiny pieces
+    jobs = [receipt("R-9999", "5.00"), receipt("", "7.00").replace(b"Ref: \n", b""),
+            receipt("R-9998", "1.00") * 3]
+    await print_job(proxy_port, jobs[0])
+    await print_job(proxy_port, jobs[1])
+    await print_job(proxy_port, jobs[2], chunk=7)
+    assert await printer.wait_jobs(3) == jobs
+
+
+async def test_printer_status_answers_reach_the_pos(platform, store, printer, agents):
+    agent = agents(platform_url=platform.url, store=store, printer_port=printer.port).start()
+    answer = await print_job(int(agent.env["STORE_AGENT_PROXY_PORT"]), b"\x10\x04\x01" + receipt("R-1", "1.00"))
+    assert answer == b"\x16"
