@@ -20,6 +20,8 @@ MEMBER_FACTS = frozenset({"tier", "tiers", "segments", "clubs", "birth_month", "
                           "days_since_enrolment"})
 LEVEL = {"campaign": 3, "tier": 2, "partner": 1, "club": 1, "location": 1, "program": 0}
 ROUNDING = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+KNOWN_OPS = frozenset({"some", "all", "none", "var", "and", "or", "==", "===", "!=", "!==", "!", "!!", "<", "<=", ">",
+                       ">=", "in", "startsWith", "endsWith", "missing"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -102,6 +104,8 @@ def evaluate(logic, data):
     if not isinstance(logic, dict) or len(logic) != 1:
         return logic
     (op, args), = logic.items()
+    if op not in KNOWN_OPS:
+        raise Unknown(f"uses the operator {op!r}")
     if op in ("some", "all", "none"):
         seq = evaluate(args[0], data) or []
         hits = [_truthy(evaluate(args[1], x)) for x in seq]

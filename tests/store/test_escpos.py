@@ -1,0 +1,67 @@
+"""The ESC/POS tokenizer on bytes python-escpos renders, the way a POS sends them."""
+
+from escpos.printer import Dummy
+from hypothesis import given, settings, strategies as st
+from PIL import Image
+
+from store_agent.escpos import Tokenizer
+
+
+def rendered() -> bytes:
+    p = Dummy()
+    p.set(align="center", bold=True, double_height=True)
+    p.text("SHOP\nRef: R-1001\n")
+    p.set(align="left", bold=False)
+    p.barcode("4006381333931", "EAN13")
+    p.barcode("ABC-123", "CODE39")
+    p.qr("https://example.com/x", native=True)
+    # an image full of bytes that look like commands: GS V (cut), LF, ESC
+    img = Image.frombytes("1", (64, 24), bytes([0x1D, 0x56, 0x00, 0x0A, 0x1B, 0x69] * 32))
+    p.image(img)
+    p.text("TOTAL EUR 12.50\n")
+    p.cashdraw(2)
+    p.cut()
+    return p.output
+
+
+def test_every_byte_is_kept_and_only_the_real_cut_is_a_cut():
+    data = rendered()
+    tokens = Tokenizer().feed(data)
+    assert b"".join(t.raw for t in tokens) == data
+    assert [t.kind for t in tokens].count("cut") == 1 and tokens[-1].kind == "cut"
+    text = b"".join(t.data for t in tokens if t.kind == "text")
+    assert b"Ref: R-1001" in text and b"TOTAL EUR 12.50" in text
+    assert [t.data for t in tokens if t.kind == "barcode"] == [b"4006381333931", b"ABC-123", b"https://example.com/x"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=97), min_size=1, max_size=40))
+def test_any_split_into_chunks_gives_the_same_tokens(cuts):
+    data = rendered()
+    whole = Tokenizer().feed(data)
+    t, got, i = Tokenizer(), [], 0
+    for size in cuts * 50:
+        if i >= len(data):
+            break
+        got += t.feed(data[i:i + size])
+        i += size
+    got += t.feed(data[i:])
+    assert t.pending == 0 and merged(got) == merged(whole)
+
+
+def merged(tokens):
+    """Text runs may split where the chunks did; everything else must be identical."""
+    out = []
+    for tok in tokens:
+        if tok.kind == "text" and out and out[-1][0] == "text":
+            out[-1] = ("text", out[-1][1] + tok.raw)
+        else:
+            out.append((tok.kind, tok.raw))
+    return out
+
+
+def test_an_incomplete_command_at_the_end_is_handed_back_unparsed():
+    t = Tokenizer()
+    tokens = t.feed(b"hello\n\x1d(k\x10\x00abc")
+    assert [x.kind for x in tokens] == ["text", "newline"]
+    assert t.flush() == b"\x1d(k\x10\x00abc"
