@@ -18,6 +18,8 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat "$LOYALTY_DATA/jwt-secret"); export JWT_SECRET
 fi
 export LOYALTY_ADMIN_TOKEN=${LOYALTY_ADMIN_TOKEN:-dev-admin-token}
+# The store agent (Procfile `store`): its own demo program and key; docs/store.md.
+export STORE_AGENT_HTTP_PORT=${STORE_AGENT_HTTP_PORT:-8765}
 export PYTHONUNBUFFERED=1 PATH="$(pwd)/.venv/bin:$PATH"
 echo "Loyalty platform starting: GraphQL at http://127.0.0.1:${GATEWAY_PORT}/graphql (admin token: \$LOYALTY_ADMIN_TOKEN)"
 exec honcho -f Procfile -e /dev/null start

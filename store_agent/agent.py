@@ -23,6 +23,7 @@ log = logging.getLogger("store_agent")
 
 RULES_KEY = "rules"
 DETAILS_TTL = 60.0
+KEEP_POSTED_SECONDS = 7 * 86400  # posted items stay a week for the operator and reprints
 
 
 class AgentError(Exception):
@@ -129,7 +130,7 @@ class Agent:
                     phone: str | None = None, birth_date: str | None = None) -> dict:
         s = self.settings
         payload = {"program": s.program, "email": email, "firstName": first_name, "lastName": last_name,
-                   "channel": f"store:{s.store_code}",
+                   "channel": "pos",
                    **({"phone": phone} if phone else {}), **({"birthDate": birth_date} if birth_date else {})}
         item = await self._await_posting(self._enqueue("enrol", payload, None, reference=reference))
         if item.state == "posted":
@@ -325,6 +326,7 @@ class Agent:
     async def _watch_age_forever(self) -> None:
         alerted = False
         while True:
+            self.queue.purge(older_than_seconds=KEEP_POSTED_SECONDS)
             age = self.queue.stats().oldest_age()
             if age > self.settings.alert_age_seconds:
                 # Logged at ERROR once per episode: the shop's log shipper or monitoring picks it up.
