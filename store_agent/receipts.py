@@ -123,16 +123,19 @@ class ReceiptProxy:
             await self._server.wait_closed()
 
     async def _serve(self, pos_reader: asyncio.StreamReader, pos_writer: asyncio.StreamWriter) -> None:
+        # Connect to the printer while the POS's first bytes arrive, not after.
+        connecting = asyncio.ensure_future(asyncio.wait_for(
+            asyncio.open_connection(self._s.printer_host, self._s.printer_port), 5))
+        first = pos_reader.read(65536)
         try:
-            pr, pw = await asyncio.wait_for(
-                asyncio.open_connection(self._s.printer_host, self._s.printer_port), 5)
+            (pr, pw), data = await asyncio.gather(connecting, first)
         except (OSError, asyncio.TimeoutError) as e:
             log.error("printer %s:%s unreachable: %s", self._s.printer_host, self._s.printer_port, e)
             pos_writer.close()
             return
         back = asyncio.create_task(self._pipe(pr, pos_writer))
         try:
-            await self._forward(pos_reader, pw)
+            await self._forward(pos_reader, pw, data)
         except (ConnectionError, OSError) as e:
             log.warning("print job interrupted: %s", e)
         finally:
@@ -154,15 +157,12 @@ class ReceiptProxy:
             writer.write(data)
             await writer.drain()
 
-    async def _forward(self, reader: asyncio.StreamReader, printer: asyncio.StreamWriter) -> None:
+    async def _forward(self, reader: asyncio.StreamReader, printer: asyncio.StreamWriter, data: bytes) -> None:
         escpos = self._s.receipt_mode == "escpos"
         tokens = Tokenizer()
         text: list[str] = []
         line: list[bytes] = []
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                break
+        while data:
             out = bytearray()
             parsed = tokens.feed(data) if escpos else _plain_tokens(data)
             for tok in parsed:
@@ -184,6 +184,7 @@ class ReceiptProxy:
             if out:
                 printer.write(bytes(out))
                 await printer.drain()
+            data = await reader.read(65536)
         rest = tokens.flush()
         text.append(self._decode(b"".join(line)))
         if any(t.strip() for t in text):

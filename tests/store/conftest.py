@@ -136,11 +136,15 @@ async def print_job(port: int, data: bytes, *, chunk: int = 0) -> bytes:
     return answer
 
 
-def receipt(reference: str, total: str, *, lines=(("Coffee", "2.50"),), member: str | None = None) -> bytes:
+def receipt(reference: str, total: str, *, lines=(("Coffee", "2.50"),), member: str | None = None,
+            logo: bool = False) -> bytes:
     """A receipt as a POS renders it, through python-escpos (the bytes a real printer gets)."""
     from escpos.printer import Dummy
+    from PIL import Image
 
     p = Dummy()
+    if logo:  # a shop logo as a raster image, as most receipts start
+        p.image(Image.frombytes("1", (512, 96), bytes(range(256)) * 24))
     p.set(align="center", bold=True)
     p.text("TAPAS BAR\n")
     p.set(align="left", bold=False)
