@@ -66,7 +66,12 @@ mutation($program: String!, $number: String!) {
   requestOtp(input: {program: $program, loyaltyNumber: $number}) { channel destination }
 }"""
 REDEEM = """
-mutation($input: RedeemInput!) { redeem(input: $input) { transactionId points newBalance } }"""
+mutation($input: RedeemInput!) {
+  redeem(input: $input) {
+    transactionId oldBalance pointsUsed newBalance moneyValue currency transactionValue newTransactionValue
+    breakdown { rule ruleVersion points value maxPoints description }
+  }
+}"""
 RULES = """
 query($program: String!) {
   program(program: $program) { currency timezone }
@@ -155,10 +160,13 @@ class PlatformClient:
                      for c in r["campaigns"] if not c.get("archived")]
         return {"program": r["program"], "ruleSets": r["ruleSets"], "campaigns": campaigns}
 
-
     async def redeem(self, variables: dict, *, timeout: float | None = None) -> dict:
         payload = {k: v for k, v in variables.items() if v is not None}
         r = (await self.execute(REDEEM, input=payload, timeout=timeout))["redeem"]
-        used = -points(r["points"])
-        return {"transaction_id": r["transactionId"], "points_used": used, "new_balance": points(r["newBalance"]),
-                "old_balance": points(r["newBalance"]) + used}
+        return {"transaction_id": r["transactionId"], "old_balance": points(r["oldBalance"]),
+                "points_used": points(r["pointsUsed"]), "new_balance": points(r["newBalance"]),
+                "money_value": r["moneyValue"], "currency": r["currency"], "transaction_value": r["transactionValue"],
+                "new_transaction_value": r["newTransactionValue"],
+                "breakdown": [{"rule": x["rule"], "points": points(x["points"]), "value": x["value"],
+                               "max_points": points(x["maxPoints"]), "description": x["description"]}
+                              for x in r["breakdown"]]}

@@ -8,8 +8,8 @@ from gateway.permissions import Allow
 from gateway.rewards.mutations import REDEEM_WITHOUT_OTP
 from gateway.points.types import (
     ActivatePendingInput, AdjustInput, CaptureHoldInput, EarnInput, EarnPayload, ExtendExpiryInput,
-    ExtendExpiryPayload, GoodwillInput, HoldInput, HoldPayload, PostingPayload, RedeemInput, ReleaseHoldInput,
-    RetroClaimInput, TransferInput, VoidInput,
+    ExtendExpiryPayload, GoodwillInput, HoldInput, HoldPayload, PostingPayload, RedeemInput, RedeemPayload,
+    ReleaseHoldInput, RetroClaimInput, TransferInput, VoidInput,
 )
 from gateway.services import rpc
 
@@ -36,22 +36,24 @@ class PointsMutations:
 
     @strawberry.mutation(permission_classes=[Allow("points.redeem")],
                          description="Pay with points (never overspent); needs the member's passcode unless the "
-                                     "caller has rewards.redeem_without_otp.")
-    async def redeem(self, info: Info, input: RedeemInput) -> PostingPayload:
+                                     "caller has rewards.redeem_without_otp. With transactionValue the program's "
+                                     "burn rules decide the points (points 0 or absent: as many as they allow) "
+                                     "and the answer has the bill after them.")
+    async def redeem(self, info: Info, input: RedeemInput) -> RedeemPayload:
         md = await info.context.metadata(input.program, idempotency_key=input.reference)
         # The rewards service checks and spends the passcode around the ledger's burn.
         bypass = not input.otp and info.context.principal.has(REDEEM_WITHOUT_OTP)
         done = await rpc(info.context.services.rewards.RedeemPoints(
             rewards_pb.RedeemPointsRequest(
-                loyalty_number=input.loyalty_number, points=input.points, reference=input.reference,
+                loyalty_number=input.loyalty_number, points=input.points or 0, reference=input.reference,
                 otp=input.otp or "", otp_bypass=bypass, reason=input.reason or "",
                 partner_code=input.partner_code or "", location_code=input.location_code or "",
-                order_reference=input.order_reference or "",
+                order_reference=input.order_reference or "", transaction_value=input.transaction_value or "",
+                currency=input.currency or "", channel=input.channel or "",
             ),
             metadata=md, timeout=TIMEOUT,
         ))
-        return PostingPayload.from_proto(points_pb.PostingResponse(
-            transaction_id=done.transaction_id, kind="BURN", points=done.points, new_balance=done.new_balance))
+        return RedeemPayload.from_proto(done)
 
     @strawberry.mutation(permission_classes=[Allow("points.void")],
                          description="Post the reverse of a transaction, or of every transaction of an order.")

@@ -99,14 +99,58 @@ class PostingPayload:
 class RedeemInput:
     program: str
     loyalty_number: str
-    points: int
-    reference: str
+    reference: str = strawberry.field(description="The POS transaction id; replaying it answers the same")
+    points: int | None = strawberry.field(
+        default=None, description="Points to use; with transactionValue, absent or 0: as many as the burn rules allow")
+    transaction_value: str | None = strawberry.field(
+        default=None, description="The bill as a decimal string: the program's burn rules apply to it")
+    currency: str | None = strawberry.field(default=None, description="The bill's currency (the program's)")
+    channel: str | None = None
     otp: str | None = strawberry.field(
         default=None, description="The member's passcode; only staff with rewards.redeem_without_otp may omit it")
     reason: str | None = None
     partner_code: str | None = None
     location_code: str | None = None
     order_reference: str | None = None
+
+
+@strawberry.type(description="A redemption: the balance before and after, and with the bill what the points paid.")
+class RedeemPayload:
+    transaction_id: str
+    kind: str
+    points: int = strawberry.field(description="The signed change to the available balance")
+    old_balance: int
+    points_used: int
+    new_balance: int
+    otp_bypassed: bool
+    money_value: str | None = strawberry.field(description="What the points paid, with transactionValue")
+    currency: str | None
+    transaction_value: str | None
+    new_transaction_value: str | None = strawberry.field(description="The bill after the points")
+    breakdown: list["BurnLine"]
+
+    @classmethod
+    def from_proto(cls, r) -> "RedeemPayload":
+        lines = [BurnLine(rule=r.rule, rule_version=r.rule_version, points=r.points_used, value=r.money_value,
+                          min_points=r.min_points, max_points=r.max_points,
+                          description=f"{r.points_used} points pay {r.money_value} {r.currency} of "
+                                      f"{r.transaction_value}")] if r.rule else []
+        return cls(transaction_id=r.transaction_id, kind="BURN", points=r.points, old_balance=r.old_balance,
+                   points_used=r.points_used, new_balance=r.new_balance, otp_bypassed=r.otp_bypassed,
+                   money_value=r.money_value or None, currency=r.currency or None,
+                   transaction_value=r.transaction_value or None,
+                   new_transaction_value=r.new_transaction_value or None, breakdown=lines)
+
+
+@strawberry.type(description="The burn rule a redemption with the bill applied.")
+class BurnLine:
+    rule: str
+    rule_version: str
+    points: int
+    value: str
+    min_points: int
+    max_points: int = strawberry.field(description="The most the bill allowed: rule, share of the bill, balance")
+    description: str
 
 
 @strawberry.input

@@ -44,6 +44,7 @@ class ErrorCode(str, enum.Enum):
     OTP_USED = "OTP_USED"
     OTP_LOCKED = "OTP_LOCKED"
     OTP_RATE_LIMITED = "OTP_RATE_LIMITED"
+    BURN_NOT_ALLOWED = "BURN_NOT_ALLOWED"  # the burn rules do not allow these points on this bill
     # billing
     DUPLICATE_PARTNER = "DUPLICATE_PARTNER"
     RATE_CARD_OVERLAP = "RATE_CARD_OVERLAP"

@@ -14,6 +14,8 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
 from loyalty.points.v1 import points_service_pb2 as points_pb
 from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
+from loyalty.points.v1 import rules_service_pb2 as rules_pb
+from loyalty.points.v1 import rules_service_pb2_grpc as rules_grpc
 from loyalty.tier.v1 import tier_service_pb2 as tier_pb
 from loyalty.tier.v1 import tier_service_pb2_grpc as tier_grpc
 from services.common import clients
@@ -54,6 +56,7 @@ class Peers:
         self._channels = [clients.channel(a) for a in (member_addr, points_addr, tier_addr)]
         self.member = member_grpc.MemberServiceStub(self._channels[0])
         self.points = points_grpc.PointsServiceStub(self._channels[1])
+        self.rules = rules_grpc.RulesServiceStub(self._channels[1])
         self.tier = tier_grpc.TierServiceStub(self._channels[2])
 
     async def close(self) -> None:
@@ -111,6 +114,11 @@ class Peers:
             metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
             timeout=TIMEOUT))
         return r.new_balance
+
+    async def quote_burn(self, program_id: uuid.UUID, *, request: rules_pb.QuoteBurnRequest) -> rules_pb.BurnQuote:
+        """The program's burn rules on a bill: how many points it may use and what they are worth."""
+        return await call(self.rules.QuoteBurn(
+            request, metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
 
     async def burn(self, program_id: uuid.UUID, *, request: points_pb.BurnRequest):
         return await call(self.points.Burn(
