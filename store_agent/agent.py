@@ -264,6 +264,13 @@ class Agent:
         return {"enquiry": None if isinstance(enquiry, BaseException) else enquiry,
                 "reward": None if isinstance(reward, BaseException) else reward}
 
+    def has_activity(self, pos_reference: str) -> bool:
+        """Whether a receipt of this reference gets a block (a local read, no waiting)."""
+        if pos_reference in self.redemptions:
+            return True
+        item = self.queue.by_reference(self.platform_reference(pos_reference))
+        return item is not None and item.kind == "earn" and item.state != "rejected"
+
     async def receipt_info(self, pos_reference: str, *, budget: float) -> dict | None:
         """What the receipt of `pos_reference` should say; None when it has no loyalty activity.
         Waits for the platform at most `budget` seconds, then answers with what it has."""
