@@ -3,9 +3,11 @@
 import asyncio
 import contextlib
 import gc
+import logging
 import pathlib
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,11 +17,14 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from services.common import clients
+from services.common.errors import ErrorCode
 
 from gateway.auth import ApiKeyCache, authenticate
 from gateway.billing import downloads as billing_downloads
 from gateway.context import Context
 from gateway.identity.audit import AuditWriter
+from gateway.errors import GatewayErrorCode, error_body, public_error
+from gateway.limits import GraphQLEdge
 from gateway.loaders import make_loaders
 from gateway.revocation import IdentityRevocationFeed, RevocationFeed
 from gateway.schema import schema
@@ -27,19 +32,26 @@ from gateway.services import Services
 from gateway.settings import GatewaySettings
 from gateway.tracing import tracing_middleware
 
+log = logging.getLogger(__name__)
+ErrorCodeFor = {404: ErrorCode.NOT_FOUND}
+
 UI_DIST = pathlib.Path(__file__).parent / "ui" / "dist"
 
 
 class LoyaltyGraphQL(GraphQL):
     def __init__(self, *, settings: GatewaySettings):
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.services: Services | None = None  # connected at startup, on the server's event loop
         self.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
         self.revocations: RevocationFeed | None = None  # started with the services
         self.audit: AuditWriter | None = None
 
-    async def get_context(self, request, response) -> Context:
+    async def identify(self, request) -> tuple:
+        """(principal or None, the credentials' error or None), once per request (the edge asks first)."""
+        known = getattr(request.state, "identity", None)
+        if known is not None:
+            return known
         principal, error = None, None
         try:
             principal = await authenticate(
@@ -48,6 +60,34 @@ class LoyaltyGraphQL(GraphQL):
             )
         except GraphQLError as exc:
             error = exc
+        request.state.identity = (principal, error)
+        return principal, error
+
+    async def __call__(self, scope, receive, send):
+        """Strawberry's view, with every refusal a GraphQL error body with a code (never plain text)."""
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = ErrorCodeFor.get(exc.status_code, GatewayErrorCode.BAD_REQUEST)
+            response = JSONResponse(error_body(code, exc.reason), status_code=exc.status_code)
+        except Exception:  # a fault of ours: logged, answered without its text
+            log.exception("unhandled error serving /graphql")
+            response = JSONResponse(error_body(ErrorCode.INTERNAL, "internal error"), status_code=500)
+        await response(scope, receive, send)
+
+    async def process_result(self, request, result):
+        body = {"data": result.data}
+        if result.errors:
+            body["errors"] = [public_error(error) for error in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        return body
+
+    async def get_context(self, request, response) -> Context:
+        principal, error = await self.identify(request)
         return Context(
             request=request, response=response, settings=self.settings, services=self.services,
             loaders=make_loaders(self.services, principal=principal.subject if principal else "anonymous"),
@@ -103,7 +143,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         )
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", GraphQLEdge(graphql, settings=settings), methods=["GET", "POST"]),
         Route("/healthz", healthz),
         billing_downloads.route(graphql),
     ]

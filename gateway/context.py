@@ -1,6 +1,7 @@
 """The per-request context: the principal (resolved once, up front) and fresh dataloaders."""
 
 import dataclasses
+import re
 
 import strawberry
 from graphql import GraphQLError
@@ -9,9 +10,13 @@ from starlette.requests import Request
 from services.common.tenancy import outgoing_metadata
 
 from gateway.auth import Principal
+from gateway.errors import invalid_input
 from gateway.loaders import Loaders
 from gateway.services import Services
 from gateway.settings import GatewaySettings
+
+
+REFERENCE = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 @dataclasses.dataclass
@@ -29,8 +34,14 @@ class Context:
     def subject(self) -> str:
         return self.principal.subject if self.principal else "anonymous"
 
-    async def metadata(self, program_code: str, *, idempotency_key: str | None = None):
-        """gRPC metadata for a call on behalf of this principal in this program."""
+    async def metadata(self, program_code: str, *, idempotency_key: str | None = None,
+                       reference_field: str = "reference"):
+        """gRPC metadata for a call on behalf of this principal in this program.
+
+        The reference travels as the idempotency key in ASCII metadata: one that is not 1-128 printable
+        ASCII characters without spaces (the services' rule) is refused here, naming the field."""
+        if idempotency_key is not None and not REFERENCE.fullmatch(idempotency_key):
+            raise invalid_input(reference_field, "must be 1-128 printable ASCII characters without spaces")
         # The process-wide directory first: the request's loader would ask it too, at the cost of a
         # dataloader round on the event loop.
         program = self.services.programs.get(program_code)

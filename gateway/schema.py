@@ -1,6 +1,7 @@
 """The federated schema, composed from one package per domain."""
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
@@ -24,6 +25,10 @@ from gateway.tiers.mutations import TierMutations
 from gateway.tiers.queries import TierQueries
 from gateway.document_cache import DocumentCache
 from gateway.identity.audit import AuditExtension, AuditMutations, AuditQueries
+from gateway.errors import is_fault
+from gateway.federation import resolve_entities
+from gateway.limits import DocumentLimits
+from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries)
@@ -42,15 +47,22 @@ class Mutation(*MUTATIONS):
 
 
 class LoyaltySchema(strawberry.federation.Schema):
+    async def entities_resolver(self, info: strawberry.Info,
+                                representations: list[strawberry.federation.schema.FederationAny]):
+        """Authenticated, permission-checked, fetched from the services (gateway/federation.py)."""
+        return await resolve_entities(info, representations)
+
     def process_errors(self, errors, execution_context=None) -> None:
         """Refusals with a code are answers, not faults: log only the unexpected ones."""
-        unexpected = [e for e in errors if (e.extensions or {}).get("code") in (None, "INTERNAL")]
+        unexpected = [e for e in errors if is_fault(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
 
+# Limits first: the caller's token limit and rules are set before DocumentCache parses and validates.
 # POS documents repeat: parse and validate each distinct document once (most of a request's CPU otherwise).
 # Plain scalar fields skip graphql-core's per-field machinery (gateway/execution.py).
 schema = LoyaltySchema(query=Query, mutation=Mutation,
-                       extensions=[DocumentCache, AuditExtension],
+                       config=StrawberryConfig(scalar_map=SCALAR_MAP),
+                       extensions=[DocumentLimits, DocumentCache, AuditExtension],
                        execution_context_class=PlainFieldExecutionContext)

@@ -23,3 +23,30 @@ class GatewaySettings(BaseSettings):
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     otel_spans_file: str | None = None
+
+    # Hostile input and load (gateway/limits.py, docs/gateway-limits.md). Off in production: the
+    # schema's shape and GraphiQL; `make run` turns both on.
+    graphql_introspection: bool = False
+    graphiql: bool = False
+    max_body_bytes: int = 1_000_000
+    anonymous_max_body_bytes: int = 16_384
+    max_mutations_per_document: int = 10
+    # Per principal kind (anonymous, api_key, staff, admin): tokens, aliases and cost of one document.
+    max_tokens: dict[str, int] = {"anonymous": 1_000, "api_key": 5_000, "staff": 20_000, "admin": 20_000}
+    max_aliases: dict[str, int] = {"anonymous": 10, "api_key": 50, "staff": 200, "admin": 200}
+    max_cost: dict[str, int] = {"anonymous": 50, "api_key": 2_000, "staff": 20_000, "admin": 50_000}
+    # Token buckets: requests per second and burst, per signed-in key, per client IP, and for anonymous
+    # callers per IP and all together (what bounds the CPU anonymous parsing can take).
+    rate_per_key: float = 200.0
+    burst_per_key: int = 400
+    rate_per_ip: float = 500.0
+    burst_per_ip: int = 1_000
+    anonymous_rate_per_ip: float = 5.0
+    anonymous_burst_per_ip: int = 20
+    anonymous_rate_total: float = 50.0
+    anonymous_burst_total: int = 100
+    anonymous_concurrency: int = 2  # anonymous requests in the gateway at once; others wait briefly, then 429
+    trust_forwarded_for: bool = False  # behind the mesh's ingress: the client IP is X-Forwarded-For's first hop
+    # Deadlines per call path (gateway/deadlines.py): the till needs its answer in a few seconds.
+    till_deadline_seconds: float = 5.0
+    request_deadline_seconds: float = 20.0

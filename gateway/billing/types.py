@@ -4,6 +4,8 @@ import strawberry
 
 from loyalty.billing.v1 import billing_service_pb2 as pb
 
+from gateway.scalars import Long
+
 
 @strawberry.type
 class PartnerContact:
@@ -66,11 +68,11 @@ class RateCard:
 
 @strawberry.type
 class StatementTotals:
-    issued_points: int
+    issued_points: Long
     issued_value: str
-    redeemed_points: int
+    redeemed_points: Long
     redeemed_value: str
-    correction_points: int
+    correction_points: Long
     correction_value: str
     net_value: str
     purchase_amount: str
@@ -88,7 +90,7 @@ class StatementTotals:
 class StatementLine:
     transaction_id: str
     kind: str
-    points: int
+    points: Long
     purchase_amount: str
     rate: str
     value: str
@@ -167,7 +169,7 @@ class ClosePeriodPayload:
 class PartnerBreakageRow:
     period: str
     partner_code: str | None
-    points: int
+    points: Long
     value: str
     currency: str
 
@@ -175,14 +177,14 @@ class PartnerBreakageRow:
 @strawberry.type(description="Points expired unredeemed, by month and by the partner that funded them.")
 class PartnerBreakageReport:
     rows: list[PartnerBreakageRow]
-    total_points: int
+    total_points: Long
 
 
 @strawberry.type
 class PartnerLiabilityRow:
     expiry_period: str | None
     partner_code: str | None
-    points: int
+    points: Long
     value: str
     currency: str
 
@@ -190,7 +192,7 @@ class PartnerLiabilityRow:
 @strawberry.type(description="Points outstanding times the program's point value, by expiry month.")
 class PartnerLiabilityReport:
     rows: list[PartnerLiabilityRow]
-    total_points: int
+    total_points: Long
     total_value: str
     point_value: str
     currency: str

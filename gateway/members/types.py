@@ -11,6 +11,7 @@ from gateway.context import Info
 from gateway.members.records import MemberRecord
 from gateway.permissions import Allow, P
 from gateway.points.types import PointsSummary
+from gateway.scalars import Long
 
 
 @strawberry.type
@@ -264,7 +265,7 @@ class ActivityItem:
     id: str
     kind: str
     reference: str
-    points: int
+    points: Long
     occurred_at: str
     status: str
     amount: str | None

@@ -127,7 +127,8 @@ class PointsMutations:
     @strawberry.mutation(permission_classes=[Allow("points.earn")],
                          description="Earn for a past purchase, within the program's window, once per receipt.")
     async def retro_claim(self, info: Info, input: RetroClaimInput) -> EarnPayload:
-        md = await info.context.metadata(input.program, idempotency_key=input.receipt_reference)
+        md = await info.context.metadata(input.program, idempotency_key=input.receipt_reference,
+                                          reference_field="receiptReference")
         return EarnPayload.from_proto(await rpc(info.context.services.points.RetroClaim(
             points_pb.RetroClaimRequest(
                 loyalty_number=input.loyalty_number, receipt_reference=input.receipt_reference, amount=input.amount,

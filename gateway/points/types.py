@@ -2,16 +2,18 @@ import strawberry
 
 from loyalty.points.v1 import points_service_pb2 as points_pb
 
+from gateway.scalars import Long
+
 
 @strawberry.type(description="A member's points, as the ledger has them now.")
 class PointsSummary:
-    available_points: int
-    lifetime_earned: int
-    pending_points: int
-    on_hold_points: int
-    used_points: int
-    expired_points: int
-    next_expiring_points: int
+    available_points: Long
+    lifetime_earned: Long
+    pending_points: Long
+    on_hold_points: Long
+    used_points: Long
+    expired_points: Long
+    next_expiring_points: Long
     next_expiry_date: str | None
     first_activity_at: str | None
     last_activity_at: str | None
@@ -55,7 +57,7 @@ class EarnLine:
     rule: str
     rule_version: str
     point_type: str
-    points: int
+    points: Long
     description: str
     campaign_code: str | None
 
@@ -68,9 +70,9 @@ class EarnLine:
 @strawberry.type
 class EarnPayload:
     transaction_id: str | None
-    old_balance: int
-    points_earned: int
-    new_balance: int
+    old_balance: Long
+    points_earned: Long
+    new_balance: Long
     pending: bool
     breakdown: list[EarnLine]
 
@@ -85,8 +87,8 @@ class EarnPayload:
 class PostingPayload:
     transaction_id: str
     kind: str
-    points: int
-    new_balance: int
+    points: Long
+    new_balance: Long
     transaction_ids: list[str]
 
     @classmethod
@@ -197,9 +199,9 @@ class HoldInput:
 class HoldPayload:
     hold_id: str
     transaction_id: str
-    points: int
+    points: Long
     expires_at: str
-    available_after: int
+    available_after: Long
 
 
 @strawberry.input
@@ -257,7 +259,7 @@ class ExtendExpiryInput:
 @strawberry.type
 class ExtendExpiryPayload:
     lots_extended: int
-    points_extended: int
+    points_extended: Long
 
 
 @strawberry.type
@@ -265,7 +267,7 @@ class PointsTransaction:
     id: str
     kind: str
     reference: str
-    points: int
+    points: Long
     occurred_at: str
     status: str
     reason: str | None
@@ -299,7 +301,7 @@ class PointsHistoryPage:
 @strawberry.type
 class ExpiringPointsItem:
     loyalty_number: str
-    points: int
+    points: Long
     expires_at: str
 
 
@@ -312,20 +314,20 @@ class ExpiringPointsPage:
 @strawberry.type
 class LiabilityRow:
     expiry_month: str
-    points: int
+    points: Long
 
 
 @strawberry.type
 class PointsLiability:
     rows: list[LiabilityRow]
-    total_points: int
+    total_points: Long
 
 
 @strawberry.type
 class BreakageRow:
     period: str
-    points_expired: int
-    points_issued: int
+    points_expired: Long
+    points_issued: Long
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ from gateway.context import Info
 from gateway.members.types import Member
 from gateway.permissions import Allow
 from gateway.points.types import PointsSummary
+from gateway.scalars import Long
 
 
 @strawberry.type(description="A reward of the catalogue (bought with points) or a targeted offer.")
@@ -17,7 +18,7 @@ class Reward:
     image_url: str | None
     type: str = strawberry.field(description="reward or offer")
     kind: str = strawberry.field(description="amount_off, percent_off, free_item or partner_voucher")
-    points_cost: int
+    points_cost: Long
     value: str | None = strawberry.field(description="Amount off (program currency) or percent off, as a decimal")
     plu: str | None
     partner_code: str | None
@@ -85,7 +86,7 @@ class RewardInput:
 @strawberry.type
 class EligibleReward:
     reward: Reward
-    points_needed: int = strawberry.field(description="0 when affordable now")
+    points_needed: Long = strawberry.field(description="0 when affordable now")
     claims_left: int | None = strawberry.field(description="null: unlimited")
 
     @classmethod
@@ -97,7 +98,7 @@ class EligibleReward:
 @strawberry.type(description="What a member can take now, the next reward in reach, and the best available.")
 class RewardEligibility:
     loyalty_number: str
-    available_points: int
+    available_points: Long
     available: list[EligibleReward]
     next: EligibleReward | None
     highest: EligibleReward | None
@@ -173,7 +174,7 @@ class RewardClaim:
     order_reference: str | None
     reward_code: str
     loyalty_number: str
-    points: int
+    points: Long
     status: str = strawberry.field(description="held, settled, voided or expired")
     voucher_code: str | None
     hold_expires_at: str | None
@@ -182,7 +183,7 @@ class RewardClaim:
     voided_at: str | None
     otp_bypassed: bool
     claimed_by: str
-    available_after: int | None = strawberry.field(description="The member's available points after this step")
+    available_after: Long | None = strawberry.field(description="The member's available points after this step")
 
     @classmethod
     def from_proto(cls, c: rewards_pb.RewardClaim) -> "RewardClaim":
@@ -218,7 +219,7 @@ class VoidOrderInput:
 @strawberry.type
 class VoidOrderPayload:
     claims: list[RewardClaim]
-    new_balance: int
+    new_balance: Long
 
 
 @strawberry.type
@@ -260,16 +261,16 @@ class RewardsReportRow:
     reward_code: str
     redemptions: int
     settled: int
-    points_burned: int
+    points_burned: Long
 
 
 @strawberry.type
 class RewardsReport:
     rows: list[RewardsReportRow]
     total_redemptions: int
-    total_points_burned: int
+    total_points_burned: Long
     open_holds: int
-    open_hold_points: int
+    open_hold_points: Long
 
     @classmethod
     def from_proto(cls, r: rewards_pb.RewardsReport) -> "RewardsReport":

@@ -7,6 +7,7 @@ from strawberry.scalars import JSON
 from loyalty.points.v1 import rules_service_pb2 as rules_pb
 
 from gateway.points.types import BasketItemInput, EarnLine
+from gateway.scalars import Long
 
 
 def _rules(text: str):
@@ -78,8 +79,8 @@ class Campaign:
     starts_at: str
     ends_at: str
     targets: CampaignTargets
-    budget_total: int | None
-    budget_per_member: int | None
+    budget_total: Long | None
+    budget_per_member: Long | None
     archived: bool
     discount_budget_total: str | None = strawberry.field(
         default=None, description="Money its discount rules may take off in all; null: unlimited")
@@ -159,11 +160,11 @@ class DiscountQuote:
 @strawberry.type
 class CampaignReport:
     code: str
-    points_issued: int
+    points_issued: Long
     members_reached: int
     transactions: int
-    budget_total: int | None
-    budget_left: int | None = strawberry.field(description="null: unlimited")
+    budget_total: Long | None
+    budget_left: Long | None = strawberry.field(description="null: unlimited")
 
     @classmethod
     def from_proto(cls, r: rules_pb.CampaignReport) -> "CampaignReport":
@@ -174,9 +175,9 @@ class CampaignReport:
 
 @strawberry.type(description="One transaction under a draft and under the published rules; nothing posted.")
 class DryRunResult:
-    points: int
+    points: Long
     breakdown: list[EarnLine]
-    published_points: int
+    published_points: Long
     published_breakdown: list[EarnLine]
     discounts: list[DiscountLine]
     published_discounts: list[DiscountLine]
@@ -193,16 +194,16 @@ class DryRunResult:
 @strawberry.type
 class CampaignBudgetUse:
     campaign_code: str
-    published_points: int
-    draft_points: int
+    published_points: Long
+    draft_points: Long
 
 
 @strawberry.type(description="The last N days of real earns replayed against a draft; nothing posted.")
 class ReplayReport:
     transactions: int
-    published_points: int
-    draft_points: int
-    points_difference: int
+    published_points: Long
+    draft_points: Long
+    points_difference: Long
     members_affected: int
     campaigns: list[CampaignBudgetUse]
     truncated: bool
@@ -223,7 +224,7 @@ class ReplayReport:
 class EarnExplanation:
     transaction_id: str
     kind: str
-    points: int
+    points: Long
     breakdown: list[EarnLine]
     discounts: list[DiscountLine] = strawberry.field(description="The discounts the earn granted")
     net_amount: str | None = strawberry.field(description="The amount after them, which earned the points; "
@@ -233,12 +234,12 @@ class EarnExplanation:
 @strawberry.type(description="Pay with points: how many points an order may use and what they are worth.")
 class BurnQuote:
     allowed: bool
-    points: int
+    points: Long
     value: str
     currency: str
-    min_points: int
-    max_points: int
-    available_points: int
+    min_points: Long
+    max_points: Long
+    available_points: Long
     rule: str | None
     rule_version: str | None
     reason: str | None
@@ -255,7 +256,7 @@ class BonusPosting:
     loyalty_number: str
     rule: str
     rule_version: str
-    points: int
+    points: Long
     reference: str
     already_granted: bool
 
