@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PYTHON=${PYTHON:-python3}
+# One bootstrap at a time per checkout: two at once (make run and make test, say) corrupt .venv.
+exec 9>"$ROOT/.bootstrap.lock"
+flock 9
 
 apt_install() {
   local missing=()

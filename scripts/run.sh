@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: embedded PostgreSQL, the five services and the gateway as separate processes.
-# Ctrl-C stops them all. Data is kept in .data/ across restarts.
+# `make run`: embedded PostgreSQL, the five services and the gateway as separate processes under
+# scripts/supervise.py: a process that dies is restarted (with backoff) while the others keep serving;
+# Ctrl-C stops the services, then lets PostgreSQL finish its fast shutdown. Data is kept in .data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -20,6 +21,8 @@ fi
 export LOYALTY_ADMIN_TOKEN=${LOYALTY_ADMIN_TOKEN:-dev-admin-token}
 # The store agent (Procfile `store`): its own demo program and key; docs/store.md.
 export STORE_AGENT_HTTP_PORT=${STORE_AGENT_HTTP_PORT:-8765}
+# Development: the schema's introspection and GraphiQL on (both off by default, as in production).
+export GRAPHQL_INTROSPECTION=${GRAPHQL_INTROSPECTION:-true} GRAPHIQL=${GRAPHIQL:-true}
 export PYTHONUNBUFFERED=1 PATH="$(pwd)/.venv/bin:$PATH"
 echo "Loyalty platform starting: GraphQL at http://127.0.0.1:${GATEWAY_PORT}/graphql (admin token: \$LOYALTY_ADMIN_TOKEN)"
-exec honcho -f Procfile -e /dev/null start
+exec python scripts/supervise.py -f Procfile --last postgres

@@ -136,10 +136,13 @@ def serve(data: pathlib.Path, port: int) -> int:
 
     def on_signal(signum, frame):
         nonlocal stopping
+        if proc is None:  # still setting up: nothing of ours to stop yet
+            raise SystemExit(0)
         stopping = True
-        if proc is not None:
-            stop_server(proc)
-        raise SystemExit(0)
+        # Ask for a fast shutdown and let the wait below see it finish: waiting here, inside the
+        # handler, would deadlock on the Popen lock that the interrupted wait holds.
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
