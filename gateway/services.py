@@ -17,7 +17,6 @@ from services.common.errors import DomainError, ErrorCode
 from services.common.trace_context import client_interceptors
 
 from gateway.deadlines import DeadlineInterceptor
-
 from gateway.errors import from_domain
 from gateway.programs.directory import ProgramDirectory
 from gateway.settings import GatewaySettings

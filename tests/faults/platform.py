@@ -12,8 +12,8 @@ import signal
 import subprocess
 import tempfile
 
-from services.common import localpg
-from services.common.dbsetup import SERVICES, setup_database
+from services.common.dev import localpg
+from services.common.dev.dbsetup import SERVICES, setup_database
 from tests.faults.proxy import FaultProxy
 from tests.fixtures.platform import _spawn, platform_env, wait_healthy
 from tests.fixtures.postgres import TestDatabase, free_port
