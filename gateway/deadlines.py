@@ -8,14 +8,9 @@ calls no more (services/common). A call past the budget answers UNAVAILABLE: the
 the same reference. docs/gateway-limits.md lists the paths.
 """
 
-import contextlib
-import contextvars
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-import grpc
-
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_deadline", default=None)
+from services.common import deadlines
 
 TILL_FIELDS = frozenset({
     "earn", "redeem", "void", "hold", "captureHold", "releaseHold", "enquire", "member", "enroll",
@@ -32,25 +27,5 @@ def for_fields(settings, root_fields: Iterable[str]) -> float:
     return settings.request_deadline_seconds
 
 
-@contextlib.contextmanager
-def budget(seconds: float) -> Iterator[None]:
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def remaining() -> float | None:
-    deadline = _deadline.get()
-    return None if deadline is None else max(deadline - time.monotonic(), 0.001)
-
-
-class DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    """Gives each call at most what is left of the request's budget."""
-
-    async def intercept_unary_unary(self, continuation, client_call_details, request):
-        left = remaining()
-        if left is not None and (client_call_details.timeout is None or client_call_details.timeout > left):
-            client_call_details = client_call_details._replace(timeout=left)
-        return await continuation(client_call_details, request)
+budget = deadlines.budget  # the budget and the interceptor are the services' own (services/common/deadlines.py)
+DeadlineInterceptor = deadlines.DeadlineInterceptor

@@ -4,8 +4,6 @@ import dataclasses
 from collections.abc import Awaitable
 from typing import TypeVar
 
-import grpc
-
 from loyalty.billing.v1 import billing_service_pb2_grpc
 from loyalty.identity.v1 import identity_service_pb2_grpc
 from loyalty.member.v1 import member_service_pb2_grpc, program_config_service_pb2_grpc
@@ -14,9 +12,6 @@ from loyalty.rewards.v1 import rewards_service_pb2_grpc
 from loyalty.tier.v1 import tier_service_pb2_grpc
 from services.common import clients
 from services.common.errors import DomainError, ErrorCode
-from services.common.trace_context import client_interceptors
-
-from gateway.deadlines import DeadlineInterceptor
 from gateway.errors import from_domain
 from gateway.programs.directory import ProgramDirectory
 from gateway.settings import GatewaySettings
@@ -48,7 +43,8 @@ class Services:
             "member": settings.member_addr, "points": settings.points_addr, "tier": settings.tier_addr,
             "rewards": settings.rewards_addr, "billing": settings.billing_addr, "identity": settings.identity_addr,
         }
-        channels = {name: _channel(address) for name, address in addresses.items()}
+        # clients.channel holds each call to the request's deadline (services/common/deadlines.py)
+        channels = {name: clients.channel(address) for name, address in addresses.items()}
         return cls(
             member=member_service_pb2_grpc.MemberServiceStub(channels["member"]),
             program_config=program_config_service_pb2_grpc.ProgramConfigServiceStub(channels["member"]),
@@ -62,14 +58,6 @@ class Services:
             channels=tuple(channels.values()),
             programs=ProgramDirectory(settings.program_cache_seconds),
         )
-
-
-def _channel(address: str):
-    """As services.common.clients.channel, with each call held to the request's deadline (deadlines.py)."""
-    return grpc.aio.insecure_channel(
-        address, interceptors=[DeadlineInterceptor(), *client_interceptors()],
-        options=[("grpc.service_config", clients.SERVICE_CONFIG), ("grpc.enable_retries", 1)],
-    )
 
 
 # What a client is told when a service cannot answer: retryable, and nothing about where it runs.

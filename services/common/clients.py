@@ -6,6 +6,7 @@ from typing import TypeVar
 
 import grpc
 
+from services.common.deadlines import DeadlineInterceptor
 from services.common.errors import from_rpc_error
 from services.common.tenancy import outgoing_metadata
 from services.common.trace_context import client_interceptors
@@ -20,7 +21,9 @@ SERVICE_CONFIG = """{"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempt
 def channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         address,
-        interceptors=client_interceptors(),  # spans only when this process traces (trace_context.py)
+        # A nested call gets no more than its caller has left (deadlines.py); spans only when this
+        # process traces (trace_context.py).
+        interceptors=[DeadlineInterceptor(), *client_interceptors()],
         options=[("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1)],
     )
 

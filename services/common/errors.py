@@ -3,7 +3,10 @@
 import enum
 import logging
 
+import asyncpg
 import grpc
+
+from services.common import deadlines
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +89,41 @@ def not_found(what: str, key: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, f"{what} {key!r} not found")
 
 
+UNAVAILABLE_MESSAGE = "service unavailable: retry with the same reference"
+
+# SQLSTATE classes and codes of a database that is gone, going or overloaded, or of a conflict that a
+# retry resolves: 08 connection exception, 53 insufficient resources, 57 operator intervention
+# (admin/crash shutdown, cannot connect now, query cancelled), 40001 serialization, 40P01 deadlock.
+_TRANSIENT_CLASSES = ("08", "53", "57")
+_TRANSIENT_STATES = ("40001", "40P01")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """A fault of the infrastructure (the database unreachable, shutting down, a lost COMMIT), anywhere in
+    the exception's chain: the caller may retry with the same reference, which settles it once."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError):
+            return True
+        sqlstate = getattr(exc, "sqlstate", None)
+        if isinstance(sqlstate, str) and (sqlstate[:2] in _TRANSIENT_CLASSES or sqlstate in _TRANSIENT_STATES):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def from_rpc_error(err: grpc.aio.AioRpcError) -> DomainError:
-    """The caller's side: turn a failed call back into the domain error it carried."""
+    """The caller's side: turn a failed call back into the domain error it carried. Nothing of the
+    transport's own text (peer addresses, gRPC internals) is passed on."""
     trailing = dict(err.trailing_metadata() or ())
     reason = trailing.get(REASON_KEY)
-    if reason in ErrorCode.__members__:
+    if reason == ErrorCode.UNAVAILABLE.value:
+        return DomainError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE)
+    if reason in ErrorCode.__members__ and reason != ErrorCode.INTERNAL.value:
         return DomainError(ErrorCode(reason), err.details() or reason, field=trailing.get(FIELD_KEY))
-    if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return DomainError(ErrorCode.UNAVAILABLE, f"service unavailable: {err.details()}")
-    return DomainError(ErrorCode.INTERNAL, f"internal error: {err.details()}")
+    if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
+        return DomainError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE)
+    return DomainError(ErrorCode.INTERNAL, "internal error")
 
 
 class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -123,7 +152,8 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
 
         async def guarded(request, context: grpc.aio.ServicerContext):
             try:
-                return await inner(request, context)
+                with deadlines.budget(context.time_remaining()):  # nested calls get what the caller has left
+                    return await inner(request, context)
             except DomainError as err:
                 trailing = [(REASON_KEY, err.code.value)]
                 if err.field:
@@ -131,7 +161,11 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort(err.status, err.message, trailing_metadata=tuple(trailing))
             except grpc.aio.AbortError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_unavailable(exc):  # retryable: UNAVAILABLE, never INTERNAL (a replay settles it once)
+                    log.warning("%s: database or peer unavailable: %s", method, type(exc).__name__)
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_MESSAGE,
+                                        trailing_metadata=((REASON_KEY, ErrorCode.UNAVAILABLE.value),))
                 log.exception("unhandled error in %s", method)
                 await context.abort(
                     grpc.StatusCode.INTERNAL,

@@ -137,7 +137,10 @@ async def identify(
     window_start = dt.datetime.fromtimestamp(at.timestamp() // window * window, dt.timezone.utc)
     refusal: DomainError | None = None
     async with tenant_tx(pool, program_id) as conn:
-        if await repository.identify_failures(conn, principal=principal, window_start=window_start) \
+        # The caller's counter row, locked until this transaction ends: concurrent guesses from one
+        # terminal queue here, so the check and the count are one step (never limit + 1 guesses).
+        if await repository.lock_identify_failures(conn, program_id=program_id, principal=principal,
+                                                   window_start=window_start) \
                 >= policy.identify_failures_per_window:
             raise DomainError(ErrorCode.OTP_RATE_LIMITED, "too many wrong passcodes from this terminal; wait",
                               field="otp")

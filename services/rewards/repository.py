@@ -230,10 +230,13 @@ async def mark_otp_used(conn: asyncpg.Connection, otp_id: uuid.UUID, at: dt.date
     await conn.execute("UPDATE otps SET status = 'used', used_at = $2 WHERE id = $1", otp_id, at)
 
 
-async def identify_failures(conn: asyncpg.Connection, *, principal: str, window_start: dt.datetime) -> int:
+async def lock_identify_failures(conn: asyncpg.Connection, *, program_id: uuid.UUID, principal: str,
+                                 window_start: dt.datetime) -> int:
+    """The caller's wrong codes in this window, with its counter row locked for the transaction."""
     return await conn.fetchval(
-        "SELECT coalesce(max(failures), 0) FROM identify_failures WHERE principal = $1 AND window_start = $2",
-        principal, window_start)
+        "INSERT INTO identify_failures(program_id, principal, window_start, failures) VALUES ($1, $2, $3, 0)"
+        " ON CONFLICT (program_id, principal, window_start)"
+        " DO UPDATE SET failures = identify_failures.failures RETURNING failures", program_id, principal, window_start)
 
 
 async def add_identify_failure(conn: asyncpg.Connection, *, program_id: uuid.UUID, principal: str,

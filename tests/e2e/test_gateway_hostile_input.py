@@ -177,3 +177,18 @@ async def test_balances_past_2_to_the_31_read_back_exactly(admin):
     assert sum(item["points"] for item in items) == 3_000_000_000
     liability = (await admin("query($p: String!) { pointsLiability(program: $p) { totalPoints } }", p=program)).ok()
     assert liability["pointsLiability"]["totalPoints"] == 3_000_000_000
+
+
+async def test_a_posting_over_the_programs_maximum_is_refused_before_anything_is_posted(admin):
+    # given a member (issue 21: "3000000000" posted 3e9 points, then the API could not show them)
+    program = await new_program(admin)
+    number = await new_member(admin, program)
+    refused = await admin(EARN, program=program, number=number, amount="3000000000", reference="typo")
+    assert refused.codes == ["INVALID_INPUT"] and refused.errors[0]["extensions"]["field"] == "amount"
+    adjust = """mutation($program: String!, $number: String!) { adjust(input: {program: $program,
+      loyaltyNumber: $number, points: 2000000000, reference: "adj", reason: "typo"}) { newBalance } }"""
+    assert (await admin(adjust, program=program, number=number)).codes == ["INVALID_INPUT"]
+    # nothing was posted, and the same reference works once corrected
+    assert (await admin(ENQUIRE, program=program, number=number)).ok()["enquire"]["availablePoints"] == 0
+    assert (await admin(EARN, program=program, number=number, amount="30", reference="typo")).ok()[
+        "earn"]["newBalance"] == 30

@@ -30,7 +30,7 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
         member = await posting.load_member(conn, request.loyalty_number)
 
         async def perform() -> pb.PostingResponse:
-            points = request.points
+            points = posting.within_cap(program, request.points, "points")
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
             if points > 0:
@@ -62,6 +62,7 @@ async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Goo
         member = await posting.load_active_member(conn, request.loyalty_number)
 
         async def perform() -> pb.PostingResponse:
+            posting.within_cap(program, points, "points")
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
             details = {"reason": reason}

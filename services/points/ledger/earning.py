@@ -50,7 +50,7 @@ async def earn(
         async def perform() -> pb.EarnResponse:
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=request,
                                        amount=amount, occurred_at=occurred_at)
-            points = quote.points
+            points = posting.within_cap(program, quote.points, "amount")
             if points == 0:
                 balance = await repository.available_balance(conn, member["id"])
                 return pb.EarnResponse(old_balance=balance, points_earned=0, new_balance=balance,
@@ -114,6 +114,7 @@ async def retro_claim(
                                      channel="retro_claim")
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=as_earn,
                                        amount=amount, occurred_at=purchased_at)
+            posting.within_cap(program, quote.points, "amount")
             if quote.points == 0:
                 balance = await repository.available_balance(conn, member["id"])
                 return pb.EarnResponse(old_balance=balance, new_balance=balance, breakdown=_breakdown(quote))

@@ -184,6 +184,14 @@ def points(value: int, field: str = "points") -> int:
     return validation.positive_points(value, field)
 
 
+def within_cap(program: asyncpg.Record, points: int, field: str) -> int:
+    """A credit no larger than the program's maximum per posting (checked before anything is posted)."""
+    cap = program["max_points_per_posting"]
+    if abs(points) > cap:
+        raise invalid(field, f"would post {abs(points)} points; the program's maximum per posting is {cap}")
+    return points
+
+
 def reason(value: str, field: str = "reason", *, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:

@@ -155,3 +155,16 @@ async def test_malformed_codes_are_bad_input(pools, program, clock, bad):
 async def test_a_blocked_member_gets_no_code(pools, program, sender, clock):
     m = member(status="suspended")
     assert await _refused(_issue(pools, program, m, sender, clock)) == ErrorCode.MEMBER_BLOCKED
+
+
+async def test_concurrent_wrong_identifies_never_pass_the_limit(pools, program, clock):
+    # given a terminal allowed 20 wrong codes per window (issue 21: 21 passed once, check then increment)
+    policy = OtpPolicy(pepper="p", identify_failures_per_window=20)
+    clock.set("10:00")
+    # when it sends 30 wrong codes at once
+    guesses = [otp.identify(pools["rewards"], program_id=program.id, code=f"{900000 + i}", principal="pos-race",
+                            policy=policy, now=clock) for i in range(30)]
+    codes = [await _refused(g) for g in [asyncio.ensure_future(g) for g in guesses]]
+    # then exactly 20 were judged and the rest refused without a look
+    assert codes.count(ErrorCode.OTP_INVALID) == 20
+    assert codes.count(ErrorCode.OTP_RATE_LIMITED) == 10
