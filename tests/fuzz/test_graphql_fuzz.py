@@ -26,7 +26,7 @@ from tests.fixtures.postgres import free_port
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = 60  # per property; derandomized, so every run sends the same documents
+EXAMPLES = 40  # per property; derandomized, so every run sends the same documents
 
 SCALARS = {
     "Long": st.integers(min_value=-(2**63), max_value=2**63 - 1).map(nodes.Int),
