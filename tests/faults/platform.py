@@ -85,6 +85,7 @@ def running_faulty_platform(smtp, base: pathlib.Path, *, extra_env: dict | None 
         proxies.extend(service_proxies.values())
         through_proxy = TestDatabase(port=pg_proxy.port, data=data, process=pg_process)
         env = platform_env(through_proxy, ports, smtp)
+        env["TILL_DEADLINE_SECONDS"] = "5"  # the production deadline: what the faults suite checks
         env.update(extra_env or {})
         for name, proxy in service_proxies.items():
             env[f"{name.upper()}_ADDR"] = f"127.0.0.1:{proxy.port}"
