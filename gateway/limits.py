@@ -322,6 +322,11 @@ def nul_in_variables(variables: dict | None) -> str | None:
     return None
 
 
+def per_kind(limits: dict[str, int], kind: str) -> int:
+    """The limit for a principal kind; a kind not configured gets the API key's (signed in, not staff)."""
+    return limits.get(kind, limits.get("api_key", 0))
+
+
 class DocumentLimits(SchemaExtension):
     """Per-kind token limit and introspection switch before parsing; the document's measures before it runs."""
 
@@ -337,7 +342,7 @@ class DocumentLimits(SchemaExtension):
         settings = self._settings()
         if settings is not None:
             ctx = self.execution_context
-            ctx.parse_options["max_tokens"] = settings.max_tokens.get(self._kind(), settings.max_tokens[ANONYMOUS])
+            ctx.parse_options["max_tokens"] = per_kind(settings.max_tokens, self._kind())
             if not settings.graphql_introspection:
                 ctx.validation_rules = (*ctx.validation_rules, NoSchemaIntrospectionCustomRule)
         yield
@@ -359,9 +364,9 @@ class DocumentLimits(SchemaExtension):
     def _refusal(self, settings: GatewaySettings, stats: DocumentStats):
         kind = self._kind()
         too_complex = GatewayErrorCode.QUERY_TOO_COMPLEX
-        if stats.aliases > (limit := settings.max_aliases.get(kind, 0)):
+        if stats.aliases > (limit := per_kind(settings.max_aliases, kind)):
             return graphql_error(too_complex, f"document has {stats.aliases} aliases; the limit is {limit}")
-        if stats.cost > (limit := settings.max_cost.get(kind, 0)):
+        if stats.cost > (limit := per_kind(settings.max_cost, kind)):
             return graphql_error(too_complex, f"document costs {stats.cost}; the limit is {limit} "
                                               "(1 per field, times the page size of the list it is in)")
         if stats.mutations > (limit := settings.max_mutations_per_document):

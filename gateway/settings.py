@@ -31,10 +31,12 @@ class GatewaySettings(BaseSettings):
     max_body_bytes: int = 1_000_000
     anonymous_max_body_bytes: int = 16_384
     max_mutations_per_document: int = 10
-    # Per principal kind (anonymous, api_key, staff, admin): tokens, aliases and cost of one document.
-    max_tokens: dict[str, int] = {"anonymous": 1_000, "api_key": 5_000, "staff": 20_000, "admin": 20_000}
-    max_aliases: dict[str, int] = {"anonymous": 10, "api_key": 50, "staff": 200, "admin": 200}
-    max_cost: dict[str, int] = {"anonymous": 50, "api_key": 2_000, "staff": 20_000, "admin": 50_000}
+    # Per principal kind (anonymous, api_key, member, staff, admin): tokens, aliases and cost of one document.
+    # A kind not listed (a signed-in member, say) gets the api_key values.
+    max_tokens: dict[str, int] = {"anonymous": 1_000, "api_key": 5_000, "member": 5_000, "staff": 20_000,
+                                  "admin": 20_000}
+    max_aliases: dict[str, int] = {"anonymous": 10, "api_key": 50, "member": 50, "staff": 200, "admin": 200}
+    max_cost: dict[str, int] = {"anonymous": 50, "api_key": 2_000, "member": 2_000, "staff": 20_000, "admin": 50_000}
     # Token buckets: requests per second and burst, per signed-in key, per client IP, and for anonymous
     # callers per IP and all together (what bounds the CPU anonymous parsing can take).
     rate_per_key: float = 200.0
