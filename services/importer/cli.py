@@ -9,7 +9,7 @@ import pathlib
 import sys
 
 from services.common.errors import DomainError
-from services.importer import runner, validation_report
+from services.importer import dump, loading, runner, validation_report
 from services.importer.settings import ImportSettings
 
 
@@ -19,10 +19,11 @@ def _say(message: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     report = validation_report.validate(args.directory, max_reject_rate=args.max_reject_rate, progress=_say)
-    out = args.report or args.directory / "validation-report.json"
-    validation_report.write_report(report, out)
     print("\n".join(validation_report.summary_lines(report)))
-    print(f"report written to {out}")
+    out = args.report or args.directory / "validation-report.json"
+    if out.parent.is_dir():
+        validation_report.write_report(report, out)
+        print(f"report written to {out}")
     return 0 if report.importable else 1
 
 
@@ -36,7 +37,8 @@ def _void_before(value: str | None) -> dt.datetime | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import_id = asyncio.run(runner.run_import(
         ImportSettings(), directory=args.directory, program_code=args.program,
-        void_before=_void_before(args.void_before), say=_say, batch_members=args.batch_members))
+        void_before=_void_before(args.void_before), say=_say, batch_members=args.batch_members,
+        max_reject_rate=args.max_reject_rate))
     print(f"import {import_id} done")
     return 0
 
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--void-before", help="void what these members posted here before this date (ISO 8601)")
     r.add_argument("--batch-members", type=int, default=0,
                    help="members per ledger transaction (default: the points service's)")
+    r.add_argument("--max-reject-rate", type=float, default=0.01,
+                   help="largest share of rows that may be quarantined; above it the run imports nothing")
     r.set_defaults(func=cmd_run)
     c = sub.add_parser("reconcile", help="write the post-migration report; exit 1 unless every balance matches")
     c.add_argument("--program", required=True)
@@ -102,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except (dump.StructureError, loading.Refused) as err:
+        print(f"loyalty-import: refused, nothing imported: {err}", file=sys.stderr)
+        return 1
     except DomainError as err:
         print(f"loyalty-import: {err.code.value}: {err.message}", file=sys.stderr)
         return 2

@@ -4,12 +4,14 @@ Reading is streaming and line-based so a 10-million-row file never sits in memor
 rejected row is reported with its file, line and reason.
 """
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import pathlib
 import re
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from services.common.validation import _EMAIL  # the same email rule as enrolment
 
@@ -24,7 +26,12 @@ DEBIT_KINDS = frozenset({"burn", "expire"})
 
 
 class StructureError(Exception):
-    """The dump cannot be read at all: a missing file or a wrong header."""
+    """The dump cannot be read: no folder, a missing or empty file, a wrong header, a line that
+    is not text. Names the file and, where there is one, the line."""
+
+    def __init__(self, file: str, problem: str, *, line: int | None = None):
+        self.file, self.line, self.problem = file, line, problem
+        super().__init__(f"{file} line {line}: {problem}" if line else f"{file}: {problem}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,39 +49,149 @@ class Row:
     unreadable: str | None = None  # why the row could not be read at all
 
 
-def _decoded_lines(path: pathlib.Path, bad: list[int]) -> Iterator[str]:
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                bad.append(number)
-                yield "\x00BAD-ENCODING\x00\n"
+MAX_LINE = 64 * 1024  # no row of the format comes near this; a longer "line" is not a row
+ENCODING_HINT = "the format is UTF-8 (a Latin-1 or Windows-1252 file must be converted, e.g. iconv -f CP1252 -t UTF-8)"
+
+
+def _physical_lines(fh: BinaryIO, name: str) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, raw bytes without the line end); None for a line over MAX_LINE, whose rest
+    is skipped so the next line is read where it starts."""
+    number = 0
+    while True:
+        raw = fh.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+            if number == 1 and b"\r" in raw:
+                raise StructureError(name, "lines end with a bare CR (carriage return); the format needs LF or CRLF"
+                                     " line ends", line=1)
+            while (rest := fh.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, raw.rstrip(b"\n").removesuffix(b"\r")
+
+
+def _fields(text: str, delimiter: str) -> list[str] | str:
+    """The fields of one line, or why it cannot be read. A field never spans lines in this format,
+    so a quote left open is this line's problem, not a reason to swallow the lines after it."""
+    if "\x00" in text:
+        return "contains a NUL byte (binary data, not CSV text)"
+    if "\r" in text:
+        return "contains a stray carriage return (CR) inside the line"
+    if '"' not in text:
+        return text.split(delimiter)
+    try:
+        return next(csv.reader((text,), delimiter=delimiter, strict=True))
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            return "a quote opened on this line is not closed (unterminated quote; a field cannot span lines)"
+        return f"not valid CSV: {err}"
+
+
+def _header_problem(found: list[str], expected: list[str], raw: str) -> str:
+    for sep, label in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
+        if sep in raw and [h.strip() for h in raw.split(sep)][:len(expected)] == expected:
+            return f"the file is {label}-delimited; the import format is comma-separated (header: {raw[:200]!r})"
+    extra = [h for h in found if h not in expected]
+    missing = [h for h in expected if h not in found]
+    if extra and not missing:
+        return f"header has extra column(s) {', '.join(extra)}; expected exactly {','.join(expected)}"
+    if missing and not extra:
+        return f"header lacks column(s) {', '.join(missing)}; expected exactly {','.join(expected)}"
+    if not extra and not missing:
+        return f"header columns are in the wrong order; expected {','.join(expected)}"
+    return f"header must be {','.join(expected)}, found {raw[:200]!r}"
+
+
+def read_table(
+    fh: BinaryIO, *, name: str, columns: list[str] | None = None, delimiter: str = ",", encoding: str = "utf-8",
+) -> tuple[list[str], Iterator[Row]]:
+    """The header and a stream of rows of one delimited text file. With `columns`, the header
+    must be exactly those. Raises StructureError when the file cannot be read as such a table;
+    a single bad line becomes a Row with `unreadable` set, so no line is ever lost or merged."""
+    lines = _physical_lines(fh, name)
+    first = next(lines, None)
+    if first is None:
+        raise StructureError(name, "the file is empty (no header row)")
+    number, raw = first
+    if raw is None:
+        raise StructureError(name, f"the first line is over {MAX_LINE:,} bytes: not a CSV header", line=1)
+    try:
+        text = raw.decode(encoding).lstrip("\ufeff")
+    except UnicodeDecodeError as err:
+        raise StructureError(name, f"the header is not valid {encoding} (byte 0x{raw[err.start]:02x} at column"
+                             f" {err.start + 1}): not a CSV text file or the wrong encoding", line=1) from None
+    fields = _fields(text, delimiter)
+    if isinstance(fields, str):
+        if "carriage return" in fields:
+            raise StructureError(name, "lines end with a bare CR (carriage return); the format needs LF or CRLF"
+                                 " line ends", line=1)
+        raise StructureError(name, f"header {fields}", line=1)
+    header = [h.strip() for h in fields]
+    if columns is not None and header != columns:
+        raise StructureError(name, _header_problem(header, columns, text), line=1)
+    if len(set(header)) != len(header):
+        raise StructureError(name, f"header names a column twice: {text[:200]!r}", line=1)
+    return header, _rows(lines, header=header, delimiter=delimiter, encoding=encoding)
+
+
+def _rows(lines, *, header: list[str], delimiter: str, encoding: str) -> Iterator[Row]:
+    width, empty = len(header), dict.fromkeys(header, "")
+    for number, raw in lines:
+        if raw is None:
+            yield Row(line=number, values=empty, unreadable=f"the line is over {MAX_LINE:,} bytes long")
+            continue
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            yield Row(line=number, values=empty, unreadable=f"not valid {encoding.upper()} (byte 0x{raw[err.start]:02x}"
+                                                            f" at column {err.start + 1})")
+            continue
+        if not text.strip():
+            continue
+        fields = _fields(text, delimiter)
+        if isinstance(fields, str):
+            yield Row(line=number, values=empty, unreadable=fields)
+        elif len(fields) != width:
+            yield Row(line=number, values=empty, unreadable=f"expected {width} fields, found {len(fields)}")
+        else:
+            yield Row(line=number, values=dict(zip(header, (f.strip() for f in fields))))
 
 
 def read_rows(directory: pathlib.Path, name: str) -> Iterator[Row]:
+    """Rows of one file of the import format in `directory`, checked against its header."""
     path = directory / name
+    if not directory.is_dir():
+        raise StructureError(str(directory), "the folder does not exist")
     if not path.is_file():
-        raise StructureError(f"{name} is missing from {directory}")
-    bad_lines: list[int] = []
-    lines = _decoded_lines(path, bad_lines)
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None or [h.strip().lstrip("\ufeff") for h in header] != FILES[name]:
-        raise StructureError(f"{name}: header must be {','.join(FILES[name])}, found {','.join(header or [])}")
-    width = len(FILES[name])
-    for fields in reader:
-        line = reader.line_num
-        if not fields:
-            continue
-        if fields[0].startswith("\x00BAD-ENCODING"):
-            yield Row(line=line, values=dict.fromkeys(FILES[name], ""), unreadable="not valid UTF-8")
-            continue
-        if len(fields) != width:
-            yield Row(line=line, values=dict.fromkeys(FILES[name], ""),
-                      unreadable=f"expected {width} fields, found {len(fields)}")
-            continue
-        yield Row(line=line, values=dict(zip(FILES[name], (f.strip() for f in fields))))
+        raise StructureError(name, f"the file is missing from {directory}")
+    with path.open("rb") as fh:
+        _, rows = read_table(fh, name=name, columns=FILES[name])
+        yield from rows
+
+
+class FolderDump:
+    """A dump in the import format: the three files in one folder."""
+
+    def __init__(self, directory: pathlib.Path):
+        self.directory = directory
+
+    def rows(self, name: str) -> Iterator[Row]:
+        return read_rows(self.directory, name)
+
+    def file_name(self, name: str) -> str:
+        return name
+
+    def column_of(self, name: str, target: str) -> str | None:
+        return None
+
+    def check(self) -> None:
+        """What `run` checks before it records anything: the folder, each file and its header."""
+        for name in FILES:
+            with contextlib.closing(self.rows(name)) as rows:
+                next(rows, None)
 
 
 def parse_timestamp(value: str) -> dt.datetime | None:

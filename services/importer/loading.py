@@ -45,12 +45,17 @@ class LoadResult:
     loaded: dict[str, int]
 
 
+class Refused(Exception):
+    """The dump must not be imported: the message names the files, lines and problems."""
+
+
 async def load(
-    conn: asyncpg.Connection, *, import_id: uuid.UUID, directory: pathlib.Path, now: dt.datetime,
-    progress=None,
+    conn: asyncpg.Connection, *, import_id: uuid.UUID, source: dump.FolderDump, now: dt.datetime,
+    max_reject_rate: float, progress=None,
 ) -> LoadResult:
-    """COPY every accepted row into staging in batches; the caller's transaction makes it atomic."""
-    report = ValidationReport(directory=str(directory))
+    """COPY every accepted row into staging in batches; the caller's transaction makes it atomic.
+    Raises Refused (the caller rolls back) when the dump cannot be read or too much of it is bad."""
+    report = ValidationReport(directory=str(source.directory), max_reject_rate=max_reject_rate)
     buffers: dict[str, list[tuple]] = {f: [] for f in COLUMNS}
     rejects: list[tuple] = []
     loaded = dict.fromkeys(COLUMNS, 0)
@@ -73,15 +78,20 @@ async def load(
                                              columns=["import_id", "file", "line", "key", "reason"], records=rejects)
             rejects.clear()
 
-    for item in classify(directory, report, now=now):
-        if isinstance(item, Accepted):
-            buffers[item.file].append(_record(item.file, item.values))
-            if len(buffers[item.file]) >= BATCH:
-                await flush(item.file)
-        else:
-            rejects.append((import_id, item.file, item.line, item.key, item.reason))
-            if len(rejects) >= BATCH:
-                await flush_rejects()
+    try:
+        for item in classify(source, report, now=now):
+            if isinstance(item, Accepted):
+                buffers[item.file].append(_record(item.file, item.values))
+                if len(buffers[item.file]) >= BATCH:
+                    await flush(item.file)
+            else:
+                rejects.append((import_id, item.file, item.line, item.key, item.reason))
+                if len(rejects) >= BATCH:
+                    await flush_rejects()
+    except dump.StructureError as err:
+        report.structure_errors.append(str(err))
+    if (refusal := report.refusal()) is not None:
+        raise Refused(refusal)
     for file in COLUMNS:
         await flush(file)
     await flush_rejects()

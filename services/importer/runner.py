@@ -26,7 +26,7 @@ from loyalty.tier.v1 import tier_import_service_pb2_grpc as tier_import_grpc
 from services.common import clients
 from services.common.errors import DomainError, ErrorCode, from_rpc_error
 from services.common.migrations import migrate
-from services.importer import loading
+from services.importer import dump, loading
 from services.importer.settings import ImportSettings
 
 MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
@@ -103,11 +103,43 @@ async def _history(
     raise DomainError(ErrorCode.INTERNAL, "the points service ended the history import without its totals")
 
 
+async def _load(
+    pool: asyncpg.Pool, *, import_id: uuid.UUID, source: dump.FolderDump, now: dt.datetime, max_reject_rate: float,
+    say: Callable[[str], None],
+) -> None:
+    """Staging gets the whole dump or nothing; a refused load leaves the import 'failed' with
+    its reason (a rerun after the fix starts it again), never 'loading'."""
+    started = time.monotonic()
+    say("loading the dump into staging (COPY)")
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            for table in ("quarantine", "transactions", "balances", "members"):
+                await conn.execute(f"DELETE FROM {table} WHERE import_id = $1", import_id)
+            result = await loading.load(conn, import_id=import_id, source=source, now=now,
+                                        max_reject_rate=max_reject_rate, progress=say)
+            await _advance(conn, import_id, "loaded", {
+                "rows": result.report.row_counts, "loaded": result.loaded,
+                "quarantined_on_load": len(result.report.rejections),
+                "load_seconds": round(time.monotonic() - started, 2)})
+    except BaseException as err:
+        try:
+            async with pool.acquire() as conn:
+                await conn.execute("UPDATE imports SET state = 'failed', error = $2, updated_at = now() WHERE id = $1",
+                                   import_id, str(err) or type(err).__name__)
+        except Exception:  # noqa: BLE001 - the load's own error is the one to report
+            pass
+        raise
+    say(f"loaded {result.loaded}; quarantined {len(result.report.rejections)} rows")
+
+
 async def run_import(
     settings: ImportSettings, *, directory: pathlib.Path, program_code: str, void_before: dt.datetime | None,
     say: Callable[[str], None], now: dt.datetime | None = None, batch_members: int = 0,
+    max_reject_rate: float = 0.01,
 ) -> uuid.UUID:
     directory = directory.resolve()
+    source = dump.FolderDump(directory)
+    source.check()  # a dump that cannot be read is refused before anything is recorded
     pool = await open_staging(settings)
     peers = Peers.connect(settings)
     try:
@@ -124,24 +156,16 @@ async def run_import(
                     say(f"an earlier import of {directory} is done; this run imports only what is new")
             else:
                 import_id, state = row["id"], row["state"]
-                say(f"resuming import {import_id} at step '{state}'")
+                if state == "failed":
+                    say(f"import {import_id} was refused earlier ({row['error']}); loading it again")
+                    state = "loading"
+                else:
+                    say(f"resuming import {import_id} at step '{state}'")
 
         if state == "loading":
-            started = time.monotonic()
-            say("loading the dump into staging (COPY)")
-            async with pool.acquire() as conn, conn.transaction():
-                for table in ("quarantine", "transactions", "balances", "members"):
-                    await conn.execute(f"DELETE FROM {table} WHERE import_id = $1", import_id)
-                result = await loading.load(conn, import_id=import_id, directory=directory,
-                                            now=now or dt.datetime.now(dt.timezone.utc), progress=say)
-                if result.report.structure_errors:
-                    raise DomainError(ErrorCode.INVALID_INPUT, "; ".join(result.report.structure_errors))
-                await _advance(conn, import_id, "loaded", {
-                    "rows": result.report.row_counts, "loaded": result.loaded,
-                    "quarantined_on_load": len(result.report.rejections),
-                    "load_seconds": round(time.monotonic() - started, 2)})
+            await _load(pool, import_id=import_id, source=source, now=now or dt.datetime.now(dt.timezone.utc),
+                        max_reject_rate=max_reject_rate, say=say)
             state = "loaded"
-            say(f"loaded {result.loaded}; quarantined {len(result.report.rejections)} rows")
 
         if state == "loaded":
             say("members: creating or matching (member service)")

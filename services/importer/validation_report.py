@@ -48,7 +48,26 @@ class ValidationReport:
 
     @property
     def importable(self) -> bool:
-        return not self.structure_errors and self.reject_rate <= self.max_reject_rate
+        return self.refusal() is None
+
+    def refusal(self) -> str | None:
+        """Why this dump must not be imported, naming files, lines and problems; None when it may."""
+        if self.structure_errors:
+            return "; ".join(self.structure_errors)
+        members = next(iter(self.row_counts), "members.csv")
+        if not self.row_counts.get(members):
+            return f"{members}: the file has no member rows"
+        first = "; ".join(f"{r.file} line {r.line}: {r.reason}" for r in self.rejections[:5])
+        per_file = collections.Counter(r.file for r in self.rejections)
+        for name, rows in self.row_counts.items():
+            if rows and per_file[name] == rows:
+                hint = f" ({dump.ENCODING_HINT})" if all(r.reason.startswith("not valid UTF-8") for r in
+                                                         self.rejections if r.file == name) else ""
+                return f"{name}: none of its {rows:,} rows can be imported{hint}; first: {first}"
+        if self.reject_rate > self.max_reject_rate:
+            return (f"{len(self.rejections):,} of {self.rows_total:,} rows rejected ({self.reject_rate:.2%}, more than"
+                    f" the {self.max_reject_rate:.2%} allowed by --max-reject-rate); first: {first}")
+        return None
 
     def to_json(self) -> dict:
         body = dataclasses.asdict(self)
@@ -56,11 +75,12 @@ class ValidationReport:
         body["rejections_total"] = len(self.rejections)
         body["reject_rate"] = round(self.reject_rate, 6)
         body["importable"] = self.importable
+        body["refusal"] = self.refusal()
         return body
 
 
 def classify(
-    directory: pathlib.Path, report: ValidationReport, *, now: dt.datetime,
+    source: "dump.FolderDump", report: ValidationReport, *, now: dt.datetime,
     progress: Callable[[str], None] | None = None,
 ) -> Iterator[Accepted | dump.Rejection]:
     """Yield accepted rows (members, then balances, then transactions) and rejections, and fill
@@ -69,16 +89,19 @@ def classify(
     def rejected(name: str, row: dump.Row, key: str, reason: str) -> dump.Rejection:
         if "date" in reason or "occurred_at" in reason or "enrolled_at" in reason:
             report.bad_dates += 1
-        if reason == "not valid UTF-8":
+        if reason.startswith("not valid UTF-8"):
             report.bad_encodings += 1
-        rejection = dump.Rejection(name, row.line, key, reason)
+        field = reason.split(" ", 1)[0]
+        if (column := source.column_of(name, field)) is not None:
+            reason = f"{reason} (column {column})"  # a mapped dump: name the source system's column
+        rejection = dump.Rejection(source.file_name(name), row.line, key, reason)
         report.rejections.append(rejection)
         return rejection
 
     legacy_ids: set[str] = set()
     seen_emails: dict[str, str] = {}
     count = 0
-    for row in dump.read_rows(directory, "members.csv"):
+    for row in source.rows("members.csv"):
         count += 1
         v = row.values
         problem = row.unreadable or dump.member_problem(v, today=now.date())
@@ -95,10 +118,10 @@ def classify(
             legacy_ids.add(v["legacy_id"])
             seen_emails[email] = v["legacy_id"]
             yield Accepted("members.csv", v)
-    report.row_counts["members.csv"] = count
+    report.row_counts[source.file_name("members.csv")] = count
 
     count, balance_ids = 0, set()
-    for row in dump.read_rows(directory, "balances.csv"):
+    for row in source.rows("balances.csv"):
         count += 1
         v = row.values
         problem = row.unreadable or dump.balance_problem(v)
@@ -115,11 +138,11 @@ def classify(
             balance_ids.add(v["legacy_id"])
             report.sum_of_balances += int(v["points_balance"])
             yield Accepted("balances.csv", v)
-    report.row_counts["balances.csv"] = count
+    report.row_counts[source.file_name("balances.csv")] = count
 
     count, txn_ids = 0, set()
     by_kind: collections.Counter = collections.Counter()
-    for row in dump.read_rows(directory, "transactions.csv"):
+    for row in source.rows("transactions.csv"):
         count += 1
         if progress and count % 500_000 == 0:
             progress(f"read {count:,} transactions")
@@ -137,15 +160,17 @@ def classify(
             txn_ids.add(v["legacy_txn_id"])
             by_kind[v["kind"]] += int(v["points"])
             yield Accepted("transactions.csv", v)
-    report.row_counts["transactions.csv"] = count
+    report.row_counts[source.file_name("transactions.csv")] = count
     report.points_by_kind = dict(sorted(by_kind.items()))
 
 
-def validate(directory: pathlib.Path, *, max_reject_rate: float = 0.01, now: dt.datetime | None = None,
-             progress=None) -> ValidationReport:
-    report = ValidationReport(directory=str(directory), max_reject_rate=max_reject_rate)
+def validate(source: "dump.FolderDump | pathlib.Path", *, max_reject_rate: float = 0.01,
+             now: dt.datetime | None = None, progress=None) -> ValidationReport:
+    if isinstance(source, pathlib.Path):
+        source = dump.FolderDump(source)
+    report = ValidationReport(directory=str(source.directory), max_reject_rate=max_reject_rate)
     try:
-        for _ in classify(directory, report, now=now or dt.datetime.now(dt.timezone.utc), progress=progress):
+        for _ in classify(source, report, now=now or dt.datetime.now(dt.timezone.utc), progress=progress):
             pass
     except dump.StructureError as exc:
         report.structure_errors.append(str(exc))
@@ -168,5 +193,6 @@ def summary_lines(report: ValidationReport) -> list[str]:
                  f" negative balances: {report.negative_balances}")
     lines.append(f"  rows to quarantine: {len(report.rejections):,} ({report.reject_rate:.4%})")
     lines += [f"  STRUCTURE: {e}" for e in report.structure_errors]
-    lines.append("  importable: yes" if report.importable else "  importable: NO")
+    refusal = report.refusal()
+    lines.append("  importable: yes" if refusal is None else f"  importable: NO: {refusal}")
     return lines

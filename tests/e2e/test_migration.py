@@ -15,6 +15,7 @@ from loyalty.tier.v1 import tier_service_pb2 as tier_pb
 from loyalty.tier.v1 import tier_service_pb2_grpc as tier_grpc
 from services.common import clients
 from services.common.clients import call
+from services.importer.tests import malformed
 from services.importer.tests.legacy_dump import write_dump
 from tests.e2e.test_contract import ENQUIRE, EARN, ENROLL, new_program
 from tests.fixtures.postgres import ROOT
@@ -72,7 +73,7 @@ async def test_import_reconciles_every_balance_and_keeps_history(admin, platform
 
     # when the dump is validated, run with --void-before and reconciled
     assert loyalty_import(env, "validate", str(dump), "--max-reject-rate", "0.1").returncode == 0
-    run = loyalty_import(env, "run", str(dump), "--program", program,
+    run = loyalty_import(env, "run", str(dump), "--program", program, "--max-reject-rate", "0.1",
                          "--void-before", dt.datetime.now(dt.timezone.utc).isoformat())
     assert "done" in run.stdout
     reconcile = loyalty_import(env, "reconcile", "--program", program, str(dump))
@@ -114,7 +115,7 @@ async def test_import_reconciles_every_balance_and_keeps_history(admin, platform
         await channel.close()
     assert [(t.tier_code, t.achieved_at[:10]) for t in tiers.tiers] == [("SUPERKING", "2026-09-01")]
     # and a rerun imports nothing new
-    loyalty_import(env, "run", str(dump), "--program", program)
+    loyalty_import(env, "run", str(dump), "--program", program, "--max-reject-rate", "0.1")
     assert await admin_conn.fetchval(
         "SELECT count(*) FROM points.transactions WHERE program_id = $1::uuid AND reference LIKE 'legacy:%'",
         spec["program"]["id"]) == 60 * 6
@@ -175,3 +176,42 @@ async def test_a_killed_import_resumes_to_the_same_state(admin, platform, databa
         "SELECT mm.legacy_id, a.balance FROM staging.member_map mm JOIN points.accounts a"
         " ON a.member_id = mm.member_id AND a.kind = 'member_available' WHERE mm.program_id = $1::uuid", program_id)
     assert {r["legacy_id"]: r["balance"] for r in balances} == answers.balances
+
+
+async def test_every_malformed_dump_is_refused_naming_file_and_line_with_nothing_imported(
+        admin, platform, database, tmp_path, admin_conn):
+    # given a program and dumps broken in each of the ways clients break them
+    program = await new_program(admin)
+    program_id = (await admin("query($p: String!) { program(program: $p) { id } }", p=program)).ok()["program"]["id"]
+    env = cli_env(platform, database)
+    for case in sorted(malformed.CASES):
+        dump = tmp_path / case
+        expected = malformed.broken_dump(dump, case, now=dt.datetime.now(dt.timezone.utc))
+
+        # when each is run
+        run = loyalty_import(env, "run", str(dump), "--program", program, check=False)
+
+        # then it ends in a message naming the file, the line and the problem, and a non-zero exit
+        assert run.returncode == 1, (case, run.stdout, run.stderr)
+        assert "Traceback" not in run.stderr and "refused, nothing imported" in run.stderr, (case, run.stderr)
+        for fragment in expected:
+            assert fragment in run.stderr, (case, fragment, run.stderr)
+        assert "done" not in run.stdout
+    # and nothing was imported, and no import record is left 'loading'
+    states = await admin_conn.fetch("SELECT state, error FROM staging.imports WHERE program_code = $1", program)
+    assert states and {r["state"] for r in states} == {"failed"} and all(r["error"] for r in states)
+    assert await admin_conn.fetchval("SELECT count(*) FROM staging.member_map WHERE program_id = $1::uuid",
+                                     program_id) == 0
+    assert await admin_conn.fetchval(
+        "SELECT count(*) FROM staging.members m JOIN staging.imports i ON i.id = m.import_id"
+        " WHERE i.program_code = $1", program) == 0
+    assert await admin_conn.fetchval("SELECT count(*) FROM points.transactions WHERE program_id = $1::uuid",
+                                     program_id) == 0
+
+    # and once the unterminated quote is fixed, the refused import runs again to the end
+    fixed = tmp_path / "unterminated_quote"
+    (fixed / "members.csv").write_text((fixed / "members.csv").read_text().replace('"Guest4,', "Guest4,"))
+    rerun = loyalty_import(env, "run", str(fixed), "--program", program)
+    assert "refused earlier" in rerun.stderr and "done" in rerun.stdout
+    assert await admin_conn.fetchval("SELECT count(*) FROM staging.member_map WHERE program_id = $1::uuid",
+                                     program_id) == 20

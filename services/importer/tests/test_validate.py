@@ -31,11 +31,11 @@ def test_structure_errors_are_named(tmp_path):
     write_dump(tmp_path, members=3, now=NOW, plant_errors=False)
     (tmp_path / "balances.csv").write_text("id,balance\n1,2\n")
     report = validation_report.validate(tmp_path, now=NOW)
-    assert report.structure_errors == ["balances.csv: header must be legacy_id,points_balance,tier_code,"
-                                       "tier_achieved_at, found id,balance"]
+    assert report.structure_errors == ["balances.csv line 1: header must be legacy_id,points_balance,tier_code,"
+                                       "tier_achieved_at, found 'id,balance'"]
     assert not report.importable
     (tmp_path / "balances.csv").unlink()
-    assert "balances.csv is missing" in validation_report.validate(tmp_path, now=NOW).structure_errors[0]
+    assert "balances.csv: the file is missing" in validation_report.validate(tmp_path, now=NOW).structure_errors[0]
 
 
 def test_cli_writes_the_report_and_exits_by_importability(tmp_path, capsys):
