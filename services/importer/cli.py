@@ -9,7 +9,7 @@ import pathlib
 import sys
 
 from services.common.errors import DomainError
-from services.importer import dump, loading, runner, validation_report
+from services.importer import dump, loading, mapping, runner, sources, validation_report
 from services.importer.settings import ImportSettings
 
 
@@ -17,10 +17,40 @@ def _say(message: str) -> None:
     print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def _local(location: str, spool: pathlib.Path | None) -> tuple[pathlib.Path, str]:
+    """The local folder of a dump and the label its import is recorded under."""
+    if sources.is_remote(location):
+        return spool or sources.spool_for(location), location
+    directory = pathlib.Path(location).resolve()
+    return directory, str(directory)
+
+
+def _open_dump(args: argparse.Namespace) -> tuple[dump.FolderDump, str]:
+    """Fetch a remote dump (resuming an earlier transfer) and read it through its mapping, if any."""
+    settings = ImportSettings()
+    directory, label = _local(args.directory, args.spool)
+    if sources.is_remote(args.directory):
+        _say(f"fetching {args.directory} into {directory}")
+        got = asyncio.run(sources.fetch(args.directory, spool=directory, settings=sources.SourceSettings(
+            s3_endpoint_url=settings.s3_endpoint_url, sftp_password=settings.sftp_password,
+            sftp_client_key=settings.sftp_client_key, sftp_known_hosts=settings.sftp_known_hosts)))
+        _say(f"fetched {len(got.fetched)} files, resumed {len(got.resumed)}, {len(got.skipped)} already complete")
+    if args.mapping:
+        return mapping.MappedDump(directory, mapping.load_mapping(args.mapping)), label
+    return dump.FolderDump(directory), label
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    source, _ = _open_dump(args)
+    print(source.directory)
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    report = validation_report.validate(args.directory, max_reject_rate=args.max_reject_rate, progress=_say)
+    source, _ = _open_dump(args)
+    report = validation_report.validate(source, max_reject_rate=args.max_reject_rate, progress=_say)
     print("\n".join(validation_report.summary_lines(report)))
-    out = args.report or args.directory / "validation-report.json"
+    out = args.report or source.directory / "validation-report.json"
     if out.parent.is_dir():
         validation_report.write_report(report, out)
         print(f"report written to {out}")
@@ -35,8 +65,9 @@ def _void_before(value: str | None) -> dt.datetime | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    source, label = _open_dump(args)
     import_id = asyncio.run(runner.run_import(
-        ImportSettings(), directory=args.directory, program_code=args.program,
+        ImportSettings(), source=source, label=label, program_code=args.program,
         void_before=_void_before(args.void_before), say=_say, batch_members=args.batch_members,
         max_reject_rate=args.max_reject_rate))
     print(f"import {import_id} done")
@@ -62,7 +93,9 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    report = asyncio.run(runner.reconcile(ImportSettings(), program_code=args.program, directory=args.directory))
+    directory, label = _local(args.directory, args.spool)
+    report = asyncio.run(runner.reconcile(ImportSettings(), program_code=args.program, label=label,
+                                          directory=directory))
     totals = report["control_totals"]
     print(f"members imported: {report['members_imported']:,}")
     print(f"balances matching: {report['balances_matching']:,} ({report['matching_share']:.2%})")
@@ -70,21 +103,28 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     print(f"platform control totals: {totals['platform']}")
     print(f"remediation: {report['remediation']}")
     print(f"rows quarantined: {report['rows_quarantined']}")
-    print(f"report written to {args.directory / 'reconciliation-report.json'}")
+    print(f"report written to {directory / 'reconciliation-report.json'}")
     return 0 if report["matching_share"] == 1.0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="loyalty-import", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("fetch", help="copy a remote dump into the local spool (resumes a broken transfer)")
     v = sub.add_parser("validate", help="write the pre-migration report; exit 1 when the dump cannot be imported")
-    v.add_argument("directory", type=pathlib.Path)
+    r = sub.add_parser("run", help="import the dump into a program (resumes a killed run)")
+    c = sub.add_parser("reconcile", help="write the post-migration report; exit 1 unless every balance matches")
+    for p in (f, v, r, c):
+        p.add_argument("directory", metavar="DUMP", help="a folder, s3://BUCKET/PREFIX or sftp://USER@HOST:PORT/PATH")
+        p.add_argument("--spool", type=pathlib.Path, help="local folder for a remote dump (default: one per address"
+                                                          " under ~/.cache/loyalty/import)")
+    for p in (f, v, r):
+        p.add_argument("--mapping", type=pathlib.Path, help="a YAML source mapping for another system's layout")
+    f.set_defaults(func=cmd_fetch)
     v.add_argument("--report", type=pathlib.Path, help="where to write the JSON report")
     v.add_argument("--max-reject-rate", type=float, default=0.01,
                    help="largest share of rows that may be quarantined for the dump to count as importable")
     v.set_defaults(func=cmd_validate)
-    r = sub.add_parser("run", help="import the dump into a program (resumes a killed run)")
-    r.add_argument("directory", type=pathlib.Path)
     r.add_argument("--program", required=True)
     r.add_argument("--void-before", help="void what these members posted here before this date (ISO 8601)")
     r.add_argument("--batch-members", type=int, default=0,
@@ -92,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--max-reject-rate", type=float, default=0.01,
                    help="largest share of rows that may be quarantined; above it the run imports nothing")
     r.set_defaults(func=cmd_run)
-    c = sub.add_parser("reconcile", help="write the post-migration report; exit 1 unless every balance matches")
     c.add_argument("--program", required=True)
-    c.add_argument("directory", type=pathlib.Path)
     c.set_defaults(func=cmd_reconcile)
     s = sub.add_parser("status", help="progress of running and finished imports")
     s.add_argument("--program", required=True)
@@ -108,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (dump.StructureError, loading.Refused) as err:
         print(f"loyalty-import: refused, nothing imported: {err}", file=sys.stderr)
+        return 1
+    except (sources.SourceError, mapping.MappingError) as err:
+        print(f"loyalty-import: {err}", file=sys.stderr)
         return 1
     except DomainError as err:
         print(f"loyalty-import: {err.code.value}: {err.message}", file=sys.stderr)

@@ -65,7 +65,7 @@ async def _program(peers: Peers, code: str):
     return await clients.call(peers.member.GetProgram(member_pb.GetProgramRequest(code=code), timeout=10))
 
 
-async def _current_import(conn, *, program_code: str, directory: pathlib.Path) -> asyncpg.Record | None:
+async def _current_import(conn, *, program_code: str, directory: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT * FROM imports WHERE program_code = $1 AND directory = $2 ORDER BY started_at DESC LIMIT 1",
         program_code, str(directory))
@@ -133,27 +133,27 @@ async def _load(
 
 
 async def run_import(
-    settings: ImportSettings, *, directory: pathlib.Path, program_code: str, void_before: dt.datetime | None,
-    say: Callable[[str], None], now: dt.datetime | None = None, batch_members: int = 0,
-    max_reject_rate: float = 0.01,
+    settings: ImportSettings, *, source: dump.FolderDump, label: str, program_code: str,
+    void_before: dt.datetime | None, say: Callable[[str], None], now: dt.datetime | None = None,
+    batch_members: int = 0, max_reject_rate: float = 0.01,
 ) -> uuid.UUID:
-    directory = directory.resolve()
-    source = dump.FolderDump(directory)
+    """Import `source` (recorded under `label`, its folder or its remote address) into the program."""
+    directory = source.directory
     source.check()  # a dump that cannot be read is refused before anything is recorded
     pool = await open_staging(settings)
     peers = Peers.connect(settings)
     try:
         program = await _program(peers, program_code)
         async with pool.acquire() as conn:
-            row = await _current_import(conn, program_code=program_code, directory=directory)
+            row = await _current_import(conn, program_code=program_code, directory=label)
             if row is None or row["state"] == "done":
                 import_id = uuid.uuid4()
                 await conn.execute(
                     "INSERT INTO imports(id, program_code, program_id, directory, void_before) VALUES ($1, $2, $3, $4, $5)",
-                    import_id, program_code, uuid.UUID(program.id), str(directory), void_before)
+                    import_id, program_code, uuid.UUID(program.id), label, void_before)
                 state = "loading"
                 if row is not None:
-                    say(f"an earlier import of {directory} is done; this run imports only what is new")
+                    say(f"an earlier import of {label} is done; this run imports only what is new")
             else:
                 import_id, state = row["id"], row["state"]
                 if state == "failed":
@@ -234,15 +234,15 @@ async def mapping(settings: ImportSettings, *, program_code: str) -> list[tuple[
         await pool.close()
 
 
-async def reconcile(settings: ImportSettings, *, program_code: str, directory: pathlib.Path) -> dict:
-    directory = directory.resolve()
+async def reconcile(settings: ImportSettings, *, program_code: str, label: str, directory: pathlib.Path) -> dict:
+    """Compare the import recorded under `label`; the report is written into `directory`."""
     pool = await open_staging(settings)
     peers = Peers.connect(settings)
     try:
         async with pool.acquire() as conn:
-            row = await _current_import(conn, program_code=program_code, directory=directory)
+            row = await _current_import(conn, program_code=program_code, directory=label)
             if row is None:
-                raise DomainError(ErrorCode.NOT_FOUND, f"no import of {directory} into {program_code!r}")
+                raise DomainError(ErrorCode.NOT_FOUND, f"no import of {label} into {program_code!r}")
             legacy = await conn.fetchrow(
                 "SELECT (SELECT count(*) FROM members WHERE import_id = $1) AS members,"
                 " (SELECT coalesce(sum(points_balance), 0)::bigint FROM balances WHERE import_id = $1) AS balances,"

@@ -16,6 +16,11 @@ class ImportSettings(BaseSettings):
     points_addr: str = "127.0.0.1:50052"
     tier_addr: str = "127.0.0.1:50053"
     log_level: str = "WARNING"
+    # where remote dumps come from (loyalty-import run s3://... or sftp://...)
+    s3_endpoint_url: str | None = None   # an S3-compatible server; unset: AWS (credentials: the AWS_* variables)
+    sftp_password: str | None = None
+    sftp_client_key: str | None = None
+    sftp_known_hosts: str | None = None
 
     @property
     def dsn(self) -> str:
