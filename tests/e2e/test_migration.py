@@ -16,7 +16,9 @@ from loyalty.tier.v1 import tier_service_pb2_grpc as tier_grpc
 from services.common import clients
 from services.common.clients import call
 from services.importer.tests import malformed
+from services.importer.tests.foreign_dumps import MAPPINGS, write_bank_crm
 from services.importer.tests.legacy_dump import write_dump
+from services.importer.tests.servers import s3, s3_server  # noqa: F401 - fixtures
 from tests.e2e.test_contract import ENQUIRE, EARN, ENROLL, new_program
 from tests.fixtures.postgres import ROOT
 
@@ -215,3 +217,26 @@ async def test_every_malformed_dump_is_refused_naming_file_and_line_with_nothing
     assert "refused earlier" in rerun.stderr and "done" in rerun.stdout
     assert await admin_conn.fetchval("SELECT count(*) FROM staging.member_map WHERE program_id = $1::uuid",
                                      program_id) == 20
+
+
+async def test_a_bank_crm_dump_in_s3_imports_through_its_mapping_and_reconciles(
+        admin, platform, database, tmp_path, admin_conn, s3, s3_server):
+    # given the bank CRM's extracts (seed 003's layout) in a bucket
+    program = await new_program(admin)
+    answers = write_bank_crm(tmp_path, members=40, now=dt.datetime.now(dt.timezone.utc))
+    s3.create_bucket(Bucket="crm-extracts")
+    for path in (tmp_path / "bank").iterdir():
+        s3.upload_file(str(path), "crm-extracts", f"2026-11/{path.name}")
+    env = cli_env(platform, database) | {"S3_ENDPOINT_URL": s3_server}
+    location, spool = "s3://crm-extracts/2026-11", str(tmp_path / "spool")
+
+    # when it is run straight from the bucket through the shipped mapping, then reconciled
+    run = loyalty_import(env, "run", location, "--program", program, "--spool", spool,
+                         "--mapping", str(MAPPINGS / "bank_crm.yaml"))
+    reconcile = loyalty_import(env, "reconcile", "--program", program, location, "--spool", spool)
+
+    # then every client's balance is the CRM's, and the import is recorded under the bucket address
+    assert "done" in run.stdout and "100.00%" in reconcile.stdout
+    report = json.loads((tmp_path / "spool" / "reconciliation-report.json").read_text())
+    assert report["control_totals"]["platform"]["balances"] == sum(answers.balances.values())
+    assert await admin_conn.fetchval("SELECT directory FROM staging.imports WHERE program_code = $1", program) == location
