@@ -107,6 +107,27 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0 if report["matching_share"] == 1.0 else 1
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    source, _ = _open_dump(args)
+    report = asyncio.run(runner.compare(ImportSettings(), program_code=args.program, source=source,
+                                        since=_void_before(args.since)))
+    out = args.report or source.directory / "compare-report.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    summary = report["summary"]
+    print(f"members compared: {summary['members']:,} (found by legacy id {summary['identified']['map']:,},"
+          f" by email {summary['identified']['email']:,}, by phone {summary['identified']['phone']:,},"
+          f" not found {summary['identified']['not_found']:,})")
+    print(f"members matching: {summary['members_clean']:,}; with differences: {summary['members_with_differences']:,}")
+    print(f"transactions missing here: {summary['missing']:,}; extra here: {summary['extra']:,};"
+          f" different: {summary['different']:,}")
+    print(f"balance drift: {summary['members_drifting']:,} members, {summary['balance_drift_total']:+,} points in total")
+    for member in report["members"][:args.show]:
+        print(f"  {member['legacy_id']} ({member['loyalty_number'] or 'not found here'}): drift {member['drift']:+,},"
+              f" {len(member['missing'])} missing, {len(member['extra'])} extra, {len(member['different'])} different")
+    print(f"report written to {out}")
+    return 0 if summary["members_with_differences"] == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="loyalty-import", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,11 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("validate", help="write the pre-migration report; exit 1 when the dump cannot be imported")
     r = sub.add_parser("run", help="import the dump into a program (resumes a killed run)")
     c = sub.add_parser("reconcile", help="write the post-migration report; exit 1 unless every balance matches")
-    for p in (f, v, r, c):
+    d = sub.add_parser("compare", help="dual running: legacy transactions against ledger postings, per member;"
+                                       " exit 1 when anything differs")
+    for p in (f, v, r, c, d):
         p.add_argument("directory", metavar="DUMP", help="a folder, s3://BUCKET/PREFIX or sftp://USER@HOST:PORT/PATH")
         p.add_argument("--spool", type=pathlib.Path, help="local folder for a remote dump (default: one per address"
                                                           " under ~/.cache/loyalty/import)")
-    for p in (f, v, r):
+    for p in (f, v, r, d):
         p.add_argument("--mapping", type=pathlib.Path, help="a YAML source mapping for another system's layout")
     f.set_defaults(func=cmd_fetch)
     v.add_argument("--report", type=pathlib.Path, help="where to write the JSON report")
@@ -134,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(func=cmd_run)
     c.add_argument("--program", required=True)
     c.set_defaults(func=cmd_reconcile)
+    d.add_argument("--program", required=True)
+    d.add_argument("--since", help="count postings here as extra from this instant (default: the dump's first"
+                                   " transaction)")
+    d.add_argument("--report", type=pathlib.Path, help="where to write the JSON report")
+    d.add_argument("--show", type=int, default=20, help="members with differences to list")
+    d.set_defaults(func=cmd_compare)
     s = sub.add_parser("status", help="progress of running and finished imports")
     s.add_argument("--program", required=True)
     s.set_defaults(func=cmd_status)

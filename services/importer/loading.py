@@ -50,11 +50,13 @@ class Refused(Exception):
 
 
 async def load(
-    conn: asyncpg.Connection, *, import_id: uuid.UUID, source: dump.FolderDump, now: dt.datetime,
-    max_reject_rate: float, progress=None,
+    conn: asyncpg.Connection, *, import_id: uuid.UUID, now: dt.datetime, source: dump.FolderDump | None = None,
+    directory: pathlib.Path | None = None, max_reject_rate: float = 1.0, progress=None,
 ) -> LoadResult:
     """COPY every accepted row into staging in batches; the caller's transaction makes it atomic.
-    Raises Refused (the caller rolls back) when the dump cannot be read or too much of it is bad."""
+    Raises Refused (the caller rolls back) when the dump cannot be read or too much of it is bad.
+    `directory` is a folder in the import format, for callers that have no source object."""
+    source = source or dump.FolderDump(directory)
     report = ValidationReport(directory=str(source.directory), max_reject_rate=max_reject_rate)
     buffers: dict[str, list[tuple]] = {f: [] for f in COLUMNS}
     rejects: list[tuple] = []

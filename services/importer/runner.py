@@ -21,11 +21,13 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
 from loyalty.points.v1 import points_import_service_pb2 as points_import_pb
 from loyalty.points.v1 import points_import_service_pb2_grpc as points_import_grpc
+from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
 from loyalty.tier.v1 import tier_import_service_pb2 as tier_import_pb
 from loyalty.tier.v1 import tier_import_service_pb2_grpc as tier_import_grpc
 from services.common import clients
 from services.common.errors import DomainError, ErrorCode, from_rpc_error
 from services.common.migrations import migrate
+from services.importer import compare as comparing
 from services.importer import dump, loading
 from services.importer.settings import ImportSettings
 
@@ -36,6 +38,7 @@ LONG = 3600.0  # a step over millions of rows may take minutes
 @dataclasses.dataclass
 class Peers:
     member: member_grpc.MemberServiceStub
+    points: points_grpc.PointsServiceStub
     member_import: member_import_grpc.MemberImportServiceStub
     points_import: points_import_grpc.PointsImportServiceStub
     tier_import: tier_import_grpc.TierImportServiceStub
@@ -44,7 +47,7 @@ class Peers:
     @classmethod
     def connect(cls, settings: ImportSettings) -> "Peers":
         member, points, tier = (clients.channel(a) for a in (settings.member_addr, settings.points_addr, settings.tier_addr))
-        return cls(member=member_grpc.MemberServiceStub(member),
+        return cls(member=member_grpc.MemberServiceStub(member), points=points_grpc.PointsServiceStub(points),
                    member_import=member_import_grpc.MemberImportServiceStub(member),
                    points_import=points_import_grpc.PointsImportServiceStub(points),
                    tier_import=tier_import_grpc.TierImportServiceStub(tier), channels=[member, points, tier])
@@ -272,3 +275,21 @@ async def reconcile(settings: ImportSettings, *, program_code: str, label: str, 
     finally:
         await peers.close()
         await pool.close()
+
+
+async def compare(
+    settings: ImportSettings, *, program_code: str, source: dump.FolderDump, since: dt.datetime | None,
+    now: dt.datetime | None = None,
+) -> dict:
+    """Dual running: the legacy dump against the ledger, per member (see compare.py)."""
+    legacy = comparing.read_legacy(source, now=now or dt.datetime.now(dt.timezone.utc))
+    pool = await open_staging(settings)
+    peers = Peers.connect(settings)
+    try:
+        program = await _program(peers, program_code)
+        diffs = await comparing.compare(peers, pool, program_id=uuid.UUID(program.id), legacy=legacy, since=since)
+    finally:
+        await peers.close()
+        await pool.close()
+    return {"summary": comparing.summarise(diffs, legacy=legacy),
+            "members": [dataclasses.asdict(d) | {"drift": d.drift} for d in diffs if not d.clean]}

@@ -240,3 +240,73 @@ async def test_a_bank_crm_dump_in_s3_imports_through_its_mapping_and_reconciles(
     report = json.loads((tmp_path / "spool" / "reconciliation-report.json").read_text())
     assert report["control_totals"]["platform"]["balances"] == sum(answers.balances.values())
     assert await admin_conn.fetchval("SELECT directory FROM staging.imports WHERE program_code = $1", program) == location
+
+
+def _append(path, rows) -> None:
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+async def test_compare_reports_missing_extra_different_and_drift_per_member_during_dual_running(
+        admin, platform, database, tmp_path, admin_conn):
+    # given a program that imported the legacy history and then ran beside the legacy system
+    program = await new_program(admin)
+    env = cli_env(platform, database)
+    dump = tmp_path / "dump"
+    answers = write_dump(dump, members=30, transactions_per_member=3, plant_errors=False,
+                         now=dt.datetime.now(dt.timezone.utc))
+    loyalty_import(env, "run", str(dump), "--program", program)
+    loyalty_import(env, "mapping", "--program", program, "--out", str(tmp_path / "map.csv"))
+    with (tmp_path / "map.csv").open() as fh:
+        number = {r["legacy_id"]: r["loyalty_number"] for r in csv.DictReader(fh)}
+
+    async def earn(legacy_id: str, reference: str) -> int:
+        return (await admin(EARN, program=program, number=number[legacy_id], amount="40", currency="EUR",
+                            reference=reference)).ok()["earn"]["pointsEarned"]
+
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    balances = dict(answers.balances)
+    legacy_txns = []
+    # the till sent POS-A to both systems: the same earn on both sides
+    points = await earn("L0000003", "POS-A")
+    legacy_txns.append(["D1", "L0000003", now.isoformat(), "earn", str(points), "pos", "POS-A"])
+    balances["L0000003"] += points
+    # POS-B reached only the legacy system; POS-C only this one; POS-D both, with other points there
+    legacy_txns.append(["D2", "L0000004", now.isoformat(), "earn", "50", "pos", "POS-B"])
+    balances["L0000004"] += 50
+    await earn("L0000005", "POS-C")
+    points = await earn("L0000006", "POS-D")
+    legacy_txns.append(["D3", "L0000006", now.isoformat(), "earn", str(points + 5), "pos", "POS-D"])
+    balances["L0000006"] += points + 5
+    # guests who enrolled in both systems during dual running: found by email, by phone, or not at all
+    await admin(ENROLL, program=program, email="newguest@example.com")
+    await admin(ENROLL, program=program, email="other@example.com", phone="+34600111222")
+    _append(dump / "members.csv", [
+        ["N1", "NEWGUEST@example.com", "New", "Guest", "", "", now.isoformat(), "active"],
+        ["N2", "different@example.com", "Phone", "Guest", "+34 600 111 222", "", now.isoformat(), "active"],
+        ["N3", "nobody@example.com", "No", "Body", "", "", now.isoformat(), "active"]])
+    balances |= {"N1": 0, "N2": 0, "N3": 0}
+    _append(dump / "transactions.csv", legacy_txns)
+    with (dump / "balances.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["legacy_id", "points_balance", "tier_code", "tier_achieved_at"])
+        w.writerows([k, v, "", ""] for k, v in balances.items())
+
+    # when the fresh legacy dump is compared with the ledger
+    result = loyalty_import(env, "compare", "--program", program, str(dump), check=False)
+
+    # then each difference is reported for its member, with the balance drift
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads((dump / "compare-report.json").read_text())
+    assert report["summary"]["identified"] == {"map": 30, "email": 1, "phone": 1, "not_found": 1}
+    by_member = {m["legacy_id"]: m for m in report["members"]}
+    assert sorted(by_member) == ["L0000004", "L0000005", "L0000006", "N3"]
+    assert [t["reference"] for t in by_member["L0000004"]["missing"]] == ["POS-B"]
+    assert by_member["L0000004"]["drift"] == 50
+    assert [t["reference"] for t in by_member["L0000005"]["extra"]] == ["POS-C"]
+    assert by_member["L0000005"]["drift"] < 0
+    assert [t["reference"] for t in by_member["L0000006"]["different"]] == ["POS-D"]
+    assert by_member["L0000006"]["drift"] == 5
+    assert by_member["N3"]["matched_by"] == "" and by_member["N3"]["loyalty_number"] == ""
+    assert report["summary"]["missing"] == 1 and report["summary"]["extra"] == 1
+    assert "members compared: 33" in result.stdout
