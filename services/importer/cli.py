@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     except (dump.StructureError, loading.Refused) as err:
         print(f"loyalty-import: refused, nothing imported: {err}", file=sys.stderr)
         return 1
+    except runner.Held as err:
+        print(f"loyalty-import: {err}", file=sys.stderr)
+        return 1
     except (sources.SourceError, mapping.MappingError) as err:
         print(f"loyalty-import: {err}", file=sys.stderr)
         return 1

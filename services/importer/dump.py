@@ -187,6 +187,10 @@ class FolderDump:
     def column_of(self, name: str, target: str) -> str | None:
         return None
 
+    def controls(self):
+        from services.importer import control  # control reads tables with this module
+        return control.read(self.directory)
+
     def check(self) -> None:
         """What `run` checks before it records anything: the folder, each file and its header."""
         for name in FILES:

@@ -236,6 +236,11 @@ class MappedDump:
                 else:
                     yield dump.Row(line=row.line, values=values)
 
+    def controls(self):
+        """Control totals are given in the import format's layout (control_totals.csv) for any source."""
+        from services.importer import control
+        return control.read(self.directory)
+
     def column_of(self, name: str, target: str) -> str | None:
         return next((c.column for c in self.mapping.files[name].columns if c.target == target), None)
 

@@ -35,6 +35,10 @@ MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
 LONG = 3600.0  # a step over millions of rows may take minutes
 
 
+class Held(Exception):
+    """The import stopped at the first batch that breaks the dump's control totals."""
+
+
 @dataclasses.dataclass
 class Peers:
     member: member_grpc.MemberServiceStub
@@ -123,6 +127,9 @@ async def _load(
             await _advance(conn, import_id, "loaded", {
                 "rows": result.report.row_counts, "loaded": result.loaded,
                 "quarantined_on_load": len(result.report.rejections),
+                "control_batches": result.report.control_batches,
+                "control_batches_ok": result.report.control_batches_ok,
+                "control_break": result.report.control_break,
                 "load_seconds": round(time.monotonic() - started, 2)})
     except BaseException as err:
         try:
@@ -133,6 +140,9 @@ async def _load(
             pass
         raise
     say(f"loaded {result.loaded}; quarantined {len(result.report.rejections)} rows")
+    if result.report.control_break:
+        say(f"control totals: {result.report.control_break}; importing the {result.report.control_batches_ok}"
+            " batches before it")
 
 
 async def run_import(
@@ -159,7 +169,7 @@ async def run_import(
                     say(f"an earlier import of {label} is done; this run imports only what is new")
             else:
                 import_id, state = row["id"], row["state"]
-                if state == "failed":
+                if state in ("failed", "held"):
                     say(f"import {import_id} was refused earlier ({row['error']}); loading it again")
                     state = "loading"
                 else:
@@ -200,11 +210,21 @@ async def run_import(
                 tier_import_pb.ImportTiersRequest(import_id=str(import_id)), timeout=LONG))
             counters = {"members_tiered": reply.members_tiered, "unknown_tier_codes": list(reply.unknown_tier_codes)}
             async with pool.acquire() as conn:
-                await _advance(conn, import_id, "done", counters)
+                held = json.loads(await conn.fetchval("SELECT counters FROM imports WHERE id = $1", import_id)
+                                  ).get("control_break")
+                await _advance(conn, import_id, "held" if held else "done", counters)
+                if held:
+                    await conn.execute("UPDATE imports SET error = $2 WHERE id = $1", import_id, held)
             say(f"tiers: {counters}")
         async with pool.acquire() as conn:
             count = await loading.write_quarantine_file(conn, import_id=import_id, path=directory / "quarantine.csv")
         say(f"{count} quarantined rows written to {directory / 'quarantine.csv'}")
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT state, error, counters FROM imports WHERE id = $1", import_id)
+        if row["state"] == "held":
+            counters = json.loads(row["counters"])
+            raise Held(f"stopped: {row['error']}. The {counters.get('control_batches_ok', 0)} batches before it are"
+                       f" imported; fix the dump and run again to import the rest")
         return import_id
     finally:
         await peers.close()

@@ -11,7 +11,7 @@ import json
 import pathlib
 from collections.abc import Callable, Iterator
 
-from services.importer import dump
+from services.importer import control, dump
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,10 @@ class ValidationReport:
     rejections: list[dump.Rejection] = dataclasses.field(default_factory=list)
     structure_errors: list[str] = dataclasses.field(default_factory=list)
     max_reject_rate: float = 0.01
+    control_batches: int = 0             # batches in control_totals.csv (0: the dump has none)
+    control_batches_ok: int = 0          # batches before the first that breaks its totals
+    control_break: str | None = None     # that batch, its member range and what differs
+    control_stop: str | None = None      # its first legacy_id: the load keeps only members before it
 
     @property
     def rows_total(self) -> int:
@@ -48,7 +52,7 @@ class ValidationReport:
 
     @property
     def importable(self) -> bool:
-        return self.refusal() is None
+        return self.refusal() is None and self.control_break is None
 
     def refusal(self) -> str | None:
         """Why this dump must not be imported, naming files, lines and problems; None when it may."""
@@ -98,6 +102,14 @@ def classify(
         report.rejections.append(rejection)
         return rejection
 
+    controls = source.controls()
+
+    def outside(name: str, row: dump.Row, key: str) -> dump.Rejection | None:
+        """Count an accepted row in its control batch; a row in no batch is rejected."""
+        if controls is None or controls.count(name, row.values):
+            return None
+        return rejected(name, row, key, f"legacy_id {row.values['legacy_id']!r} is in no batch of {control.FILE}")
+
     legacy_ids: set[str] = set()
     seen_emails: dict[str, str] = {}
     count = 0
@@ -114,6 +126,8 @@ def classify(
         elif email in seen_emails:
             report.duplicate_emails.append(v["email"])
             yield rejected("members.csv", row, v["legacy_id"], f"email already used by legacy_id {seen_emails[email]}")
+        elif miss := outside("members.csv", row, v["legacy_id"]):
+            yield miss
         else:
             legacy_ids.add(v["legacy_id"])
             seen_emails[email] = v["legacy_id"]
@@ -137,6 +151,7 @@ def classify(
         else:
             balance_ids.add(v["legacy_id"])
             report.sum_of_balances += int(v["points_balance"])
+            outside("balances.csv", row, v["legacy_id"])
             yield Accepted("balances.csv", v)
     report.row_counts[source.file_name("balances.csv")] = count
 
@@ -159,9 +174,16 @@ def classify(
         else:
             txn_ids.add(v["legacy_txn_id"])
             by_kind[v["kind"]] += int(v["points"])
+            outside("transactions.csv", row, v["legacy_txn_id"])
             yield Accepted("transactions.csv", v)
     report.row_counts[source.file_name("transactions.csv")] = count
     report.points_by_kind = dict(sorted(by_kind.items()))
+    if controls is not None:
+        report.control_batches = len(controls.batches)
+        broken = controls.first_break()
+        report.control_batches_ok = controls.batches.index(broken) if broken else len(controls.batches)
+        if broken:
+            report.control_break, report.control_stop = control.describe(broken), broken.first
 
 
 def validate(source: "dump.FolderDump | pathlib.Path", *, max_reject_rate: float = 0.01,
@@ -193,6 +215,14 @@ def summary_lines(report: ValidationReport) -> list[str]:
                  f" negative balances: {report.negative_balances}")
     lines.append(f"  rows to quarantine: {len(report.rejections):,} ({report.reject_rate:.4%})")
     lines += [f"  STRUCTURE: {e}" for e in report.structure_errors]
+    if report.control_batches:
+        lines.append(f"  control totals: {report.control_batches_ok} of {report.control_batches} batches match"
+                     + (f"; {report.control_break}" if report.control_break else ""))
     refusal = report.refusal()
-    lines.append("  importable: yes" if refusal is None else f"  importable: NO: {refusal}")
+    if refusal is not None:
+        lines.append(f"  importable: NO: {refusal}")
+    elif report.control_break:
+        lines.append(f"  importable: up to batch {report.control_stop!r} only (control totals)")
+    else:
+        lines.append("  importable: yes")
     return lines

@@ -17,7 +17,7 @@ from services.common import clients
 from services.common.clients import call
 from services.importer.tests import malformed
 from services.importer.tests.foreign_dumps import MAPPINGS, write_bank_crm
-from services.importer.tests.legacy_dump import write_dump
+from services.importer.tests.legacy_dump import write_control_totals, write_dump
 from services.importer.tests.servers import s3, s3_server  # noqa: F401 - fixtures
 from tests.e2e.test_contract import ENQUIRE, EARN, ENROLL, new_program
 from tests.fixtures.postgres import ROOT
@@ -310,3 +310,42 @@ async def test_compare_reports_missing_extra_different_and_drift_per_member_duri
     assert by_member["N3"]["matched_by"] == "" and by_member["N3"]["loyalty_number"] == ""
     assert report["summary"]["missing"] == 1 and report["summary"]["extra"] == 1
     assert "members compared: 33" in result.stdout
+
+
+async def test_the_import_stops_at_the_first_batch_breaking_control_totals_and_resumes_after_the_fix(
+        admin, platform, database, tmp_path, admin_conn):
+    # given a bank dump with control totals per batch of 10 clients, where batch 2 lost a transaction
+    program = await new_program(admin)
+    program_id = (await admin("query($p: String!) { program(program: $p) { id } }", p=program)).ok()["program"]["id"]
+    env = cli_env(platform, database)
+    dump = tmp_path / "dump"
+    answers = write_dump(dump, members=30, transactions_per_member=4, plant_errors=False,
+                         now=dt.datetime.now(dt.timezone.utc))
+    write_control_totals(dump, batch_members=10)
+    original = (dump / "transactions.csv").read_text()
+    (dump / "transactions.csv").write_text("".join(
+        line for line in original.splitlines(keepends=True) if not line.startswith("T0000013-1,")))
+
+    # when it is run
+    run = loyalty_import(env, "run", str(dump), "--program", program, check=False)
+
+    # then it stops at that batch, names its member range and what differs, and imported only batch 1
+    assert run.returncode == 1
+    assert ("stopped: batch 0002 (members L0000010 to L0000019) breaks the control totals: transactions 39 in the"
+            " dump, 40 in control_totals.csv line 3") in run.stderr
+    assert "The 1 batches before it are imported" in run.stderr
+    mapped = await admin_conn.fetch("SELECT legacy_id FROM staging.member_map WHERE program_id = $1::uuid", program_id)
+    assert sorted(r["legacy_id"] for r in mapped) == [f"L{i:07d}" for i in range(10)]
+
+    # and after the fix a rerun imports the rest, once, and every balance reconciles
+    (dump / "transactions.csv").write_text(original)
+    rerun = loyalty_import(env, "run", str(dump), "--program", program)
+    assert "done" in rerun.stdout
+    assert await admin_conn.fetchval("SELECT count(*) FROM staging.member_map WHERE program_id = $1::uuid",
+                                     program_id) == 30
+    assert await admin_conn.fetchval(
+        "SELECT count(*) FROM points.transactions WHERE program_id = $1::uuid AND reference LIKE 'legacy:%'",
+        program_id) == 30 * 4
+    assert "100.00%" in loyalty_import(env, "reconcile", "--program", program, str(dump)).stdout
+    report = json.loads((dump / "reconciliation-report.json").read_text())
+    assert report["control_totals"]["platform"]["balances"] == sum(answers.balances.values())

@@ -71,3 +71,32 @@ def write_dump(directory: pathlib.Path, *, members: int = 50, transactions_per_m
         answers.planted["bad encoding"] = 1
     answers.members = members
     return answers
+
+
+def write_control_totals(directory: pathlib.Path, *, batch_members: int) -> list[tuple[str, str]]:
+    """control_totals.csv for the dump in `directory`, in batches of `batch_members` legacy ids
+    (as the legacy system would count them); returns each batch's (first, last) legacy id."""
+    def rows(name):
+        with (directory / name).open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    ids = sorted(r["legacy_id"] for r in rows("members.csv"))
+    ranges = [(ids[i], ids[min(i + batch_members, len(ids)) - 1]) for i in range(0, len(ids), batch_members)]
+    totals = {r: dict(members=0, transactions=0, points_credited=0, points_debited=0, points_balance=0) for r in ranges}
+
+    def batch(legacy_id):
+        return next(r for r in ranges if r[0] <= legacy_id <= r[1])
+    for m in rows("members.csv"):
+        totals[batch(m["legacy_id"])]["members"] += 1
+    for b in rows("balances.csv"):
+        totals[batch(b["legacy_id"])]["points_balance"] += int(b["points_balance"])
+    for t in rows("transactions.csv"):
+        found = totals[batch(t["legacy_id"])]
+        found["transactions"] += 1
+        found["points_debited" if t["kind"] in ("burn", "expire") else "points_credited"] += int(t["points"])
+    with (directory / "control_totals.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["batch", "first_legacy_id", "last_legacy_id", "members", "transactions", "points_credited",
+                    "points_debited", "points_balance"])
+        for n, r in enumerate(ranges, start=1):
+            w.writerow([f"{n:04d}", r[0], r[1], *totals[r].values()])
+    return ranges
