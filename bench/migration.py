@@ -4,17 +4,26 @@
     .venv/bin/python bench/migration.py --quick    # 5,000 members, under a minute
 
 Prints:
+    RATIO import_vs_ledger_ceiling <v> target >= 0.6   seconds to write only the ledger rows the import
+                                                   made (transactions, entries, lots, lot movements)
+                                                   into copies of the ledger tables with their indexes,
+                                                   divided by seconds of `loyalty-import run`
     RATIO import_vs_copy <v> target >= 0.2        rows/s of `loyalty-import run` (parse, validate,
                                                    members, ledger, lots, balances, indexes) divided
                                                    by rows/s of plain COPY into unindexed tables
     RATIO reconcile_vs_import <v> target <= 0.2   time of `reconcile` divided by time of `run`
-Both sides run in the same process tree on the same PostgreSQL, one after the other.
+All sides run in the same process tree on the same PostgreSQL, one after the other.
+`--profile-ms N` logs every statement slower than N ms during the import and prints the slowest
+kinds of statement by total time (to find where the import's time goes).
 """
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
+import json
 import os
+import re
 import pathlib
 import subprocess
 import sys
@@ -111,11 +120,34 @@ def timed(cmd: list[str], env: dict) -> float:
     return elapsed
 
 
+async def log_slow_statements(dsn: str, ms: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"ALTER SYSTEM SET log_min_duration_statement = {int(ms)}")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+
+
+def slowest_statements(log: pathlib.Path, top: int = 15) -> list[str]:
+    """Total milliseconds per kind of statement (its first 90 characters, whitespace folded)."""
+    totals: collections.Counter = collections.Counter()
+    counts: collections.Counter = collections.Counter()
+    text = log.read_text(errors="replace")
+    for m in re.finditer(r"duration: ([0-9.]+) ms\s+(?:statement|execute [^:]*): (.*?)(?=\n\S*\d{4}-\d\d-\d\d |\Z)",
+                         text, re.S):
+        key = " ".join(m.group(2).split())[:90]
+        totals[key] += float(m.group(1))
+        counts[key] += 1
+    return [f"{ms / 1000:9.1f}s {counts[k]:6d}x  {k}" for k, ms in totals.most_common(top)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--members", type=int)
     parser.add_argument("--transactions-per-member", type=int, default=10)
+    parser.add_argument("--profile-ms", type=int, help="log statements slower than this during the import")
     args = parser.parse_args()
     members = args.members or (5_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="loyalty-bench-dump-") as tmp, _common.local_postgres() as database:
@@ -135,14 +167,27 @@ def main() -> None:
                        MEMBER_ADDR=f"127.0.0.1:{ports['member']}", POINTS_ADDR=f"127.0.0.1:{ports['points']}",
                        TIER_ADDR=f"127.0.0.1:{ports['tier']}")
             cli = [sys.executable, "-m", "services.importer.cli"]
+            if args.profile_ms is not None:
+                asyncio.run(log_slow_statements(database.admin_dsn, args.profile_ms))
             import_seconds = timed([*cli, "run", str(dump), "--program", "bench"], env)
-            print(f"import: {rows:,} rows in {import_seconds:.1f}s", file=sys.stderr)
+            if args.profile_ms is not None:
+                asyncio.run(log_slow_statements(database.admin_dsn, -1))
+                print("slowest statements during the import (total, count, statement):", file=sys.stderr)
+                for line in slowest_statements(database.data / "pg" / "server.log"):
+                    print(f"  {line}", file=sys.stderr)
+            status = subprocess.run([*cli, "status", "--program", "bench"], cwd=ROOT, env=env, capture_output=True,
+                                    text=True).stdout.strip().splitlines()
+            counters = json.loads(status[-1])["counters"] if status else {}
+            steps = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}s" for k, v in counters.items()
+                              if k.endswith("_seconds"))
+            print(f"import: {rows:,} rows in {import_seconds:.1f}s ({steps})", file=sys.stderr)
             reconcile_seconds = timed([*cli, "reconcile", "--program", "bench", str(dump)], env)
             print(f"reconcile: {reconcile_seconds:.1f}s", file=sys.stderr)
             floor_seconds, ledger_rows = asyncio.run(ledger_write_floor(database.admin_dsn, program))
             print(f"ledger rows the import wrote: {ledger_rows:,}; writing only them into tables with the ledger's"
                   f" indexes takes {floor_seconds:.1f}s, so import_vs_copy cannot exceed"
                   f" {copy_seconds / floor_seconds:.3f} for this ledger model", file=sys.stderr)
+    print(f"RATIO import_vs_ledger_ceiling {floor_seconds / import_seconds:.3f} target >= 0.6")
     print(f"RATIO import_vs_copy {copy_seconds / import_seconds:.3f} target >= 0.2")
     print(f"RATIO reconcile_vs_import {reconcile_seconds / import_seconds:.3f} target <= 0.2")
 

@@ -181,34 +181,40 @@ async def run_import(
             state = "loaded"
 
         if state == "loaded":
+            started = time.monotonic()
             say("members: creating or matching (member service)")
             reply = await clients.call(peers.member_import.ImportMembers(
                 member_import_pb.ImportMembersRequest(import_id=str(import_id)), timeout=LONG))
             counters = {"members_created": reply.created, "members_matched": reply.matched_existing,
-                        "members_quarantined": reply.quarantined}
+                        "members_quarantined": reply.quarantined,
+                        "members_seconds": round(time.monotonic() - started, 2)}
             async with pool.acquire() as conn:
                 await _advance(conn, import_id, "members", counters)
             state = "members"
             say(f"members: {counters}")
 
         if state == "members":
+            started = time.monotonic()
             say("history: voids, imported transactions, lots, policy expiry and remediation (points service)")
             reply = await _history(peers, pool, import_id=import_id, void_before=void_before,
                                    batch_members=batch_members, say=say)
             counters = {"transactions_imported": reply.transactions_imported, "voided": reply.transactions_voided,
                         "lots_created": reply.lots_created, "lots_expired_by_policy": reply.lots_expired,
                         "members_remediated": reply.members_remediated,
-                        "remediation_credited": reply.points_credited, "remediation_debited": reply.points_debited}
+                        "remediation_credited": reply.points_credited, "remediation_debited": reply.points_debited,
+                        "history_seconds": round(time.monotonic() - started, 2)}
             async with pool.acquire() as conn:
                 await _advance(conn, import_id, "history", counters)
             state = "history"
             say(f"history: {counters}")
 
         if state == "history":
+            started = time.monotonic()
             say("tiers and tier achieved dates (tier service)")
             reply = await clients.call(peers.tier_import.ImportTiers(
                 tier_import_pb.ImportTiersRequest(import_id=str(import_id)), timeout=LONG))
-            counters = {"members_tiered": reply.members_tiered, "unknown_tier_codes": list(reply.unknown_tier_codes)}
+            counters = {"members_tiered": reply.members_tiered, "unknown_tier_codes": list(reply.unknown_tier_codes),
+                        "tiers_seconds": round(time.monotonic() - started, 2)}
             async with pool.acquire() as conn:
                 held = json.loads(await conn.fetchval("SELECT counters FROM imports WHERE id = $1", import_id)
                                   ).get("control_break")
