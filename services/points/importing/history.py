@@ -147,7 +147,8 @@ async def _batch(
     await conn.execute(
         f"""
         CREATE TEMP TABLE imp_members ON COMMIT DROP AS
-        SELECT mm.member_id, mm.loyalty_number, sm.legacy_id, sm.status, b.points_balance AS legacy_balance
+        SELECT mm.member_id, mm.loyalty_number, sm.legacy_id, sm.status, b.points_balance AS legacy_balance,
+               false AS fresh
         FROM staging.members sm
         JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
         LEFT JOIN staging.balances b ON b.import_id = $1 AND b.legacy_id = sm.legacy_id
@@ -158,13 +159,16 @@ async def _batch(
     members = await conn.fetchval("SELECT count(*) FROM imp_members")
     if members == 0:
         return None
+    # a member registered by this batch is fresh: nothing of theirs is posted, held or in use yet
     registered = await conn.fetchval(
         """
         WITH added AS (
             INSERT INTO members(program_id, id, loyalty_number, status)
             SELECT $1, member_id, loyalty_number, status FROM imp_members
-            ON CONFLICT (program_id, id) DO NOTHING RETURNING 1
-        ) SELECT count(*) FROM added
+            ON CONFLICT (program_id, id) DO NOTHING RETURNING id
+        ), marked AS (
+            UPDATE imp_members m SET fresh = true FROM added a WHERE a.id = m.member_id RETURNING 1
+        ) SELECT count(*) FROM marked
         """, program_id)
     await conn.execute(
         "INSERT INTO accounts(program_id, kind, member_id) SELECT $1, 'member_available', member_id FROM imp_members"
@@ -178,7 +182,9 @@ async def _batch(
         " SELECT kind, id FROM accounts WHERE program_id = $1 AND member_id IS NULL", program_id)
     await conn.execute("ANALYZE imp_accounts; ANALYZE imp_program_accounts")
     # members who were already here may be in use: lock them in id order, then expire and release
-    await conn.execute("SELECT ledger_touch(array_agg(member_id ORDER BY member_id)) FROM imp_members")
+    if registered < members:
+        await conn.execute(
+            "SELECT ledger_touch(array_agg(member_id ORDER BY member_id)) FROM imp_members WHERE NOT fresh")
 
     await conn.execute(
         """
@@ -188,8 +194,8 @@ async def _batch(
                CASE WHEN t.kind IN ('earn', 'adjust') THEN t.points ELSE -t.points END AS signed
         FROM imp_members m
         JOIN staging.transactions t ON t.import_id = $1 AND t.legacy_id = m.legacy_id
-        WHERE NOT EXISTS (SELECT 1 FROM transactions x WHERE x.program_id = $2
-                          AND x.reference = 'legacy:' || t.legacy_txn_id)
+        WHERE m.fresh OR NOT EXISTS (SELECT 1 FROM transactions x WHERE x.program_id = $2
+                                     AND x.reference = 'legacy:' || t.legacy_txn_id)
         """, import_id, program_id)
     await conn.execute("ANALYZE imp_txns")
     imported = await conn.fetchval(
@@ -211,15 +217,18 @@ async def _batch(
         """, program_id)
 
     tz, days, month_end = program["timezone"], program["expiry_days"], program["expiry_round_to_month_end"]
+    # the sequence's name as a literal: pg_get_serial_sequence() per row costs a catalog lookup each time
+    sequence = await conn.fetchval("SELECT pg_get_serial_sequence('lots', 'id')")
+    next_lot = f"nextval('{sequence}'::regclass)"
     await conn.execute(
-        """
+        f"""
         CREATE TEMP TABLE imp_lots ON COMMIT DROP AS
         WITH credits AS (SELECT *, (occurred_at AT TIME ZONE $1)::date AS local_day FROM imp_txns WHERE signed > 0),
              -- the expiry depends on the local day only: the policy function runs once per day, not per lot
              policy AS (SELECT local_day,
                                policy_lot_expiry(local_day::timestamp AT TIME ZONE $1, $1, $2, $3) AS expires_at
                         FROM (SELECT DISTINCT local_day FROM credits) d)
-        SELECT nextval(pg_get_serial_sequence('lots', 'id')) AS id, c.member_id, c.id AS transaction_id, c.points,
+        SELECT {next_lot} AS id, c.member_id, c.id AS transaction_id, c.points,
                c.occurred_at AS earned_at, p.expires_at
         FROM credits c JOIN policy p USING (local_day)
         """, tz, days, month_end)
@@ -231,7 +240,8 @@ async def _batch(
         WITH lots_open AS (
             SELECT l.id, l.member_id, l.remaining AS pts, l.points AS lot_points, l.expires_at, l.earned_at,
                    l.transaction_id, false AS fresh
-            FROM lots l WHERE l.member_id IN (SELECT member_id FROM imp_members) AND l.remaining > 0
+            FROM lots l WHERE l.member_id IN (SELECT member_id FROM imp_members WHERE NOT fresh)
+              AND l.remaining > 0
             UNION ALL
             SELECT id, member_id, points, points, expires_at, earned_at, transaction_id, true FROM imp_lots
         )
@@ -309,9 +319,9 @@ async def _batch(
         WHERE f.live_lots > f.target AND l.lo < f.live_lots - f.target
         """)
     await conn.execute(
-        """
+        f"""
         INSERT INTO imp_lots(id, member_id, transaction_id, points, earned_at, expires_at)
-        SELECT nextval(pg_get_serial_sequence('lots', 'id')), member_id, transaction_id, target - live_lots, $1,
+        SELECT {next_lot}, member_id, transaction_id, target - live_lots, $1,
                policy_lot_expiry($1, $2, $3, $4)
         FROM imp_fix WHERE target > live_lots
         """, now, tz, days, month_end)
