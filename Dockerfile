@@ -25,14 +25,14 @@ COPY scripts/gen_proto.py scripts/gen_proto.py
 RUN python scripts/gen_proto.py \
  && python -m compileall -q /src/services /src/gateway /src/gen /opt/venv/lib
 
-# --- ui: the React admin UI, built only when gateway/ui/package.json exists -----------------------
+# --- ui: the web app (gateway/ui): dependencies in their own layer, then the sources and the build --
 FROM ${NODE_IMAGE} AS ui
-WORKDIR /src
-COPY gateway/ gateway/
-RUN mkdir -p /out \
- && if [ -f gateway/ui/package.json ]; then \
-      cd gateway/ui && (npm ci || npm install) && npm run build && mkdir -p /out/ui && cp -r dist /out/ui/dist; \
-    fi
+ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+WORKDIR /src/gateway/ui
+COPY gateway/ui/package.json gateway/ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY gateway/ui/ ./
+RUN npm run build && mkdir -p /out/ui && cp -r dist /out/ui/dist
 
 # --- runtime: no compilers, no package manager caches, a numeric non-root user --------------------
 FROM ${PYTHON_IMAGE} AS runtime

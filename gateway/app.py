@@ -1,4 +1,4 @@
-"""The Starlette app: POST /graphql (GraphiQL on GET), GET /healthz, and the admin UI."""
+"""The Starlette app: POST /graphql (GraphiQL on GET), GET /healthz, and the web app (gateway/ui)."""
 
 import asyncio
 import contextlib
@@ -10,10 +10,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from services.common import clients
@@ -30,6 +30,7 @@ from gateway.revocation import IdentityRevocationFeed, RevocationFeed
 from gateway.schema import schema
 from gateway.services import Services
 from gateway.settings import GatewaySettings
+from gateway.spa import SPAStaticFiles, SecurityHeaders
 from gateway.tracing import tracing_middleware
 
 log = logging.getLogger(__name__)
@@ -142,13 +143,25 @@ def create_app(settings: GatewaySettings) -> Starlette:
             '<p>GraphQL API and GraphiQL at <a href="/graphql">/graphql</a>; health at <a href="/healthz">/healthz</a>.</p>'
         )
 
+    async def ui_config(request: Request) -> JSONResponse:
+        # The web app's dev sign-in (a bearer token typed in) exists only where the dev admin token is set.
+        return JSONResponse({"devSignIn": bool(settings.loyalty_admin_token)}, headers={"cache-control": "no-cache"})
+
     routes = [
         Route("/graphql", GraphQLEdge(graphql, settings=settings), methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/ui-config.json", ui_config),
         billing_downloads.route(graphql),
+        *extra_routes(graphql),
     ]
-    if UI_DIST.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=UI_DIST, html=True)))
+    # Mounted last: everything above wins; the rest is the app or its files.
+    if (UI_DIST / "index.html").is_file():
+        routes.append(Mount("/", SPAStaticFiles(directory=UI_DIST)))
     else:
         routes.append(Route("/", home))
-    return Starlette(routes=routes, middleware=[tracing_middleware()], lifespan=lifespan)
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), tracing_middleware()], lifespan=lifespan)
+
+
+def extra_routes(graphql: LoyaltyGraphQL) -> list[Route]:
+    """Plain HTTP downloads next to GraphQL (CSV exports the app links to)."""
+    return []

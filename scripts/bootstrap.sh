@@ -34,7 +34,7 @@ fi
 STAMP=.venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$STAMP" ]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.lock
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 .venv/bin/pip install -q -r requirements.lock
   .venv/bin/pip install -q --no-deps -e .
   rm -f .venv/.installed-*
   touch "$STAMP"
@@ -46,3 +46,9 @@ if [ ! -d gen ] || [ -n "$(find proto -name '*.proto' -newer gen 2>/dev/null | h
   .venv/bin/python scripts/gen_proto.py
   touch gen
 fi
+# The web app: Debian's Chromium for its browser tests (launched directly by Playwright, which
+# downloads no browser), then the app's npm packages and build when they changed.
+if [ ! -x /usr/lib/chromium/chromium-headless-shell ] && [ ! -x /usr/lib/chromium/chromium ]; then
+  apt_install chromium-headless-shell
+fi
+bash scripts/build-ui.sh

@@ -24,5 +24,6 @@ export STORE_AGENT_HTTP_PORT=${STORE_AGENT_HTTP_PORT:-8765}
 # Development: the schema's introspection and GraphiQL on (both off by default, as in production).
 export GRAPHQL_INTROSPECTION=${GRAPHQL_INTROSPECTION:-true} GRAPHIQL=${GRAPHIQL:-true}
 export PYTHONUNBUFFERED=1 PATH="$(pwd)/.venv/bin:$PATH"
-echo "Loyalty platform starting: GraphQL at http://127.0.0.1:${GATEWAY_PORT}/graphql (admin token: \$LOYALTY_ADMIN_TOKEN)"
+echo "Loyalty platform starting: the app at http://127.0.0.1:${GATEWAY_PORT}/ (built by bootstrap when gateway/ui changed),"
+echo "GraphQL at http://127.0.0.1:${GATEWAY_PORT}/graphql (admin token: \$LOYALTY_ADMIN_TOKEN; the app's dev sign-in takes it)"
 exec python scripts/supervise.py -f Procfile --last postgres

@@ -54,10 +54,13 @@ def test_the_builder_installs_the_lock_and_generates_protos():
     assert "requirements.lock" in runs and "scripts/gen_proto.py" in runs
 
 
-def test_the_ui_is_built_only_when_it_exists_and_lands_where_the_gateway_serves_it():
+def test_the_ui_is_built_from_its_lockfile_and_lands_where_the_gateway_serves_it():
     (ui,) = [x for x in stages() if x["name"] == "ui"]
-    runs = " ".join(rest for word, rest in ui["lines"] if word == "RUN")
-    assert "gateway/ui/package.json" in runs and "npm run build" in runs
+    copies = [rest for word, rest in ui["lines"] if word == "COPY"]
+    runs = [rest for word, rest in ui["lines"] if word == "RUN"]
+    # the dependency layer (package files, npm ci) comes before the sources, so it stays cached
+    assert copies[0].startswith("gateway/ui/package.json gateway/ui/package-lock.json")
+    assert "npm ci" in runs[0] and "npm run build" in runs[-1]
     (runtime,) = [x for x in stages() if x["name"] == "runtime"]
     assert ("COPY", "--from=ui /out/ gateway/") in runtime["lines"]
 

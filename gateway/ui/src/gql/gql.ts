@@ -1,0 +1,136 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query Member360($program: String!, $number: String!) {\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName email phone birthDate status enrolledAt channel zip nationality\n      consents { email sms post }\n      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierCode tierName level achievedAt }\n      segments\n      statusHistory { fromStatus toStatus reason changedBy changedAt }\n    }\n    pointsHistory(program: $program, loyaltyNumber: $number, first: 50) {\n      items { id kind reference points occurredAt status reason amount currency orderReference }\n      nextCursor\n    }\n    tierProgress(program: $program, loyaltyNumber: $number) {\n      slabCode tierCode metric currentValue nextTierCode nextThreshold needed\n    }\n    tierHistory(program: $program, loyaltyNumber: $number) {\n      slabCode change fromTierCode toTierCode reason effectiveOn\n    }\n    expiringPoints(program: $program, withinDays: 90, loyaltyNumber: $number) {\n      items { points expiresAt }\n    }\n  }\n": typeof types.Member360Document,
+    "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": typeof types.AdjustPointsDocument,
+    "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": typeof types.GoodwillPointsDocument,
+    "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": typeof types.SearchMembersDocument,
+    "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": typeof types.RuleSetsDocument,
+    "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n": typeof types.TillEnrollDocument,
+    "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n": typeof types.TillSearchDocument,
+    "\n  query TillMember($program: String!, $number: String!) {\n    program(program: $program) { currency }\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName status\n      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierName }\n    }\n  }\n": typeof types.TillMemberDocument,
+    "\n  mutation TillEarn($input: EarnInput!) {\n    earn(input: $input) { transactionId oldBalance pointsEarned newBalance pending breakdown { rule points description } }\n  }\n": typeof types.TillEarnDocument,
+    "\n  query TillQuote($input: DiscountQuoteInput!) {\n    quoteDiscounts(input: $input) { grossAmount discountTotal netAmount lines { rule amount description } }\n  }\n": typeof types.TillQuoteDocument,
+    "\n  mutation TillRequestOtp($input: RequestOtpInput!) { requestOtp(input: $input) { destination expiresAt } }\n": typeof types.TillRequestOtpDocument,
+    "\n  mutation TillRedeem($input: RedeemInput!) { redeem(input: $input) { transactionId points newBalance } }\n": typeof types.TillRedeemDocument,
+    "\n  mutation TillVoid($input: VoidInput!) { void(input: $input) { transactionId points newBalance } }\n": typeof types.TillVoidDocument,
+    "\n  mutation TillVoidOrder($input: VoidOrderInput!) { voidOrder(input: $input) { newBalance claims { rewardCode status } } }\n": typeof types.TillVoidOrderDocument,
+    "\n  mutation TillGoodwill($input: GoodwillInput!) { goodwill(input: $input) { transactionId points newBalance } }\n": typeof types.TillGoodwillDocument,
+    "\n  mutation TillRetroClaim($input: RetroClaimInput!) { retroClaim(input: $input) { pointsEarned newBalance breakdown { rule points description } } }\n": typeof types.TillRetroClaimDocument,
+};
+const documents: Documents = {
+    "\n  query Member360($program: String!, $number: String!) {\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName email phone birthDate status enrolledAt channel zip nationality\n      consents { email sms post }\n      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierCode tierName level achievedAt }\n      segments\n      statusHistory { fromStatus toStatus reason changedBy changedAt }\n    }\n    pointsHistory(program: $program, loyaltyNumber: $number, first: 50) {\n      items { id kind reference points occurredAt status reason amount currency orderReference }\n      nextCursor\n    }\n    tierProgress(program: $program, loyaltyNumber: $number) {\n      slabCode tierCode metric currentValue nextTierCode nextThreshold needed\n    }\n    tierHistory(program: $program, loyaltyNumber: $number) {\n      slabCode change fromTierCode toTierCode reason effectiveOn\n    }\n    expiringPoints(program: $program, withinDays: 90, loyaltyNumber: $number) {\n      items { points expiresAt }\n    }\n  }\n": types.Member360Document,
+    "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": types.AdjustPointsDocument,
+    "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": types.GoodwillPointsDocument,
+    "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": types.SearchMembersDocument,
+    "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": types.RuleSetsDocument,
+    "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n": types.TillEnrollDocument,
+    "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n": types.TillSearchDocument,
+    "\n  query TillMember($program: String!, $number: String!) {\n    program(program: $program) { currency }\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName status\n      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierName }\n    }\n  }\n": types.TillMemberDocument,
+    "\n  mutation TillEarn($input: EarnInput!) {\n    earn(input: $input) { transactionId oldBalance pointsEarned newBalance pending breakdown { rule points description } }\n  }\n": types.TillEarnDocument,
+    "\n  query TillQuote($input: DiscountQuoteInput!) {\n    quoteDiscounts(input: $input) { grossAmount discountTotal netAmount lines { rule amount description } }\n  }\n": types.TillQuoteDocument,
+    "\n  mutation TillRequestOtp($input: RequestOtpInput!) { requestOtp(input: $input) { destination expiresAt } }\n": types.TillRequestOtpDocument,
+    "\n  mutation TillRedeem($input: RedeemInput!) { redeem(input: $input) { transactionId points newBalance } }\n": types.TillRedeemDocument,
+    "\n  mutation TillVoid($input: VoidInput!) { void(input: $input) { transactionId points newBalance } }\n": types.TillVoidDocument,
+    "\n  mutation TillVoidOrder($input: VoidOrderInput!) { voidOrder(input: $input) { newBalance claims { rewardCode status } } }\n": types.TillVoidOrderDocument,
+    "\n  mutation TillGoodwill($input: GoodwillInput!) { goodwill(input: $input) { transactionId points newBalance } }\n": types.TillGoodwillDocument,
+    "\n  mutation TillRetroClaim($input: RetroClaimInput!) { retroClaim(input: $input) { pointsEarned newBalance breakdown { rule points description } } }\n": types.TillRetroClaimDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Member360($program: String!, $number: String!) {\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName email phone birthDate status enrolledAt channel zip nationality\n      consents { email sms post }\n      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierCode tierName level achievedAt }\n      segments\n      statusHistory { fromStatus toStatus reason changedBy changedAt }\n    }\n    pointsHistory(program: $program, loyaltyNumber: $number, first: 50) {\n      items { id kind reference points occurredAt status reason amount currency orderReference }\n      nextCursor\n    }\n    tierProgress(program: $program, loyaltyNumber: $number) {\n      slabCode tierCode metric currentValue nextTierCode nextThreshold needed\n    }\n    tierHistory(program: $program, loyaltyNumber: $number) {\n      slabCode change fromTierCode toTierCode reason effectiveOn\n    }\n    expiringPoints(program: $program, withinDays: 90, loyaltyNumber: $number) {\n      items { points expiresAt }\n    }\n  }\n"): (typeof documents)["\n  query Member360($program: String!, $number: String!) {\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName email phone birthDate status enrolledAt channel zip nationality\n      consents { email sms post }\n      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierCode tierName level achievedAt }\n      segments\n      statusHistory { fromStatus toStatus reason changedBy changedAt }\n    }\n    pointsHistory(program: $program, loyaltyNumber: $number, first: 50) {\n      items { id kind reference points occurredAt status reason amount currency orderReference }\n      nextCursor\n    }\n    tierProgress(program: $program, loyaltyNumber: $number) {\n      slabCode tierCode metric currentValue nextTierCode nextThreshold needed\n    }\n    tierHistory(program: $program, loyaltyNumber: $number) {\n      slabCode change fromTierCode toTierCode reason effectiveOn\n    }\n    expiringPoints(program: $program, withinDays: 90, loyaltyNumber: $number) {\n      items { points expiresAt }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n"): (typeof documents)["\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n"): (typeof documents)["\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"): (typeof documents)["\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"): (typeof documents)["\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n"): (typeof documents)["\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n"): (typeof documents)["\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TillMember($program: String!, $number: String!) {\n    program(program: $program) { currency }\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName status\n      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierName }\n    }\n  }\n"): (typeof documents)["\n  query TillMember($program: String!, $number: String!) {\n    program(program: $program) { currency }\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName status\n      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierName }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillEarn($input: EarnInput!) {\n    earn(input: $input) { transactionId oldBalance pointsEarned newBalance pending breakdown { rule points description } }\n  }\n"): (typeof documents)["\n  mutation TillEarn($input: EarnInput!) {\n    earn(input: $input) { transactionId oldBalance pointsEarned newBalance pending breakdown { rule points description } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TillQuote($input: DiscountQuoteInput!) {\n    quoteDiscounts(input: $input) { grossAmount discountTotal netAmount lines { rule amount description } }\n  }\n"): (typeof documents)["\n  query TillQuote($input: DiscountQuoteInput!) {\n    quoteDiscounts(input: $input) { grossAmount discountTotal netAmount lines { rule amount description } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillRequestOtp($input: RequestOtpInput!) { requestOtp(input: $input) { destination expiresAt } }\n"): (typeof documents)["\n  mutation TillRequestOtp($input: RequestOtpInput!) { requestOtp(input: $input) { destination expiresAt } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillRedeem($input: RedeemInput!) { redeem(input: $input) { transactionId points newBalance } }\n"): (typeof documents)["\n  mutation TillRedeem($input: RedeemInput!) { redeem(input: $input) { transactionId points newBalance } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillVoid($input: VoidInput!) { void(input: $input) { transactionId points newBalance } }\n"): (typeof documents)["\n  mutation TillVoid($input: VoidInput!) { void(input: $input) { transactionId points newBalance } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillVoidOrder($input: VoidOrderInput!) { voidOrder(input: $input) { newBalance claims { rewardCode status } } }\n"): (typeof documents)["\n  mutation TillVoidOrder($input: VoidOrderInput!) { voidOrder(input: $input) { newBalance claims { rewardCode status } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillGoodwill($input: GoodwillInput!) { goodwill(input: $input) { transactionId points newBalance } }\n"): (typeof documents)["\n  mutation TillGoodwill($input: GoodwillInput!) { goodwill(input: $input) { transactionId points newBalance } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TillRetroClaim($input: RetroClaimInput!) { retroClaim(input: $input) { pointsEarned newBalance breakdown { rule points description } } }\n"): (typeof documents)["\n  mutation TillRetroClaim($input: RetroClaimInput!) { retroClaim(input: $input) { pointsEarned newBalance breakdown { rule points description } } }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

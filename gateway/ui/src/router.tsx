@@ -1,0 +1,118 @@
+import {
+  Outlet, createRootRoute, createRoute, createRouter, lazyRouteComponent, redirect,
+} from "@tanstack/react-router";
+import { getSession } from "./session";
+import { Shell } from "./components/Shell";
+
+// Every screen is its own chunk: the till and the portal never download the rule builder or charts.
+const rootRoute = createRootRoute({ component: () => <Outlet /> });
+
+function requireStaff() {
+  const s = getSession();
+  if (!s) throw redirect({ to: "/sign-in", search: { next: location.pathname } });
+  if (s.kind !== "staff") throw redirect({ to: "/me" });
+}
+
+function requireMember() {
+  const s = getSession();
+  if (!s || s.kind !== "member") throw redirect({ to: "/me/sign-in" });
+}
+
+const signIn = createRoute({
+  getParentRoute: () => rootRoute, path: "/sign-in",
+  validateSearch: (s: Record<string, unknown>) => ({ next: typeof s.next === "string" ? s.next : undefined }),
+  component: lazyRouteComponent(() => import("./routes/SignIn")),
+});
+
+const index = createRoute({
+  getParentRoute: () => rootRoute, path: "/",
+  beforeLoad: () => {
+    const s = getSession();
+    throw redirect({ to: s?.kind === "member" ? "/me" : s ? "/admin" : "/sign-in" });
+  },
+});
+
+// Renders the shell and nothing that fetches: the benchmark's baseline route.
+const blank = createRoute({
+  getParentRoute: () => rootRoute, path: "/blank",
+  component: lazyRouteComponent(() => import("./routes/Blank")),
+});
+
+const staff = createRoute({ getParentRoute: () => rootRoute, id: "staff", beforeLoad: requireStaff, component: Shell });
+
+const listSearch = (s: Record<string, unknown>) => ({
+  q: typeof s.q === "string" ? s.q : "",
+  after: typeof s.after === "string" ? s.after : undefined,
+  status: typeof s.status === "string" ? s.status : undefined,
+});
+
+const dashboard = createRoute({
+  getParentRoute: () => staff, path: "/admin",
+  component: lazyRouteComponent(() => import("./routes/admin/Dashboard")),
+});
+const members = createRoute({
+  getParentRoute: () => staff, path: "/admin/members", validateSearch: listSearch,
+  component: lazyRouteComponent(() => import("./routes/admin/Members")),
+});
+const member360 = createRoute({
+  getParentRoute: () => staff, path: "/admin/members/$number",
+  component: lazyRouteComponent(() => import("./routes/admin/Member360")),
+});
+const rules = createRoute({
+  getParentRoute: () => staff, path: "/admin/rules",
+  component: lazyRouteComponent(() => import("./routes/admin/RuleSets")),
+});
+const ruleEditor = createRoute({
+  getParentRoute: () => staff, path: "/admin/rules/$code",
+  component: lazyRouteComponent(() => import("./routes/admin/RuleEditor")),
+});
+const transactions = createRoute({
+  getParentRoute: () => staff, path: "/admin/transactions",
+  validateSearch: (s: Record<string, unknown>) => ({
+    kind: typeof s.kind === "string" ? s.kind : undefined,
+    from: typeof s.from === "string" ? s.from : undefined,
+    to: typeof s.to === "string" ? s.to : undefined,
+    member: typeof s.member === "string" ? s.member : undefined,
+    after: typeof s.after === "string" ? s.after : undefined,
+  }),
+  component: lazyRouteComponent(() => import("./routes/admin/Transactions")),
+});
+const reports = createRoute({
+  getParentRoute: () => staff, path: "/admin/reports",
+  component: lazyRouteComponent(() => import("./routes/admin/Reports")),
+});
+const till = createRoute({
+  getParentRoute: () => staff, path: "/till",
+  component: lazyRouteComponent(() => import("./routes/till/Find")),
+});
+const tillMember = createRoute({
+  getParentRoute: () => staff, path: "/till/$number",
+  component: lazyRouteComponent(() => import("./routes/till/MemberCard")),
+});
+
+const memberSignIn = createRoute({
+  getParentRoute: () => rootRoute, path: "/me/sign-in",
+  component: lazyRouteComponent(() => import("./routes/portal/SignIn")),
+});
+const portal = createRoute({
+  getParentRoute: () => rootRoute, path: "/me", beforeLoad: requireMember,
+  component: lazyRouteComponent(() => import("./routes/portal/Home")),
+});
+
+const notFound = createRoute({
+  getParentRoute: () => rootRoute, path: "$",
+  component: lazyRouteComponent(() => import("./routes/NotFound")),
+});
+
+const routeTree = rootRoute.addChildren([
+  signIn, index, blank, memberSignIn, portal, notFound,
+  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, till, tillMember]),
+]);
+
+export const router = createRouter({ routeTree, defaultPreload: false });
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: typeof router;
+  }
+}

@@ -1,0 +1,359 @@
+import {
+  ActionIcon, Badge, Button, Card, Checkbox, Group, NumberInput, Paper, SimpleGrid, Stack,
+  Table, Text, TextInput, Title,
+} from "@mantine/core";
+import { useParams } from "@tanstack/react-router";
+import { ButtonLink } from "../../components/Links";
+import { useHotkeys } from "@mantine/hooks";
+import { useEffect, useRef, useState } from "react";
+import { type CombinedError, useClient, useMutation, useQuery } from "urql";
+import { graphql } from "../../gql";
+import { ErrorNotice } from "../../errors";
+import { newReference } from "../../client";
+import { useProgram } from "../../components/ProgramScope";
+import { Loading } from "../../components/States";
+import { can, useGrants } from "../../session";
+
+const TillMember = graphql(`
+  query TillMember($program: String!, $number: String!) {
+    program(program: $program) { currency }
+    member(program: $program, loyaltyNumber: $number) {
+      loyaltyNumber firstName lastName status
+      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }
+      tiers { slabCode tierName }
+    }
+  }
+`);
+const Earn = graphql(`
+  mutation TillEarn($input: EarnInput!) {
+    earn(input: $input) { transactionId oldBalance pointsEarned newBalance pending breakdown { rule points description } }
+  }
+`);
+const Quote = graphql(`
+  query TillQuote($input: DiscountQuoteInput!) {
+    quoteDiscounts(input: $input) { grossAmount discountTotal netAmount lines { rule amount description } }
+  }
+`);
+const RequestOtp = graphql(`
+  mutation TillRequestOtp($input: RequestOtpInput!) { requestOtp(input: $input) { destination expiresAt } }
+`);
+const Redeem = graphql(`
+  mutation TillRedeem($input: RedeemInput!) { redeem(input: $input) { transactionId points newBalance } }
+`);
+const Void = graphql(`
+  mutation TillVoid($input: VoidInput!) { void(input: $input) { transactionId points newBalance } }
+`);
+const VoidOrder = graphql(`
+  mutation TillVoidOrder($input: VoidOrderInput!) { voidOrder(input: $input) { newBalance claims { rewardCode status } } }
+`);
+const Goodwill = graphql(`
+  mutation TillGoodwill($input: GoodwillInput!) { goodwill(input: $input) { transactionId points newBalance } }
+`);
+const RetroClaim = graphql(`
+  mutation TillRetroClaim($input: RetroClaimInput!) { retroClaim(input: $input) { pointsEarned newBalance breakdown { rule points description } } }
+`);
+
+interface Result {
+  title: string;
+  reference: string;
+  lines: [string, string | number][];
+  breakdown?: { rule: string; points: number; description: string }[];
+}
+
+type Action = "earn" | "redeem" | "void" | "goodwill" | "retro";
+const ACTIONS: readonly (readonly [Action, string, string])[] = [
+  ["earn", "Earn", "points.earn"], ["redeem", "Redeem", "points.redeem"], ["void", "Void", "points.void"],
+  ["goodwill", "Goodwill", "points.goodwill"], ["retro", "Retro-claim", "points.earn"],
+];
+
+// The cashier's member card: one action at a time, each with its own reference (made when the form
+// opens, kept across retries and double clicks), ending on a printable result screen.
+export default function MemberCard() {
+  const program = useProgram();
+  const grants = useGrants();
+  const { number } = useParams({ from: "/staff/till/$number" });
+  const [{ data, error }, refetch] = useQuery({ query: TillMember, variables: { program, number }, pause: !program });
+  const [action, setAction] = useState<Action>("earn");
+  const [reference, setReference] = useState(() => newReference("till"));
+  const [result, setResult] = useState<Result | null>(null);
+
+  const finished = (r: Result) => {
+    setResult(r);
+    refetch({ requestPolicy: "network-only" });
+  };
+  const next = () => {
+    setResult(null);
+    setReference(newReference("till"));
+  };
+
+  const pick = (value: Action) => {
+    if (value !== action) setReference(newReference("till"));
+    setAction(value);
+  };
+  // Alt+1..5 switch the action without the mouse.
+  useHotkeys(ACTIONS.map(([value], i) => [`alt+${i + 1}`, () => { if (!result) pick(value); }] as [string, () => void]), []);
+
+  if (error && !data) return <ErrorNotice error={error} />;
+  if (!data) return <Loading />;
+  const m = data.member;
+  const currency = data.program.currency;
+  const actions = ACTIONS.filter(([, , p]) => can(grants, p));
+
+  return (
+    <Stack maw={820}>
+      <Group justify="space-between">
+        <ButtonLink to="/till" variant="subtle">← Next customer</ButtonLink>
+      </Group>
+      <Card withBorder data-testid="member-card">
+        <Group justify="space-between">
+          <div>
+            <Title order={3}>{m.firstName} {m.lastName}</Title>
+            <Text c="dimmed">{m.loyaltyNumber}</Text>
+          </div>
+          <Group>
+            <Badge size="lg" variant="light">{m.status}</Badge>
+            {(m.tiers ?? []).map((t) => <Badge key={t.slabCode} size="lg" color="grape">{t.tierName}</Badge>)}
+          </Group>
+        </Group>
+        <SimpleGrid cols={3} mt="md">
+          <div><Text size="xs" c="dimmed">AVAILABLE</Text><Text fw={700} size="xl" data-testid="till-balance">{m.points.availablePoints}</Text></div>
+          <div><Text size="xs" c="dimmed">PENDING / HELD</Text><Text fw={700}>{m.points.pendingPoints} / {m.points.onHoldPoints}</Text></div>
+          <div><Text size="xs" c="dimmed">EXPIRING NEXT</Text><Text fw={700}>{m.points.nextExpiryDate ? `${m.points.nextExpiringPoints} on ${m.points.nextExpiryDate.slice(0, 10)}` : "—"}</Text></div>
+        </SimpleGrid>
+      </Card>
+      {result ? (
+        <ResultScreen result={result} onNext={next} />
+      ) : (
+        <>
+          <Group gap="xs">
+            {actions.map(([value, label], i) => (
+              <Button
+                key={value} size="md" variant={value === action ? "filled" : "default"} aria-pressed={value === action}
+                data-testid={`action-${value}`} title={`Alt+${i + 1}`} onClick={() => pick(value)}
+              >
+                {label}
+              </Button>
+            ))}
+          </Group>
+          {action === "earn" && <EarnForm program={program} number={number} currency={currency} reference={reference} onDone={finished} />}
+          {action === "redeem" && <RedeemForm program={program} number={number} reference={reference} onDone={finished} />}
+          {action === "void" && <VoidForm program={program} number={number} reference={reference} onDone={finished} />}
+          {action === "goodwill" && <GoodwillForm program={program} number={number} reference={reference} onDone={finished} />}
+          {action === "retro" && <RetroForm program={program} number={number} currency={currency} reference={reference} onDone={finished} />}
+        </>
+      )}
+    </Stack>
+  );
+}
+
+function ResultScreen({ result, onNext }: { result: Result; onNext: () => void }) {
+  const nextButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => nextButton.current?.focus(), []);
+  return (
+    <Paper withBorder p="lg" data-testid="till-result">
+      <Title order={3} mb="sm">{result.title}</Title>
+      <Table>
+        <Table.Tbody>
+          {result.lines.map(([k, v]) => (
+            <Table.Tr key={k}><Table.Td>{k}</Table.Td><Table.Td fw={700} data-testid={`result-${k.toLowerCase().replace(/\s+/g, "-")}`}>{v}</Table.Td></Table.Tr>
+          ))}
+          <Table.Tr><Table.Td>Reference</Table.Td><Table.Td>{result.reference}</Table.Td></Table.Tr>
+        </Table.Tbody>
+      </Table>
+      {result.breakdown && result.breakdown.length > 0 && (
+        <Table mt="sm" data-testid="result-breakdown">
+          <Table.Thead><Table.Tr><Table.Th>Rule</Table.Th><Table.Th>Why</Table.Th><Table.Th ta="right">Points</Table.Th></Table.Tr></Table.Thead>
+          <Table.Tbody>
+            {result.breakdown.map((b, i) => (
+              <Table.Tr key={i}><Table.Td>{b.rule}</Table.Td><Table.Td>{b.description}</Table.Td><Table.Td ta="right">{b.points}</Table.Td></Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Group mt="md" className="no-print">
+        <Button ref={nextButton} onClick={onNext}>New action</Button>
+        <Button variant="default" onClick={() => window.print()}>Print</Button>
+      </Group>
+    </Paper>
+  );
+}
+
+interface FormProps { program: string; number: string; reference: string; onDone: (r: Result) => void }
+interface Line { sku: string; category: string; quantity: string; price: string }
+
+function EarnForm({ program, number, currency, reference, onDone }: FormProps & { currency: string }) {
+  const client = useClient();
+  const [amount, setAmount] = useState("");
+  const [lines, setLines] = useState<Line[]>([]);
+  const [quote, setQuote] = useState<string | null>(null);
+  const [quoteError, setQuoteError] = useState<CombinedError | undefined>();
+  const [{ fetching, error }, earn] = useMutation(Earn);
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  const items = lines.filter((l) => l.sku).map((l) => ({ sku: l.sku, category: l.category || null, quantity: l.quantity || null, price: l.price || null }));
+
+  const runQuote = async () => {
+    const r = await client.query(Quote, { input: { program, amount, currency, loyaltyNumber: number, items, channel: "pos" } }, { requestPolicy: "network-only" }).toPromise();
+    setQuoteError(r.error);
+    const q = r.data?.quoteDiscounts;
+    setQuote(q ? `Discount ${q.discountTotal} ${currency}; pay ${q.netAmount} ${currency}${q.lines.map((l) => ` · ${l.description}`).join("")}` : null);
+  };
+
+  return (
+    <Stack
+      component="form"
+      onSubmit={async (e: React.FormEvent) => {
+        e.preventDefault();
+        if (fetching) return; // a double Enter posts once; the reference makes a retry safe too
+        const r = await earn({ input: { program, loyaltyNumber: number, amount, currency, reference, orderReference: reference, channel: "pos", items: items.length ? items : null } });
+        const p = r.data?.earn;
+        if (p) onDone({
+          title: p.pending ? "Points pending" : "Points earned", reference,
+          lines: [["Points earned", p.pointsEarned], ["Old balance", p.oldBalance], ["New balance", p.newBalance], ["Order", reference]],
+          breakdown: p.breakdown,
+        });
+      }}
+    >
+      <TextInput ref={first} size="xl" label={`Amount (${currency})`} inputMode="decimal" value={amount} onChange={(e) => setAmount(e.currentTarget.value.replace(",", "."))} data-testid="earn-amount" required />
+      <Text fw={600}>Basket lines (optional)</Text>
+      {lines.map((l, i) => (
+        <Group key={i} wrap="nowrap">
+          {(["sku", "category", "quantity", "price"] as const).map((k) => (
+            <TextInput key={k} placeholder={k} aria-label={`${k} ${i + 1}`} value={l[k]} onChange={(e) => { const v = e.currentTarget.value; setLines(lines.map((x, j) => (j === i ? { ...x, [k]: v } : x))); }} />
+          ))}
+          <ActionIcon variant="default" aria-label="Remove line" onClick={() => setLines(lines.filter((_, j) => j !== i))}>×</ActionIcon>
+        </Group>
+      ))}
+      <Group>
+        <Button variant="default" onClick={() => setLines([...lines, { sku: "", category: "", quantity: "1", price: "" }])}>Add line</Button>
+        <Button variant="default" onClick={runQuote} disabled={!amount}>Quote discounts</Button>
+      </Group>
+      {quote && <Text data-testid="quote">{quote}</Text>}
+      <ErrorNotice error={quoteError} />
+      <ErrorNotice error={error} />
+      <Button type="submit" size="xl" loading={fetching} data-testid="earn-submit">Earn points</Button>
+    </Stack>
+  );
+}
+
+function RedeemForm({ program, number, reference, onDone }: FormProps) {
+  const [sent, setSent] = useState<string | null>(null);
+  const [points, setPoints] = useState<number | string>("");
+  const [otp, setOtp] = useState("");
+  const [otpState, requestOtp] = useMutation(RequestOtp);
+  const [{ fetching, error }, redeem] = useMutation(Redeem);
+  return (
+    <Stack
+      component="form"
+      onSubmit={async (e: React.FormEvent) => {
+        e.preventDefault();
+        if (fetching) return;
+        const r = await redeem({ input: { program, loyaltyNumber: number, points: Number(points), otp, reference } });
+        const p = r.data?.redeem;
+        if (p) onDone({ title: "Points redeemed", reference, lines: [["Points redeemed", Math.abs(p.points)], ["New balance", p.newBalance]] });
+      }}
+    >
+      <NumberInput size="xl" label="Points to redeem" value={points} onChange={setPoints} allowDecimal={false} allowNegative={false} min={1} required data-testid="redeem-points" />
+      <Group align="end">
+        <Button
+          variant="default" size="lg" loading={otpState.fetching}
+          onClick={async () => {
+            const r = await requestOtp({ input: { program, loyaltyNumber: number } });
+            if (r.data) setSent(r.data.requestOtp.destination);
+          }}
+        >
+          Send passcode to member
+        </Button>
+        {sent && <Text data-testid="otp-sent">Sent to {sent}</Text>}
+      </Group>
+      <ErrorNotice error={otpState.error} />
+      <TextInput size="xl" label="Member's passcode" value={otp} onChange={(e) => setOtp(e.currentTarget.value.trim())} inputMode="numeric" autoComplete="one-time-code" data-testid="redeem-otp" />
+      <ErrorNotice error={error} />
+      <Button type="submit" size="xl" loading={fetching} data-testid="redeem-submit">Redeem</Button>
+    </Stack>
+  );
+}
+
+function VoidForm({ program, number, reference, onDone }: FormProps) {
+  const [target, setTarget] = useState("");
+  const [wholeOrder, setWholeOrder] = useState(true);
+  const [reason, setReason] = useState("");
+  const [voidState, voidTx] = useMutation(Void);
+  const [orderState, voidOrder] = useMutation(VoidOrder);
+  const busy = voidState.fetching || orderState.fetching;
+  return (
+    <Stack
+      component="form"
+      onSubmit={async (e: React.FormEvent) => {
+        e.preventDefault();
+        if (busy) return;
+        if (wholeOrder) {
+          // One void by order reference: the order's earns and redemptions, and its reward claims given back.
+          const o = await voidOrder({ input: { program, orderReference: target, reason: reason || null } });
+          const p = o.data?.voidOrder;
+          if (p) onDone({ title: "Order voided", reference: target, lines: [["Claims given back", p.claims.length], ["New balance", p.newBalance]] });
+          return;
+        }
+        const r = await voidTx({ input: { program, reference, targetReference: target, reason: reason || null, loyaltyNumber: number } });
+        const p = r.data?.void;
+        if (p) onDone({ title: "Transaction voided", reference, lines: [["Points reversed", p.points], ["New balance", p.newBalance]] });
+      }}
+    >
+      <TextInput size="xl" label="Order or transaction reference" value={target} onChange={(e) => setTarget(e.currentTarget.value.trim())} required data-testid="void-target" />
+      <Checkbox label="Void the whole order (its reward claims too)" checked={wholeOrder} onChange={(e) => setWholeOrder(e.currentTarget.checked)} />
+      <TextInput label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
+      <ErrorNotice error={orderState.error} />
+      <ErrorNotice error={voidState.error} />
+      <Button type="submit" size="xl" color="red" loading={busy} data-testid="void-submit">Void</Button>
+    </Stack>
+  );
+}
+
+function GoodwillForm({ program, number, reference, onDone }: FormProps) {
+  const [points, setPoints] = useState<number | string>("");
+  const [reason, setReason] = useState("service_recovery");
+  const [{ fetching, error }, goodwill] = useMutation(Goodwill);
+  return (
+    <Stack
+      component="form"
+      onSubmit={async (e: React.FormEvent) => {
+        e.preventDefault();
+        if (fetching) return;
+        const r = await goodwill({ input: { program, loyaltyNumber: number, points: Number(points), reason, reference } });
+        const p = r.data?.goodwill;
+        if (p) onDone({ title: "Goodwill granted", reference, lines: [["Points", p.points], ["New balance", p.newBalance]] });
+      }}
+    >
+      <NumberInput size="xl" label="Points" value={points} onChange={setPoints} allowDecimal={false} allowNegative={false} min={1} required />
+      <TextInput label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} required />
+      <ErrorNotice error={error} />
+      <Button type="submit" size="xl" loading={fetching}>Grant goodwill</Button>
+    </Stack>
+  );
+}
+
+function RetroForm({ program, number, currency, onDone }: FormProps & { currency: string }) {
+  const [receipt, setReceipt] = useState("");
+  const [amount, setAmount] = useState("");
+  const [date, setDate] = useState("");
+  const [{ fetching, error }, retro] = useMutation(RetroClaim);
+  return (
+    <Stack
+      component="form"
+      onSubmit={async (e: React.FormEvent) => {
+        e.preventDefault();
+        if (fetching) return;
+        // The receipt is the idempotency reference here: one claim per receipt.
+        const r = await retro({ input: { program, loyaltyNumber: number, receiptReference: receipt, amount, currency, purchasedAt: date } });
+        const p = r.data?.retroClaim;
+        if (p) onDone({ title: "Retro-claim posted", reference: receipt, lines: [["Points earned", p.pointsEarned], ["New balance", p.newBalance]], breakdown: p.breakdown });
+      }}
+    >
+      <TextInput size="lg" label="Receipt reference" value={receipt} onChange={(e) => setReceipt(e.currentTarget.value.trim())} required />
+      <TextInput size="lg" label={`Amount (${currency})`} value={amount} onChange={(e) => setAmount(e.currentTarget.value.replace(",", "."))} required />
+      <TextInput size="lg" label="Purchase date" type="date" value={date} onChange={(e) => setDate(e.currentTarget.value)} required />
+      <ErrorNotice error={error} />
+      <Button type="submit" size="xl" loading={fetching}>Claim</Button>
+    </Stack>
+  );
+}
