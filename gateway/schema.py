@@ -19,6 +19,7 @@ from gateway.programs.mutations import ProgramMutations
 from gateway.programs.queries import ProgramQueries
 from gateway.rewards.mutations import RewardsMutations
 from gateway.rewards.queries import RewardsQueries
+from gateway.rule_vocabulary.queries import RuleVocabularyQueries
 from gateway.rules.mutations import RulesMutations
 from gateway.rules.queries import RulesQueries
 from gateway.tiers.mutations import TierMutations
@@ -31,7 +32,7 @@ from gateway.limits import DocumentLimits
 from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
-           RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries)
+           RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
              RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations)
 

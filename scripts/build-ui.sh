@@ -21,8 +21,12 @@ if [ ! -f "$LOCK_STAMP" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch "$LOCK_STAMP"
 fi
-SOURCES=$( (find src public index.html vite.config.ts tsconfig.json codegen.ts schema.graphql package-lock.json \
-             -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+INPUTS=()
+for path in src public index.html vite.config.ts tsconfig.json codegen.ts schema.graphql package-lock.json; do
+  [ -e "$path" ] && INPUTS+=("$path")
+done
+SOURCES=$(find "${INPUTS[@]}" -type f -not -name '*.test.*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum \
+          | sha256sum | cut -c1-16)
 BUILD_STAMP=node_modules/.loyalty-build-$SOURCES
 if [ ! -f "$BUILD_STAMP" ] || [ ! -f dist/index.html ]; then
   echo "building the web app (npm run build)"
