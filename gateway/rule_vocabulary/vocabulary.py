@@ -106,3 +106,21 @@ def vocabulary() -> RuleVocabulary:
                for rule_type in model.RULE_TYPES for key in sorted(model.ACTION_KEYS[rule_type])]
     return RuleVocabulary(variables=variables, item_fields=item_fields, operators=OPERATORS,
                           rule_types=list(model.RULE_TYPES), modes=list(model.MODES), action_fields=actions)
+
+
+def as_json() -> dict:
+    """The vocabulary in the shape of `ruleVocabulary`'s GraphQL answer (camelCase, enum names)."""
+    v = vocabulary()
+
+    def var(x: RuleVariable) -> dict:
+        return {"name": x.name, "type": x.type.name, "label": x.label, "description": x.description, "values": x.values}
+
+    return {
+        "variables": [var(x) for x in v.variables],
+        "itemFields": [var(x) for x in v.item_fields],
+        "operators": [{"name": o.name, "label": o.label, "types": [t.name for t in o.types]} for o in v.operators],
+        "ruleTypes": v.rule_types,
+        "modes": v.modes,
+        "actionFields": [{"ruleType": f.rule_type, "name": f.name, "type": f.type, "choices": f.choices}
+                         for f in v.action_fields],
+    }

@@ -25,3 +25,24 @@ def test_rule_types_modes_and_action_fields_are_the_engines():
 def test_every_value_type_but_items_has_operators():
     offered = {t for op in OPERATORS for t in op.types}
     assert offered == set(RuleValueType) - {RuleValueType.ITEMS}  # items are a group (some/all/none)
+
+
+UI_RULES = __import__("pathlib").Path(__file__).resolve().parents[2] / "ui" / "src" / "rules"
+
+
+def test_the_web_apps_copy_of_the_vocabulary_is_current():
+    import json
+
+    from gateway.rule_vocabulary.vocabulary import as_json
+
+    assert json.loads((UI_RULES / "vocabulary.json").read_text()) == as_json(), \
+        "stale: run `.venv/bin/python -m gateway.rule_vocabulary gateway/ui/src/rules/vocabulary.json`"
+
+
+def test_the_engine_accepts_every_condition_the_builder_exports():
+    import json
+
+    cases = json.loads((UI_RULES / "operator-cases.json").read_text())
+    for case in cases:
+        _, problems = model.check_rules([{"code": "c", "condition": case["jsonLogic"], "action": {"fixed_bonus": 1}}])
+        assert problems == [], (case, problems)

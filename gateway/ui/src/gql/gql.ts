@@ -18,6 +18,13 @@ type Documents = {
     "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": typeof types.AdjustPointsDocument,
     "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": typeof types.GoodwillPointsDocument,
     "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": typeof types.SearchMembersDocument,
+    "\n  query RuleEditorData($program: String!) {\n    ruleVocabulary(program: $program) {\n      variables { name type label description values }\n      itemFields { name type label description values }\n      operators { name label types }\n      ruleTypes modes\n      actionFields { ruleType name type choices }\n    }\n  }\n": typeof types.RuleEditorDataDocument,
+    "\n  query RuleSetForEditor($program: String!, $code: String!) {\n    ruleSet(program: $program, code: $code) {\n      code name scope scopeRef publishedVersion draftVersion draftRules publishedRules\n      versions { version status createdAt publishedAt publishedBy rules }\n    }\n  }\n": typeof types.RuleSetForEditorDocument,
+    "\n  query ValidateDraft($program: String!, $rules: JSON!) {\n    validateRules(program: $program, rules: $rules) { valid problems { rule field message } }\n  }\n": typeof types.ValidateDraftDocument,
+    "\n  query DryRunDraft($input: DryRunEarnInput!) {\n    dryRunEarn(input: $input) {\n      points publishedPoints\n      breakdown { rule ruleVersion points description }\n      publishedBreakdown { rule ruleVersion points description }\n    }\n  }\n": typeof types.DryRunDraftDocument,
+    "\n  query ReplayDraft($program: String!, $code: String!, $days: Int!) {\n    replayDraft(program: $program, ruleSetCode: $code, days: $days) {\n      transactions publishedPoints draftPoints pointsDifference membersAffected truncated\n    }\n  }\n": typeof types.ReplayDraftDocument,
+    "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": typeof types.SaveRuleSetDraftDocument,
+    "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": typeof types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": typeof types.RuleSetsDocument,
     "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n": typeof types.TillEnrollDocument,
     "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n": typeof types.TillSearchDocument,
@@ -36,6 +43,13 @@ const documents: Documents = {
     "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": types.AdjustPointsDocument,
     "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": types.GoodwillPointsDocument,
     "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": types.SearchMembersDocument,
+    "\n  query RuleEditorData($program: String!) {\n    ruleVocabulary(program: $program) {\n      variables { name type label description values }\n      itemFields { name type label description values }\n      operators { name label types }\n      ruleTypes modes\n      actionFields { ruleType name type choices }\n    }\n  }\n": types.RuleEditorDataDocument,
+    "\n  query RuleSetForEditor($program: String!, $code: String!) {\n    ruleSet(program: $program, code: $code) {\n      code name scope scopeRef publishedVersion draftVersion draftRules publishedRules\n      versions { version status createdAt publishedAt publishedBy rules }\n    }\n  }\n": types.RuleSetForEditorDocument,
+    "\n  query ValidateDraft($program: String!, $rules: JSON!) {\n    validateRules(program: $program, rules: $rules) { valid problems { rule field message } }\n  }\n": types.ValidateDraftDocument,
+    "\n  query DryRunDraft($input: DryRunEarnInput!) {\n    dryRunEarn(input: $input) {\n      points publishedPoints\n      breakdown { rule ruleVersion points description }\n      publishedBreakdown { rule ruleVersion points description }\n    }\n  }\n": types.DryRunDraftDocument,
+    "\n  query ReplayDraft($program: String!, $code: String!, $days: Int!) {\n    replayDraft(program: $program, ruleSetCode: $code, days: $days) {\n      transactions publishedPoints draftPoints pointsDifference membersAffected truncated\n    }\n  }\n": types.ReplayDraftDocument,
+    "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": types.SaveRuleSetDraftDocument,
+    "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": types.RuleSetsDocument,
     "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n": types.TillEnrollDocument,
     "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n": types.TillSearchDocument,
@@ -80,6 +94,34 @@ export function graphql(source: "\n  mutation GoodwillPoints($input: GoodwillInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"): (typeof documents)["\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RuleEditorData($program: String!) {\n    ruleVocabulary(program: $program) {\n      variables { name type label description values }\n      itemFields { name type label description values }\n      operators { name label types }\n      ruleTypes modes\n      actionFields { ruleType name type choices }\n    }\n  }\n"): (typeof documents)["\n  query RuleEditorData($program: String!) {\n    ruleVocabulary(program: $program) {\n      variables { name type label description values }\n      itemFields { name type label description values }\n      operators { name label types }\n      ruleTypes modes\n      actionFields { ruleType name type choices }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RuleSetForEditor($program: String!, $code: String!) {\n    ruleSet(program: $program, code: $code) {\n      code name scope scopeRef publishedVersion draftVersion draftRules publishedRules\n      versions { version status createdAt publishedAt publishedBy rules }\n    }\n  }\n"): (typeof documents)["\n  query RuleSetForEditor($program: String!, $code: String!) {\n    ruleSet(program: $program, code: $code) {\n      code name scope scopeRef publishedVersion draftVersion draftRules publishedRules\n      versions { version status createdAt publishedAt publishedBy rules }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ValidateDraft($program: String!, $rules: JSON!) {\n    validateRules(program: $program, rules: $rules) { valid problems { rule field message } }\n  }\n"): (typeof documents)["\n  query ValidateDraft($program: String!, $rules: JSON!) {\n    validateRules(program: $program, rules: $rules) { valid problems { rule field message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DryRunDraft($input: DryRunEarnInput!) {\n    dryRunEarn(input: $input) {\n      points publishedPoints\n      breakdown { rule ruleVersion points description }\n      publishedBreakdown { rule ruleVersion points description }\n    }\n  }\n"): (typeof documents)["\n  query DryRunDraft($input: DryRunEarnInput!) {\n    dryRunEarn(input: $input) {\n      points publishedPoints\n      breakdown { rule ruleVersion points description }\n      publishedBreakdown { rule ruleVersion points description }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReplayDraft($program: String!, $code: String!, $days: Int!) {\n    replayDraft(program: $program, ruleSetCode: $code, days: $days) {\n      transactions publishedPoints draftPoints pointsDifference membersAffected truncated\n    }\n  }\n"): (typeof documents)["\n  query ReplayDraft($program: String!, $code: String!, $days: Int!) {\n    replayDraft(program: $program, ruleSetCode: $code, days: $days) {\n      transactions publishedPoints draftPoints pointsDifference membersAffected truncated\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n"): (typeof documents)["\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n"): (typeof documents)["\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
