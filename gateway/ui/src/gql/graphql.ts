@@ -108,16 +108,23 @@ export type MarketingConsentsInput = {
 };
 
 export type RedeemInput = {
+  channel?: string | null | undefined;
+  /** The bill's currency (the program's) */
+  currency?: string | null | undefined;
   locationCode?: string | null | undefined;
   loyaltyNumber: string;
   orderReference?: string | null | undefined;
   /** The member's passcode; only staff with rewards.redeem_without_otp may omit it */
   otp?: string | null | undefined;
   partnerCode?: string | null | undefined;
-  points: number;
+  /** Points to use; with transactionValue, absent or 0: as many as the burn rules allow */
+  points?: number | null | undefined;
   program: string;
   reason?: string | null | undefined;
+  /** The POS transaction id; replaying it answers the same */
   reference: string;
+  /** The bill as a decimal string: the program's burn rules apply to it */
+  transactionValue?: string | null | undefined;
 };
 
 export type RequestOtpInput = {
