@@ -8,7 +8,7 @@ const config: CodegenConfig = {
   generates: {
     "src/gql/": {
       preset: "client",
-      config: { enumsAsTypes: true, useTypeImports: true, scalars: { JSON: "unknown", ID: "string" } },
+      config: { enumsAsTypes: true, useTypeImports: true, scalars: { JSON: "unknown", ID: "string", Long: "number", DateTime: "string" } },
       presetConfig: { fragmentMasking: false },
     },
   },
