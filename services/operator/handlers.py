@@ -169,6 +169,21 @@ async def reconcile(*, body, spec, meta, status, patch, memo, logger) -> None:
             raise _failed(patch, status, meta, PERMANENT[failed.error.code], str(failed), done=conditions) from None
         raise _retry(patch, status, meta, config, "ServiceUnavailable", str(failed), done=conditions) from None
 
+    admin_email = spec.get("initialAdministratorEmail")
+    if admin_email and status.get("administratorInvited") != admin_email:
+        # Once per address: a reconcile must not mail a new invitation each time it runs.
+        try:
+            invited = await platform.invite_administrator(email=admin_email, program_code=provisioned.code,
+                                                          principal=principal)
+        except ServiceFailed as failed:
+            if failed.error.code in PERMANENT:
+                raise _failed(patch, status, meta, "InvalidAdministrator", str(failed), done=conditions) from None
+            raise _retry(patch, status, meta, config, "ServiceUnavailable", str(failed), done=conditions) from None
+        if invited:
+            patch.status["administratorInvited"] = admin_email
+            conditions.append(condition("AdministratorInvited", True, "InvitationMailed",
+                                        f"{admin_email} invited as Super Admin", generation=generation))
+
     tiers = spec.get("tiers") or []
     if tiers:
         try:
@@ -205,6 +220,15 @@ async def _ensure_api_keys(client: KubeClient, platform: Platform, *, body, spec
         kopf.adopt(adopted, owner=body)
         owners = [*(secret["metadata"].get("ownerReferences") or []), *adopted["metadata"]["ownerReferences"]]
         secret = await client.merge_patch(path, {"metadata": {"ownerReferences": owners}})
+    listed = {c["name"] for c in spec.get("apiClients") or []}
+    for client_name, api_key in manifests.decode_secret_data(secret.get("data")).items():
+        if client_name in listed:
+            continue
+        # A client no longer listed: its key is revoked (refused at once), then dropped from the Secret.
+        await platform.revoke_api_key(program_id=program_id, key_id=manifests.key_id(api_key), principal=principal)
+        secret = await client.merge_patch(path, {"data": {client_name: None}})
+        kopf.info(body, reason="ApiKeyRevoked", message=f"API key for client {client_name} revoked")
+        logger.info("API key %s of client %s revoked", manifests.key_id(api_key), client_name)
     for api_client in manifests.missing_api_clients(spec.get("apiClients") or [], secret.get("data")):
         api_key = await platform.create_api_key(program_id=program_id, name=api_client["name"],
                                                 scopes=list(api_client.get("scopes") or []), principal=principal)

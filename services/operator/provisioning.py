@@ -11,6 +11,8 @@ import grpc
 
 from loyalty.billing.v1 import billing_service_pb2_grpc
 from loyalty.common.v1 import program_pb2
+from loyalty.identity.v1 import identity_service_pb2 as identity_pb
+from loyalty.identity.v1 import identity_service_pb2_grpc
 from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc
 from loyalty.points.v1 import points_service_pb2_grpc
@@ -40,6 +42,8 @@ class Platform:
     followers: dict[str, object]  # name -> stub with ProvisionProgram
     channels: list[grpc.aio.Channel]
     timeout: float
+    identity: identity_service_pb2_grpc.IdentityServiceStub | None = None
+    public_url: str = ""
 
     @classmethod
     def connect(cls, config: OperatorConfig) -> "Platform":
@@ -50,8 +54,13 @@ class Platform:
             "rewards": rewards_service_pb2_grpc.RewardsServiceStub(made["rewards"]),
             "billing": billing_service_pb2_grpc.BillingServiceStub(made["billing"]),
         }
+        identity = None
+        if config.identity_addr:
+            made["identity"] = clients.channel(config.identity_addr)
+            identity = identity_service_pb2_grpc.IdentityServiceStub(made["identity"])
         return cls(member=member_service_pb2_grpc.MemberServiceStub(made["member"]), followers=stubs,
-                   channels=list(made.values()), timeout=config.rpc_timeout_seconds)
+                   channels=list(made.values()), timeout=config.rpc_timeout_seconds, identity=identity,
+                   public_url=config.public_url)
 
     async def close(self) -> None:
         await asyncio.gather(*(ch.close() for ch in self.channels))
@@ -99,3 +108,23 @@ class Platform:
         made = await self._call("member", self.member.CreateApiKey(
             member_pb.CreateApiKeyRequest(name=name, scopes=scopes), metadata=md, timeout=self.timeout))
         return made.api_key
+
+    async def revoke_api_key(self, *, program_id: str, key_id: str, principal: str) -> None:
+        """Revoked at once on every gateway; a key already gone is fine."""
+        md = clients.metadata(program_id=program_id, principal=principal)
+        try:
+            await self._call("member", self.member.RevokeApiKey(
+                member_pb.RevokeApiKeyRequest(key_id=key_id), metadata=md, timeout=self.timeout))
+        except ServiceFailed as failed:
+            if failed.error.code != ErrorCode.NOT_FOUND:
+                raise
+
+    async def invite_administrator(self, *, email: str, program_code: str, principal: str) -> bool:
+        """Invites `email` as the program's Super Admin (mailed link). False: no identity service configured."""
+        if self.identity is None:
+            return False
+        accept = f"{self.public_url}/accept-invitation" if self.public_url else ""
+        await self._call("identity", self.identity.InviteUser(identity_pb.InviteUserRequest(
+            email=email, program_code=program_code, role_code="super_admin", invited_by=principal,
+            accept_url=accept), timeout=self.timeout))
+        return True

@@ -13,6 +13,10 @@ class OperatorConfig(BaseSettings):
     tier_addr: str
     rewards_addr: str
     billing_addr: str
+    # The identity service, for inviting `initialAdministratorEmail`; empty: nobody is invited.
+    identity_addr: str = ""
+    # Where the invitation link points (the web app's /accept-invitation).
+    public_url: str = ""
     # The mesh switch: when on, each program gets an Istio AuthorizationPolicy for its API clients.
     mesh_enabled: bool = False
     # Labels of the GraphQL gateway's pods, selected by that AuthorizationPolicy ("k=v,k2=v2").

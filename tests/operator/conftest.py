@@ -103,6 +103,7 @@ def operator(kube: KubeApiServer, crds, platform):
         "MEMBER_ADDR": platform.env["MEMBER_ADDR"],
         "POINTS_ADDR": platform.env["POINTS_ADDR"],
         "TIER_ADDR": platform.env["TIER_ADDR"],
+        "IDENTITY_ADDR": platform.env["IDENTITY_ADDR"],
         "REWARDS_ADDR": platform.env["REWARDS_ADDR"],
         "BILLING_ADDR": platform.env["BILLING_ADDR"],
         "MESH_ENABLED": "true",
