@@ -71,19 +71,22 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
     async def Void(self, request, context):
         ctx = require_program(context)
         return self._posted(await voiding.void(self._pool, program_id=ctx.program_id, request=request,
-                                               hooks=self._hooks))
+                                               hooks=self._hooks, actor=ctx.principal))
 
     async def Adjust(self, request, context):
         ctx = require_program(context)
-        return self._posted(await adjusting.adjust(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await adjusting.adjust(self._pool, program_id=ctx.program_id, request=request,
+                                                            actor=ctx.principal))
 
     async def Goodwill(self, request, context):
         ctx = require_program(context)
-        return self._posted(await adjusting.goodwill(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await adjusting.goodwill(self._pool, program_id=ctx.program_id, request=request,
+                                                            actor=ctx.principal))
 
     async def Transfer(self, request, context):
         ctx = require_program(context)
-        return self._posted(await adjusting.transfer(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await adjusting.transfer(self._pool, program_id=ctx.program_id, request=request,
+                                                            actor=ctx.principal))
 
     async def MergeMembers(self, request, context):
         ctx = require_program(context)

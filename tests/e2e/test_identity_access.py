@@ -218,3 +218,20 @@ async def test_programs_list_update_archive_for_those_allowed(admin, platform):
     assert (await manager(UPDATE_PROGRAM, program=a)).ok()["updateProgram"]["name"] == "Renamed"
     assert (await manager(ARCHIVE, program=a)).ok()["archiveProgram"]["archived"] is True
     assert a not in {p["code"] for p in (await admin(PROGRAMS)).ok()["programs"]}
+
+
+GOODWILL = """mutation($program: String!, $number: String!) { goodwill(input: {program: $program, loyaltyNumber: $number,
+  points: 25, reference: "gw-1", reason: "late order"}) { newBalance } }"""
+
+
+async def test_staff_postings_record_the_acting_principal(admin, platform, admin_conn):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    sub = unique("clerk")
+    clerk = GraphQLClient(platform.url, token=staff_token(sub=sub, programs=[program],
+                                                          permissions=["points.goodwill", "points.adjust"]))
+    (await clerk(GOODWILL, program=program, number=number)).ok()
+    (await clerk(ADJUST, program=program, number=number)).ok()
+    rows = await admin_conn.fetch(
+        "SELECT kind, details->>'by' AS by FROM points.transactions WHERE reference IN ('gw-1', 'esc') ORDER BY kind")
+    assert [(r["kind"], r["by"]) for r in rows] == [("ADJUST", f"staff:{sub}"), ("GOODWILL", f"staff:{sub}")]

@@ -19,7 +19,13 @@ def _credit_lot_expiry(program: asyncpg.Record):
                       round_to_month_end=program["expiry_round_to_month_end"], timezone=program["timezone"])
 
 
-async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.AdjustRequest) -> pb.PostingResponse:
+def _staff_details(reason: str, actor: str) -> dict:
+    """A staff operation's posting names who did it (the acting principal from the gateway)."""
+    return {"reason": reason, "by": actor} if actor else {"reason": reason}
+
+
+async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.AdjustRequest,
+                 actor: str = "") -> pb.PostingResponse:
     if request.points == 0:
         raise invalid("points", "must not be zero (credit > 0, debit < 0)")
     posting.points(abs(request.points))
@@ -43,7 +49,8 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
                                  transaction_id=transaction_id, kind="ADJUST", member=member, points=points,
                                  reference=reference, occurred_at=occurred_at)
             _, balance = await posting.post(conn, kind="ADJUST", reference=reference, member_id=member["id"],
-                                           points=points, details={"reason": reason}, legs=legs, events=[event],
+                                           points=points, details=_staff_details(reason, actor), legs=legs,
+                                           events=[event],
                                            transaction_id=transaction_id, occurred_at=occurred_at,
                                            touch=[member["id"]])
             return pb.PostingResponse(transaction_id=str(transaction_id), kind="ADJUST", points=points,
@@ -53,7 +60,8 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
                               response_type=pb.PostingResponse, perform=perform)
 
 
-async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.GoodwillRequest) -> pb.PostingResponse:
+async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.GoodwillRequest,
+                   actor: str = "") -> pb.PostingResponse:
     points = posting.points(request.points)
     reference = validation.reference(request.reference)
     reason = posting.reason(request.reason, required=True)
@@ -65,7 +73,7 @@ async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Goo
             posting.within_cap(program, points, "points")
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
-            details = {"reason": reason}
+            details = _staff_details(reason, actor)
             event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="GOODWILL", member=member,
                                  points=points, reference=reference, occurred_at=occurred_at, details=details)
             _, balance = await posting.post(
@@ -90,7 +98,8 @@ async def _two_members(conn, from_number: str, to_number: str) -> tuple[asyncpg.
     return source, target
 
 
-async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.TransferRequest) -> pb.PostingResponse:
+async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.TransferRequest,
+                   actor: str = "") -> pb.PostingResponse:
     """Moves points between two members of one program; the lots keep their expiry dates."""
     points = posting.points(request.points)
     reference = validation.reference(request.reference)
@@ -112,7 +121,8 @@ async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Tra
             ]
             _, balance = await posting.post(
                 conn, kind="TRANSFER", reference=reference, member_id=source["id"], counterparty_id=target["id"],
-                points=-points, details={"reason": reason}, transaction_id=transaction_id, occurred_at=occurred_at,
+                points=-points, details=_staff_details(reason, actor), transaction_id=transaction_id,
+                occurred_at=occurred_at,
                 events=events, touch=[source["id"], target["id"]],
                 legs=[Leg("member_available", -points, source["id"], lots="consume"),
                       Leg("member_available", points, target["id"], lots="mirror")],

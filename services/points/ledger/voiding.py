@@ -41,7 +41,7 @@ async def _funding_account(conn: asyncpg.Connection, transaction_id: uuid.UUID) 
 
 async def _void_one(
     conn: asyncpg.Connection, target: asyncpg.Record, *, reference: str, points: int, reason: str, strict: bool,
-    members: dict, hooks: LedgerHooks,
+    members: dict, hooks: LedgerHooks, actor: str = "",
 ) -> tuple[uuid.UUID, int, int]:
     """Returns (transaction id, change to the member's available balance, new balance)."""
     kind = target["kind"]
@@ -50,6 +50,8 @@ async def _void_one(
         _refuse(strict, ErrorCode.NOT_VOIDABLE, f"a {kind} ({name!r}) cannot be voided")
     transaction_id = uuid.uuid4()
     details = {"reason": reason, "target_reference": name, "target_kind": kind}
+    if actor:
+        details["by"] = actor  # who voided it (the acting principal from the gateway)
     if kind == "HOLD":
         h = await repository.hold_by_id(conn, target["id"])
         open_points = h["points"] - h["captured"] - h["released"]
@@ -111,7 +113,7 @@ async def _void_one(
 
 
 async def void(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidRequest, hooks: LedgerHooks
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidRequest, hooks: LedgerHooks, actor: str = ""
 ) -> pb.PostingResponse:
     reference = validation.reference(request.reference)
     target_reference = validation.reference(request.target_reference, "targetReference")
@@ -154,7 +156,7 @@ async def void(
                     transaction_id, delta, balance = await _void_one(
                         conn, target, reference=reference if not posted else f"{reference}#{len(posted)}",
                         points=request.points, reason=reason, strict=not is_order, members=members,
-                        hooks=hooks)
+                        hooks=hooks, actor=actor)
                 except _Skip:
                     continue
                 posted.append(transaction_id)
