@@ -122,7 +122,9 @@ def main() -> None:
     try:
         with local_postgres() as database:
             extra = {**ARGON2, "SMTP_PORT": str(smtp_port), "SMTP_HOST": "127.0.0.1"}
-            with contextlib_platform(database, extra) as (url, ports, processes, env):
+            with platform(database, extra_env=extra) as (url, ports, processes):
+                env = platform_fixture.platform_env(database, ports, Mailbox(host="127.0.0.1", port=smtp_port))
+                env.update({"LOG_LEVEL": "WARNING", **extra})
                 # a second gateway replica on the same services with the audit log off
                 port = free_port()
                 env2 = dict(env, GATEWAY_PORT=str(port), AUDIT_ENABLED="false")
@@ -139,26 +141,6 @@ def main() -> None:
                     gateway2.wait(timeout=15)
     finally:
         controller.stop()
-
-
-class contextlib_platform:  # noqa: N801 - the platform generator, plus the environment it used
-    def __init__(self, database, extra):
-        self._gen = platform(database, extra_env=extra)
-        self._extra = extra
-        self._database = database
-
-    def __enter__(self):
-        url, ports, processes = next(self._gen)
-        env = platform_fixture.platform_env(self._database, ports, Mailbox(host="127.0.0.1", port=0))
-        env.update({"LOG_LEVEL": "WARNING", **self._extra})
-        return url, ports, processes, env
-
-    def __exit__(self, *exc):
-        try:
-            next(self._gen)
-        except StopIteration:
-            pass
-        return False
 
 
 if __name__ == "__main__":
