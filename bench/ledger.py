@@ -33,6 +33,7 @@ from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402
 from services.common import clients, validation  # noqa: E402
 from services.common.db import create_pool, tenant_tx  # noqa: E402
 from services.common.idempotency import request_fingerprint  # noqa: E402
+from services.points import api as points_api  # noqa: E402
 from services.points import jobs  # noqa: E402
 from services.points.ledger import posting, programs, repository  # noqa: E402
 from services.points.rules import repository as rules_repository  # noqa: E402
@@ -114,7 +115,7 @@ SELECT count(*) FROM expiring
 async def new_program(pool: asyncpg.Pool) -> uuid.UUID:
     spec = program_pb2.ProgramSpec(id=str(uuid.uuid4()), code=f"b-{uuid.uuid4().hex[:10]}", name="Bench",
                                    currency="EUR", timezone="Europe/Madrid", expiry=program_pb2.ExpiryPolicy(days=365))
-    await programs.provision(pool, spec)
+    await programs.provision(pool, points_api.provision_command(spec))
     return uuid.UUID(spec.id)
 
 

@@ -32,7 +32,8 @@ from loyalty.common.v1 import program_pb2  # noqa: E402
 from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
 from services.common.db import create_pool  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
-from services.points.ledger import earning, members, programs  # noqa: E402
+from services.points import api as points_api  # noqa: E402
+from services.points.ledger import commands, earning, members, programs, results  # noqa: E402
 from services.points.rules import campaigns, rulesets  # noqa: E402
 from services.points.rules.facts import RemoteFacts  # noqa: E402
 from services.points.rules.hooks import RulesHooks  # noqa: E402
@@ -104,11 +105,11 @@ def fifty_rules() -> dict[str, tuple[str, str, list]]:
 async def setup_program(pool, policy, numbers: list[str], *, many: bool) -> uuid.UUID:
     spec = program_pb2.ProgramSpec(id=str(uuid.uuid4()), code=f"bench-{uuid.uuid4().hex[:8]}", name="Bench",
                                    currency="EUR", timezone="Europe/Madrid", expiry=program_pb2.ExpiryPolicy(days=365))
-    await programs.provision(pool, spec)
+    await programs.provision(pool, points_api.provision_command(spec))
     program_id = uuid.UUID(spec.id)
     for number in numbers:
-        await members.register(pool, program_id=program_id, member_id=str(uuid.uuid4()), loyalty_number=number,
-                               status="active", hooks=RulesHooks())
+        await members.register(pool, program_id=program_id, hooks=RulesHooks(), command=commands.RegisterMember(
+            member_id=str(uuid.uuid4()), loyalty_number=number, status="active"))
     now = dt.datetime.now(dt.timezone.utc)
     if many:
         windows = {"spring": (now - dt.timedelta(days=300), now - dt.timedelta(days=200)),
@@ -159,7 +160,10 @@ async def run(database, *, quick: bool) -> float:
             async def earn(k: int) -> None:
                 spec = work[k % len(work)]
                 request = pb.EarnRequest(reference=f"{tag}-{k}-{uuid.uuid4().hex[:6]}", **spec)
-                await earning.earn(pool, program_id=program_id, request=request, policy=policy)
+                # as the servicer runs it: the request through api.py's translation, both ways
+                points_api.response(pb.EarnResponse, await earning.earn(
+                    pool, program_id=program_id, command=points_api.command(commands.Earn, request), policy=policy,
+                    replay=points_api.replay(request, pb.EarnResponse, results.Earned)))
             return earn
 
         # warm up both (compile caches, connections)

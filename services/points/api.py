@@ -1,16 +1,97 @@
-"""gRPC servicer of PointsService: translates proto <-> domain, nothing else."""
+"""gRPC servicer of PointsService: translates proto <-> domain, nothing else.
+
+The only module of the ledger's side that reads or writes its protos: each request becomes a
+ledger command (commands.py validates it), each answer a response. Commands and answers mirror
+the messages field by field (`from` is `since`). The idempotent operations get a Replay made from
+the wire request: the fingerprint and the stored answer are the protos' bytes, as they always
+were, so a key stored by an earlier version replays the same answer.
+"""
+
+import dataclasses
 
 import asyncpg
 import grpc
+from google.protobuf.message import Message
 
 from loyalty.common.v1 import program_pb2
 from loyalty.points.v1 import points_service_pb2 as pb
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc
+from services.common.idempotency import Replay, request_fingerprint
 from services.common.tenancy import require_program
-from services.points.ledger import adjusting, earning, members, programs, spending, summary, voiding
-from services.points.ledger.earn_policy import EarnPolicy
+from services.points.ledger import adjusting, commands, earning, members, programs, results, spending, summary
+from services.points.ledger import voiding
+from services.points.ledger.earn_policy import EarnLine, EarnPolicy
 from services.points.ledger.events import LedgerEventRelay
 from services.points.ledger.hooks import LedgerHooks
+
+RENAMED = {"since": "from"}  # command field -> message field (a Python keyword)
+# Repeated message fields of the answers: the dataclass each element becomes.
+ELEMENTS = {pb.EarnLine: EarnLine, pb.Transaction: results.Transaction, pb.ExpiringPoints: results.ExpiringPoints,
+            pb.LiabilityRow: results.LiabilityRow, pb.BreakageRow: results.BreakageRow}
+
+
+def command(cls, request: Message, **extra):
+    """The command `cls` with the request's fields of the same names (repeated ones as tuples)."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        name = RENAMED.get(f.name, f.name)
+        if not f.init or f.name in extra or name not in request.DESCRIPTOR.fields_by_name:
+            continue
+        value = getattr(request, name)
+        if f.name == "items":
+            value = tuple(commands.Item(sku=i.sku, category=i.category, quantity=i.quantity, price=i.price)
+                          for i in value)
+        elif request.DESCRIPTOR.fields_by_name[name].is_repeated:
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values, **extra)
+
+
+def response(message_type: type[Message], answer) -> Message:
+    """The message with the answer's fields of the same names (tuples of dataclasses as sub-messages)."""
+    values = {}
+    for field in message_type.DESCRIPTOR.fields:
+        value = getattr(answer, field.name)
+        if field.message_type is not None:  # repeated sub-messages, all defined beside the responses
+            value = [response(getattr(pb, field.message_type.name), v) for v in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[field.name] = value
+    return message_type(**values)
+
+
+def answer(cls, message: Message):
+    """The reverse of `response`, for an answer kept as a message's bytes."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        value = getattr(message, f.name)
+        field = message.DESCRIPTOR.fields_by_name[f.name]
+        if field.message_type is not None:
+            value = tuple(answer(ELEMENTS[getattr(pb, field.message_type.name)], v) for v in value)
+        elif field.is_repeated:
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def replay(request: Message, message_type: type[Message], answer_type) -> Replay:
+    return Replay(fingerprint=request_fingerprint(request),
+                  encode=lambda a: response(message_type, a).SerializeToString(deterministic=True),
+                  decode=lambda raw: answer(answer_type, message_type.FromString(raw)))
+
+
+def void_replay(command_: commands.Void) -> Replay:
+    """For voids the service asks itself (the importer): the same fingerprint a VoidRequest of them has."""
+    request = pb.VoidRequest(reference=command_.reference, target_reference=command_.target_reference,
+                             points=command_.points, reason=command_.reason, loyalty_number=command_.loyalty_number)
+    return replay(request, pb.PostingResponse, results.Posted)
+
+
+def provision_command(spec: program_pb2.ProgramSpec) -> commands.ProvisionProgram:
+    return commands.ProvisionProgram(
+        id=spec.id, code=spec.code, currency=spec.currency, timezone=spec.timezone, expiry_days=spec.expiry.days,
+        expiry_round_to_month_end=spec.expiry.round_to_month_end, archived=spec.archived,
+        retro_claim_days=spec.retro_claim_days, hold_timeout_seconds=spec.hold_timeout_seconds)
 
 
 class PointsServicer(pb_grpc.PointsServiceServicer):
@@ -21,101 +102,109 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         self._hooks = hooks
         self._relay = relay
 
-    def _posted(self, response):
+    def _posted(self, message: Message) -> Message:
         if self._relay is not None:
             self._relay.kick()
-        return response
+        return message
 
     async def ProvisionProgram(self, request, context):
-        created = await programs.provision(self._pool, request.spec)
+        created = await programs.provision(self._pool, provision_command(request.spec))
         return program_pb2.ProvisionProgramResponse(spec=request.spec, created=created)
 
     async def RegisterMember(self, request, context):
         ctx = require_program(context)
-        await members.register(
-            self._pool, program_id=ctx.program_id, member_id=request.member_id,
-            loyalty_number=request.loyalty_number, status=request.status, hooks=self._hooks,
-        )
+        await members.register(self._pool, program_id=ctx.program_id, hooks=self._hooks,
+                               command=command(commands.RegisterMember, request))
         return pb.RegisterMemberResponse()
 
     async def Earn(self, request, context):
         ctx = require_program(context)
-        return self._posted(await earning.earn(self._pool, program_id=ctx.program_id, request=request,
-                                               policy=self._earn_policy))
+        earned = await earning.earn(self._pool, program_id=ctx.program_id, command=command(commands.Earn, request),
+                                    policy=self._earn_policy, replay=replay(request, pb.EarnResponse, results.Earned))
+        return self._posted(response(pb.EarnResponse, earned))
 
     async def RetroClaim(self, request, context):
         ctx = require_program(context)
-        return self._posted(await earning.retro_claim(self._pool, program_id=ctx.program_id, request=request,
-                                                      policy=self._earn_policy))
+        earned = await earning.retro_claim(
+            self._pool, program_id=ctx.program_id, command=command(commands.RetroClaim, request),
+            policy=self._earn_policy, replay=replay(request, pb.EarnResponse, results.Earned))
+        return self._posted(response(pb.EarnResponse, earned))
 
     async def ActivatePending(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await earning.activate_pending(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await self._posting(earning.activate_pending, commands.ActivatePending, request, context))
 
     async def Burn(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await spending.burn(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await self._posting(spending.burn, commands.Burn, request, context))
 
     async def Hold(self, request, context):
         ctx = require_program(context)
-        return await spending.hold(self._pool, program_id=ctx.program_id, request=request)
+        held = await spending.hold(self._pool, program_id=ctx.program_id, command=command(commands.Hold, request),
+                                   replay=replay(request, pb.HoldResponse, results.Held))
+        return response(pb.HoldResponse, held)
 
     async def CaptureHold(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await spending.capture(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await self._posting(spending.capture, commands.CaptureHold, request, context))
 
     async def ReleaseHold(self, request, context):
-        ctx = require_program(context)
-        return await spending.release(self._pool, program_id=ctx.program_id, request=request)
+        return await self._posting(spending.release, commands.ReleaseHold, request, context)
 
     async def Void(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await voiding.void(self._pool, program_id=ctx.program_id, request=request,
-                                               hooks=self._hooks, actor=ctx.principal))
+        return self._posted(await self._posting(voiding.void, commands.Void, request, context, hooks=self._hooks,
+                                                staff=True))
 
     async def Adjust(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await adjusting.adjust(self._pool, program_id=ctx.program_id, request=request,
-                                                            actor=ctx.principal))
+        return self._posted(await self._posting(adjusting.adjust, commands.Adjust, request, context, staff=True))
 
     async def Goodwill(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await adjusting.goodwill(self._pool, program_id=ctx.program_id, request=request,
-                                                            actor=ctx.principal))
+        return self._posted(await self._posting(adjusting.goodwill, commands.Goodwill, request, context, staff=True))
 
     async def Transfer(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await adjusting.transfer(self._pool, program_id=ctx.program_id, request=request,
-                                                            actor=ctx.principal))
+        return self._posted(await self._posting(adjusting.transfer, commands.Transfer, request, context, staff=True))
 
     async def MergeMembers(self, request, context):
-        ctx = require_program(context)
-        return self._posted(await adjusting.merge(self._pool, program_id=ctx.program_id, request=request))
+        return self._posted(await self._posting(adjusting.merge, commands.MergeMembers, request, context))
 
     async def ExtendExpiry(self, request, context):
         ctx = require_program(context)
-        return await adjusting.extend_expiry(self._pool, program_id=ctx.program_id, request=request)
+        extended = await adjusting.extend_expiry(
+            self._pool, program_id=ctx.program_id, command=command(commands.ExtendExpiry, request),
+            replay=replay(request, pb.ExtendExpiryResponse, results.Extended))
+        return response(pb.ExtendExpiryResponse, extended)
+
+    async def _posting(self, operation, command_type, request, context, *, staff: bool = False,
+                       **extra) -> pb.PostingResponse:
+        """The operations that answer a PostingResponse; a staff operation's posting names who did it."""
+        ctx = require_program(context)
+        if staff:
+            extra["actor"] = ctx.principal
+        posted = await operation(self._pool, program_id=ctx.program_id, command=command(command_type, request),
+                                 replay=replay(request, pb.PostingResponse, results.Posted), **extra)
+        return response(pb.PostingResponse, posted)
 
     async def GetSummary(self, request, context):
         ctx = require_program(context)
-        return await summary.member_summary(self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number)
+        return response(pb.PointsSummary, await summary.member_summary(
+            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number))
 
     async def ListTransactions(self, request, context):
         ctx = require_program(context)
-        return await summary.history(self._pool, program_id=ctx.program_id, request=request)
+        return response(pb.ListTransactionsResponse, await summary.history(
+            self._pool, program_id=ctx.program_id, command=command(commands.ListTransactions, request)))
 
     async def ListExpiring(self, request, context):
         ctx = require_program(context)
-        return await summary.expiring(self._pool, program_id=ctx.program_id, request=request)
+        return response(pb.ListExpiringResponse, await summary.expiring(
+            self._pool, program_id=ctx.program_id, command=command(commands.ListExpiring, request)))
 
     async def GetLiability(self, request, context):
         ctx = require_program(context)
-        return await summary.liability(self._pool, program_id=ctx.program_id, request=request)
+        return response(pb.LiabilityReport, await summary.liability(
+            self._pool, program_id=ctx.program_id, command=command(commands.GetLiability, request)))
 
     async def GetBreakage(self, request, context):
         ctx = require_program(context)
-        return await summary.breakage(self._pool, program_id=ctx.program_id, request=request)
-
+        return response(pb.BreakageReport, await summary.breakage(
+            self._pool, program_id=ctx.program_id, command=command(commands.GetBreakage, request)))
 
 
 def register(server: grpc.aio.Server, servicer: PointsServicer) -> None:

@@ -9,6 +9,7 @@ import grpc
 from loyalty.points.v1 import points_import_service_pb2 as pb
 from loyalty.points.v1 import points_import_service_pb2_grpc as pb_grpc
 from services.common import validation
+from services.points import api as points_api
 from services.points.ledger.hooks import LedgerHooks
 from services.points.importing import report as import_report
 from services.points.importing import history as importing
@@ -29,7 +30,7 @@ class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
             self._pool, import_id=_import_id(request.import_id),
             void_before=validation.timestamp(request.void_before, "voidBefore") if request.void_before else None,
             batch_members=request.batch_members or importing.BATCH_MEMBERS, progress=progress.put_nowait,
-            hooks=self._hooks,
+            hooks=self._hooks, replay_of=points_api.void_replay,
         ))
         try:
             while not work.done() or not progress.empty():

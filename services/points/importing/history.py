@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, not_found
-from services.points.ledger import voiding
+from services.common.idempotency import Replay
+from services.points.ledger import commands, voiding
 from services.points.ledger.hooks import LedgerHooks
 
 BATCH_MEMBERS = 20_000
@@ -48,7 +48,8 @@ async def _import(pool: asyncpg.Pool, import_id: uuid.UUID) -> asyncpg.Record:
 
 
 async def void_earlier_postings(
-    pool: asyncpg.Pool, *, import_id: uuid.UUID, program_id: uuid.UUID, before: dt.datetime, hooks: LedgerHooks
+    pool: asyncpg.Pool, *, import_id: uuid.UUID, program_id: uuid.UUID, before: dt.datetime, hooks: LedgerHooks,
+    replay_of: Callable[[commands.Void], Replay] | None = None,
 ) -> tuple[int, int]:
     """Void what members who were already here posted before `before` (their legacy history
     replaces it). Each void is its own idempotent posting; returns (voided, skipped)."""
@@ -64,9 +65,10 @@ async def void_earlier_postings(
     voided = skipped = 0
     for target in targets:
         try:
-            await voiding.void(pool, program_id=program_id, request=pb.VoidRequest(
-                reference=f"import-void:{import_id}:{target['reference']}"[:128],
-                target_reference=target["reference"], reason="replaced by the legacy import"), hooks=hooks)
+            void = commands.Void(reference=f"import-void:{import_id}:{target['reference']}"[:128],
+                                 target_reference=target["reference"], reason="replaced by the legacy import")
+            await voiding.void(pool, program_id=program_id, command=void, hooks=hooks,
+                               replay=replay_of(void) if replay_of else None)
             voided += 1
         except DomainError as err:
             if err.code not in (ErrorCode.ALREADY_VOIDED, ErrorCode.NOT_VOIDABLE, ErrorCode.INSUFFICIENT_POINTS,
@@ -80,6 +82,7 @@ async def import_history(
     pool: asyncpg.Pool, *, import_id: uuid.UUID, void_before: dt.datetime | None = None,
     now: dt.datetime | None = None, batch_members: int = BATCH_MEMBERS, workers: int = WORKERS,
     hooks: LedgerHooks, progress: Callable[[dict[str, int]], None] | None = None,
+    replay_of: Callable[[commands.Void], Replay] | None = None,
 ) -> dict[str, int]:
     """Totals of this run; `progress` gets the running totals with members done after each batch."""
     imp = await _import(pool, import_id)
@@ -94,7 +97,8 @@ async def import_history(
         raise not_found("program", str(program_id))
     if void_before is not None:
         totals["transactions_voided"], _ = await void_earlier_postings(
-            pool, import_id=import_id, program_id=program_id, before=void_before, hooks=hooks)
+            pool, import_id=import_id, program_id=program_id, before=void_before, hooks=hooks,
+            replay_of=replay_of)
     stripes, totals["members_total"] = await _stripes(pool, import_id=import_id, program_id=program_id,
                                                       size=batch_members, workers=max(1, workers))
     lock = asyncio.Lock()

@@ -4,14 +4,13 @@ import uuid
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
-from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
-from services.common.idempotency import run_once
-from services.points.ledger import posting, repository
+from services.common.idempotency import Replay, json_replay, run_once
+from services.points.ledger import commands, posting, repository
 from services.points.ledger.expiry import lot_expiry
 from services.points.ledger.posting import Leg
+from services.points.ledger.results import Extended, Posted
 
 
 def _credit_lot_expiry(program: asyncpg.Record):
@@ -24,19 +23,17 @@ def _staff_details(reason: str, actor: str) -> dict:
     return {"reason": reason, "by": actor} if actor else {"reason": reason}
 
 
-async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.AdjustRequest,
-                 actor: str = "") -> pb.PostingResponse:
-    if request.points == 0:
-        raise invalid("points", "must not be zero (credit > 0, debit < 0)")
-    posting.points(abs(request.points))
-    reference = validation.reference(request.reference)
-    reason = posting.reason(request.reason, required=True)
+async def adjust(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Adjust, replay: Replay[Posted] | None = None,
+    actor: str = "",
+) -> Posted:
+    reference, reason = command.reference, command.reason
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
-        member = await posting.load_member(conn, request.loyalty_number)
+        member = await posting.load_member(conn, command.loyalty_number)
 
-        async def perform() -> pb.PostingResponse:
-            points = posting.within_cap(program, request.points, "points")
+        async def perform() -> Posted:
+            points = posting.within_cap(program, command.points, "points")
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
             if points > 0:
@@ -53,23 +50,23 @@ async def adjust(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Adjus
                                            events=[event],
                                            transaction_id=transaction_id, occurred_at=occurred_at,
                                            touch=[member["id"]])
-            return pb.PostingResponse(transaction_id=str(transaction_id), kind="ADJUST", points=points,
-                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+            return Posted(transaction_id=str(transaction_id), kind="ADJUST", points=points, new_balance=balance,
+                          transaction_ids=(str(transaction_id),))
 
-        return await run_once(conn, program_id=program_id, operation="adjust", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="adjust", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))
 
 
-async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.GoodwillRequest,
-                   actor: str = "") -> pb.PostingResponse:
-    points = posting.points(request.points)
-    reference = validation.reference(request.reference)
-    reason = posting.reason(request.reason, required=True)
+async def goodwill(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Goodwill, replay: Replay[Posted] | None = None,
+    actor: str = "",
+) -> Posted:
+    points, reference, reason = command.points, command.reference, command.reason
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
-        member = await posting.load_active_member(conn, request.loyalty_number)
+        member = await posting.load_active_member(conn, command.loyalty_number)
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             posting.within_cap(program, points, "points")
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
@@ -83,11 +80,11 @@ async def goodwill(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Goo
                       Leg("member_available", points, member["id"], lots="create",
                           expires_at=_credit_lot_expiry(program))],
             )
-            return pb.PostingResponse(transaction_id=str(transaction_id), kind="GOODWILL", points=points,
-                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+            return Posted(transaction_id=str(transaction_id), kind="GOODWILL", points=points, new_balance=balance,
+                          transaction_ids=(str(transaction_id),))
 
-        return await run_once(conn, program_id=program_id, operation="goodwill", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="goodwill", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))
 
 
 async def _two_members(conn, from_number: str, to_number: str) -> tuple[asyncpg.Record, asyncpg.Record]:
@@ -98,19 +95,19 @@ async def _two_members(conn, from_number: str, to_number: str) -> tuple[asyncpg.
     return source, target
 
 
-async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.TransferRequest,
-                   actor: str = "") -> pb.PostingResponse:
+async def transfer(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Transfer, replay: Replay[Posted] | None = None,
+    actor: str = "",
+) -> Posted:
     """Moves points between two members of one program; the lots keep their expiry dates."""
-    points = posting.points(request.points)
-    reference = validation.reference(request.reference)
-    reason = posting.reason(request.reason)
+    points, reference, reason = command.points, command.reference, command.reason
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
-        source, target = await _two_members(conn, request.from_loyalty_number, request.to_loyalty_number)
+        source, target = await _two_members(conn, command.from_loyalty_number, command.to_loyalty_number)
         posting.ensure_active(source, "fromLoyaltyNumber")
         posting.ensure_active(target, "toLoyaltyNumber")
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
             events = [
@@ -127,22 +124,24 @@ async def transfer(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Tra
                 legs=[Leg("member_available", -points, source["id"], lots="consume"),
                       Leg("member_available", points, target["id"], lots="mirror")],
             )
-            return pb.PostingResponse(transaction_id=str(transaction_id), kind="TRANSFER", points=-points,
-                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+            return Posted(transaction_id=str(transaction_id), kind="TRANSFER", points=-points, new_balance=balance,
+                          transaction_ids=(str(transaction_id),))
 
-        return await run_once(conn, program_id=program_id, operation="transfer", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="transfer", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))
 
 
-async def merge(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.MergeMembersRequest) -> pb.PostingResponse:
+async def merge(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.MergeMembers, replay: Replay[Posted] | None = None
+) -> Posted:
     """Everything of one member to another as one MERGE: open lots (same expiry, traceable to their
     source lot), pending and held points and open holds. Afterwards the from-member cannot earn or burn."""
-    reference = validation.reference(request.reference)
+    reference = command.reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
-        source, target = await _two_members(conn, request.from_loyalty_number, request.to_loyalty_number)
+        source, target = await _two_members(conn, command.from_loyalty_number, command.to_loyalty_number)
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             await posting.touch(conn, [source["id"], target["id"]])
             balances = await conn.fetch(
                 "SELECT kind, balance FROM accounts WHERE member_id = $1 AND kind LIKE 'member_%'", source["id"])
@@ -172,33 +171,30 @@ async def merge(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.MergeM
             await conn.execute("UPDATE holds SET member_id = $2 WHERE member_id = $1 AND captured + released < points",
                                source["id"], target["id"])
             await conn.execute("UPDATE members SET status = 'merged', updated_at = now() WHERE id = $1", source["id"])
-            return pb.PostingResponse(transaction_id=str(transaction_id), kind="MERGE", points=-available,
-                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+            return Posted(transaction_id=str(transaction_id), kind="MERGE", points=-available, new_balance=balance,
+                          transaction_ids=(str(transaction_id),))
 
-        return await run_once(conn, program_id=program_id, operation="merge", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="merge", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))
 
 
 async def extend_expiry(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.ExtendExpiryRequest
-) -> pb.ExtendExpiryResponse:
-    new_expires_at = validation.timestamp(request.new_expires_at, "newExpiresAt")
-    if new_expires_at <= posting.now():
-        raise invalid("newExpiresAt", "must be in the future")
-    reason = posting.reason(request.reason, required=True)
-    reference = validation.reference(request.reference)
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ExtendExpiry,
+    replay: Replay[Extended] | None = None,
+) -> Extended:
+    new_expires_at, reason, reference = command.new_expires_at, command.reason, command.reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
-        member = await posting.load_member(conn, request.loyalty_number)
+        member = await posting.load_member(conn, command.loyalty_number)
 
-        async def perform() -> pb.ExtendExpiryResponse:
+        async def perform() -> Extended:
             await posting.touch(conn, [member["id"]])  # what has already expired stays expired
             with posting.refusals():
                 row = await repository.extend_expiry(
                     conn, member_id=member["id"], new_expires_at=new_expires_at, transaction_id=uuid.uuid4(),
                     reference=reference, reason=reason, program_id=program_id)
-            return pb.ExtendExpiryResponse(lots_extended=row["lots"], points_extended=row["points"])
+            return Extended(lots_extended=row["lots"], points_extended=row["points"])
 
-        return await run_once(conn, program_id=program_id, operation="extend_expiry", key=reference,
-                              request=request, response_type=pb.ExtendExpiryResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="extend_expiry", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Extended))
 

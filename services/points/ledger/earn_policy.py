@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
+from services.points.ledger import commands
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +54,7 @@ def posting_details(quote: EarnQuote) -> dict:
 class EarnPolicy(Protocol):
     async def quote(
         self, conn: asyncpg.Connection, *, program: asyncpg.Record, member_id: uuid.UUID,
-        request: pb.EarnRequest, amount: Decimal, occurred_at: dt.datetime,
+        request: commands.Earn, amount: Decimal, occurred_at: dt.datetime,
     ) -> EarnQuote: ...
 
 

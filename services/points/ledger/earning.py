@@ -5,26 +5,14 @@ import uuid
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
-from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
-from services.common.idempotency import run_once
-from services.points.ledger import posting, repository
+from services.common.idempotency import Replay, json_replay, run_once
+from services.points.ledger import commands, posting, repository
 from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, posting_details
 from services.points.ledger.expiry import lot_expiry
 from services.points.ledger.posting import Leg
-
-# Kept for callers of the first version of this module.
-load_program = posting.load_program
-load_active_member = posting.load_active_member
-SPENDING_STATUSES = posting.SPENDING_STATUSES
-
-
-def _breakdown(quote: EarnQuote) -> list[pb.EarnLine]:
-    return [pb.EarnLine(rule=line.rule, rule_version=line.rule_version, point_type=line.point_type,
-                        points=line.points, description=line.description, campaign_code=line.campaign_code)
-            for line in quote.lines]
+from services.points.ledger.results import Earned, Posted
 
 
 def _expiry(program: asyncpg.Record, quote: EarnQuote, earned_at: dt.datetime) -> dt.datetime | None:
@@ -35,120 +23,110 @@ def _expiry(program: asyncpg.Record, quote: EarnQuote, earned_at: dt.datetime) -
 
 
 async def earn(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.EarnRequest, policy: EarnPolicy
-) -> pb.EarnResponse:
-    amount = validation.amount(request.amount)
-    reference = validation.reference(request.reference)
-    order_reference = posting.optional_reference(request.order_reference, "orderReference")
-    occurred_at = (
-        validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else posting.now()
-    )
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Earn, policy: EarnPolicy,
+    replay: Replay[Earned] | None = None,
+) -> Earned:
+    occurred_at = command.occurred_at or posting.now()
     async with tenant_tx(pool, program_id) as conn:
-        program, member = await posting.load_program_and_active_member(conn, program_id, request.loyalty_number,
-                                                                      currency=request.currency)
+        program, member = await posting.load_program_and_active_member(conn, program_id, command.loyalty_number,
+                                                                       currency=command.currency)
 
-        async def perform() -> pb.EarnResponse:
-            quote = await policy.quote(conn, program=program, member_id=member["id"], request=request,
-                                       amount=amount, occurred_at=occurred_at)
+        async def perform() -> Earned:
+            quote = await policy.quote(conn, program=program, member_id=member["id"], request=command,
+                                       amount=command.amount, occurred_at=occurred_at)
             points = posting.within_cap(program, quote.points, "amount")
             if points == 0:
                 balance = await repository.available_balance(conn, member["id"])
-                return pb.EarnResponse(old_balance=balance, points_earned=0, new_balance=balance,
-                                       pending=request.pending, breakdown=_breakdown(quote))
+                return Earned(old_balance=balance, points_earned=0, new_balance=balance, pending=command.pending,
+                              breakdown=quote.lines)
             transaction_id = uuid.uuid4()
             expires_at = _expiry(program, quote, occurred_at)
-            details = {**posting_details(quote), "channel": request.channel,
-                       "partner_code": request.partner_code, "location_code": request.location_code}
-            if request.pending:
+            details = {**posting_details(quote), "channel": command.channel,
+                       "partner_code": command.partner_code, "location_code": command.location_code}
+            if command.pending:
                 details["pending"] = True
                 details["expires_at"] = expires_at.isoformat() if expires_at else None
-            event = None if request.pending else posting.event(
+            event = None if command.pending else posting.event(
                 "LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="EARN", member=member, points=points,
-                reference=reference, occurred_at=occurred_at, details=details, amount=amount,
-                currency=request.currency,
+                reference=command.reference, occurred_at=occurred_at, details=details, amount=command.amount,
+                currency=command.currency,
             )
             with posting.refusals():
                 row = await repository.post_earn(
                     conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
-                    reference=reference, points=points, amount=amount, currency=request.currency,
-                    occurred_at=occurred_at, expires_at=expires_at, details=details, pending=request.pending,
-                    order_reference=order_reference, event=event,
-                    funding_account="partner_funded" if request.partner_code else "issuance",
+                    reference=command.reference, points=points, amount=command.amount, currency=command.currency,
+                    occurred_at=occurred_at, expires_at=expires_at, details=details, pending=command.pending,
+                    order_reference=command.order_reference, event=event,
+                    funding_account="partner_funded" if command.partner_code else "issuance",
                 )
-            return pb.EarnResponse(
-                transaction_id=str(transaction_id), old_balance=row["old_balance"], points_earned=points,
-                new_balance=row["new_balance"], pending=request.pending, breakdown=_breakdown(quote),
-            )
+            return Earned(transaction_id=str(transaction_id), old_balance=row["old_balance"], points_earned=points,
+                          new_balance=row["new_balance"], pending=command.pending, breakdown=quote.lines)
 
-        return await run_once(
-            conn, program_id=program_id, operation="earn", key=reference, request=request,
-            response_type=pb.EarnResponse, perform=perform,
-        )
+        return await run_once(conn, program_id=program_id, operation="earn", key=command.reference, perform=perform,
+                              replay=replay or json_replay(command, Earned))
 
 
 async def retro_claim(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.RetroClaimRequest, policy: EarnPolicy,
-    today: dt.datetime | None = None,
-) -> pb.EarnResponse:
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.RetroClaim, policy: EarnPolicy,
+    today: dt.datetime | None = None, replay: Replay[Earned] | None = None,
+) -> Earned:
     """Points for a past purchase, within the program's window, never twice for one receipt."""
-    receipt = validation.reference(request.receipt_reference, "receiptReference")
-    amount = validation.amount(request.amount)
-    purchased_at = validation.timestamp(request.purchased_at, "purchasedAt")
+    receipt, purchased_at = command.receipt_reference, command.purchased_at
     current = today or posting.now()
     if purchased_at > current:
         raise invalid("purchasedAt", "is in the future")
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
-        if request.currency != program["currency"]:
-            raise invalid("currency", f"{request.currency!r} is not the program's currency {program['currency']}")
+        if command.currency != program["currency"]:
+            raise invalid("currency", f"{command.currency!r} is not the program's currency {program['currency']}")
         window = program["retro_claim_days"]
         if purchased_at < current - dt.timedelta(days=window):
             raise DomainError(ErrorCode.RETRO_CLAIM_WINDOW_CLOSED,
                               f"purchases can be claimed up to {window} days later", field="purchasedAt")
-        member = await posting.load_active_member(conn, request.loyalty_number)
+        member = await posting.load_active_member(conn, command.loyalty_number)
 
-        async def perform() -> pb.EarnResponse:
-            as_earn = pb.EarnRequest(loyalty_number=request.loyalty_number, amount=request.amount,
-                                     currency=request.currency, reference=receipt, occurred_at=request.purchased_at,
-                                     partner_code=request.partner_code, location_code=request.location_code,
-                                     channel="retro_claim")
+        async def perform() -> Earned:
+            as_earn = commands.Earn(loyalty_number=command.loyalty_number, amount=command.amount,
+                                    currency=command.currency, reference=receipt, occurred_at=purchased_at,
+                                    partner_code=command.partner_code, location_code=command.location_code,
+                                    channel="retro_claim")
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=as_earn,
-                                       amount=amount, occurred_at=purchased_at)
+                                       amount=command.amount, occurred_at=purchased_at)
             posting.within_cap(program, quote.points, "amount")
             if quote.points == 0:
                 balance = await repository.available_balance(conn, member["id"])
-                return pb.EarnResponse(old_balance=balance, new_balance=balance, breakdown=_breakdown(quote))
+                return Earned(old_balance=balance, new_balance=balance, breakdown=quote.lines)
             details = {**posting_details(quote), "channel": "retro_claim",
-                       "partner_code": request.partner_code, "location_code": request.location_code,
+                       "partner_code": command.partner_code, "location_code": command.location_code,
                        "claimed_at": current.isoformat()}
             transaction_id = uuid.uuid4()
             event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="RETRO_CLAIM",
-                                 member=member, points=quote.points, reference=receipt, occurred_at=purchased_at,
-                                 details=details, amount=amount, currency=request.currency)
+                                  member=member, points=quote.points, reference=receipt, occurred_at=purchased_at,
+                                  details=details, amount=command.amount, currency=command.currency)
             _, balance = await posting.post(
                 conn, kind="RETRO_CLAIM", reference=receipt, member_id=member["id"], points=quote.points,
-                amount=amount, currency=request.currency, occurred_at=purchased_at, details=details,
+                amount=command.amount, currency=command.currency, occurred_at=purchased_at, details=details,
                 transaction_id=transaction_id, events=[event],
-                legs=[Leg("partner_funded" if request.partner_code else "issuance", -quote.points),
+                legs=[Leg("partner_funded" if command.partner_code else "issuance", -quote.points),
                       Leg("member_available", quote.points, member["id"], lots="create",
                           expires_at=_expiry(program, quote, current), earned_at=current)],
             )
-            return pb.EarnResponse(transaction_id=str(transaction_id), old_balance=balance - quote.points,
-                                   points_earned=quote.points, new_balance=balance, breakdown=_breakdown(quote))
+            return Earned(transaction_id=str(transaction_id), old_balance=balance - quote.points,
+                          points_earned=quote.points, new_balance=balance, breakdown=quote.lines)
 
-        return await run_once(conn, program_id=program_id, operation="retro_claim", key=receipt, request=request,
-                              response_type=pb.EarnResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="retro_claim", key=receipt, perform=perform,
+                              replay=replay or json_replay(command, Earned))
 
 
 async def activate_pending(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.ActivatePendingRequest
-) -> pb.PostingResponse:
-    reference = validation.reference(request.reference)
-    target_reference = validation.reference(request.target_reference, "targetReference")
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ActivatePending,
+    replay: Replay[Posted] | None = None,
+) -> Posted:
+    reference, target_reference = command.reference, command.target_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             target = await repository.transaction_by_reference(conn, target_reference)
             if target is None:
                 raise DomainError(ErrorCode.NOT_FOUND, f"transaction {target_reference!r} not found",
@@ -170,8 +148,8 @@ async def activate_pending(
             details = {**{k: target["details"].get(k) for k in ("partner_code", "location_code", "breakdown")},
                        "activates": target_reference}
             event = posting.event("LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="ACTIVATE", member=member,
-                                 points=open_points, reference=reference, occurred_at=posting.now(), details=details,
-                                 amount=target["amount"], currency=target["currency"])
+                                  points=open_points, reference=reference, occurred_at=posting.now(), details=details,
+                                  amount=target["amount"], currency=target["currency"])
             _, balance = await posting.post(
                 conn, kind="ACTIVATE", reference=reference, member_id=member["id"], points=open_points,
                 target_id=target["id"], order_reference=target["order_reference"], details=details,
@@ -181,8 +159,8 @@ async def activate_pending(
                           expires_at=dt.datetime.fromisoformat(expires_raw) if expires_raw else None,
                           earned_at=target["occurred_at"])],
             )
-            return pb.PostingResponse(transaction_id=str(transaction_id), kind="ACTIVATE", points=open_points,
-                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+            return Posted(transaction_id=str(transaction_id), kind="ACTIVATE", points=open_points,
+                          new_balance=balance, transaction_ids=(str(transaction_id),))
 
-        return await run_once(conn, program_id=program_id, operation="activate", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="activate", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))

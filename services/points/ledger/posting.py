@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 
 import asyncpg
 
-from services.common import validation
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.points.ledger import repository
 
@@ -180,26 +179,9 @@ def ensure_active(member: asyncpg.Record, field: str = "loyaltyNumber") -> None:
         )
 
 
-def points(value: int, field: str = "points") -> int:
-    return validation.positive_points(value, field)
-
-
 def within_cap(program: asyncpg.Record, points: int, field: str) -> int:
     """A credit no larger than the program's maximum per posting (checked before anything is posted)."""
     cap = program["max_points_per_posting"]
     if abs(points) > cap:
         raise invalid(field, f"would post {abs(points)} points; the program's maximum per posting is {cap}")
     return points
-
-
-def reason(value: str, field: str = "reason", *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: is required", field=field)
-    if len(value) > 500:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: must be at most 500 characters", field=field)
-    return value
-
-
-def optional_reference(value: str, field: str) -> str | None:
-    return validation.reference(value, field) if value else None

@@ -5,32 +5,31 @@ import uuid
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
-from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
-from services.common.idempotency import run_once
-from services.points.ledger import posting, repository
+from services.common.idempotency import Replay, json_replay, run_once
+from services.points.ledger import commands, posting, repository
 from services.points.ledger.posting import Leg
+from services.points.ledger.results import Held, Posted
 
 
-def _posting(transaction_id: uuid.UUID, kind: str, points: int, balance: int) -> pb.PostingResponse:
-    return pb.PostingResponse(transaction_id=str(transaction_id), kind=kind, points=points, new_balance=balance,
-                              transaction_ids=[str(transaction_id)])
+def _posting(transaction_id: uuid.UUID, kind: str, points: int, balance: int) -> Posted:
+    return Posted(transaction_id=str(transaction_id), kind=kind, points=points, new_balance=balance,
+                  transaction_ids=(str(transaction_id),))
 
 
-async def burn(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.BurnRequest) -> pb.PostingResponse:
-    points = posting.points(request.points)
-    reference = validation.reference(request.reference)
-    order_reference = posting.optional_reference(request.order_reference, "orderReference")
-    reason = posting.reason(request.reason)
+async def burn(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Burn, replay: Replay[Posted] | None = None
+) -> Posted:
+    points, reference, order_reference = command.points, command.reference, command.order_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
-        member = await posting.load_active_member(conn, request.loyalty_number)
+        member = await posting.load_active_member(conn, command.loyalty_number)
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             transaction_id = uuid.uuid4()
-            details = {"reason": reason, "partner_code": request.partner_code, "location_code": request.location_code}
+            details = {"reason": command.reason, "partner_code": command.partner_code,
+                       "location_code": command.location_code}
             occurred_at = posting.now()
             event = posting.event("LOY_POINT_REDEMPTION", transaction_id=transaction_id, kind="BURN", member=member,
                                  points=-points, reference=reference, occurred_at=occurred_at, details=details)
@@ -42,29 +41,26 @@ async def burn(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.BurnReq
             )
             return _posting(transaction_id, "BURN", -points, balance)
 
-        return await run_once(conn, program_id=program_id, operation="burn", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="burn", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))
 
 
-async def hold(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.HoldRequest) -> pb.HoldResponse:
-    points = posting.points(request.points)
-    reference = validation.reference(request.reference)
-    order_reference = posting.optional_reference(request.order_reference, "orderReference")
-    if request.timeout_seconds < 0 or request.timeout_seconds > 30 * 86400:
-        raise DomainError(ErrorCode.INVALID_INPUT, "timeoutSeconds: must be between 0 and 30 days",
-                          field="timeoutSeconds")
+async def hold(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Hold, replay: Replay[Held] | None = None
+) -> Held:
+    points, reference, order_reference = command.points, command.reference, command.order_reference
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
-        member = await posting.load_active_member(conn, request.loyalty_number)
+        member = await posting.load_active_member(conn, command.loyalty_number)
 
-        async def perform() -> pb.HoldResponse:
+        async def perform() -> Held:
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
             expires_at = occurred_at + dt.timedelta(
-                seconds=request.timeout_seconds or program["hold_timeout_seconds"])
+                seconds=command.timeout_seconds or program["hold_timeout_seconds"])
             _, balance = await posting.post(
                 conn, kind="HOLD", reference=reference, member_id=member["id"], points=-points,
-                details={"reason": posting.reason(request.reason), "expires_at": expires_at.isoformat()},
+                details={"reason": command.reason, "expires_at": expires_at.isoformat()},
                 order_reference=order_reference, transaction_id=transaction_id, occurred_at=occurred_at,
                 touch=[member["id"]],
                 legs=[Leg("member_available", -points, member["id"], lots="consume"),
@@ -73,11 +69,11 @@ async def hold(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.HoldReq
             await repository.insert_hold(conn, program_id=program_id, hold_id=transaction_id, member_id=member["id"],
                                          reference=reference, order_reference=order_reference, points=points,
                                          expires_at=expires_at)
-            return pb.HoldResponse(hold_id=str(transaction_id), transaction_id=str(transaction_id), points=points,
-                                   expires_at=posting.rfc3339(expires_at), available_after=balance)
+            return Held(hold_id=str(transaction_id), transaction_id=str(transaction_id), points=points,
+                        expires_at=posting.rfc3339(expires_at), available_after=balance)
 
-        return await run_once(conn, program_id=program_id, operation="hold", key=reference, request=request,
-                              response_type=pb.HoldResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="hold", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Held))
 
 
 async def _open_hold(conn: asyncpg.Connection, hold_reference: str) -> tuple[asyncpg.Record, asyncpg.Record]:
@@ -94,21 +90,20 @@ def _open_points(h: asyncpg.Record) -> int:
     return h["points"] - h["captured"] - h["released"]
 
 
-async def capture(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.CaptureHoldRequest) -> pb.PostingResponse:
-    reference = validation.reference(request.reference)
-    hold_reference = validation.reference(request.hold_reference, "holdReference")
-    if request.points < 0:
-        raise DomainError(ErrorCode.INVALID_INPUT, "points: must not be negative", field="points")
+async def capture(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.CaptureHold, replay: Replay[Posted] | None = None
+) -> Posted:
+    reference, hold_reference = command.reference, command.hold_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             h, member = await _open_hold(conn, hold_reference)
             open_points = _open_points(h)
             if open_points == 0:
                 raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"hold {hold_reference!r} is no longer open "
                                   f"({h['captured']} captured, {h['released']} released)", field="holdReference")
-            points = request.points or open_points
+            points = command.points or open_points
             if points > open_points:
                 raise DomainError(ErrorCode.INVALID_INPUT, f"points: the hold has only {open_points} points open",
                                   field="points")
@@ -123,20 +118,20 @@ async def capture(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Capt
                 occurred_at=occurred_at, details={"hold_reference": hold_reference}, events=[event],
                 legs=[Leg("member_held", -points, member["id"]), Leg("redemption", points)],
             )
-            return pb.PostingResponse(transaction_id=str(transaction_id), kind="CAPTURE", points=0,
-                                      new_balance=balance, transaction_ids=[str(transaction_id)])
+            return _posting(transaction_id, "CAPTURE", 0, balance)
 
-        return await run_once(conn, program_id=program_id, operation="capture", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="capture", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))
 
 
-async def release(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.ReleaseHoldRequest) -> pb.PostingResponse:
-    reference = validation.reference(request.reference)
-    hold_reference = validation.reference(request.hold_reference, "holdReference")
+async def release(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ReleaseHold, replay: Replay[Posted] | None = None
+) -> Posted:
+    reference, hold_reference = command.reference, command.hold_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             h, _ = await _open_hold(conn, hold_reference)
             open_points = _open_points(h)
             if open_points == 0:
@@ -149,5 +144,5 @@ async def release(pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.Rele
                     reference=reference, details={"hold_reference": hold_reference})
             return _posting(transaction_id, "RELEASE", open_points, balance)
 
-        return await run_once(conn, program_id=program_id, operation="release", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="release", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))

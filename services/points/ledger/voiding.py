@@ -10,14 +10,13 @@ import uuid
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
-from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
-from services.common.idempotency import run_once
-from services.points.ledger import posting, repository
-from services.points.ledger.posting import Leg
+from services.common.idempotency import Replay, json_replay, run_once
+from services.points.ledger import commands, posting, repository
 from services.points.ledger.hooks import LedgerHooks
+from services.points.ledger.posting import Leg
+from services.points.ledger.results import Posted
 
 NOT_VOIDABLE = frozenset({"VOID", "EXPIRE", "MERGE", "RELEASE", "ACTIVATE", "EXTEND"})
 EVENTED = frozenset({"EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "BURN", "CAPTURE", "TRANSFER"})
@@ -113,14 +112,10 @@ async def _void_one(
 
 
 async def void(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.VoidRequest, hooks: LedgerHooks, actor: str = ""
-) -> pb.PostingResponse:
-    reference = validation.reference(request.reference)
-    target_reference = validation.reference(request.target_reference, "targetReference")
-    if request.points < 0:
-        raise DomainError(ErrorCode.INVALID_INPUT, "points: must not be negative (0 voids the whole remainder)",
-                          field="points")
-    reason = posting.reason(request.reason)
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Void, hooks: LedgerHooks,
+    replay: Replay[Posted] | None = None, actor: str = "",
+) -> Posted:
+    reference, target_reference = command.reference, command.target_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
@@ -130,18 +125,18 @@ async def void(
                 return [single], False
             return await repository.transactions_of_order(conn, target_reference), True
 
-        async def perform() -> pb.PostingResponse:
+        async def perform() -> Posted:
             targets, is_order = await load_targets()
             if not targets:
                 raise DomainError(ErrorCode.NOT_FOUND, f"no transaction or order {target_reference!r}",
                                   field="targetReference")
             owner = None
-            if request.loyalty_number:
-                owner = await posting.load_member(conn, request.loyalty_number)
+            if command.loyalty_number:
+                owner = await posting.load_member(conn, command.loyalty_number)
             if owner is not None and any(owner["id"] not in (t["member_id"], t["counterparty_id"]) for t in targets):
                 raise DomainError(ErrorCode.NOT_FOUND, f"no transaction {target_reference!r} of member "
-                                  f"{request.loyalty_number}", field="targetReference")
-            if is_order and request.points:
+                                  f"{command.loyalty_number}", field="targetReference")
+            if is_order and command.points:
                 raise DomainError(ErrorCode.INVALID_INPUT, "points: a whole order is voided in full", field="points")
             member_ids = {m for t in targets for m in (t["member_id"], t["counterparty_id"]) if m}
             await hooks.lock_for_void(conn, targets)  # counters before accounts, as an earn takes them
@@ -155,7 +150,7 @@ async def void(
                 try:
                     transaction_id, delta, balance = await _void_one(
                         conn, target, reference=reference if not posted else f"{reference}#{len(posted)}",
-                        points=request.points, reason=reason, strict=not is_order, members=members,
+                        points=command.points, reason=command.reason, strict=not is_order, members=members,
                         hooks=hooks, actor=actor)
                 except _Skip:
                     continue
@@ -164,8 +159,8 @@ async def void(
             if not posted:
                 raise DomainError(ErrorCode.ALREADY_VOIDED, f"every transaction of order {target_reference!r} "
                                   "was already voided", field="targetReference")
-            return pb.PostingResponse(transaction_id=str(posted[0]), kind="VOID", points=change, new_balance=balance,
-                                      transaction_ids=[str(t) for t in posted])
+            return Posted(transaction_id=str(posted[0]), kind="VOID", points=change, new_balance=balance,
+                          transaction_ids=tuple(str(t) for t in posted))
 
-        return await run_once(conn, program_id=program_id, operation="void", key=reference, request=request,
-                              response_type=pb.PostingResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation="void", key=reference, perform=perform,
+                              replay=replay or json_replay(command, Posted))

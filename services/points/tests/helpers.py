@@ -8,7 +8,9 @@ import asyncpg
 from loyalty.common.v1 import program_pb2
 from loyalty.points.v1 import points_service_pb2 as pb
 from services.common.db import tenant_tx
-from services.points.ledger import adjusting, earning, members, programs, spending, summary, voiding
+from services.points import api
+from services.points.ledger import adjusting, commands, earning, members, programs, results, spending, summary
+from services.points.ledger import voiding
 from services.points.ledger.earn_policy import FlatRatePolicy
 from services.points.ledger.hooks import LedgerHooks
 from services.points.rules.hooks import RulesHooks
@@ -25,82 +27,91 @@ class Ledger:
     @classmethod
     async def new(cls, pool: asyncpg.Pool, **spec_overrides) -> "Ledger":
         spec = program_spec(**spec_overrides)
-        await programs.provision(pool, spec)
+        await programs.provision(pool, api.provision_command(spec))
         return cls(pool=pool, program_id=uuid.UUID(spec.id), spec=spec)
 
     async def member(self, status: str = "active", number: str | None = None) -> str:
         number = number or str(uuid.uuid4().int)[:12]
-        await members.register(self.pool, program_id=self.program_id, member_id=str(uuid.uuid4()),
-                               loyalty_number=number, status=status, hooks=self.hooks)
+        await members.register(self.pool, program_id=self.program_id, hooks=self.hooks, command=commands.RegisterMember(
+            member_id=str(uuid.uuid4()), loyalty_number=number, status=status))
         return number
 
     async def set_status(self, number: str, status: str) -> None:
         async with tenant_tx(self.pool, self.program_id) as conn:
             member_id = await conn.fetchval("SELECT id FROM members WHERE loyalty_number = $1", number)
-        await members.register(self.pool, program_id=self.program_id, member_id=str(member_id),
-                               loyalty_number=number, status=status, hooks=self.hooks)
+        await members.register(self.pool, program_id=self.program_id, hooks=self.hooks, command=commands.RegisterMember(
+            member_id=str(member_id), loyalty_number=number, status=status))
+
+    async def call(self, operation, request, response_type=pb.PostingResponse, answer_type=results.Posted, **kw):
+        """One ledger operation as the servicer runs it: the request through api.py's translation."""
+        command_type = getattr(commands, type(request).__name__.removesuffix("Request"))
+        answered = await operation(self.pool, program_id=self.program_id, command=api.command(command_type, request),
+                                   replay=api.replay(request, response_type, answer_type), **kw)
+        return api.response(response_type, answered)
 
     async def earn(self, number: str, amount: str, reference: str, **kw) -> pb.EarnResponse:
         request = pb.EarnRequest(loyalty_number=number, amount=amount, currency=self.spec.currency,
                                  reference=reference, **kw)
-        return await earning.earn(self.pool, program_id=self.program_id, request=request, policy=FlatRatePolicy())
+        return await self.call(earning.earn, request, pb.EarnResponse, results.Earned, policy=FlatRatePolicy())
 
     async def burn(self, number: str, points: int, reference: str, **kw) -> pb.PostingResponse:
-        return await spending.burn(self.pool, program_id=self.program_id,
-                                   request=pb.BurnRequest(loyalty_number=number, points=points, reference=reference, **kw))
+        return await self.call(spending.burn, pb.BurnRequest(loyalty_number=number, points=points,
+                                                             reference=reference, **kw))
 
     async def hold(self, number: str, points: int, reference: str, **kw) -> pb.HoldResponse:
-        return await spending.hold(self.pool, program_id=self.program_id,
-                                   request=pb.HoldRequest(loyalty_number=number, points=points, reference=reference, **kw))
+        return await self.call(spending.hold, pb.HoldRequest(loyalty_number=number, points=points,
+                                                             reference=reference, **kw), pb.HoldResponse, results.Held)
 
     async def capture(self, hold_reference: str, reference: str, points: int = 0) -> pb.PostingResponse:
-        return await spending.capture(self.pool, program_id=self.program_id, request=pb.CaptureHoldRequest(
+        return await self.call(spending.capture, pb.CaptureHoldRequest(
             reference=reference, hold_reference=hold_reference, points=points))
 
     async def release(self, hold_reference: str, reference: str) -> pb.PostingResponse:
-        return await spending.release(self.pool, program_id=self.program_id, request=pb.ReleaseHoldRequest(
+        return await self.call(spending.release, pb.ReleaseHoldRequest(
             reference=reference, hold_reference=hold_reference))
 
     async def void(self, target: str, reference: str, points: int = 0, **kw) -> pb.PostingResponse:
-        return await voiding.void(self.pool, program_id=self.program_id, hooks=self.hooks, request=pb.VoidRequest(
-            reference=reference, target_reference=target, points=points, **kw))
+        return await self.call(voiding.void, pb.VoidRequest(
+            reference=reference, target_reference=target, points=points, **kw), hooks=self.hooks)
 
     async def adjust(self, number: str, points: int, reference: str, reason: str = "correction"):
-        return await adjusting.adjust(self.pool, program_id=self.program_id, request=pb.AdjustRequest(
+        return await self.call(adjusting.adjust, pb.AdjustRequest(
             loyalty_number=number, points=points, reference=reference, reason=reason))
 
     async def goodwill(self, number: str, points: int, reference: str, reason: str = "birthday"):
-        return await adjusting.goodwill(self.pool, program_id=self.program_id, request=pb.GoodwillRequest(
+        return await self.call(adjusting.goodwill, pb.GoodwillRequest(
             loyalty_number=number, points=points, reference=reference, reason=reason))
 
     async def transfer(self, source: str, target: str, points: int, reference: str):
-        return await adjusting.transfer(self.pool, program_id=self.program_id, request=pb.TransferRequest(
+        return await self.call(adjusting.transfer, pb.TransferRequest(
             from_loyalty_number=source, to_loyalty_number=target, points=points, reference=reference))
 
     async def merge(self, source: str, target: str, reference: str):
-        return await adjusting.merge(self.pool, program_id=self.program_id, request=pb.MergeMembersRequest(
+        return await self.call(adjusting.merge, pb.MergeMembersRequest(
             from_loyalty_number=source, to_loyalty_number=target, reference=reference))
 
     async def activate(self, target: str, reference: str):
-        return await earning.activate_pending(self.pool, program_id=self.program_id, request=pb.ActivatePendingRequest(
+        return await self.call(earning.activate_pending, pb.ActivatePendingRequest(
             reference=reference, target_reference=target))
 
     async def retro_claim(self, number: str, receipt: str, amount: str, purchased_at: str):
-        return await earning.retro_claim(self.pool, program_id=self.program_id, policy=FlatRatePolicy(),
-                                         request=pb.RetroClaimRequest(
-                                             loyalty_number=number, receipt_reference=receipt, amount=amount,
-                                             currency=self.spec.currency, purchased_at=purchased_at))
+        return await self.call(earning.retro_claim, pb.RetroClaimRequest(
+            loyalty_number=number, receipt_reference=receipt, amount=amount, currency=self.spec.currency,
+            purchased_at=purchased_at), pb.EarnResponse, results.Earned, policy=FlatRatePolicy())
 
     async def extend(self, number: str, new_expires_at: str, reference: str, reason: str = "goodwill"):
-        return await adjusting.extend_expiry(self.pool, program_id=self.program_id, request=pb.ExtendExpiryRequest(
-            loyalty_number=number, new_expires_at=new_expires_at, reason=reason, reference=reference))
+        return await self.call(adjusting.extend_expiry, pb.ExtendExpiryRequest(
+            loyalty_number=number, new_expires_at=new_expires_at, reason=reason, reference=reference),
+            pb.ExtendExpiryResponse, results.Extended)
 
     async def summary(self, number: str) -> pb.PointsSummary:
-        return await summary.member_summary(self.pool, program_id=self.program_id, loyalty_number=number)
+        return api.response(pb.PointsSummary, await summary.member_summary(
+            self.pool, program_id=self.program_id, loyalty_number=number))
 
     async def history(self, number: str, **kw) -> pb.ListTransactionsResponse:
-        return await summary.history(self.pool, program_id=self.program_id,
-                                     request=pb.ListTransactionsRequest(loyalty_number=number, **kw))
+        request = pb.ListTransactionsRequest(loyalty_number=number, **kw)
+        return api.response(pb.ListTransactionsResponse, await summary.history(
+            self.pool, program_id=self.program_id, command=api.command(commands.ListTransactions, request)))
 
     async def available(self, number: str) -> int:
         return (await self.summary(number)).available

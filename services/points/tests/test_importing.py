@@ -11,6 +11,7 @@ from services.member import programs as member_programs
 from services.points.importing import report as import_report
 from services.points.importing import history as importing
 from services.points.ledger.hooks import NO_HOOKS
+from services.points import api as points_api
 from services.points.ledger import programs as points_programs
 from tests.fixtures.postgres import program_spec
 
@@ -23,7 +24,7 @@ async def _imported_program(pools, tmp_path, *, members=30, expiry_days=0):
         code=spec.code, name=spec.name, currency="EUR", timezone="Europe/Madrid",
         expiry_days=expiry_days, expiry_round_to_month_end=True))
     spec.id = str(row["id"])
-    await points_programs.provision(pools["points"], spec)
+    await points_programs.provision(pools["points"], points_api.provision_command(spec))
     answers = write_dump(tmp_path, members=members, now=NOW)
     import_id = uuid.uuid4()
     async with pools["staging"].acquire() as conn, conn.transaction():

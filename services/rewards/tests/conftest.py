@@ -17,6 +17,7 @@ from services.common.clients import call, metadata
 from services.common.errors import DomainError, DomainErrorInterceptor
 from services.common.mail import SmtpSender
 from services.points.__main__ import assemble as assemble_points
+from services.points import api as points_api
 from services.points.ledger import programs as points_programs
 from services.rewards.peers import MemberRef, Peers
 from tests.fixtures.postgres import free_port, program_spec
@@ -51,7 +52,7 @@ class Program:
 async def program(pools) -> Program:
     spec = program_spec()
     await program_copy.provision(pools["rewards"], spec)
-    await points_programs.provision(pools["points"], spec)
+    await points_programs.provision(pools["points"], points_api.provision_command(spec))
     return Program(id=uuid.UUID(spec.id), spec=spec)
 
 

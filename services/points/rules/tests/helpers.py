@@ -4,7 +4,7 @@ import dataclasses
 import json
 
 from loyalty.points.v1 import points_service_pb2 as pb
-from services.points.ledger import earning
+from services.points.ledger import earning, results
 from services.points.rules import campaigns, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy
@@ -53,4 +53,4 @@ class RulesProgram:
     async def earn(self, number: str, amount: str, reference: str, **kw) -> pb.EarnResponse:
         request = pb.EarnRequest(loyalty_number=number, amount=amount, currency=self.ledger.spec.currency,
                                  reference=reference, **kw)
-        return await earning.earn(self.pool, program_id=self.program_id, request=request, policy=self.policy)
+        return await self.ledger.call(earning.earn, request, pb.EarnResponse, results.Earned, policy=self.policy)
