@@ -16,6 +16,8 @@ member's balance equals the sum of their lots.
 
 import asyncio
 import datetime as dt
+import pathlib
+import re
 import uuid
 from collections.abc import Callable
 
@@ -31,12 +33,6 @@ BATCH_MEMBERS = 20_000
 WORKERS = 2  # one batch per core of a small database host; PostgreSQL does the work
 VOIDABLE_KINDS = ("BURN", "CAPTURE", "HOLD", "EARN", "RETRO_CLAIM", "GOODWILL", "ADJUST", "TRANSFER")
 
-# A staging member (sm) this import ($1) into the program ($2) has not finished: batches are whole.
-_NOT_YET_IMPORTED = """NOT EXISTS (SELECT 1 FROM imported_members im
-                          WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = sm.legacy_id)"""
-
-_PROGRAM_ACCOUNT = """CASE t.kind WHEN 'earn' THEN 'issuance' WHEN 'adjust' THEN 'adjustment'
-                                  WHEN 'burn' THEN 'redemption' ELSE 'breakage' END"""
 
 
 async def _import(pool: asyncpg.Pool, import_id: uuid.UUID) -> asyncpg.Record:
@@ -128,18 +124,51 @@ async def _stripes(
     """Ranges of legacy ids, `size` members each, of the members this import has not finished yet
     (a killed run resumes with what is left, whatever batch size it ran with before)."""
     async with tenant_tx(pool, program_id) as conn:
-        # every worker gets a share of a small import: `size` shrinks to the pending count / workers
-        bounds = await conn.fetch(
-            f"""
-            SELECT legacy_id, pending FROM (
-                SELECT sm.legacy_id, row_number() OVER (ORDER BY sm.legacy_id) AS n, count(*) OVER () AS pending
-                FROM staging.members sm JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
-                WHERE sm.import_id = $1 AND {_NOT_YET_IMPORTED}
-            ) s WHERE n % greatest(1, least($3, ceil(pending::numeric / $4)::bigint)) = 0 ORDER BY legacy_id
-            """, import_id, program_id, size, workers)
+        sql, _, _ = BATCH.blocks["bounds"]
+        bounds = await conn.fetch(sql, import_id, program_id, size, workers)
     pending = bounds[0]["pending"] if bounds else 0  # size <= pending, so a pending import has a bound
     edges = ["", *(b["legacy_id"] for b in bounds)]
     return [(edges[i], edges[i + 1] if i + 1 < len(edges) else None) for i in range(len(edges))], pending
+
+
+class _Blocks:
+    """batch.sql's named blocks, run one by one on the batch's connection with the batch's parameters."""
+
+    HEADER = re.compile(r"^-- (name|fragment): (\w+)(?:\(([\w, ]*)\))?(?: -> (value|row))?$", re.M)
+
+    def __init__(self, path: pathlib.Path):
+        text = path.read_text()
+        marks = list(self.HEADER.finditer(text))
+        fragments, self.blocks = {}, {}
+        for k, m in enumerate(marks):
+            end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
+            lines = text[m.end():end].strip().splitlines()
+            while lines and (not lines[-1].strip() or lines[-1].startswith("--")):
+                lines.pop()  # the next block's opening comment
+            body = "\n".join(lines)
+            if m.group(1) == "fragment":  # text other blocks take in as {name}
+                fragments[m.group(2)] = body.strip().rstrip(";")
+                continue
+            for name, fragment in fragments.items():
+                body = body.replace("{" + name + "}", fragment)
+            params = tuple(p.strip() for p in (m.group(3) or "").split(",") if p.strip())
+            self.blocks[m.group(2)] = (body, params, m.group(4))
+
+    def bind(self, conn: asyncpg.Connection, params: dict):
+        async def run(name: str):
+            sql, names, answer = self.blocks[name]
+            args = [params[n] for n in names]
+            if answer == "value":
+                return await conn.fetchval(sql, *args)
+            if answer == "row":
+                return await conn.fetchrow(sql, *args)
+            return await conn.execute(sql, *args)
+        return run
+
+
+BATCH = _Blocks(pathlib.Path(__file__).with_name("batch.sql"))
+CHECKS = {"unbalanced": "import batch left transaction {} unbalanced",
+          "drift": "import batch left member {}'s lots apart from the balance"}
 
 
 async def _batch(
@@ -147,272 +176,25 @@ async def _batch(
     lo: str, hi: str | None,
 ) -> dict[str, int] | None:
     """Members with legacy ids in (lo, hi] that this import has not finished, whole histories."""
-    program_id = program["id"]
-    await conn.execute(
-        f"""
-        CREATE TEMP TABLE imp_members ON COMMIT DROP AS
-        SELECT mm.member_id, mm.loyalty_number, sm.legacy_id, sm.status, b.points_balance AS legacy_balance,
-               false AS fresh
-        FROM staging.members sm
-        JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
-        LEFT JOIN staging.balances b ON b.import_id = $1 AND b.legacy_id = sm.legacy_id
-        WHERE sm.import_id = $1 AND sm.legacy_id > $3 AND ($4::text IS NULL OR sm.legacy_id <= $4)
-          AND {_NOT_YET_IMPORTED}
-        """, import_id, program_id, lo, hi)
-    await conn.execute("ANALYZE imp_members")
-    members = await conn.fetchval("SELECT count(*) FROM imp_members")
-    if members == 0:
-        return None
-    # a member registered by this batch is fresh: nothing of theirs is posted, held or in use yet
-    registered = await conn.fetchval(
-        """
-        WITH added AS (
-            INSERT INTO members(program_id, id, loyalty_number, status)
-            SELECT $1, member_id, loyalty_number, status FROM imp_members
-            ON CONFLICT (program_id, id) DO NOTHING RETURNING id
-        ), marked AS (
-            UPDATE imp_members m SET fresh = true FROM added a WHERE a.id = m.member_id RETURNING 1
-        ) SELECT count(*) FROM marked
-        """, program_id)
-    await conn.execute(
-        "INSERT INTO accounts(program_id, kind, member_id) SELECT $1, 'member_available', member_id FROM imp_members"
-        " ON CONFLICT DO NOTHING", program_id)
-    await conn.execute(
-        "CREATE TEMP TABLE imp_accounts ON COMMIT DROP AS"
-        " SELECT a.member_id, a.id FROM imp_members m JOIN accounts a"
-        " ON a.program_id = $1 AND a.kind = 'member_available' AND a.member_id = m.member_id", program_id)
-    await conn.execute(
-        "CREATE TEMP TABLE imp_program_accounts ON COMMIT DROP AS"
-        " SELECT kind, id FROM accounts WHERE program_id = $1 AND member_id IS NULL", program_id)
-    await conn.execute("ANALYZE imp_accounts; ANALYZE imp_program_accounts")
-    # members who were already here may be in use: lock them in id order, then expire and release
-    if registered < members:
-        await conn.execute(
-            "SELECT ledger_touch(array_agg(member_id ORDER BY member_id)) FROM imp_members WHERE NOT fresh")
-
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_txns ON COMMIT DROP AS
-        SELECT time_ordered_uuid() AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.points, t.channel,
-               t.reference AS legacy_reference,
-               CASE WHEN t.kind IN ('earn', 'adjust') THEN t.points ELSE -t.points END AS signed
-        FROM imp_members m
-        JOIN staging.transactions t ON t.import_id = $1 AND t.legacy_id = m.legacy_id
-        WHERE m.fresh OR NOT EXISTS (SELECT 1 FROM transactions x WHERE x.program_id = $2
-                                     AND x.reference = 'legacy:' || t.legacy_txn_id)
-        """, import_id, program_id)
-    await conn.execute("ANALYZE imp_txns")
-    imported = await conn.fetchval(
-        """
-        WITH posted AS (
-            INSERT INTO transactions(program_id, id, kind, reference, member_id, points, occurred_at, details)
-            SELECT $1, id, upper(kind), 'legacy:' || legacy_txn_id, member_id, signed, occurred_at,
-                   jsonb_build_object('imported', true, 'import_id', $2::text, 'legacy_txn_id', legacy_txn_id,
-                                      'channel', channel, 'legacy_reference', legacy_reference)
-            FROM imp_txns RETURNING 1
-        ) SELECT count(*) FROM posted
-        """, program_id, str(import_id))
-    await conn.execute(
-        f"""
-        INSERT INTO entries(program_id, transaction_id, account_id, amount)
-        SELECT $1::uuid, t.id, a.id, t.signed FROM imp_txns t JOIN imp_accounts a ON a.member_id = t.member_id
-        UNION ALL
-        SELECT $1::uuid, t.id, p.id, -t.signed FROM imp_txns t JOIN imp_program_accounts p ON p.kind = {_PROGRAM_ACCOUNT}
-        """, program_id)
-
-    tz, days, month_end = program["timezone"], program["expiry_days"], program["expiry_round_to_month_end"]
-    # the sequence's name as a literal: pg_get_serial_sequence() per row costs a catalog lookup each time
-    sequence = await conn.fetchval("SELECT pg_get_serial_sequence('lots', 'id')")
-    next_lot = f"nextval('{sequence}'::regclass)"
-    await conn.execute(
-        f"""
-        CREATE TEMP TABLE imp_lots ON COMMIT DROP AS
-        WITH credits AS (SELECT *, (occurred_at AT TIME ZONE $1)::date AS local_day FROM imp_txns WHERE signed > 0),
-             -- the expiry depends on the local day only: the policy function runs once per day, not per lot
-             policy AS (SELECT local_day,
-                               policy_lot_expiry(local_day::timestamp AT TIME ZONE $1, $1, $2, $3) AS expires_at
-                        FROM (SELECT DISTINCT local_day FROM credits) d)
-        SELECT {next_lot} AS id, c.member_id, c.id AS transaction_id, c.points,
-               c.occurred_at AS earned_at, p.expires_at
-        FROM credits c JOIN policy p USING (local_day)
-        """, tz, days, month_end)
-    await conn.execute("ANALYZE imp_lots")
-    # every open lot of these members, old and new, in the order they are spent
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_pool ON COMMIT DROP AS
-        WITH lots_open AS (
-            SELECT l.id, l.member_id, l.remaining AS pts, l.points AS lot_points, l.expires_at, l.earned_at,
-                   l.transaction_id, false AS fresh
-            FROM lots l WHERE l.member_id IN (SELECT member_id FROM imp_members WHERE NOT fresh)
-              AND l.remaining > 0
-            UNION ALL
-            SELECT id, member_id, points, points, expires_at, earned_at, transaction_id, true FROM imp_lots
-        )
-        SELECT *, sum(pts) OVER w - pts AS lo, sum(pts) OVER w AS hi
-        FROM lots_open WINDOW w AS (PARTITION BY member_id ORDER BY expires_at NULLS LAST, earned_at, id)
-        """)
-    await conn.execute("ANALYZE imp_pool")
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_moves ON COMMIT DROP AS
-        WITH debits AS (
-            SELECT id AS transaction_id, member_id,
-                   sum(-signed) OVER w + signed AS lo, sum(-signed) OVER w AS hi
-            FROM imp_txns WHERE signed < 0
-            WINDOW w AS (PARTITION BY member_id ORDER BY occurred_at, legacy_txn_id)
-        )
-        SELECT p.id AS lot_id, d.transaction_id, least(p.hi, d.hi) - greatest(p.lo, d.lo) AS pts
-        FROM imp_pool p JOIN debits d ON d.member_id = p.member_id AND p.lo < d.hi AND d.lo < p.hi
-        """)
-    await conn.execute("ANALYZE imp_moves")
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_after ON COMMIT DROP AS
-        SELECT p.*, p.pts - coalesce(u.used, 0) AS left_pts, (p.expires_at <= $1) AS past_due
-        FROM imp_pool p LEFT JOIN (SELECT lot_id, sum(pts) AS used FROM imp_moves GROUP BY lot_id) u ON u.lot_id = p.id
-        """, now)
-    await conn.execute("ANALYZE imp_after")
-    # lots past their date under the policy expire now, as one EXPIRE posting per member
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_expire ON COMMIT DROP AS
-        SELECT member_id, time_ordered_uuid() AS transaction_id, sum(left_pts) AS pts
-        FROM imp_after WHERE past_due AND left_pts > 0 GROUP BY member_id
-        """)
-    await conn.execute(
-        """
-        INSERT INTO imp_moves(lot_id, transaction_id, pts)
-        SELECT a.id, e.transaction_id, a.left_pts FROM imp_after a JOIN imp_expire e USING (member_id)
-        WHERE a.past_due AND a.left_pts > 0
-        """)
-    # what the ledger shows after history and expiry, and what the legacy system says
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_fix ON COMMIT DROP AS
-        WITH state AS (
-            SELECT m.member_id, m.legacy_id, a.balance + coalesce(h.delta, 0) - coalesce(e.pts, 0) AS ledger_balance,
-                   coalesce(l.live, 0) AS live_lots, m.legacy_balance
-            FROM imp_members m
-            JOIN accounts a ON a.kind = 'member_available' AND a.member_id = m.member_id
-            LEFT JOIN (SELECT member_id, sum(signed) AS delta FROM imp_txns GROUP BY member_id) h
-                   ON h.member_id = m.member_id
-            LEFT JOIN imp_expire e ON e.member_id = m.member_id
-            LEFT JOIN (SELECT member_id, sum(left_pts) AS live FROM imp_after WHERE NOT coalesce(past_due, false)
-                       GROUP BY member_id) l ON l.member_id = m.member_id
-        )
-        SELECT member_id, legacy_id, ledger_balance, live_lots, legacy_balance,
-               coalesce(legacy_balance, greatest(ledger_balance, 0)) AS target,
-               coalesce(legacy_balance, greatest(ledger_balance, 0)) - ledger_balance AS remediation,
-               time_ordered_uuid() AS transaction_id
-        FROM state
-        """)
-    await conn.execute("ANALYZE imp_fix")
-    # lots follow the target: a new lot for what is missing, or the soonest-expiring live lots give way
-    await conn.execute(
-        """
-        INSERT INTO imp_moves(lot_id, transaction_id, pts)
-        WITH live AS (
-            SELECT a.id, a.member_id, a.left_pts,
-                   sum(a.left_pts) OVER w - a.left_pts AS lo, sum(a.left_pts) OVER w AS hi
-            FROM imp_after a WHERE NOT coalesce(a.past_due, false) AND a.left_pts > 0
-            WINDOW w AS (PARTITION BY a.member_id ORDER BY a.expires_at NULLS LAST, a.earned_at, a.id)
-        )
-        SELECT l.id, f.transaction_id, least(l.hi, f.live_lots - f.target) - l.lo
-        FROM live l JOIN imp_fix f USING (member_id)
-        WHERE f.live_lots > f.target AND l.lo < f.live_lots - f.target
-        """)
-    await conn.execute(
-        f"""
-        INSERT INTO imp_lots(id, member_id, transaction_id, points, earned_at, expires_at)
-        SELECT {next_lot}, member_id, transaction_id, target - live_lots, $1,
-               policy_lot_expiry($1, $2, $3, $4)
-        FROM imp_fix WHERE target > live_lots
-        """, now, tz, days, month_end)
-
-    await conn.execute(
-        """
-        INSERT INTO transactions(program_id, id, kind, reference, member_id, points, occurred_at, details)
-        SELECT $1::uuid, e.transaction_id, 'EXPIRE', 'legacy-expire:' || $2::text || ':' || f.legacy_id, e.member_id, -e.pts,
-               $3::timestamptz, jsonb_build_object('imported', true, 'import_id', $2::text,
-                                      'reason', 'past the program''s expiry policy at import')
-        FROM imp_expire e JOIN imp_fix f USING (member_id)
-        UNION ALL
-        SELECT $1::uuid, transaction_id, 'REMEDIATION', 'legacy-remediation:' || $2::text || ':' || legacy_id, member_id,
-               remediation, $3::timestamptz, jsonb_build_object('imported', true, 'import_id', $2::text,
-               'reason', 'legacy balance remediation', 'legacy_balance', legacy_balance,
-               'computed_balance', ledger_balance)
-        FROM imp_fix WHERE remediation <> 0
-        """, program_id, str(import_id), now)
-    await conn.execute(
-        """
-        INSERT INTO entries(program_id, transaction_id, account_id, amount)
-        SELECT $1::uuid, x.transaction_id, a.id, x.amount FROM (
-            SELECT e.transaction_id, e.member_id, -e.pts AS amount FROM imp_expire e
-            UNION ALL SELECT transaction_id, member_id, remediation FROM imp_fix WHERE remediation <> 0
-        ) x JOIN imp_accounts a ON a.member_id = x.member_id
-        UNION ALL
-        SELECT $1::uuid, e.transaction_id, p.id, e.pts FROM imp_expire e JOIN imp_program_accounts p ON p.kind = 'breakage'
-        UNION ALL
-        SELECT $1::uuid, f.transaction_id, p.id, -f.remediation FROM imp_fix f
-        JOIN imp_program_accounts p ON p.kind = 'adjustment' WHERE f.remediation <> 0
-        """, program_id)
-
-    # lots: new ones with what is left of them, old ones reduced; every change recorded as a movement
-    await conn.execute(
-        """
-        CREATE TEMP TABLE imp_used ON COMMIT DROP AS
-        SELECT lot_id, sum(pts) AS used FROM imp_moves GROUP BY lot_id
-        """)
-    await conn.execute("ANALYZE imp_used")
-    lots_created = await conn.fetchval(
-        """
-        WITH made AS (
-            INSERT INTO lots(program_id, id, member_id, transaction_id, points, remaining, earned_at, expires_at)
-            SELECT $1, n.id, n.member_id, n.transaction_id, n.points, n.points - coalesce(u.used, 0), n.earned_at,
-                   n.expires_at
-            FROM imp_lots n LEFT JOIN imp_used u ON u.lot_id = n.id
-            RETURNING 1
-        ) SELECT count(*) FROM made
-        """, program_id)
-    await conn.execute(
-        "UPDATE lots l SET remaining = l.remaining - u.used FROM imp_used u, imp_pool p"
-        " WHERE l.id = u.lot_id AND p.id = u.lot_id AND NOT p.fresh")
-    await conn.execute(
-        "INSERT INTO lot_movements(program_id, lot_id, transaction_id, source_transaction_id, delta)"
-        " SELECT $1, lot_id, transaction_id, transaction_id, -pts FROM imp_moves WHERE pts > 0", program_id)
-    await conn.execute(
-        "UPDATE accounts a SET balance = f.target FROM imp_fix f"
-        " WHERE a.kind = 'member_available' AND a.member_id = f.member_id")
-    await conn.execute(
-        "INSERT INTO imported_members(program_id, import_id, member_id, legacy_id, legacy_balance, remediation)"
-        " SELECT $1, $2, member_id, legacy_id, legacy_balance, remediation FROM imp_fix", program_id, import_id)
-
-    unbalanced = await conn.fetchval(
-        """
-        WITH posted AS (
-            SELECT id FROM imp_txns UNION ALL SELECT transaction_id FROM imp_expire
-            UNION ALL SELECT transaction_id FROM imp_fix WHERE remediation <> 0
-        )
-        SELECT p.id FROM posted p LEFT JOIN entries e ON e.transaction_id = p.id
-        GROUP BY p.id HAVING count(e.id) < 2 OR sum(e.amount) <> 0 LIMIT 1
-        """)
-    if unbalanced is not None:
-        raise DomainError(ErrorCode.INTERNAL, f"import batch left transaction {unbalanced} unbalanced")
-    drift = await conn.fetchval(
-        """
-        SELECT f.member_id FROM imp_fix f
-        CROSS JOIN LATERAL (SELECT coalesce(sum(remaining), 0) AS pts FROM lots l
-                            WHERE l.program_id = $1 AND l.member_id = f.member_id AND l.remaining > 0) l
-        WHERE f.target <> l.pts LIMIT 1
-        """, program_id)
-    if drift is not None:
-        raise DomainError(ErrorCode.INTERNAL, f"import batch left member {drift}'s lots apart from the balance")
-    fixes = await conn.fetchrow(
-        "SELECT count(*) FILTER (WHERE remediation <> 0) AS n,"
-        " coalesce(sum(remediation) FILTER (WHERE remediation > 0), 0)::bigint AS credited,"
-        " coalesce(-sum(remediation) FILTER (WHERE remediation < 0), 0)::bigint AS debited FROM imp_fix")
-    expired = await conn.fetchval("SELECT count(*) FROM imp_moves m JOIN imp_expire e USING (transaction_id)")
-    return {"members_done": members, "members_registered": registered, "transactions_imported": imported,
-            "lots_created": lots_created, "members_remediated": fixes["n"], "points_credited": fixes["credited"],
-            "points_debited": fixes["debited"], "lots_expired": expired}
+    # the lots sequence named once per batch (as its oid), not by pg_get_serial_sequence() per lot
+    lot_sequence = await conn.fetchval("SELECT pg_get_serial_sequence('lots', 'id')::regclass::oid")
+    run = BATCH.bind(conn, {
+        "import_id": import_id, "import_text": str(import_id), "program_id": program["id"], "lo": lo, "hi": hi,
+        "now": now, "timezone": program["timezone"], "expiry_days": program["expiry_days"],
+        "month_end": program["expiry_round_to_month_end"], "lot_sequence": lot_sequence,
+    })
+    answers = {}
+    for name in BATCH.blocks:  # in the file's order
+        if name == "bounds":
+            continue  # the stripes' query, run before the batches
+        answers[name] = answer = await run(name)
+        if name == "count_members" and answer == 0:
+            return None
+        if name in CHECKS and answer is not None:
+            raise DomainError(ErrorCode.INTERNAL, CHECKS[name].format(answer))
+    members = answers["count_members"]
+    fixes = answers["fix_totals"]
+    return {"members_done": members, "members_registered": answers["register_members"],
+            "transactions_imported": answers["post_transactions"], "lots_created": answers["write_lots"],
+            "members_remediated": fixes["n"], "points_credited": fixes["credited"],
+            "points_debited": fixes["debited"], "lots_expired": answers["lots_expired"]}
