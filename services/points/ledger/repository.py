@@ -72,13 +72,34 @@ async def members_by_id(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -
     return {r["id"]: r for r in rows}
 
 
+async def merge_holders(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """For each of `member_ids` merged away: the member who holds their points now (merges chain)."""
+    rows = await conn.fetch(
+        """
+        WITH RECURSIVE chain(origin, id, depth) AS (
+            SELECT m.id, m.id, 0 FROM members m WHERE m.id = ANY($1) AND m.status = 'merged'
+            UNION ALL
+            SELECT c.origin, t.counterparty_id, c.depth + 1 FROM chain c
+            CROSS JOIN LATERAL (SELECT counterparty_id FROM transactions
+                                WHERE kind = 'MERGE' AND member_id = c.id
+                                ORDER BY occurred_at DESC, id DESC LIMIT 1) t
+            WHERE c.depth < 50
+        )
+        SELECT DISTINCT ON (origin) origin, id FROM chain WHERE depth > 0 ORDER BY origin, depth DESC
+        """,
+        member_ids,
+    )
+    return {r["origin"]: r["id"] for r in rows}
+
+
 async def post_earn(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, transaction_id: uuid.UUID, member_id: uuid.UUID,
     reference: str, points: int, amount, currency: str, occurred_at, expires_at, details: dict,
     pending: bool = False, order_reference: str | None = None, event: dict | None = None,
     funding_account: str = "issuance",
 ) -> asyncpg.Record:
-    """Transaction, two entries, a lot and both balances in one statement; returns old and new balance."""
+    """Transaction, two entries, a lot and both balances in one statement; returns the old and new
+    spendable balance (what the summary shows: lots past their date do not count)."""
     return await conn.fetchrow(
         """
         WITH program_account AS (
@@ -107,10 +128,17 @@ async def post_earn(
         ), available AS (
             SELECT coalesce((SELECT balance FROM accounts WHERE kind = 'member_available' AND member_id = $3), 0)
                 AS balance
+        ), stale AS (  -- past their date, not yet expired by the job: not spendable, as the summary says
+            SELECT coalesce(sum(remaining), 0)::bigint AS points FROM lots
+            WHERE member_id = $3 AND remaining > 0 AND expires_at <= now()
+        ), born_stale AS (  -- an earn dated further back than the expiry policy: its lot is already past
+            SELECT CASE WHEN NOT $11 AND $9::timestamptz <= now() THEN $5::bigint ELSE 0 END AS points
         )
-        SELECT CASE WHEN $11 THEN available.balance ELSE member_account.balance - $5 END AS old_balance,
-               CASE WHEN $11 THEN available.balance ELSE member_account.balance END AS new_balance
-        FROM member_account, available
+        SELECT CASE WHEN $11 THEN available.balance ELSE member_account.balance - $5 END - stale.points
+                   AS old_balance,
+               CASE WHEN $11 THEN available.balance ELSE member_account.balance END - stale.points - born_stale.points
+                   AS new_balance
+        FROM member_account, available, stale, born_stale
         """,
         program_id, transaction_id, member_id, reference, points, amount, currency, occurred_at, expires_at, details,
         pending, order_reference, event, funding_account,

@@ -40,7 +40,7 @@ async def _funding_account(conn: asyncpg.Connection, transaction_id: uuid.UUID) 
 
 async def _void_one(
     conn: asyncpg.Connection, target: asyncpg.Record, *, reference: str, points: int, reason: str, strict: bool,
-    members: dict, hooks: LedgerHooks, actor: str = "",
+    members: dict, hooks: LedgerHooks, holders: dict[uuid.UUID, uuid.UUID], actor: str = "",
 ) -> tuple[uuid.UUID, int, int]:
     """Returns (transaction id, change to the member's available balance, new balance)."""
     kind = target["kind"]
@@ -78,6 +78,10 @@ async def _void_one(
     member_id, other_id = target["member_id"], target["counterparty_id"]
     credited = target["points"] > 0  # the target credited its member: the void debits them
     pending = kind == "EARN" and target["details"].get("pending") and not target["activated"]
+    # a member merged away has nothing left: what the void takes back is taken from who holds it now
+    if credited or pending:
+        member_id = holders.get(member_id, member_id)
+    other_id = holders.get(other_id, other_id)
     if kind == "ADJUST":
         details["target_kind"] = "ADJUST_CREDIT" if credited else "ADJUST_DEBIT"
     if kind == "TRANSFER":
@@ -139,6 +143,8 @@ async def void(
             if is_order and command.points:
                 raise DomainError(ErrorCode.INVALID_INPUT, "points: a whole order is voided in full", field="points")
             member_ids = {m for t in targets for m in (t["member_id"], t["counterparty_id"]) if m}
+            holders = await repository.merge_holders(conn, list(member_ids))
+            member_ids |= set(holders.values())
             await hooks.lock_for_void(conn, targets)  # counters before accounts, as an earn takes them
             await posting.touch(conn, list(member_ids))
             targets, _ = await load_targets()  # re-read under the member locks
@@ -151,7 +157,7 @@ async def void(
                     transaction_id, delta, balance = await _void_one(
                         conn, target, reference=reference if not posted else f"{reference}#{len(posted)}",
                         points=command.points, reason=command.reason, strict=not is_order, members=members,
-                        hooks=hooks, actor=actor)
+                        hooks=hooks, holders=holders, actor=actor)
                 except _Skip:
                     continue
                 posted.append(transaction_id)
