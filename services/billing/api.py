@@ -6,7 +6,7 @@ import grpc
 from loyalty.billing.v1 import billing_service_pb2 as pb
 from loyalty.billing.v1 import billing_service_pb2_grpc as pb_grpc
 from loyalty.common.v1 import events_pb2, program_pb2
-from services.billing import (documents, invoicing, ledger, partners, periods, programs, rate_cards, reports,
+from services.billing import (documents, invoicing, ledger_events, partners, periods, programs, rate_cards, reports,
                               statements)
 from services.common.tenancy import call_context, require_program
 
@@ -89,7 +89,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         return program_pb2.ProvisionProgramResponse(spec=request.spec, created=created)
 
     async def ConsumeLedgerEvents(self, request, context):
-        accepted = await ledger.consume(self._pool, metadata_program_id=call_context(context).program_id,
+        accepted = await ledger_events.consume(self._pool, metadata_program_id=call_context(context).program_id,
                                         events=list(request.events))
         return events_pb2.ConsumeAck(accepted=accepted)
 

@@ -5,7 +5,7 @@ import uuid
 import zoneinfo
 
 from loyalty.common.v1 import events_pb2, program_pb2
-from services.billing import ledger, partners, programs, rate_cards
+from services.billing import ledger_events, partners, programs, rate_cards
 from services.common.db import tenant_tx
 from tests.fixtures.postgres import program_spec
 
@@ -54,7 +54,7 @@ def void_of(original: events_pb2.LedgerEvent, at: dt.datetime) -> events_pb2.Led
 
 
 async def feed(pool, program_id, events) -> int:
-    return await ledger.consume(pool, metadata_program_id=program_id, events=list(events))
+    return await ledger_events.consume(pool, metadata_program_id=program_id, events=list(events))
 
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")

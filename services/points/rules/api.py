@@ -12,7 +12,7 @@ from loyalty.points.v1 import rules_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
 from services.points.ledger.posting import rfc3339
-from services.points.rules import baskets, bonuses, burning, campaigns, dry_runs, rulesets
+from services.points.rules import baskets, bonuses, burn_quotes, campaigns, dry_runs, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy
 
@@ -182,7 +182,7 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
 
     async def QuoteBurn(self, request, context):
         ctx = require_program(context)
-        q = await burning.quote(self._pool, program_id=ctx.program_id, facts_source=self._facts,
+        q = await burn_quotes.quote(self._pool, program_id=ctx.program_id, facts_source=self._facts,
                                 loyalty_number=request.loyalty_number, amount=request.amount, points=request.points,
                                 channel=request.channel, location_code=request.location_code,
                                 partner_code=request.partner_code)

@@ -10,7 +10,7 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
 from services.points.ledger import posting
-from services.points.rules import discounting
+from services.points.rules import discount_budgets
 from services.points.rules.discounts import Discounts
 from services.points.rules.evaluation import Transaction
 from services.points.rules.policy import load_program_rules, transaction_of, with_base
@@ -45,7 +45,7 @@ async def quote_discounts(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_so
         compiled = await load_program_rules(conn)
         sets = with_base(compiled.index.sets_for(basket.txn), basket.program)
         facts = await facts_source.fetch(program_id=program_id, member_id=basket.member_id,
-                                         needs=discounting.discount_needs(sets, basket.txn))
-        result = await discounting.read_only(conn, sets, program_id=program_id, member_id=basket.member_id,
+                                         needs=discount_budgets.discount_needs(sets, basket.txn))
+        result = await discount_budgets.read_only(conn, sets, program_id=program_id, member_id=basket.member_id,
                                              txn=basket.txn, facts=facts)
     return result, basket.program["currency"]

@@ -14,7 +14,7 @@ from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
 from services.points.ledger import posting
-from services.points.rules import baskets, discounting, discounts, evaluation, model, repository
+from services.points.rules import baskets, discount_budgets, discounts, evaluation, model, repository
 from services.points.rules.evaluation import Counter, Facts, RuleSet, Transaction
 from services.points.rules.policy import base_rate_set, compile_row, load_program_rules
 
@@ -71,7 +71,7 @@ def _with_base(sets: list[RuleSet], program) -> list[RuleSet]:
 
 
 async def _facts(facts_source, program_id, member_id, sets, txn) -> Facts:
-    needs = evaluation.needs(sets, txn) | discounting.discount_needs(sets, txn)
+    needs = evaluation.needs(sets, txn) | discount_budgets.discount_needs(sets, txn)
     return await facts_source.fetch(program_id=program_id, member_id=member_id, needs=needs)
 
 
@@ -115,7 +115,7 @@ async def dry_run_earn(
         facts = await _facts(facts_source, program_id, member_id, [*published, *drafted], txn)
         results, discounted = [], []
         for sets in (drafted, published):
-            off = await discounting.read_only(conn, sets, program_id=program_id, member_id=member_id, txn=txn,
+            off = await discount_budgets.read_only(conn, sets, program_id=program_id, member_id=member_id, txn=txn,
                                               facts=facts)
             paid = off.net_transaction(txn)  # points on the amount after discounts, as on earn
             matched, notes = evaluation.candidates(sets, paid, facts)

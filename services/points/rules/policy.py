@@ -19,7 +19,7 @@ import asyncpg
 from services.common.errors import invalid
 from services.points.ledger.earn_policy import EarnQuote, FlatRatePolicy
 from services.points.ledger.expiry import lot_expiry
-from services.points.rules import discounting, discounts, evaluation, leases, model, repository, usage
+from services.points.rules import discount_budgets, discounts, evaluation, leases, model, repository, usage
 from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
 
 
@@ -159,7 +159,7 @@ class RulesEarnPolicy:
         facts = await self._facts_for(compiled, sets, program=program, member_id=member_id, txn=txn)
         discounted = discounts.NONE
         if compiled.discounts:  # points are earned on what is paid: the amount after discounts
-            discounted = await discounting.for_earn(conn, sets, member_id=member_id, txn=txn, facts=facts)
+            discounted = await discount_budgets.for_earn(conn, sets, member_id=member_id, txn=txn, facts=facts)
         paid = discounted.net_transaction(txn)
         if not compiled.earns:
             flat = await self._fallback.quote(conn, program=program, member_id=member_id, request=request,
@@ -175,7 +175,7 @@ class RulesEarnPolicy:
     async def _facts_for(self, compiled: CompiledProgram, sets, *, program, member_id, txn) -> Facts:
         needs = evaluation.needs(sets, txn)
         if compiled.discounts:
-            needs |= discounting.discount_needs(sets, txn)
+            needs |= discount_budgets.discount_needs(sets, txn)
         return await self._facts.fetch(program_id=program["id"], member_id=member_id, needs=needs)
 
     async def _quote_cached(self, conn, cached: CompiledProgram, *, program, member_id, request, amount,

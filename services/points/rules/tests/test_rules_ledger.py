@@ -11,7 +11,7 @@ import pytest
 from loyalty.points.v1 import points_service_pb2 as pb
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
-from services.points.rules import bonuses, burning, campaigns, dry_runs, rulesets
+from services.points.rules import bonuses, burn_quotes, campaigns, dry_runs, rulesets
 from services.points.rules.tests.helpers import RulesProgram
 from services.points.tests.helpers import check_invariants
 
@@ -232,14 +232,14 @@ async def test_burn_quote_applies_rate_minimum_maximum_and_balance(pools):
     await program.publish("base", TEN_PER_EURO + [{"code": "pay", "type": "burn", "action": {
         "points_per_unit": 100, "min_points": 500, "max_points": 3000, "max_percent": 50}}])
     await program.earn(number, "400", "e1")  # 4,000 points
-    q = await burning.quote(program.pool, program_id=program.program_id, facts_source=program.facts,
+    q = await burn_quotes.quote(program.pool, program_id=program.program_id, facts_source=program.facts,
                             loyalty_number=number, amount="80", points=0)
     # half of 80 EUR at 100 points per euro is 4,000; the rule's max is 3,000
     assert (q.allowed, q.points, str(q.value), q.max_points, q.rule_version) == (True, 3000, "30.00", 3000, "base@v1")
-    too_few = await burning.quote(program.pool, program_id=program.program_id, facts_source=program.facts,
+    too_few = await burn_quotes.quote(program.pool, program_id=program.program_id, facts_source=program.facts,
                                   loyalty_number=number, amount="80", points=100)
     assert not too_few.allowed and "at least 500" in too_few.reason
-    small_order = await burning.quote(program.pool, program_id=program.program_id, facts_source=program.facts,
+    small_order = await burn_quotes.quote(program.pool, program_id=program.program_id, facts_source=program.facts,
                                       loyalty_number=number, amount="6", points=0)
     assert (small_order.allowed, small_order.max_points) == (False, 300)
 
