@@ -51,15 +51,32 @@ def posting_details(quote: EarnQuote) -> dict:
     return {"breakdown": [stored_line(line) for line in quote.lines], **quote.details}
 
 
+class FactsNeeded(Exception):
+    """A policy's quote needs member facts fetched over the network. The earn rolls back, fetches them
+    with no connection held (`EarnPolicy.fetch_facts`), and quotes again with them."""
+
+    def __init__(self, member_id: uuid.UUID, needs: frozenset[str]):
+        super().__init__(f"facts {sorted(needs)} of member {member_id}")
+        self.member_id = member_id
+        self.needs = needs
+
+
 class EarnPolicy(Protocol):
     async def quote(
         self, conn: asyncpg.Connection, *, program: asyncpg.Record, member_id: uuid.UUID,
-        request: commands.Earn, amount: Decimal, occurred_at: dt.datetime,
-    ) -> EarnQuote: ...
+        request: commands.Earn, amount: Decimal, occurred_at: dt.datetime, facts: Any = None,
+    ) -> EarnQuote:
+        """Within the earn's transaction; raises FactsNeeded rather than call the network."""
+
+    async def fetch_facts(self, *, program_id: uuid.UUID, member_id: uuid.UUID, needs: frozenset[str]) -> Any:
+        """Outside any transaction: the facts a FactsNeeded asked for."""
 
 
 class FlatRatePolicy:
-    async def quote(self, conn, *, program, member_id, request, amount, occurred_at) -> EarnQuote:
+    async def fetch_facts(self, *, program_id, member_id, needs) -> None:
+        return None
+
+    async def quote(self, conn, *, program, member_id, request, amount, occurred_at, facts=None) -> EarnQuote:
         rate = program["earn_rate"]
         points = int((amount * rate).to_integral_value(rounding=ROUND_FLOOR))
         return EarnQuote(points=points, lines=(EarnLine(rule="base-rate", points=points,

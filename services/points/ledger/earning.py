@@ -9,7 +9,7 @@ from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import Replay, json_replay, run_once
 from services.points.ledger import commands, posting, repository
-from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, posting_details
+from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, FactsNeeded, posting_details
 from services.points.ledger.expiry import lot_expiry
 from services.points.ledger.posting import Leg
 from services.points.ledger.results import Earned, Posted
@@ -22,18 +22,42 @@ def _expiry(program: asyncpg.Record, quote: EarnQuote, earned_at: dt.datetime) -
     )
 
 
+async def _quoting(operation, *, program_id: uuid.UUID, policy: EarnPolicy):
+    """Run `operation(facts)` until its policy has the member facts it reads. A policy that needs facts
+    from other services raises FactsNeeded inside the transaction, which rolls back; they are fetched
+    here with no connection held, and the operation runs again with them (the needs only grow)."""
+    facts = None
+    while True:
+        try:
+            return await operation(facts)
+        except FactsNeeded as need:
+            facts = await policy.fetch_facts(program_id=program_id, member_id=need.member_id, needs=need.needs)
+
+
 async def earn(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Earn, policy: EarnPolicy,
     replay: Replay[Earned] | None = None,
 ) -> Earned:
     occurred_at = command.occurred_at or posting.now()
+
+    async def operation(facts) -> Earned:
+        return await _earn(pool, program_id=program_id, command=command, policy=policy, replay=replay,
+                           occurred_at=occurred_at, facts=facts)
+
+    return await _quoting(operation, program_id=program_id, policy=policy)
+
+
+async def _earn(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Earn, policy: EarnPolicy,
+    replay: Replay[Earned] | None, occurred_at: dt.datetime, facts,
+) -> Earned:
     async with tenant_tx(pool, program_id) as conn:
         program, member = await posting.load_program_and_active_member(conn, program_id, command.loyalty_number,
                                                                        currency=command.currency)
 
         async def perform() -> Earned:
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=command,
-                                       amount=command.amount, occurred_at=occurred_at)
+                                       amount=command.amount, occurred_at=occurred_at, facts=facts)
             points = posting.within_cap(program, quote.points, "amount")
             if points == 0:
                 balance = await repository.available_balance(conn, member["id"])
@@ -71,10 +95,22 @@ async def retro_claim(
     today: dt.datetime | None = None, replay: Replay[Earned] | None = None,
 ) -> Earned:
     """Points for a past purchase, within the program's window, never twice for one receipt."""
-    receipt, purchased_at = command.receipt_reference, command.purchased_at
     current = today or posting.now()
-    if purchased_at > current:
+    if command.purchased_at > current:
         raise invalid("purchasedAt", "is in the future")
+
+    async def operation(facts) -> Earned:
+        return await _retro_claim(pool, program_id=program_id, command=command, policy=policy, replay=replay,
+                                  current=current, facts=facts)
+
+    return await _quoting(operation, program_id=program_id, policy=policy)
+
+
+async def _retro_claim(
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.RetroClaim, policy: EarnPolicy,
+    replay: Replay[Earned] | None, current: dt.datetime, facts,
+) -> Earned:
+    receipt, purchased_at = command.receipt_reference, command.purchased_at
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         if command.currency != program["currency"]:
@@ -91,7 +127,7 @@ async def retro_claim(
                                     partner_code=command.partner_code, location_code=command.location_code,
                                     channel="retro_claim")
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=as_earn,
-                                       amount=command.amount, occurred_at=purchased_at)
+                                       amount=command.amount, occurred_at=purchased_at, facts=facts)
             posting.within_cap(program, quote.points, "amount")
             if quote.points == 0:
                 balance = await repository.available_balance(conn, member["id"])

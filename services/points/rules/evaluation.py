@@ -63,6 +63,7 @@ class Facts:
     birth_date: dt.date | None = None
     enrolled_at: dt.datetime | None = None
     unavailable: frozenset[str] = frozenset()
+    asked: frozenset[str] = frozenset()  # what was fetched (an earn fetches before its transaction)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 import asyncpg
 
 from services.common.errors import invalid
-from services.points.ledger.earn_policy import EarnQuote, FlatRatePolicy
+from services.points.ledger.earn_policy import EarnQuote, FactsNeeded, FlatRatePolicy
 from services.points.ledger.expiry import lot_expiry
 from services.points.rules import caps, discount_budgets, discounts, evaluation, model, repository, usage
 from services.points.rules.evaluation import Campaign, Facts, Item, RuleSet, Transaction
@@ -143,11 +143,15 @@ class RulesEarnPolicy:
         self._cache[program_id] = compiled
         return compiled
 
-    async def quote(self, conn, *, program, member_id, request, amount, occurred_at) -> EarnQuote:
+    async def fetch_facts(self, *, program_id: uuid.UUID, member_id: uuid.UUID, needs: frozenset[str]) -> Facts:
+        fetched = await self._facts.fetch(program_id=program_id, member_id=member_id, needs=needs)
+        return dataclasses.replace(fetched, asked=fetched.asked | needs)
+
+    async def quote(self, conn, *, program, member_id, request, amount, occurred_at, facts=None) -> EarnQuote:
         cached = self._cache.get(program["id"])
         if cached is not None and not cached.discount_budgets:  # the usual case: see _quote_cached
             quoted = await self._quote_cached(conn, cached, program=program, member_id=member_id, request=request,
-                                              amount=amount, occurred_at=occurred_at)
+                                              amount=amount, occurred_at=occurred_at, fetched=facts)
             if quoted is not None:
                 return quoted
         compiled = await self.program_rules(conn, program["id"])
@@ -156,7 +160,7 @@ class RulesEarnPolicy:
                                               amount=amount, occurred_at=occurred_at)
         txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
         sets = with_base(compiled.index.sets_for(txn), program)
-        facts = await self._facts_for(compiled, sets, program=program, member_id=member_id, txn=txn)
+        facts = self._facts_for(compiled, sets, member_id=member_id, txn=txn, fetched=facts)
         discounted = discounts.NONE
         if compiled.discounts:  # points are earned on what is paid: the amount after discounts
             discounted = await discount_budgets.for_earn(conn, sets, member_id=member_id, txn=txn, facts=facts)
@@ -172,14 +176,21 @@ class RulesEarnPolicy:
                                     facts_source=self._facts, record=True, facts=facts)
         return to_quote(result, program=program, occurred_at=occurred_at, txn=txn, discounted=discounted)
 
-    async def _facts_for(self, compiled: CompiledProgram, sets, *, program, member_id, txn) -> Facts:
+    @staticmethod
+    def _facts_for(compiled: CompiledProgram, sets, *, member_id, txn, fetched: Facts | None) -> Facts:
+        """The member facts the rules read: none, or those fetched before the transaction opened
+        (FactsNeeded: the earn fetches them with no connection held and quotes again)."""
         needs = evaluation.needs(sets, txn)
         if compiled.discounts:
             needs |= discount_budgets.discount_needs(sets, txn)
-        return await self._facts.fetch(program_id=program["id"], member_id=member_id, needs=needs)
+        if not needs or member_id is None:
+            return Facts()
+        if fetched is None or not needs <= fetched.asked:
+            raise FactsNeeded(member_id, needs | (fetched.asked if fetched is not None else frozenset()))
+        return fetched
 
     async def _quote_cached(self, conn, cached: CompiledProgram, *, program, member_id, request, amount,
-                            occurred_at) -> EarnQuote | None:
+                            occurred_at, fetched: Facts | None) -> EarnQuote | None:
         """Evaluate with the cached rules, then check the revision and take the caps in one round
         trip (rules_take runs only if the revision still matches). None: the rules changed; start over."""
         if not cached.earns and not cached.discounts:
@@ -191,7 +202,7 @@ class RulesEarnPolicy:
             return None  # discounts only: the plain path
         txn = transaction_of(request, program=program, amount=amount, occurred_at=occurred_at)
         sets = with_base(cached.index.sets_for(txn), program)
-        facts = await self._facts_for(cached, sets, program=program, member_id=member_id, txn=txn)
+        facts = self._facts_for(cached, sets, member_id=member_id, txn=txn, fetched=fetched)
         discounted = discounts.evaluate(sets, txn, facts) if cached.discounts else discounts.NONE  # no budgets
         prepared = await prepare(sets, program=program, member_id=member_id, txn=discounted.net_transaction(txn),
                                  facts_source=self._facts, facts=facts)
