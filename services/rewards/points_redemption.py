@@ -22,7 +22,7 @@ from loyalty.rewards.v1 import rewards_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
-from services.common.idempotency import run_once
+from services.common.idempotency import has_answer, run_once
 from services.rewards import otp
 from services.rewards.otp import Clock, OtpPolicy
 
@@ -40,8 +40,7 @@ async def redeem_points(
     if not request.otp and not request.otp_bypass:
         raise DomainError(ErrorCode.OTP_REQUIRED, "the member's one-time passcode is required", field="otp")
     async with tenant_tx(pool, program_id) as conn:
-        replay = await conn.fetchval(
-            "SELECT true FROM idempotency_keys WHERE operation = 'redeem_points' AND key = $1", reference)
+        replay = await has_answer(conn, operation="redeem_points", key=reference)
     otp_id = None
     if request.otp and not replay:
         otp_id = await otp.match(pool, program_id=program_id, loyalty_number=request.loyalty_number,

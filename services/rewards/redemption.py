@@ -25,7 +25,7 @@ from loyalty.rewards.v1 import rewards_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
-from services.common.idempotency import run_once
+from services.common.idempotency import has_answer, run_once
 from services.rewards import eligibility, otp, repository
 from services.rewards.eligibility import Where
 from services.rewards.otp import Clock, OtpPolicy
@@ -100,7 +100,7 @@ async def claim(
     if not 0 <= request.hold_timeout_seconds <= MAX_HOLD_SECONDS:
         raise invalid("holdTimeoutSeconds", f"must be between 0 (the ledger's default) and {MAX_HOLD_SECONDS}")
     async with tenant_tx(pool, program_id) as conn:
-        replay = await repository.has_answer(conn, operation="claim", key=reference)
+        replay = await has_answer(conn, operation="claim", key=reference)
         reward = await repository.reward_by_code(conn, request.reward_code)
     otp_id = profile = None
     if not replay:  # a replay returns the first answer, whatever has changed since

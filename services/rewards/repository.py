@@ -268,11 +268,5 @@ async def open_holds(conn: asyncpg.Connection) -> asyncpg.Record:
         "SELECT count(*) AS claims, coalesce(sum(points), 0)::bigint AS points FROM claims WHERE status = 'held'")
 
 
-async def has_answer(conn: asyncpg.Connection, *, operation: str, key: str) -> bool:
-    """Whether an idempotent operation already answered under this key."""
-    return bool(await conn.fetchval(
-        "SELECT 1 FROM idempotency_keys WHERE operation = $1 AND key = $2 AND response IS NOT NULL", operation, key))
-
-
 async def program_ids(conn: asyncpg.Connection) -> list[uuid.UUID]:
     return [r["id"] for r in await conn.fetch("SELECT id FROM known_programs ORDER BY id")]
