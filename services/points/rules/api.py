@@ -11,6 +11,7 @@ from loyalty.points.v1 import rules_service_pb2 as pb
 from loyalty.points.v1 import rules_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
+from services.points.ledger import commands
 from services.points.ledger.posting import rfc3339
 from services.points.rules import baskets, bonuses, burn_quotes, campaigns, dry_runs, rulesets
 from services.points.rules.facts import RemoteFacts
@@ -73,6 +74,14 @@ def lines_to_proto(lines) -> list[points_pb.EarnLine]:
     return [points_pb.EarnLine(rule=line.rule, rule_version=line.rule_version, point_type=line.point_type,
                                points=line.points, description=line.description, campaign_code=line.campaign_code)
             for line in lines]
+
+
+def basket_query(t: points_pb.EarnRequest) -> baskets.BasketQuery:
+    return baskets.BasketQuery(
+        amount=t.amount, currency=t.currency, loyalty_number=t.loyalty_number, occurred_at=t.occurred_at,
+        channel=t.channel, location_code=t.location_code, partner_code=t.partner_code,
+        items=tuple(commands.Item(sku=i.sku, category=i.category, quantity=i.quantity, price=i.price)
+                    for i in t.items))
 
 
 def grants_to_proto(grants) -> pb.BonusResponse:
@@ -145,7 +154,7 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
     async def DryRunEarn(self, request, context):
         ctx = require_program(context)
         result = await dry_runs.dry_run_earn(
-            self._pool, program_id=ctx.program_id, facts_source=self._facts, request=request.transaction,
+            self._pool, program_id=ctx.program_id, facts_source=self._facts, request=basket_query(request.transaction),
             rule_set_code=request.rule_set_code, draft_rules_json=request.draft_rules_json)
         return pb.DryRunEarnResponse(
             points=max(result.draft.points, 0), breakdown=lines_to_proto(result.draft.lines),
@@ -193,7 +202,7 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
     async def QuoteDiscounts(self, request, context):
         ctx = require_program(context)
         result, currency = await baskets.quote_discounts(self._pool, program_id=ctx.program_id,
-                                                         facts_source=self._facts, request=request.transaction)
+                                                         facts_source=self._facts, request=basket_query(request.transaction))
         return pb.DiscountQuote(
             currency=currency, gross_amount=f"{result.gross:f}", discount_total=f"{result.total:f}",
             net_amount=f"{result.net:f}", lines=discount_lines_to_proto(result.lines),

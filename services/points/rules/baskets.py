@@ -5,7 +5,6 @@ import uuid
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid
@@ -17,13 +16,27 @@ from services.points.rules.policy import load_program_rules, transaction_of, wit
 
 
 @dataclasses.dataclass(frozen=True)
+class BasketQuery:
+    """A transaction to quote or dry-run, as the till would send it (strings checked by `load`)."""
+
+    amount: str
+    currency: str = ""
+    loyalty_number: str = ""  # empty: an anonymous basket
+    occurred_at: str = ""  # RFC 3339; empty: now
+    channel: str = ""
+    location_code: str = ""
+    partner_code: str = ""
+    items: tuple = ()  # ledger.commands.Item
+
+
+@dataclasses.dataclass(frozen=True)
 class Basket:
     program: asyncpg.Record
     member_id: uuid.UUID | None
     txn: Transaction
 
 
-async def load(conn: asyncpg.Connection, *, program_id: uuid.UUID, request: pb.EarnRequest) -> Basket:
+async def load(conn: asyncpg.Connection, *, program_id: uuid.UUID, request: BasketQuery) -> Basket:
     """The program, the member when the request names one, and the transaction as an earn sees it."""
     amount = validation.amount(request.amount)
     occurred_at = validation.timestamp(request.occurred_at, "occurredAt") if request.occurred_at else posting.now()
@@ -37,7 +50,7 @@ async def load(conn: asyncpg.Connection, *, program_id: uuid.UUID, request: pb.E
                   txn=transaction_of(request, program=program, amount=amount, occurred_at=occurred_at))
 
 
-async def quote_discounts(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: pb.EarnRequest
+async def quote_discounts(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: BasketQuery
                           ) -> tuple[Discounts, str]:
     """The published discounts of a basket, budgets as they stand, and the program's currency."""
     async with tenant_tx(pool, program_id) as conn:

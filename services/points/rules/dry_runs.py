@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as pb
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
@@ -100,7 +99,7 @@ class _ReplayUsage(Mapping):
 
 
 async def dry_run_earn(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: pb.EarnRequest, rule_set_code: str,
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, request: baskets.BasketQuery, rule_set_code: str,
     draft_rules_json: str,
 ) -> DryRun:
     async with tenant_tx(pool, program_id) as conn:

@@ -6,6 +6,7 @@ process's publish are noticed."""
 import datetime as dt
 
 from loyalty.points.v1 import points_service_pb2 as pb
+from services.points.rules import api as rules_api
 from services.points.rules import baskets, dry_runs
 from services.points.rules.policy import RulesEarnPolicy
 from services.points.rules.tests.helpers import RulesProgram
@@ -48,7 +49,7 @@ async def test_a_quote_gives_the_same_discounts_and_posts_nothing(pools):
     await program.publish("base", TEN_PER_EURO + [COFFEE_OFF, TEN_PERCENT])
     request = pb.EarnRequest(loyalty_number=number, amount="10.00", items=basket())
     quote, currency = await baskets.quote_discounts(program.pool, program_id=program.program_id, facts_source=program.facts,
-                                              request=request)
+                                              request=rules_api.basket_query(request))
     assert (currency, quote.total, quote.net) == ("EUR", quote.gross - quote.net, quote.gross - quote.total)
     assert [(line.rule, str(line.amount)) for line in quote.lines] == [("coffee-off", "1.50"), ("ten-off", "0.85")]
     assert await program.ledger.available(number) == 0
@@ -76,7 +77,8 @@ async def test_a_campaigns_discount_budget_is_spent_by_earns_and_given_back_by_a
         "5.00", "1.00", "2.00", "0"]
     # and a quote reads the budgets as they stand
     quote, _ = await baskets.quote_discounts(program.pool, program_id=program.program_id, facts_source=program.facts,
-                                       request=pb.EarnRequest(loyalty_number=b, amount="10", occurred_at=AT))
+                                       request=rules_api.basket_query(pb.EarnRequest(loyalty_number=b, amount="10",
+                                                                                     occurred_at=AT)))
     assert quote.lines == () and [s.reason for s in quote.skipped] == ["BUDGET_EXHAUSTED"]
     # when a's first earn is voided, its 5.00 come back to both budgets
     await program.ledger.void("a1", "v1")

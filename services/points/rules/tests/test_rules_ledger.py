@@ -11,6 +11,7 @@ import pytest
 from loyalty.points.v1 import points_service_pb2 as pb
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
+from services.points.rules import api as rules_api
 from services.points.rules import bonuses, burn_quotes, campaigns, dry_runs, rulesets
 from services.points.rules.tests.helpers import RulesProgram
 from services.points.tests.helpers import check_invariants
@@ -203,7 +204,8 @@ async def test_dry_run_of_a_draft_posts_nothing(pools):
     request = pb.EarnRequest(loyalty_number=number, amount="10", currency="EUR", reference="dry",
                              occurred_at="2026-11-28T12:00:00+00:00")  # a Saturday
     result = await dry_runs.dry_run_earn(program.pool, program_id=program.program_id, facts_source=program.facts,
-                                         request=request, rule_set_code="base", draft_rules_json="")
+                                         request=rules_api.basket_query(request), rule_set_code="base",
+                                         draft_rules_json="")
     assert (result.draft.points, result.published.points) == (300, 100)
     assert await program.ledger.available(number) == 0
 
