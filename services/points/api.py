@@ -8,6 +8,7 @@ were, so a key stored by an earlier version replays the same answer.
 """
 
 import dataclasses
+import functools
 
 import asyncpg
 import grpc
@@ -30,33 +31,51 @@ ELEMENTS = {pb.EarnLine: EarnLine, pb.Transaction: results.Transaction, pb.Expir
             pb.LiabilityRow: results.LiabilityRow, pb.BreakageRow: results.BreakageRow}
 
 
+@functools.cache
+def _command_plan(cls, descriptor) -> tuple[tuple[str, str, str], ...]:
+    """(command field, message field, how to copy it) for each field the command takes from the message."""
+    plan = []
+    for f in dataclasses.fields(cls):
+        name = RENAMED.get(f.name, f.name)
+        if f.init and name in descriptor.fields_by_name:
+            field = descriptor.fields_by_name[name]
+            plan.append((f.name, name, "items" if f.name == "items" else "tuple" if field.is_repeated else "value"))
+    return tuple(plan)
+
+
 def command(cls, request: Message, **extra):
     """The command `cls` with the request's fields of the same names (repeated ones as tuples)."""
     values = {}
-    for f in dataclasses.fields(cls):
-        name = RENAMED.get(f.name, f.name)
-        if not f.init or f.name in extra or name not in request.DESCRIPTOR.fields_by_name:
+    for name, source, how in _command_plan(cls, request.DESCRIPTOR):
+        if name in extra:
             continue
-        value = getattr(request, name)
-        if f.name == "items":
+        value = getattr(request, source)
+        if how == "items":
             value = tuple(commands.Item(sku=i.sku, category=i.category, quantity=i.quantity, price=i.price)
                           for i in value)
-        elif request.DESCRIPTOR.fields_by_name[name].is_repeated:
+        elif how == "tuple":
             value = tuple(value)
-        values[f.name] = value
+        values[name] = value
     return cls(**values, **extra)
+
+
+@functools.cache
+def _response_plan(message_type) -> tuple[tuple[str, type | None], ...]:
+    """(field, sub-message class or None) of each field of a response (sub-messages are all in pb)."""
+    return tuple((f.name, getattr(pb, f.message_type.name) if f.message_type is not None else None)
+                 for f in message_type.DESCRIPTOR.fields)
 
 
 def response(message_type: type[Message], answer) -> Message:
     """The message with the answer's fields of the same names (tuples of dataclasses as sub-messages)."""
     values = {}
-    for field in message_type.DESCRIPTOR.fields:
-        value = getattr(answer, field.name)
-        if field.message_type is not None:  # repeated sub-messages, all defined beside the responses
-            value = [response(getattr(pb, field.message_type.name), v) for v in value]
+    for name, sub in _response_plan(message_type):
+        value = getattr(answer, name)
+        if sub is not None:
+            value = [response(sub, v) for v in value]
         elif isinstance(value, tuple):
             value = list(value)
-        values[field.name] = value
+        values[name] = value
     return message_type(**values)
 
 
