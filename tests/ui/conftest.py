@@ -22,7 +22,7 @@ UI_DIST = ROOT / "gateway" / "ui" / "dist"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium-headless-shell", "/usr/lib/chromium/chromium")
 
-FRONT_LINE = ["program.read", "member.read", "member.enroll", "member.update", "points.read", "points.earn", "points.redeem",
+FRONT_LINE = ["program.read", "member.read", "member.search", "member.enroll", "member.update", "points.read", "points.earn", "points.redeem",
               "points.void", "points.goodwill", "rewards.redeem"]
 
 pytestmark = pytest.mark.ui
