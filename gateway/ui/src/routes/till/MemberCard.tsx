@@ -6,7 +6,7 @@ import { useParams } from "@tanstack/react-router";
 import { ButtonLink } from "../../components/Links";
 import { useHotkeys } from "@mantine/hooks";
 import { useEffect, useRef, useState } from "react";
-import { type CombinedError, useClient, useMutation, useQuery } from "urql";
+import { type AnyVariables, type CombinedError, type DocumentInput, useClient, useMutation, useQuery } from "urql";
 import { graphql } from "../../gql";
 import { ErrorNotice } from "../../errors";
 import { newReference } from "../../client";
@@ -181,13 +181,33 @@ function ResultScreen({ result, onNext }: { result: Result; onNext: () => void }
 interface FormProps { program: string; number: string; reference: string; onDone: (r: Result) => void }
 interface Line { sku: string; category: string; quantity: string; price: string }
 
+// Every till form: one submit at a time (a double Enter posts once; the reference makes a retry safe
+// too), then the result screen once the platform answers.
+function useTillAction<Data, Vars extends AnyVariables>(
+  doc: DocumentInput<Data, Vars>, onDone: (r: Result) => void, toResult: (data: Data) => Result | null | undefined,
+) {
+  const [{ fetching, error }, execute] = useMutation(doc);
+  const submit = (variables: () => Vars) => async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (fetching) return;
+    const r = await execute(variables());
+    const result = r.data ? toResult(r.data) : null;
+    if (result) onDone(result);
+  };
+  return { fetching, error, submit };
+}
+
 function EarnForm({ program, number, currency, reference, onDone }: FormProps & { currency: string }) {
   const client = useClient();
   const [amount, setAmount] = useState("");
   const [lines, setLines] = useState<Line[]>([]);
   const [quote, setQuote] = useState<string | null>(null);
   const [quoteError, setQuoteError] = useState<CombinedError | undefined>();
-  const [{ fetching, error }, earn] = useMutation(Earn);
+  const { fetching, error, submit } = useTillAction(Earn, onDone, ({ earn: p }) => ({
+    title: p.pending ? "Points pending" : "Points earned", reference,
+    lines: [["Points earned", p.pointsEarned], ["Old balance", p.oldBalance], ["New balance", p.newBalance], ["Order", reference]],
+    breakdown: p.breakdown,
+  }));
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => first.current?.focus(), []);
   const items = lines.filter((l) => l.sku).map((l) => ({ sku: l.sku, category: l.category || null, quantity: l.quantity || null, price: l.price || null }));
@@ -202,17 +222,7 @@ function EarnForm({ program, number, currency, reference, onDone }: FormProps & 
   return (
     <Stack
       component="form"
-      onSubmit={async (e: React.FormEvent) => {
-        e.preventDefault();
-        if (fetching) return; // a double Enter posts once; the reference makes a retry safe too
-        const r = await earn({ input: { program, loyaltyNumber: number, amount, currency, reference, orderReference: reference, channel: "pos", items: items.length ? items : null } });
-        const p = r.data?.earn;
-        if (p) onDone({
-          title: p.pending ? "Points pending" : "Points earned", reference,
-          lines: [["Points earned", p.pointsEarned], ["Old balance", p.oldBalance], ["New balance", p.newBalance], ["Order", reference]],
-          breakdown: p.breakdown,
-        });
-      }}
+      onSubmit={submit(() => ({ input: { program, loyaltyNumber: number, amount, currency, reference, orderReference: reference, channel: "pos", items: items.length ? items : null } }))}
     >
       <TextInput ref={first} size="xl" label={`Amount (${currency})`} inputMode="decimal" value={amount} onChange={(e) => setAmount(e.currentTarget.value.replace(",", "."))} data-testid="earn-amount" required />
       <Text fw={600}>Basket lines (optional)</Text>
@@ -241,17 +251,13 @@ function RedeemForm({ program, number, reference, onDone }: FormProps) {
   const [points, setPoints] = useState<number | string>("");
   const [otp, setOtp] = useState("");
   const [otpState, requestOtp] = useMutation(RequestOtp);
-  const [{ fetching, error }, redeem] = useMutation(Redeem);
+  const { fetching, error, submit } = useTillAction(Redeem, onDone, ({ redeem: p }) => (
+    { title: "Points redeemed", reference, lines: [["Points redeemed", Math.abs(p.points)], ["New balance", p.newBalance]] }
+  ));
   return (
     <Stack
       component="form"
-      onSubmit={async (e: React.FormEvent) => {
-        e.preventDefault();
-        if (fetching) return;
-        const r = await redeem({ input: { program, loyaltyNumber: number, points: Number(points), otp, reference } });
-        const p = r.data?.redeem;
-        if (p) onDone({ title: "Points redeemed", reference, lines: [["Points redeemed", Math.abs(p.points)], ["New balance", p.newBalance]] });
-      }}
+      onSubmit={submit(() => ({ input: { program, loyaltyNumber: number, points: Number(points), otp, reference } }))}
     >
       <NumberInput size="xl" label="Points to redeem" value={points} onChange={setPoints} allowDecimal={false} allowNegative={false} min={1} required data-testid="redeem-points" />
       <Group align="end">
@@ -278,26 +284,20 @@ function VoidForm({ program, number, reference, onDone }: FormProps) {
   const [target, setTarget] = useState("");
   const [wholeOrder, setWholeOrder] = useState(true);
   const [reason, setReason] = useState("");
-  const [voidState, voidTx] = useMutation(Void);
-  const [orderState, voidOrder] = useMutation(VoidOrder);
+  // One void by order reference: the order's earns and redemptions, and its reward claims given back.
+  const orderState = useTillAction(VoidOrder, onDone, ({ voidOrder: p }) => (
+    { title: "Order voided", reference: target, lines: [["Claims given back", p.claims.length], ["New balance", p.newBalance]] }
+  ));
+  const voidState = useTillAction(Void, onDone, ({ void: p }) => (
+    { title: "Transaction voided", reference, lines: [["Points reversed", p.points], ["New balance", p.newBalance]] }
+  ));
   const busy = voidState.fetching || orderState.fetching;
   return (
     <Stack
       component="form"
-      onSubmit={async (e: React.FormEvent) => {
-        e.preventDefault();
-        if (busy) return;
-        if (wholeOrder) {
-          // One void by order reference: the order's earns and redemptions, and its reward claims given back.
-          const o = await voidOrder({ input: { program, orderReference: target, reason: reason || null } });
-          const p = o.data?.voidOrder;
-          if (p) onDone({ title: "Order voided", reference: target, lines: [["Claims given back", p.claims.length], ["New balance", p.newBalance]] });
-          return;
-        }
-        const r = await voidTx({ input: { program, reference, targetReference: target, reason: reason || null, loyaltyNumber: number } });
-        const p = r.data?.void;
-        if (p) onDone({ title: "Transaction voided", reference, lines: [["Points reversed", p.points], ["New balance", p.newBalance]] });
-      }}
+      onSubmit={wholeOrder
+        ? orderState.submit(() => ({ input: { program, orderReference: target, reason: reason || null } }))
+        : voidState.submit(() => ({ input: { program, reference, targetReference: target, reason: reason || null, loyaltyNumber: number } }))}
     >
       <TextInput size="xl" label="Order or transaction reference" value={target} onChange={(e) => setTarget(e.currentTarget.value.trim())} required data-testid="void-target" />
       <Checkbox label="Void the whole order (its reward claims too)" checked={wholeOrder} onChange={(e) => setWholeOrder(e.currentTarget.checked)} />
@@ -312,17 +312,13 @@ function VoidForm({ program, number, reference, onDone }: FormProps) {
 function GoodwillForm({ program, number, reference, onDone }: FormProps) {
   const [points, setPoints] = useState<number | string>("");
   const [reason, setReason] = useState("service_recovery");
-  const [{ fetching, error }, goodwill] = useMutation(Goodwill);
+  const { fetching, error, submit } = useTillAction(Goodwill, onDone, ({ goodwill: p }) => (
+    { title: "Goodwill granted", reference, lines: [["Points", p.points], ["New balance", p.newBalance]] }
+  ));
   return (
     <Stack
       component="form"
-      onSubmit={async (e: React.FormEvent) => {
-        e.preventDefault();
-        if (fetching) return;
-        const r = await goodwill({ input: { program, loyaltyNumber: number, points: Number(points), reason, reference } });
-        const p = r.data?.goodwill;
-        if (p) onDone({ title: "Goodwill granted", reference, lines: [["Points", p.points], ["New balance", p.newBalance]] });
-      }}
+      onSubmit={submit(() => ({ input: { program, loyaltyNumber: number, points: Number(points), reason, reference } }))}
     >
       <NumberInput size="xl" label="Points" value={points} onChange={setPoints} allowDecimal={false} allowNegative={false} min={1} required />
       <TextInput label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} required />
@@ -336,18 +332,14 @@ function RetroForm({ program, number, currency, onDone }: FormProps & { currency
   const [receipt, setReceipt] = useState("");
   const [amount, setAmount] = useState("");
   const [date, setDate] = useState("");
-  const [{ fetching, error }, retro] = useMutation(RetroClaim);
+  // The receipt is the idempotency reference here: one claim per receipt.
+  const { fetching, error, submit } = useTillAction(RetroClaim, onDone, ({ retroClaim: p }) => (
+    { title: "Retro-claim posted", reference: receipt, lines: [["Points earned", p.pointsEarned], ["New balance", p.newBalance]], breakdown: p.breakdown }
+  ));
   return (
     <Stack
       component="form"
-      onSubmit={async (e: React.FormEvent) => {
-        e.preventDefault();
-        if (fetching) return;
-        // The receipt is the idempotency reference here: one claim per receipt.
-        const r = await retro({ input: { program, loyaltyNumber: number, receiptReference: receipt, amount, currency, purchasedAt: date } });
-        const p = r.data?.retroClaim;
-        if (p) onDone({ title: "Retro-claim posted", reference: receipt, lines: [["Points earned", p.pointsEarned], ["New balance", p.newBalance]], breakdown: p.breakdown });
-      }}
+      onSubmit={submit(() => ({ input: { program, loyaltyNumber: number, receiptReference: receipt, amount, currency, purchasedAt: date } }))}
     >
       <TextInput size="lg" label="Receipt reference" value={receipt} onChange={(e) => setReceipt(e.currentTarget.value.trim())} required />
       <TextInput size="lg" label={`Amount (${currency})`} value={amount} onChange={(e) => setAmount(e.currentTarget.value.replace(",", "."))} required />
