@@ -6,11 +6,11 @@ import uuid
 
 import asyncpg
 
-from loyalty.rewards.v1 import rewards_service_pb2 as pb
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.rewards import catalogue, repository
 from services.rewards.peers import Profile
+from services.rewards.results import Eligibility, EligibleReward
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,16 +65,16 @@ def refusal(reward, *, now: dt.datetime, profile: Profile | None, where: Where, 
     return None
 
 
-def _entry(reward, *, balance: int, used: int) -> pb.EligibleReward:
+def _entry(reward, *, balance: int, used: int) -> EligibleReward:
     limit = reward["per_member_limit"]
-    return pb.EligibleReward(reward=catalogue.to_proto(reward), points_needed=max(0, reward["points_cost"] - balance),
-                             claims_left=limit - used if limit else -1)
+    return EligibleReward(reward=catalogue.to_result(reward), points_needed=max(0, reward["points_cost"] - balance),
+                          claims_left=limit - used if limit else -1)
 
 
 async def for_member(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: str, balance: int, profile: Profile,
     where: Where, reward_type: str, now: dt.datetime,
-) -> pb.Eligibility:
+) -> Eligibility:
     async with tenant_tx(pool, program_id) as conn:
         rewards = await repository.list_rewards(conn, type=reward_type, include_inactive=False)
         usage = await repository.usage_by_reward(conn, loyalty_number)
@@ -84,15 +84,12 @@ async def for_member(
     ]
     affordable = [r for r in open_to_member if r["points_cost"] <= balance]
     out_of_reach = [r for r in open_to_member if r["points_cost"] > balance]
-    result = pb.Eligibility(
+    nxt = min(out_of_reach, key=lambda r: (r["points_cost"], r["code"])) if out_of_reach else None
+    top = max(affordable, key=lambda r: (r["points_cost"], r["code"])) if affordable else None
+    return Eligibility(
         loyalty_number=loyalty_number, available_points=balance,
-        available=[_entry(r, balance=balance, used=usage.get(r["id"], 0)) for r in affordable],
-        tier_codes=sorted(profile.tier_codes or ()), segment_codes=sorted(profile.segment_codes or ()),
+        available=tuple(_entry(r, balance=balance, used=usage.get(r["id"], 0)) for r in affordable),
+        next=_entry(nxt, balance=balance, used=usage.get(nxt["id"], 0)) if nxt else None,
+        highest=_entry(top, balance=balance, used=usage.get(top["id"], 0)) if top else None,
+        tier_codes=tuple(sorted(profile.tier_codes or ())), segment_codes=tuple(sorted(profile.segment_codes or ())),
     )
-    if out_of_reach:
-        nxt = min(out_of_reach, key=lambda r: (r["points_cost"], r["code"]))
-        result.next.CopyFrom(_entry(nxt, balance=balance, used=usage.get(nxt["id"], 0)))
-    if affordable:
-        top = max(affordable, key=lambda r: (r["points_cost"], r["code"]))
-        result.highest.CopyFrom(_entry(top, balance=balance, used=usage.get(top["id"], 0)))
-    return result

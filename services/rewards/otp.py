@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 import asyncpg
 
-from loyalty.rewards.v1 import rewards_service_pb2 as pb
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.common.mail import Sender
 from services.rewards import repository
 from services.rewards.peers import MemberRef
+from services.rewards.results import Identified, OtpSent
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ async def _secret(conn: asyncpg.Connection, program_id: uuid.UUID) -> bytes:
 
 async def issue(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, member: MemberRef, sender: Sender, policy: OtpPolicy, now: Clock,
-) -> pb.RequestOtpResponse:
+) -> OtpSent:
     """A new code for the member (earlier live codes stop working), mailed to them."""
     if member.status != "active":
         raise DomainError(ErrorCode.MEMBER_BLOCKED, f"member {member.loyalty_number} is {member.status}",
@@ -112,7 +112,7 @@ async def issue(
     except Exception as exc:  # the code stays unusable by anyone but the mailbox; say the channel failed
         log.warning("sending passcode to member %s failed: %s", member.loyalty_number, exc)
         raise DomainError(ErrorCode.UNAVAILABLE, "the passcode could not be sent; try again") from None
-    return pb.RequestOtpResponse(expires_at=expires_at.isoformat(), channel="email", destination=mask(member.email))
+    return OtpSent(expires_at=expires_at.isoformat(), channel="email", destination=mask(member.email))
 
 
 def _refusal(row, *, now: dt.datetime) -> DomainError | None:
@@ -129,7 +129,7 @@ def _refusal(row, *, now: dt.datetime) -> DomainError | None:
 
 async def identify(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str, principal: str, policy: OtpPolicy, now: Clock,
-) -> pb.IdentifyResponse:
+) -> Identified:
     """The member a live code belongs to. Wrong codes are counted per caller and window."""
     code = _check_format(code)
     at = now()
@@ -155,8 +155,8 @@ async def identify(
                                                   window_start=window_start)
     if refusal is not None:  # raised after commit, so the failure is counted
         raise refusal
-    return pb.IdentifyResponse(loyalty_number=row["loyalty_number"], member_id=str(row["member_id"]),
-                               otp_expires_at=row["expires_at"].isoformat())
+    return Identified(loyalty_number=row["loyalty_number"], member_id=str(row["member_id"]),
+                      otp_expires_at=row["expires_at"].isoformat())
 
 
 async def match(

@@ -1,5 +1,8 @@
 """What the rewards service asks other services: the member, their tiers and segments, the ledger.
 
+The service's one client module: the only one besides api.py that reads or writes protos (of
+the services it calls); it answers with the frozen dataclasses below.
+
 A read of tiers or segments that the other service cannot answer (not implemented yet, or down)
 comes back as `None`, which eligibility treats as "no tiers / no segments": a restricted reward
 is never granted on missing data.
@@ -49,6 +52,28 @@ class Hold:
     points: int
     expires_at: str
     available_after: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BurnQuote:
+    """What the program's burn rules allow on a bill."""
+
+    allowed: bool
+    reason: str  # why not, when not allowed
+    points: int
+    value: str  # what the points pay, in `currency`
+    currency: str
+    min_points: int
+    max_points: int
+    rule: str
+    rule_version: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Burned:
+    transaction_id: str
+    points: int  # the signed change to the available balance
+    new_balance: int
 
 
 class Peers:
@@ -115,15 +140,25 @@ class Peers:
             timeout=TIMEOUT))
         return r.new_balance
 
-    async def quote_burn(self, program_id: uuid.UUID, *, request: rules_pb.QuoteBurnRequest) -> rules_pb.BurnQuote:
+    async def quote_burn(self, program_id: uuid.UUID, *, loyalty_number: str, amount: str, points: int,
+                         channel: str, location_code: str, partner_code: str) -> BurnQuote:
         """The program's burn rules on a bill: how many points it may use and what they are worth."""
-        return await call(self.rules.QuoteBurn(
-            request, metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
+        q = await call(self.rules.QuoteBurn(
+            rules_pb.QuoteBurnRequest(loyalty_number=loyalty_number, amount=amount, points=points, channel=channel,
+                                      location_code=location_code, partner_code=partner_code),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
+        return BurnQuote(allowed=q.allowed, reason=q.reason, points=q.points, value=q.value, currency=q.currency,
+                         min_points=q.min_points, max_points=q.max_points, rule=q.rule, rule_version=q.rule_version)
 
-    async def burn(self, program_id: uuid.UUID, *, request: points_pb.BurnRequest):
-        return await call(self.points.Burn(
-            request, metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=request.reference),
+    async def burn(self, program_id: uuid.UUID, *, loyalty_number: str, points: int, reference: str, reason: str,
+                   partner_code: str, location_code: str, order_reference: str) -> Burned:
+        r = await call(self.points.Burn(
+            points_pb.BurnRequest(loyalty_number=loyalty_number, points=points, reference=reference, reason=reason,
+                                  partner_code=partner_code, location_code=location_code,
+                                  order_reference=order_reference),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
             timeout=TIMEOUT))
+        return Burned(transaction_id=r.transaction_id, points=r.points, new_balance=r.new_balance)
 
     async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str) -> int:
         r = await call(self.points.Void(

@@ -1,8 +1,15 @@
 """Paying with points at the POS: the member's passcode guards the burn, as it guards a claim.
 
-The passcode is matched first (a wrong one is counted on its own), then spent inside the same
-transaction that records the answer; the ledger's burn happens in that transaction's scope, so
-a refused burn (INSUFFICIENT_POINTS, MEMBER_BLOCKED, BURN_NOT_ALLOWED) leaves the passcode usable.
+In three steps, none of them holding a connection while another service is asked:
+1. one short transaction takes the reference (its idempotency key, with no answer yet) and spends
+   the passcode (a wrong one was counted on its own before, by `otp.match`);
+2. with no transaction open, the burn rules quote the bill (when there is one) and the ledger
+   burns, idempotent by the same reference;
+3. one short transaction keeps the answer under the key.
+A refused quote or burn (INSUFFICIENT_POINTS, MEMBER_BLOCKED, BURN_NOT_ALLOWED) gives the
+reference and the passcode back. When the ledger's answer is unknown (unavailable, or the process
+dies) the key stays taken without an answer: the next attempt with the same reference carries on
+from step 2 without spending the passcode again (the ledger replays its burn).
 
 With the bill (`transaction_value`), the program's burn rules decide (the points service's
 QuoteBurn: rate, minimum, maximum, share of the bill, the balance): `points` 0 uses as many as
@@ -11,74 +18,117 @@ points used, their money value and the bill after them. The whole answer is stor
 reference, so a replay returns it as it was even though the balance has moved since.
 """
 
+import dataclasses
 import uuid
 from decimal import Decimal
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as points_pb
-from loyalty.points.v1 import rules_service_pb2 as rules_pb
-from loyalty.rewards.v1 import rewards_service_pb2 as pb
-from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
-from services.common.idempotency import has_answer, run_once
-from services.rewards import otp
+from services.common.idempotency import Replay, has_answer, run_once
+from services.rewards import commands, otp, repository
 from services.rewards.otp import Clock, OtpPolicy
+from services.rewards.peers import BurnQuote
+from services.rewards.results import PointsRedeemed
+
+OPERATION = "redeem_points"
+# The burn may or may not have been made (or another attempt of this reference is making it).
+KEEP_THE_KEY = (ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL, ErrorCode.IDEMPOTENCY_CONFLICT)
 
 
 async def redeem_points(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, request: pb.RedeemPointsRequest, ledger, policy: OtpPolicy,
-    now: Clock,
-) -> pb.RedeemPointsResponse:
-    reference = validation.reference(request.reference)
-    bill = validation.amount(request.transaction_value, "transactionValue") if request.transaction_value else None
-    if bill is None or request.points:
-        validation.positive_points(request.points)
-    if bill is None and request.currency:
-        raise invalid("currency", "only with transactionValue")
-    if not request.otp and not request.otp_bypass:
-        raise DomainError(ErrorCode.OTP_REQUIRED, "the member's one-time passcode is required", field="otp")
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.RedeemPoints, ledger, policy: OtpPolicy,
+    now: Clock, replay: Replay[PointsRedeemed],
+) -> PointsRedeemed:
     async with tenant_tx(pool, program_id) as conn:
-        replay = await has_answer(conn, operation="redeem_points", key=reference)
+        answered = await has_answer(conn, operation=OPERATION, key=command.reference)
+    if answered:
+        return await _answer(pool, program_id=program_id, command=command, replay=replay)
     otp_id = None
-    if request.otp and not replay:
-        otp_id = await otp.match(pool, program_id=program_id, loyalty_number=request.loyalty_number,
-                                 code=request.otp, policy=policy)
+    if command.otp:
+        otp_id = await otp.match(pool, program_id=program_id, loyalty_number=command.loyalty_number,
+                                 code=command.otp, policy=policy)
+    async with tenant_tx(pool, program_id) as conn:
+        taken, kept = await _take_reference(conn, program_id=program_id, command=command, replay=replay)
+        if kept is not None:
+            return kept
+        if taken and otp_id is not None:
+            await otp.use(conn, otp_id, now=now)
+    try:
+        redeemed = await _burn(ledger, program_id=program_id, command=command)
+    except DomainError as err:
+        if err.code not in KEEP_THE_KEY:
+            await _give_back(pool, program_id=program_id, command=command, otp_id=otp_id)
+        raise
+    async with tenant_tx(pool, program_id) as conn:
+        await repository.keep_answer(conn, program_id=program_id, operation=OPERATION, key=command.reference,
+                                     fingerprint=replay.fingerprint, response=replay.encode(redeemed))
+    return redeemed
+
+
+async def _answer(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.RedeemPoints,
+                  replay: Replay[PointsRedeemed]) -> PointsRedeemed:
+    async def unanswered() -> PointsRedeemed:
+        raise DomainError(ErrorCode.UNAVAILABLE, "the redemption is still being made; try again")
 
     async with tenant_tx(pool, program_id) as conn:
-        async def perform() -> pb.RedeemPointsResponse:
-            if otp_id is not None:
-                await otp.use(conn, otp_id, now=now)
-            quote = await _apply_burn_rules(ledger, program_id, request, bill) if bill is not None else None
-            points = quote.points if quote is not None else request.points
-            posted = await ledger.burn(program_id, request=points_pb.BurnRequest(
-                loyalty_number=request.loyalty_number, points=points, reference=reference,
-                reason=request.reason or ("paid with points" if otp_id else "paid with points, passcode bypassed"),
-                partner_code=request.partner_code, location_code=request.location_code,
-                order_reference=request.order_reference))
-            answer = pb.RedeemPointsResponse(
-                transaction_id=posted.transaction_id, points=posted.points, new_balance=posted.new_balance,
-                otp_bypassed=otp_id is None, old_balance=posted.new_balance - posted.points, points_used=-posted.points)
-            if quote is not None:
-                value = Decimal(quote.value)
-                answer.MergeFrom(pb.RedeemPointsResponse(
-                    money_value=f"{value:.2f}", currency=quote.currency, transaction_value=f"{bill:.2f}",
-                    new_transaction_value=f"{bill - value:.2f}", rule=quote.rule, rule_version=quote.rule_version,
-                    min_points=quote.min_points, max_points=quote.max_points))
-            return answer
-
-        return await run_once(conn, program_id=program_id, operation="redeem_points", key=reference,
-                              request=request, response_type=pb.RedeemPointsResponse, perform=perform)
+        return await run_once(conn, program_id=program_id, operation=OPERATION, key=command.reference,
+                              replay=replay, perform=unanswered)
 
 
-async def _apply_burn_rules(ledger, program_id: uuid.UUID, request: pb.RedeemPointsRequest,
-                            bill: Decimal) -> rules_pb.BurnQuote:
-    quote = await ledger.quote_burn(program_id, request=rules_pb.QuoteBurnRequest(
-        loyalty_number=request.loyalty_number, amount=str(bill), points=request.points, channel=request.channel,
-        location_code=request.location_code, partner_code=request.partner_code))
-    if request.currency and request.currency != quote.currency:
-        raise invalid("currency", f"the program's currency is {quote.currency}, not {request.currency}")
+async def _take_reference(conn: asyncpg.Connection, *, program_id: uuid.UUID, command: commands.RedeemPoints,
+                          replay: Replay[PointsRedeemed]) -> tuple[bool, PointsRedeemed | None]:
+    """Step 1's key: (True, None) when this attempt took it; (False, None) when an earlier attempt
+    took it and left it unanswered (carry on: the passcode is spent); (False, answer) when another
+    attempt answered meanwhile."""
+    if await repository.take_key(conn, program_id=program_id, operation=OPERATION, key=command.reference,
+                                 fingerprint=replay.fingerprint):
+        return True, None
+    row = await repository.key_row(conn, operation=OPERATION, key=command.reference)
+    if bytes(row["request_hash"]) != replay.fingerprint:
+        raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT,
+                          f"reference {command.reference!r} was already used for a different {OPERATION} request",
+                          field="reference")
+    return False, replay.decode(row["response"]) if row["response"] is not None else None
+
+
+async def _burn(ledger, *, program_id: uuid.UUID, command: commands.RedeemPoints) -> PointsRedeemed:
+    """Step 2, with no transaction open."""
+    quote = await _apply_burn_rules(ledger, program_id, command) if command.bill is not None else None
+    reason = command.reason or ("paid with points" if command.otp else "paid with points, passcode bypassed")
+    posted = await ledger.burn(
+        program_id, loyalty_number=command.loyalty_number, points=quote.points if quote else command.points,
+        reference=command.reference, reason=reason, partner_code=command.partner_code,
+        location_code=command.location_code, order_reference=command.order_reference)
+    answer = PointsRedeemed(
+        transaction_id=posted.transaction_id, points=posted.points, new_balance=posted.new_balance,
+        otp_bypassed=not command.otp, old_balance=posted.new_balance - posted.points, points_used=-posted.points)
+    if quote is None:
+        return answer
+    value, bill = Decimal(quote.value), command.bill
+    return dataclasses.replace(
+        answer, money_value=f"{value:.2f}", currency=quote.currency, transaction_value=f"{bill:.2f}",
+        new_transaction_value=f"{bill - value:.2f}", rule=quote.rule, rule_version=quote.rule_version,
+        min_points=quote.min_points, max_points=quote.max_points)
+
+
+async def _apply_burn_rules(ledger, program_id: uuid.UUID, command: commands.RedeemPoints) -> BurnQuote:
+    quote = await ledger.quote_burn(
+        program_id, loyalty_number=command.loyalty_number, amount=str(command.bill), points=command.points,
+        channel=command.channel, location_code=command.location_code, partner_code=command.partner_code)
+    if command.currency and command.currency != quote.currency:
+        raise invalid("currency", f"the program's currency is {quote.currency}, not {command.currency}")
     if not quote.allowed:
         raise DomainError(ErrorCode.BURN_NOT_ALLOWED, quote.reason, field="points")
     return quote
+
+
+async def _give_back(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.RedeemPoints,
+                     otp_id: uuid.UUID | None) -> None:
+    """A refused burn: the reference is free again and the passcode usable."""
+    async with tenant_tx(pool, program_id) as conn:
+        if otp_id is not None:
+            await repository.otp_by_id(conn, otp_id, lock=True)  # passcode first, as everywhere
+        if await repository.drop_unanswered_key(conn, operation=OPERATION, key=command.reference) and otp_id:
+            await repository.reopen_otp(conn, otp_id)

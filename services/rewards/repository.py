@@ -1,6 +1,10 @@
 """SQL for the rewards service, in one place.
 
-Locks are always taken in one order: passcode -> claim -> reward -> member usage -> voucher.
+Locks are always taken in one order: claim reference (a claim being reserved) -> passcode -> claim
+-> reward -> member usage -> voucher.
+
+A claim row is first 'reserved' (claiming.py) and becomes 'held' once the ledger holds its points;
+a reserved claim is not a claim yet: the reads below leave it out unless asked for it.
 """
 
 import datetime as dt
@@ -109,19 +113,61 @@ async def insert_claim(conn: asyncpg.Connection, **values) -> None:
     await conn.execute(f"INSERT INTO claims({names}) VALUES ({params})", *values.values())
 
 
-async def claim_by_reference(conn: asyncpg.Connection, reference: str, *, lock: bool = False) -> asyncpg.Record | None:
+def _made(include_reserved: bool) -> str:
+    return "" if include_reserved else " AND c.status <> 'reserved'"
+
+
+async def claim_by_reference(conn: asyncpg.Connection, reference: str, *, lock: bool = False,
+                             include_reserved: bool = False) -> asyncpg.Record | None:
     if lock:
         await conn.execute("SELECT 1 FROM claims WHERE reference = $1 FOR UPDATE", reference)
-    return await conn.fetchrow(CLAIM_SELECT + " WHERE c.reference = $1", reference)
+    return await conn.fetchrow(CLAIM_SELECT + " WHERE c.reference = $1" + _made(include_reserved), reference)
 
 
-async def claim_by_id(conn: asyncpg.Connection, claim_id: uuid.UUID) -> asyncpg.Record:
+async def reward_by_id(conn: asyncpg.Connection, reward_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM rewards WHERE id = $1", reward_id)
+
+
+async def claim_by_id(conn: asyncpg.Connection, claim_id: uuid.UUID, *, lock: bool = False) -> asyncpg.Record | None:
+    if lock:
+        await conn.execute("SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", claim_id)
     return await conn.fetchrow(CLAIM_SELECT + " WHERE c.id = $1", claim_id)
 
 
 async def lock_claims_of_order(conn: asyncpg.Connection, order_reference: str) -> list[asyncpg.Record]:
-    await conn.execute("SELECT 1 FROM claims WHERE order_reference = $1 ORDER BY id FOR UPDATE", order_reference)
-    return await conn.fetch(CLAIM_SELECT + " WHERE c.order_reference = $1 ORDER BY c.id", order_reference)
+    await conn.execute("SELECT 1 FROM claims WHERE order_reference = $1 AND status <> 'reserved' ORDER BY id"
+                       " FOR UPDATE", order_reference)
+    return await conn.fetch(CLAIM_SELECT + " WHERE c.order_reference = $1" + _made(False) + " ORDER BY c.id",
+                            order_reference)
+
+
+async def lock_claim_reference(conn: asyncpg.Connection, program_id: uuid.UUID, reference: str) -> None:
+    """Serialise the reservations of one POS reference (until this transaction ends)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                       f"rewards-claim:{program_id}:{reference}")
+
+
+async def confirm_claim(conn: asyncpg.Connection, claim_id: uuid.UUID, *,
+                        hold_expires_at: dt.datetime | None) -> None:
+    await conn.execute("UPDATE claims SET status = 'held', hold_expires_at = $2 WHERE id = $1 AND status = 'reserved'",
+                       claim_id, hold_expires_at)
+
+
+async def delete_reservation(conn: asyncpg.Connection, claim_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM claims WHERE id = $1 AND status = 'reserved'", claim_id)
+
+
+async def reservations_in_flight(conn: asyncpg.Connection, *, reward_id: uuid.UUID, loyalty_number: str,
+                                 of_member: bool) -> bool:
+    return await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM claims WHERE reward_id = $1 AND status = 'reserved'"
+        " AND (NOT $3 OR loyalty_number = $2))", reward_id, loyalty_number, of_member)
+
+
+async def stale_reservations(conn: asyncpg.Connection, *, before: dt.datetime, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, reference, hold_reference FROM claims WHERE status = 'reserved' AND claimed_at < $1"
+        " ORDER BY id LIMIT $2", before, limit)
 
 
 async def set_claim_status(conn: asyncpg.Connection, claim_id: uuid.UUID, *, status: str, at: dt.datetime,
@@ -169,6 +215,35 @@ async def consume_voucher(conn: asyncpg.Connection, *, code: str, at: dt.datetim
 
 async def void_voucher_of_claim(conn: asyncpg.Connection, claim_id: uuid.UUID) -> None:
     await conn.execute("UPDATE vouchers SET status = 'voided' WHERE claim_id = $1 AND status = 'issued'", claim_id)
+
+
+# --- idempotency keys taken before the answer is known (points_redemption.py) --------------------
+
+async def take_key(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str, key: str,
+                   fingerprint: bytes) -> bool:
+    """The key, with no answer yet; False when another attempt has it (waits for its transaction)."""
+    return bool(await conn.fetchval(
+        "INSERT INTO idempotency_keys(program_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING true", program_id, operation, key, fingerprint))
+
+
+async def key_row(conn: asyncpg.Connection, *, operation: str, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT request_hash, response FROM idempotency_keys WHERE operation = $1 AND key = $2",
+                               operation, key)
+
+
+async def keep_answer(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str, key: str,
+                      fingerprint: bytes, response: bytes) -> None:
+    """The answer under the key; the first answer kept stays."""
+    await conn.execute(
+        "INSERT INTO idempotency_keys(program_id, operation, key, request_hash, response) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (program_id, operation, key) DO UPDATE SET response = excluded.response"
+        " WHERE idempotency_keys.response IS NULL", program_id, operation, key, fingerprint, response)
+
+
+async def drop_unanswered_key(conn: asyncpg.Connection, *, operation: str, key: str) -> bool:
+    return await conn.execute("DELETE FROM idempotency_keys WHERE operation = $1 AND key = $2 AND response IS NULL",
+                              operation, key) == "DELETE 1"
 
 
 # --- one-time passcodes ------------------------------------------------------------------------
@@ -224,6 +299,14 @@ async def record_wrong_attempt(conn: asyncpg.Connection, otp_id: uuid.UUID, *, m
         "UPDATE otps SET attempts = attempts + 1,"
         " status = CASE WHEN attempts + 1 >= $2 THEN 'locked' ELSE status END"
         " WHERE id = $1 AND status = 'active' RETURNING status", otp_id, max_attempts)
+
+
+async def reopen_otp(conn: asyncpg.Connection, otp_id: uuid.UUID) -> None:
+    """Make a code spent by a claim that did not happen usable again, unless a newer code replaced it."""
+    await conn.execute(
+        "UPDATE otps o SET status = 'active', used_at = NULL WHERE o.id = $1 AND o.status = 'used'"
+        " AND NOT EXISTS (SELECT 1 FROM otps n WHERE n.loyalty_number = o.loyalty_number AND n.issued_at > o.issued_at)",
+        otp_id)
 
 
 async def mark_otp_used(conn: asyncpg.Connection, otp_id: uuid.UUID, at: dt.datetime) -> None:

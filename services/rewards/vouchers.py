@@ -7,22 +7,17 @@ import uuid
 
 import asyncpg
 
-from loyalty.rewards.v1 import rewards_service_pb2 as pb
-from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, not_found
-from services.rewards import redemption, repository
+from services.rewards import commands, redemption, repository
 from services.rewards.otp import Clock
 from services.rewards.redemption import Ledger
+from services.rewards.results import Voucher
 
 
-def normalize(code: str) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
-
-
-def to_proto(row) -> pb.Voucher:
+def to_result(row) -> Voucher:
     value = row["value"]
-    return pb.Voucher(
+    return Voucher(
         code=row["code"], status=row["status"], reward_code=row["reward_code"], reward_name=row["reward_name"],
         kind=row["kind"], value=format(value.normalize(), "f") if value is not None else "", plu=row["plu"],
         partner_code=row["partner_code"], loyalty_number=row["loyalty_number"],
@@ -31,20 +26,19 @@ def to_proto(row) -> pb.Voucher:
     )
 
 
-async def validate(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str) -> pb.Voucher:
+async def validate(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str) -> Voucher:
     """What the voucher is and whether it can still be used; changes nothing."""
     async with tenant_tx(pool, program_id) as conn:
-        row = await repository.voucher_by_code(conn, normalize(code))
+        row = await repository.voucher_by_code(conn, commands.voucher_code(code))
     if row is None:
         raise not_found("voucher", code)
-    return to_proto(row)
+    return to_result(row)
 
 
-async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str, reference: str, location_code: str,
-                  ledger: Ledger, now: Clock) -> pb.Voucher:
+async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ConsumeVoucher, ledger: Ledger,
+                  now: Clock) -> Voucher:
     """Use the voucher once. The same POS reference again answers the same; any other is refused."""
-    validation.reference(reference)
-    code = normalize(code)
+    code, reference, location_code = command.code, command.reference, command.location_code
     async with tenant_tx(pool, program_id) as conn:
         found = await repository.voucher_by_code(conn, code)
         if found is None:
@@ -54,7 +48,7 @@ async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str, refer
         row = await repository.voucher_by_code(conn, code)
         if row["status"] == "consumed":
             if row["consumed_reference"] == reference:
-                return to_proto(row)
+                return to_result(row)
             raise DomainError(ErrorCode.VOUCHER_ALREADY_USED,
                               f"voucher {code} was used at {row['consumed_at'].isoformat()}", field="code")
         if row["status"] != "issued":
@@ -65,4 +59,4 @@ async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str, refer
             raise DomainError(ErrorCode.CLAIM_NOT_ACTIVE, f"the claim of voucher {code} is {claim['status']}",
                               field="code")
         await repository.consume_voucher(conn, code=code, at=now(), reference=reference, location=location_code)
-        return to_proto(await repository.voucher_by_code(conn, code))
+        return to_result(await repository.voucher_by_code(conn, code))

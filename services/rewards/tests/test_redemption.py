@@ -10,7 +10,8 @@ from loyalty.rewards.v1 import rewards_service_pb2 as pb
 from loyalty.points.v1 import points_service_pb2 as points_pb
 from services.common.clients import call, metadata
 from services.common.errors import DomainError, ErrorCode
-from services.rewards import catalogue, eligibility, redemption, report, vouchers
+from services.rewards import api, catalogue, claiming, commands, eligibility, redemption, report, vouchers
+from services.rewards.results import Claim, Reward, Voucher
 from services.rewards.otp import OtpPolicy
 from services.rewards.peers import Profile
 from services.rewards.tests.conftest import enrol, member, require_holds
@@ -19,28 +20,35 @@ POLICY = OtpPolicy(pepper="test-pepper")
 NO_PROFILE = Profile(tier_codes=None, segment_codes=None)
 
 
-def spec(code: str | None = None, **overrides) -> pb.RewardInput:
+def spec(code: str | None = None, **overrides) -> commands.RewardInput:
+    """A reward as the POS would send it, through api.py's translation (which validates it)."""
     values = {"code": code or f"r-{uuid.uuid4().hex[:8]}", "name": "Free coffee", "kind": "free_item",
               "plu": "COFFEE", "points_cost": 100}
     values.update(overrides)
-    return pb.RewardInput(**values)
+    return api.reward_input(pb.RewardInput(**values))
 
 
-async def _create(pools, program, **overrides) -> pb.Reward:
+async def _create(pools, program, **overrides) -> Reward:
     return await catalogue.create(pools["rewards"], program_id=program.id, spec=spec(**overrides))
 
 
-async def _claim(pools, program, ledger, m, reward_code, *, reference=None, profile=NO_PROFILE, clock=None,
-                 **fields) -> pb.RewardClaim:
-    request = pb.ClaimRequest(loyalty_number=m.loyalty_number, reward_code=reward_code,
-                              reference=reference or f"pos-{uuid.uuid4().hex[:10]}", otp_bypass=True, **fields)
-
+async def claim_request(pools, program, ledger, m, request: pb.ClaimRequest, *, profile=NO_PROFILE, clock=None,
+                        policy=None) -> Claim:
+    """A claim as api.py makes it from the request."""
     async def profile_of():
         return profile
 
-    return await redemption.claim(pools["rewards"], program_id=program.id, request=request, principal="staff:test",
-                                  member=m, ledger=ledger, profile_of=profile_of, policy=POLICY,
-                                  now=clock or (lambda: dt.datetime.now(dt.timezone.utc)))
+    return await claiming.claim(pools["rewards"], program_id=program.id, command=api.claim_command(request),
+                                principal="staff:test", member=m, ledger=ledger, profile_of=profile_of,
+                                policy=policy or POLICY, now=clock or (lambda: dt.datetime.now(dt.timezone.utc)),
+                                replay=api.replay(request, pb.RewardClaim, Claim))
+
+
+async def _claim(pools, program, ledger, m, reward_code, *, reference=None, profile=NO_PROFILE, clock=None,
+                 **fields) -> Claim:
+    request = pb.ClaimRequest(loyalty_number=m.loyalty_number, reward_code=reward_code,
+                              reference=reference or f"pos-{uuid.uuid4().hex[:10]}", otp_bypass=True, **fields)
+    return await claim_request(pools, program, ledger, m, request, profile=profile, clock=clock)
 
 
 def _now():
@@ -79,13 +87,13 @@ async def test_catalogue_round_trip_and_duplicates(pools, program):
     assert (await _refused(_create(pools, program, code="ten-off"))).code == ErrorCode.DUPLICATE_REWARD
     # offers are listed apart
     await _create(pools, program, code="welcome", type="offer", points_cost=0, segment_codes=["new"])
-    offers = await catalogue.list_all(pools["rewards"], program_id=program.id, reward_type="offer",
-                                      include_inactive=False)
+    offers = await catalogue.list_all(pools["rewards"], program_id=program.id,
+                                      command=commands.ListRewards(type="offer"))
     assert [r.spec.code for r in offers] == ["welcome"]
     # an update replaces the spec; an inactive reward leaves the active list
     changed = spec("ten-off", kind="amount_off", plu="", value="12", points_cost=150, active=False)
     assert (await catalogue.update(pools["rewards"], program_id=program.id, spec=changed)).spec.points_cost == 150
-    active = await catalogue.list_all(pools["rewards"], program_id=program.id, reward_type="", include_inactive=False)
+    active = await catalogue.list_all(pools["rewards"], program_id=program.id, command=commands.ListRewards())
     assert "ten-off" not in [r.spec.code for r in active]
 
 
@@ -120,16 +128,10 @@ async def test_a_claim_needs_a_passcode_unless_bypassed(pools, program, ledger):
     m = member()
     offer = await _create(pools, program, type="offer", points_cost=0)
     request = pb.ClaimRequest(loyalty_number=m.loyalty_number, reward_code=offer.spec.code, reference="no-otp")
-
-    async def profile_of():
-        return NO_PROFILE
-
-    err = await _refused(redemption.claim(pools["rewards"], program_id=program.id, request=request, principal="pos",
-                                          member=m, ledger=ledger, profile_of=profile_of, policy=POLICY, now=_now))
+    err = await _refused(claim_request(pools, program, ledger, m, request))
     assert err.code == ErrorCode.OTP_REQUIRED
     request.otp = "123456"
-    err = await _refused(redemption.claim(pools["rewards"], program_id=program.id, request=request, principal="pos",
-                                          member=m, ledger=ledger, profile_of=profile_of, policy=POLICY, now=_now))
+    err = await _refused(claim_request(pools, program, ledger, m, request))
     assert err.code == ErrorCode.OTP_INVALID
 
 
@@ -144,7 +146,7 @@ async def test_concurrent_claims_never_exceed_stock_or_the_per_member_limit(pool
         _claim(pools, program, ledger, m, offer.spec.code) for m in members for _ in range(6)
     ), return_exceptions=True)
     # then exactly 5 succeed, no member got more than 2, and the rest got clear codes
-    won = [r for r in results if isinstance(r, pb.RewardClaim)]
+    won = [r for r in results if isinstance(r, Claim)]
     refused = [r.code for r in results if isinstance(r, DomainError)]
     assert len(won) == 5
     assert len(won) + len(refused) == 18
@@ -198,16 +200,20 @@ async def test_a_voucher_is_validated_then_consumed_once(pools, program, ledger)
     assert (seen.status, seen.partner_code, seen.loyalty_number) == ("issued", "cinema", m.loyalty_number)
     # when two tills consume it at once, one wins
     results = await asyncio.gather(*(
-        vouchers.consume(pools["rewards"], program_id=program.id, code=claimed.voucher_code, reference=f"till-{i}",
-                         location_code="mad-1", ledger=ledger, now=_now) for i in range(4)
+        vouchers.consume(pools["rewards"], program_id=program.id, ledger=ledger, now=_now,
+                         command=commands.ConsumeVoucher(code=claimed.voucher_code, reference=f"till-{i}",
+                                                         location_code="mad-1"))
+        for i in range(4)
     ), return_exceptions=True)
-    won = [r for r in results if isinstance(r, pb.Voucher)]
+    won = [r for r in results if isinstance(r, Voucher)]
     assert len(won) == 1 and won[0].status == "consumed"
     assert {r.code for r in results if isinstance(r, DomainError)} == {ErrorCode.VOUCHER_ALREADY_USED}
     # consuming it settled the claim; the winner's replay answers the same
     assert (await redemption.get(pools["rewards"], program_id=program.id, reference="vch-1")).status == "settled"
-    replay = await vouchers.consume(pools["rewards"], program_id=program.id, code=claimed.voucher_code,
-                                    reference=won[0].consumed_reference, location_code="mad-1", ledger=ledger, now=_now)
+    replay = await vouchers.consume(pools["rewards"], program_id=program.id, ledger=ledger, now=_now,
+                                    command=commands.ConsumeVoucher(code=claimed.voucher_code,
+                                                                    reference=won[0].consumed_reference,
+                                                                    location_code="mad-1"))
     assert replay == won[0]
 
 
@@ -215,8 +221,8 @@ async def test_a_voided_claims_voucher_cannot_be_used(pools, program, ledger):
     reward = await _create(pools, program, type="offer", points_cost=0, issues_voucher=True)
     claimed = await _claim(pools, program, ledger, member(), reward.spec.code, reference="vch-2")
     await redemption.void(pools["rewards"], program_id=program.id, reference="vch-2", reason="", ledger=ledger, now=_now)
-    err = await _refused(vouchers.consume(pools["rewards"], program_id=program.id, code=claimed.voucher_code,
-                                          reference="t", location_code="", ledger=ledger, now=_now))
+    err = await _refused(vouchers.consume(pools["rewards"], program_id=program.id, ledger=ledger, now=_now,
+                                          command=commands.ConsumeVoucher(code=claimed.voucher_code, reference="t")))
     assert err.code == ErrorCode.CLAIM_NOT_ACTIVE
 
 
@@ -250,9 +256,8 @@ async def test_report_counts_redemptions_per_reward_and_day(pools, program, ledg
     await redemption.settle(pools["rewards"], program_id=program.id, reference="rep-0", ledger=ledger, now=lambda: at)
     await redemption.void(pools["rewards"], program_id=program.id, reference="rep-2", reason="", ledger=ledger,
                           now=lambda: at)
-    request = pb.GetReportRequest(to="2026-03-03T00:00:00+00:00", period="day")
-    setattr(request, "from", "2026-03-01T00:00:00+00:00")
-    built = await report.build(pools["rewards"], program_id=program.id, request=request)
+    built = await report.build(pools["rewards"], program_id=program.id, command=commands.GetReport(
+        since="2026-03-01T00:00:00+00:00", to="2026-03-03T00:00:00+00:00", period="day"))
     assert [(r.period, r.reward_code, r.redemptions, r.settled) for r in built.rows] == [("2026-03-02", "tea", 2, 1)]
     assert (built.open_holds, built.total_redemptions) == (1, 2)
     assert offer.spec.code == "tea"
@@ -267,7 +272,7 @@ async def test_concurrent_claims_never_overspend_the_balance(pools, program, led
     reward = await _create(pools, program, points_cost=100, has_stock=True, stock=10, per_member_limit=5)
     results = await asyncio.gather(*(_claim(pools, program, ledger, m, reward.spec.code) for _ in range(8)),
                                    return_exceptions=True)
-    won = [r for r in results if isinstance(r, pb.RewardClaim)]
+    won = [r for r in results if isinstance(r, Claim)]
     assert len(won) == 3  # 349 points buy three
     assert {r.code for r in results if isinstance(r, DomainError)} == {ErrorCode.INSUFFICIENT_POINTS}
     assert await ledger.available_points(program.id, m.loyalty_number) == 49
