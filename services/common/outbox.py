@@ -35,6 +35,7 @@ class RelayLoop:
         self._sweep_seconds = sweep_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._followers: list[RelayLoop] = []
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
@@ -47,6 +48,12 @@ class RelayLoop:
 
     def kick(self) -> None:
         self._wake.set()
+        for follower in self._followers:
+            follower.kick()
+
+    def follow(self, other: "RelayLoop") -> None:
+        """`other` is kicked whenever this loop is (the outbox export follows the service's relay)."""
+        self._followers.append(other)
 
     async def step(self) -> int:
         raise NotImplementedError
@@ -98,4 +105,7 @@ class OutboxRelay(RelayLoop):
                     )
                 else:
                     await conn.execute("UPDATE outbox SET delivered_at = now() WHERE id = $1", row["id"])
-            return len(rows)
+        if rows:  # called directly after a commit (member enrolment): the followers' turn too
+            for follower in self._followers:
+                follower.kick()
+        return len(rows)

@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    # Where the outbox's events are exported (event_export.py); unset: they stay inside.
+    notifications_addr: str | None = None
 
 
 S = TypeVar("S", bound=BaseSettings)

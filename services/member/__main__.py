@@ -3,6 +3,7 @@ import pathlib
 from loyalty.member.v1 import member_service_pb2
 from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
+from services.common.event_export import start_export
 from services.common.mail import smtp_sender
 from services.common.outbox import OutboxRelay
 from services.common.server import ServiceDefinition, run
@@ -18,6 +19,7 @@ def register(server, pool, settings: MemberSettings) -> None:
     points = points_service_pb2_grpc.PointsServiceStub(clients.channel(settings.points_addr))
     relay = OutboxRelay(pool, events.handlers(points))
     relay.start()
+    start_export(pool, settings, source="member", relay=relay)
     mail = welcome.MailRelay(pool, smtp_sender(settings))
     mail.start()
     api.register(server, api.MemberServicer(pool, relay, mail=mail, points=points))

@@ -12,6 +12,7 @@ import asyncpg
 import grpc
 
 from loyalty.points.v1 import points_service_pb2
+from services.common.event_export import start_export
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
 from services.points import api
@@ -39,6 +40,7 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     senders, _channels = subscribers_from_settings(settings)
     relay = LedgerEventRelay(pool, senders)
     relay.start()
+    start_export(pool, settings, source="points", relay=relay)
     api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay))
     rules_api.register(server, rules_api.RulesServicer(pool, policy, facts))
     import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks))

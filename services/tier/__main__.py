@@ -1,6 +1,7 @@
 import pathlib
 
 from loyalty.tier.v1 import tier_service_pb2
+from services.common.event_export import start_export
 from services.common.outbox import OutboxRelay
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
@@ -12,10 +13,11 @@ class TierSettings(ServiceSettings):
 
 
 def register(server, pool, settings: TierSettings) -> None:
-    # TIER_* events are recorded in the outbox; no subscriber yet (webhooks come later), so the
-    # relay marks them delivered and they stay in the table as the record.
+    # TIER_* events: no subscriber inside the platform (the relay marks them delivered and they stay
+    # in the table as the record); they leave through the export to the notifications service.
     relay = OutboxRelay(pool, {})
     relay.start()
+    start_export(pool, settings, source="tier", relay=relay)
     api.register(server, pool, settings, relay)
     import_api.register(server, pool)
 

@@ -11,7 +11,7 @@ import sys
 
 import asyncpg
 
-SERVICES = ("member", "points", "tier", "rewards", "billing", "identity")
+SERVICES = ("member", "points", "tier", "rewards", "billing", "identity", "notifications")
 # Schemas that are not a service's: the import tool's staging area.
 TOOLS = {"staging": "loyalty_import"}
 

@@ -1,0 +1,37 @@
+"""SQL of the notifications service (keyword-only arguments, one tenant transaction each caller)."""
+
+import uuid
+
+import asyncpg
+
+from services.notifications.mapping import Mapped, SourceEvent
+
+EVENT_COLUMNS = "sequence, id, type, version, occurred_at, member_id, loyalty_number, data, program_id"
+
+
+async def insert_event(conn: asyncpg.Connection, *, program_id: uuid.UUID, event_id: uuid.UUID,
+                       source: SourceEvent, mapped: Mapped, version: int) -> int:
+    """1 when stored now, 0 when this row's event was already there."""
+    status = await conn.execute(
+        "INSERT INTO events(id, program_id, type, version, member_id, loyalty_number, occurred_at, data, source,"
+        " outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT (program_id, source, outbox_id, type) DO NOTHING",
+        event_id, program_id, mapped.name, version, uuid.UUID(mapped.member_id) if mapped.member_id else None,
+        mapped.loyalty_number, mapped.occurred_at, mapped.data, source.source, source.outbox_id)
+    return int(status.rsplit(" ", 1)[1])
+
+
+async def reject(conn: asyncpg.Connection, *, program_id: uuid.UUID, source: SourceEvent, name: str, data: dict,
+                 errors: list[str]) -> None:
+    await conn.execute(
+        "INSERT INTO rejected_events(program_id, source, outbox_id, type, data, errors)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        program_id, source.source, source.outbox_id, name, data, errors)
+
+
+async def list_events(conn: asyncpg.Connection, *, after_sequence: int, limit: int, type_: str,
+                      loyalty_number: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1"
+        " AND ($3 = '' OR type = $3) AND ($4 = '' OR loyalty_number = $4) ORDER BY sequence LIMIT $2",
+        after_sequence, limit, type_, loyalty_number)
