@@ -91,8 +91,13 @@ def _rfc3339(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def grpc_sender(channel) -> Send:
-    # imported here so a service without the notifications protos generated still starts
+# (stub, batch, metadata=, timeout=) -> awaitable: the call itself is written in each service's own code,
+# so the mesh's map of who calls what (tests/deploy/grpc_calls.py) sees it under that service
+Consume = Callable[..., Awaitable]
+
+
+def grpc_sender(channel, consume: Consume) -> Send:
+    # imported here so that a process which exports nothing needs no notifications protos
     from loyalty.notifications.v1 import notifications_service_pb2 as pb
     from loyalty.notifications.v1 import notifications_service_pb2_grpc as pb_grpc
 
@@ -102,19 +107,20 @@ def grpc_sender(channel) -> Send:
         batch = pb.SourceEventBatch(source=source, events=[
             pb.SourceEvent(outbox_id=r["id"], event_type=r["event_type"], recorded_at=_rfc3339(r["created_at"]),
                            payload_json=json.dumps(r["payload"], default=str)) for r in rows])
-        await clients.call(stub.ConsumeSourceEvents(
-            batch, metadata=clients.metadata(program_id=program_id, principal=f"service:{source}"), timeout=10))
+        await clients.call(consume(stub, batch, timeout=10,
+                                   metadata=clients.metadata(program_id=program_id, principal=f"service:{source}")))
 
     return send
 
 
-def start_export(pool: asyncpg.Pool, settings, *, source: str, relay: RelayLoop | None = None) -> OutboxExport | None:
+def start_export(pool: asyncpg.Pool, settings, *, source: str, consume: Consume,
+                 relay: RelayLoop | None = None) -> OutboxExport | None:
     """The export of this service's outbox when NOTIFICATIONS_ADDR is set (else nothing leaves);
     `relay`'s kicks (after each business commit) kick it too."""
     address = getattr(settings, "notifications_addr", None)
     if not address:
         return None
-    export = OutboxExport(pool, source=source, send=grpc_sender(clients.channel(address)))
+    export = OutboxExport(pool, source=source, send=grpc_sender(clients.channel(address), consume))
     export.start()
     if relay is not None:
         relay.follow(export)

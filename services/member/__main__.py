@@ -1,6 +1,7 @@
 import pathlib
 
 from loyalty.member.v1 import member_service_pb2
+from loyalty.notifications.v1 import notifications_service_pb2_grpc as notifications_grpc
 from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
 from services.common.event_export import start_export
@@ -15,11 +16,16 @@ from services.member.settings import MemberSettings
 from services.member.tenant_read import TenantReadConnection
 
 
+async def export_events(stub: notifications_grpc.NotificationsServiceStub, batch, **call):
+    """This service's outbox rows to the notifications service (services/common/event_export.py)."""
+    return await stub.ConsumeSourceEvents(batch, **call)
+
+
 def register(server, pool, settings: MemberSettings) -> None:
     points = points_service_pb2_grpc.PointsServiceStub(clients.channel(settings.points_addr))
     relay = OutboxRelay(pool, events.handlers(points))
     relay.start()
-    start_export(pool, settings, source="member", relay=relay)
+    start_export(pool, settings, source="member", consume=export_events, relay=relay)
     mail = welcome.MailRelay(pool, smtp_sender(settings))
     mail.start()
     api.register(server, api.MemberServicer(pool, relay, mail=mail, points=points))

@@ -43,6 +43,7 @@ async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[Sour
     many are new. A row whose data breaks its schema is kept aside in rejected_events, logged."""
     accepted = 0
     async with tenant_tx(pool, program_id) as conn:
+        await repository.know_program(conn, program_id)
         for source_event in events:
             for mapped in map_event(source_event):
                 errors = catalogue.validation_errors(mapped.name, mapped.data)
@@ -77,3 +78,9 @@ def envelope(event: Event) -> dict:
                    if event.member_id else None),
         "data": event.data,
     }
+
+
+async def prune(pool: asyncpg.Pool, *, program_id: uuid.UUID, before: dt.datetime) -> int:
+    """Deletes the program's events recorded before `before`; returns how many."""
+    async with tenant_tx(pool, program_id) as conn:
+        return await repository.delete_events_before(conn, before=before)

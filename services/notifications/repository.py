@@ -1,5 +1,6 @@
 """SQL of the notifications service (keyword-only arguments, one tenant transaction each caller)."""
 
+import datetime as dt
 import uuid
 
 import asyncpg
@@ -35,3 +36,16 @@ async def list_events(conn: asyncpg.Connection, *, after_sequence: int, limit: i
         f"SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1"
         " AND ($3 = '' OR type = $3) AND ($4 = '' OR loyalty_number = $4) ORDER BY sequence LIMIT $2",
         after_sequence, limit, type_, loyalty_number)
+
+
+async def know_program(conn: asyncpg.Connection, program_id: uuid.UUID) -> None:
+    await conn.execute("INSERT INTO known_programs(program_id) VALUES ($1) ON CONFLICT DO NOTHING", program_id)
+
+
+async def known_programs(conn: asyncpg.Connection) -> list[uuid.UUID]:
+    return [r["program_id"] for r in await conn.fetch("SELECT program_id FROM known_programs ORDER BY program_id")]
+
+
+async def delete_events_before(conn: asyncpg.Connection, *, before: dt.datetime) -> int:
+    status = await conn.execute("DELETE FROM events WHERE recorded_at < $1", before)
+    return int(status.rsplit(" ", 1)[1])

@@ -11,6 +11,7 @@ import pathlib
 import asyncpg
 import grpc
 
+from loyalty.notifications.v1 import notifications_service_pb2_grpc as notifications_grpc
 from loyalty.points.v1 import points_service_pb2
 from services.common.event_export import start_export
 from services.common.server import ServiceDefinition, run
@@ -32,6 +33,11 @@ class PointsSettings(ServiceSettings):
     billing_addr: str | None = None
 
 
+async def export_events(stub: notifications_grpc.NotificationsServiceStub, batch, **call):
+    """This service's outbox rows to the notifications service (services/common/event_export.py)."""
+    return await stub.ConsumeSourceEvents(batch, **call)
+
+
 def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     """The three servicers of this process over one pool (settings may be None in tests)."""
     facts = RemoteFacts.from_settings(settings)
@@ -40,7 +46,7 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     senders, _channels = subscribers_from_settings(settings)
     relay = LedgerEventRelay(pool, senders)
     relay.start()
-    start_export(pool, settings, source="points", relay=relay)
+    start_export(pool, settings, source="points", consume=export_events, relay=relay)
     api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay))
     rules_api.register(server, rules_api.RulesServicer(pool, policy, facts))
     import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks))

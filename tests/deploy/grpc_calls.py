@@ -29,7 +29,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SERVICES = ("member", "points", "tier", "rewards", "billing", "identity")
+SERVICES = ("member", "points", "tier", "rewards", "billing", "identity", "notifications")
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 CALLS_FILE = ROOT / "charts" / "loyalty" / "files" / "grpc-calls.yaml"
 HEADER = """\

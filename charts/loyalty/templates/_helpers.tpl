@@ -1,5 +1,5 @@
 {{/* The five gRPC services; each has a values block of the same shape. */}}
-{{- define "loyalty.grpcServices" -}}member points tier rewards billing identity{{- end -}}
+{{- define "loyalty.grpcServices" -}}member points tier rewards billing identity notifications{{- end -}}
 
 {{- define "loyalty.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
@@ -79,7 +79,7 @@ app.kubernetes.io/component: server
 
 {{/* Components that only run as CronJobs or callers (e.g. importer): they get a ServiceAccount of their own. */}}
 {{- define "loyalty.jobOnlyComponents" -}}
-{{- $known := list "gateway" "operator" "member" "points" "tier" "rewards" "billing" "identity" -}}
+{{- $known := list "gateway" "operator" "member" "points" "tier" "rewards" "billing" "identity" "notifications" -}}
 {{- $extra := list -}}
 {{- range $caller, $_ := (include "loyalty.grpcCalls" . | fromYaml) -}}
 {{- if not (has $caller $known) -}}{{- $extra = append $extra $caller -}}{{- end -}}

@@ -53,11 +53,13 @@ async def test_the_kernel_applies_to_a_schema_created_before_it_and_keeps_its_ro
     await admin_conn.execute("DROP SCHEMA IF EXISTS kernel_probe CASCADE; CREATE SCHEMA kernel_probe")
     await admin_conn.execute("SET search_path = kernel_probe; " + BEFORE_THE_KERNEL + "; RESET search_path")
     (tmp_path / "0001_programs.sql").write_text("SELECT 1/0;  -- recorded as applied: never run again")
+    await admin_conn.execute("INSERT INTO kernel_probe.outbox(program_id, event_type, payload)"
+                             " VALUES (gen_random_uuid(), 'OLD', '{}')")
     pool = await create_pool(database.admin_dsn, schema="kernel_probe", application="kernel-probe",
                              min_size=1, max_size=1)
     try:
         # when the kernel is applied, and applied again
-        assert await migrate(pool, schema="kernel_probe", directory=tmp_path) == ["0000_kernel"]
+        assert await migrate(pool, schema="kernel_probe", directory=tmp_path) == ["0000_kernel", "0000_kernel_export"]
         assert await migrate(pool, schema="kernel_probe", directory=tmp_path) == []
     finally:
         await pool.close()
@@ -65,4 +67,9 @@ async def test_the_kernel_applies_to_a_schema_created_before_it_and_keeps_its_ro
     assert await admin_conn.fetchval("SELECT count(*) FROM kernel_probe.idempotency_keys") == 1
     assert await admin_conn.fetchval(
         "SELECT count(*) FROM pg_policies WHERE schemaname = 'kernel_probe' AND tablename = 'idempotency_keys'") == 1
+    # and the outbox rows written before the export existed are not exported; new ones wait for it
+    await admin_conn.execute("INSERT INTO kernel_probe.outbox(program_id, event_type, payload)"
+                             " VALUES (gen_random_uuid(), 'NEW', '{}')")
+    waiting = await admin_conn.fetch("SELECT event_type FROM kernel_probe.outbox WHERE exported_at IS NULL")
+    assert [r["event_type"] for r in waiting] == ["NEW"]
     await admin_conn.execute("DROP SCHEMA kernel_probe CASCADE")

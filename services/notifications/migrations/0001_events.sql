@@ -41,3 +41,10 @@ CREATE TABLE rejected_events (
 ALTER TABLE rejected_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rejected_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rejected_events USING (program_id = current_program_id());
+
+-- The programs this service has events of: not tenant-scoped (ids only), so a job can list them
+-- before it sets a program.
+CREATE TABLE known_programs (
+    program_id uuid PRIMARY KEY,
+    first_seen_at timestamptz NOT NULL DEFAULT now()
+);

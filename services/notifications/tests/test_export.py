@@ -12,6 +12,7 @@ from services.common.clients import call, metadata
 from services.common.db import tenant_tx
 from services.common.event_export import OutboxExport, grpc_sender
 from services.common.outbox import add_event
+from services.tier.__main__ import export_events
 
 NOW = dt.datetime.now(dt.timezone.utc).isoformat()
 
@@ -44,7 +45,7 @@ async def test_rows_arrive_in_outbox_order_once_each_with_stable_ids(pools, noti
     numbers_a = await opt_ins(pools["billing"], a, 3)
     numbers_b = await opt_ins(pools["billing"], b, 2)
     numbers_a += await opt_ins(pools["billing"], a, 2)
-    export = OutboxExport(pools["billing"], source="member", send=grpc_sender(notifications_channel))
+    export = OutboxExport(pools["billing"], source="member", send=grpc_sender(notifications_channel, export_events))
 
     # when the export runs, then again after a crash forgot that it had sent them
     await drain(export)
@@ -67,7 +68,7 @@ async def test_a_refused_program_waits_while_the_others_go_on(pools, notificatio
     refused, fine = uuid.uuid4(), uuid.uuid4()
     await opt_ins(pools["billing"], refused, 2)
     numbers = await opt_ins(pools["billing"], fine, 2)
-    real = grpc_sender(notifications_channel)
+    real = grpc_sender(notifications_channel, export_events)
     refusing = True
 
     async def send(program_id, source, rows):
@@ -98,6 +99,26 @@ async def test_a_refused_program_waits_while_the_others_go_on(pools, notificatio
 async def test_another_programs_events_are_not_visible(pools, notifications_channel, notifications_stub):
     mine, other = uuid.uuid4(), uuid.uuid4()
     await opt_ins(pools["billing"], other, 1)
-    await drain(OutboxExport(pools["billing"], source="member", send=grpc_sender(notifications_channel)))
+    await drain(OutboxExport(pools["billing"], source="member", send=grpc_sender(notifications_channel, export_events)))
     assert await listed(notifications_stub, mine) == []
     assert len(await listed(notifications_stub, other)) == 1
+
+
+async def test_the_prune_job_deletes_only_old_events_of_its_program(pools, notifications_channel,
+                                                                     notifications_stub):
+    from services.notifications import events
+
+    # given a program with two events, one recorded long ago
+    program = uuid.uuid4()
+    await opt_ins(pools["billing"], program, 2)
+    await drain(OutboxExport(pools["billing"], source="member", send=grpc_sender(notifications_channel, export_events)))
+    old, new = await listed(notifications_stub, program)
+    async with tenant_tx(pools["notifications"], program) as conn:
+        await conn.execute("UPDATE events SET recorded_at = now() - interval '100 days' WHERE id = $1",
+                           uuid.UUID(old.id))
+    # when pruning what is older than 90 days, twice
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=90)
+    assert await events.prune(pools["notifications"], program_id=program, before=cutoff) == 1
+    assert await events.prune(pools["notifications"], program_id=program, before=cutoff) == 0
+    # then the recent one stays
+    assert [e.id for e in await listed(notifications_stub, program)] == [new.id]
