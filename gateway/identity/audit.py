@@ -17,6 +17,8 @@ import re
 import uuid
 from collections.abc import Iterator
 
+import grpc
+from google.protobuf.json_format import MessageToDict
 from graphql import OperationDefinitionNode, value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -34,17 +36,17 @@ MAX_BUFFER = 100_000
 def scrub(value):
     """Arguments without secrets: any key that names one is replaced."""
     if isinstance(value, dict):
-        return {k: ("[redacted]" if SECRET.search(k) else scrub(v)) for k, v in value.items()}
+        return {text(k): ("[redacted]" if SECRET.search(k) else scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v) for v in value]
-    return value
+    return text(value) if isinstance(value, str) else value
 
 
 def targets(value, found: list) -> list:
     if isinstance(value, dict):
         for k, v in value.items():
             if isinstance(v, (str, int)) and TARGET.search(k) and not SECRET.search(k):
-                found.append(f"{k}={v}")
+                found.append(text(f"{k}={v}"))
             else:
                 targets(v, found)
     elif isinstance(value, list):
@@ -53,19 +55,41 @@ def targets(value, found: list) -> list:
     return found
 
 
+# Failures worth waiting out (the service or its database away, a deadline): the batch is kept, in order.
+# Any other refusal is about what an entry holds, and retrying it would hold back every later entry.
+TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED,
+                       grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED})
+
+
+def _transient(exc: Exception) -> bool:
+    return isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TRANSIENT
+
+
 class AuditWriter:
+    """Sends entries in batches. A batch the service cannot take now is kept and retried with backoff; a
+    batch it refuses is sent entry by entry, and an entry refused alone is written without its arguments
+    (who, what, outcome kept), so one bad entry never holds back or loses the others."""
+
     def __init__(self, stub: identity_service_pb2_grpc.IdentityServiceStub, *, max_batch: int = 500):
         self._stub: identity_service_pb2_grpc.IdentityServiceStub = stub
         self._buffer: collections.deque = collections.deque()
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one flush at a time: the loop's and a caller's never send an entry twice
         self._task: asyncio.Task | None = None
         self._max_batch = max_batch
-        self.dropped = 0
+        self.dropped = 0  # past MAX_BUFFER while the service was away
+        self.stripped = 0  # written without their arguments
+        self.rejected = 0  # refused even so (logged with the entry)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._buffer)
 
     def record(self, entry: identity_pb.AuditEntry) -> None:
         if len(self._buffer) >= MAX_BUFFER:
             self._buffer.popleft()
             self.dropped += 1
+            log.error("audit buffer full: the oldest entry was dropped (%d so far)", self.dropped)
         self._buffer.append(entry)
         self._wake.set()
 
@@ -81,13 +105,40 @@ class AuditWriter:
             await self.flush()
 
     async def flush(self) -> None:
-        while self._buffer:
-            batch = [self._buffer.popleft() for _ in range(min(self._max_batch, len(self._buffer)))]
+        """Writes everything recorded so far; raises while the service cannot take it (nothing is lost)."""
+        async with self._lock:
+            while self._buffer:
+                batch = [self._buffer.popleft() for _ in range(min(self._max_batch, len(self._buffer)))]
+                try:
+                    await self._append(batch)
+                except Exception as exc:
+                    if _transient(exc):
+                        self._buffer.extendleft(reversed(batch))  # kept, in order, for the next try
+                        raise
+                    await self._one_by_one(batch)
+
+    async def _append(self, entries: list) -> None:
+        await self._stub.AppendAudit(identity_pb.AppendAuditRequest(entries=entries), timeout=10)
+
+    async def _one_by_one(self, batch: list) -> None:
+        for i, entry in enumerate(batch):
             try:
-                await self._stub.AppendAudit(identity_pb.AppendAuditRequest(entries=batch), timeout=10)
-            except Exception:
-                self._buffer.extendleft(reversed(batch))  # kept, in order, for the next try
-                raise
+                try:
+                    await self._append([entry])
+                except Exception as exc:
+                    if _transient(exc):
+                        raise
+                    await self._append([stripped(entry, exc)])
+                    self.stripped += 1
+                    log.error("audit entry %s/%s written without its arguments: %s", entry.operation,
+                              entry.subject, _reason(exc))
+            except Exception as exc:
+                if _transient(exc):
+                    self._buffer.extendleft(reversed(batch[i:]))
+                    raise
+                self.rejected += 1
+                log.error("audit entry refused by the identity service (%s): %s", _reason(exc),
+                          json.dumps(MessageToDict(entry))[:4000])
 
     async def _run(self) -> None:
         backoff = 0.1
@@ -100,10 +151,34 @@ class AuditWriter:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("audit entries not written yet (%s); %d waiting", type(exc).__name__, len(self._buffer))
+                log.warning("audit entries not written yet (%s); %d waiting", _reason(exc), len(self._buffer))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 self._wake.set()
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    return type(exc).__name__
+
+
+def stripped(entry: identity_pb.AuditEntry, exc: Exception) -> identity_pb.AuditEntry:
+    """The entry without its arguments and targets: who, what, when and the outcome still recorded."""
+    copy = identity_pb.AuditEntry()
+    copy.CopyFrom(entry)
+    copy.target_ids = "[]"
+    copy.summary_json = json.dumps({"notStored": f"the arguments could not be stored ({_reason(exc)[:200]})"})
+    return copy
+
+
+def text(value: str) -> str:
+    """A string a protobuf field can carry: a lone surrogate (legal in JSON input) kept as its escape."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def request_id(request) -> str:
@@ -152,12 +227,13 @@ class AuditExtension(SchemaExtension):
                 continue
             key = selection.alias.value if getattr(selection, "alias", None) else name
             args = {a.name.value: value_from_ast_untyped(a.value, variables) for a in selection.arguments or ()}
+            # an error without a path refused the whole operation (at the edge): every field's outcome
             codes = [(e.extensions or {}).get("code", "INTERNAL") for e in errors
-                     if e.path and e.path[0] == key]
+                     if not e.path or e.path[0] == key]
             program = args.get("program")
             if not program and isinstance(args.get("input"), dict):
                 program = args["input"].get("program")
-            program = program if isinstance(program, str) else ""
+            program = text(program) if isinstance(program, str) else ""
             roles = ",".join(principal.roles.get(program, ())) if principal and program else ""
             writer.record(identity_pb.AuditEntry(
                 subject=principal.subject if principal else "anonymous",

@@ -22,6 +22,33 @@ def _time(value: str, field: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+def storable(value):
+    """PostgreSQL text and jsonb cannot hold NUL nor a lone surrogate: both are kept visible as escapes
+    instead of refusing the entry (an attempt with a NUL argument is exactly what an audit must keep)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\\u0000")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {storable(str(k)): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
+def _json(text: str, default, field: str):
+    if not text:
+        return default
+    try:
+        return storable(json.loads(text))
+    except (ValueError, RecursionError):
+        return {"unparsed": storable(text[:10_000])} if field == "summary_json" else [storable(text[:1_000])]
+
+
 async def append(pool: asyncpg.Pool, entries: list[dict]) -> int:
     if not entries:
         return 0
@@ -29,15 +56,19 @@ async def append(pool: asyncpg.Pool, entries: list[dict]) -> int:
     for e in entries:
         if not e.get("operation"):
             raise invalid("operation", "is required")
-        records.append((e.get("subject") or "anonymous", e.get("subject_kind") or "", e.get("roles") or "",
-                        e.get("program_code") or "", e.get("ip") or "", e.get("user_agent") or "",
-                        e["operation"], json.loads(e.get("target_ids") or "[]"),
-                        json.loads(e.get("summary_json") or "{}"), e.get("request_id") or "",
-                        e.get("outcome") or "ok"))
-    async with pool.acquire() as conn:
-        await conn.executemany(
-            f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            records)
+        text = {k: storable(e.get(k) or "") for k in ("subject", "subject_kind", "roles", "program_code", "ip",
+                                                      "user_agent", "operation", "request_id", "outcome")}
+        records.append((text["subject"] or "anonymous", text["subject_kind"], text["roles"], text["program_code"],
+                        text["ip"], text["user_agent"], text["operation"],
+                        _json(e.get("target_ids"), [], "target_ids"), _json(e.get("summary_json"), {}, "summary_json"),
+                        text["request_id"], text["outcome"] or "ok"))
+    try:
+        async with pool.acquire() as conn:
+            await conn.executemany(
+                f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                records)
+    except asyncpg.DataError as exc:  # what an entry holds, not the database's health: the caller must not retry it
+        raise invalid("entries", f"an entry cannot be stored: {type(exc).__name__}") from None
     return len(records)
 
 

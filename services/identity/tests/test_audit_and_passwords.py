@@ -59,3 +59,18 @@ async def test_argon2id_hash_and_verify(hasher):
     assert await hasher.verify(stored, "Tortilla-de-patatas-42")
     assert not await hasher.verify(stored, "tortilla-de-patatas-42")
     assert not await hasher.verify(None, "anything at all")
+
+
+async def test_an_entry_holding_nul_a_lone_surrogate_or_broken_json_is_stored_with_them_escaped(pools):
+    pool = pools["identity"]
+    await audit.append(pool, [
+        {"subject": "staff:\x00", "operation": "earn", "program_code": "p-audit-3",
+         "target_ids": '["loyaltyNumber=1\\u0000"]', "summary_json": '{"input": {"amount": "1\\u0000", "r": "\\ud800"}}'},
+        {"subject": "s", "operation": "redeem", "program_code": "p-audit-3", "summary_json": "{not json"},
+    ])
+    rows = await audit.query(pool, program_code="p-audit-3", subject="", operation="", outcome="", from_="", to="",
+                             limit=10, before_id="")
+    redeem, earn = rows
+    assert earn["subject"] == "staff:\\u0000" and earn["target_ids"] == ["loyaltyNumber=1\\u0000"]
+    assert earn["summary"] == {"input": {"amount": "1\\u0000", "r": "\\ud800"}}
+    assert redeem["summary"] == {"unparsed": "{not json"}
