@@ -44,3 +44,45 @@ def test_no_function_of_the_service_is_longer_than_80_lines():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
                 long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not long
+
+
+# --- every service: generated protos only at the boundary --------------------------------------------
+
+SERVICES = ROOT / "services"
+# Modules that may read or write generated protos besides each service's api.py and *_api.py: the
+# assembly (__main__.py, jobs.py build the stubs) and the one client module of a service that calls
+# others (it answers with dataclasses).
+BOUNDARY = {
+    "services/common/server.py",  # the gRPC server kernel: health and reflection
+    "services/rewards/peers.py",  # rewards' client of member, points (ledger and burn rules) and tier
+    "services/points/rules/facts.py",  # the rules engine's client of member and tier (rule facts)
+    "services/points/ledger/events.py",  # the ledger-event relay: sends event batches to member, tier, billing
+    "services/member/events.py",  # the member outbox relay: keeps the points service's copy of a member
+}
+# Domain modules that still take or return protos: each is debt to pay (commands and results, as in
+# points and rewards), never to add to. Listed so the test fails on any new one.
+NOT_YET = {
+    "services/billing/ledger_events.py", "services/billing/programs.py", "services/common/program_copy.py",
+    "services/importer/compare.py", "services/importer/partner_files.py", "services/importer/runner.py",
+    "services/member/member_proto.py", "services/member/merge.py", "services/points/rules/bonuses.py",
+}
+
+
+def _reads_protos(path: pathlib.Path) -> bool:
+    return any(n.startswith(("loyalty.", "grpc_health.")) for n in _imports(path))
+
+
+def _at_the_boundary(path: pathlib.Path) -> bool:
+    relative = str(path.relative_to(ROOT))
+    return (path.name in ("api.py", "__main__.py", "jobs.py") or path.name.endswith("_api.py")
+            or relative in BOUNDARY or relative.startswith("services/operator/"))  # the operator is a client
+
+
+def test_only_the_boundary_of_each_service_reads_or_writes_generated_protos():
+    inside = {str(p.relative_to(ROOT)) for p in _sources(SERVICES) if _reads_protos(p) and not _at_the_boundary(p)}
+    assert inside - NOT_YET == set(), "domain modules importing generated protos: take commands, return dataclasses"
+
+
+def test_the_rewards_domain_reads_no_protos():
+    inside = {p.name for p in _sources(SERVICES / "rewards") if _reads_protos(p)}
+    assert inside == {"api.py", "__main__.py", "peers.py"}
