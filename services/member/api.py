@@ -270,7 +270,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         return pb.MemberSegments(member_id=str(member_id), segment_codes=codes)
 
     async def ConsumeLedgerEvents(self, request, context):
-        accepted = await segments.consume_ledger_events(self._pool, request.events)
+        accepted = await segments.apply_ledger_activity(self._pool, request.events)
         return common_events_pb2.ConsumeAck(accepted=accepted)
 
 

@@ -179,8 +179,9 @@ def _delta(event) -> dict:
     }
 
 
-async def consume_ledger_events(pool: asyncpg.Pool, events) -> int:
-    """Apply each event once (deduplicated by event_id), grouped by program, then re-evaluate segments."""
+async def apply_ledger_activity(pool: asyncpg.Pool, events) -> int:
+    """The ledger's postings into each member's activity totals (balance, lifetime, spend, last activity),
+    each event once (deduplicated by event_id), grouped by program; then the touched members' segments."""
     by_program: dict[uuid.UUID, list] = {}
     for event in events:
         try:

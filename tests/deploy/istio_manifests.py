@@ -1,6 +1,6 @@
 """The plain manifests in istio/: the chart's Istio resources rendered for a release named `loyalty`
 in namespace `loyalty`, for clusters that apply manifests without Helm. Generated, never edited:
-`.venv/bin/python -m tests.deploy.grpc_calls --write` rewrites them with the gRPC call map."""
+`.venv/bin/python -m scripts.grpc_calls --write` rewrites them with the gRPC call map."""
 
 import pathlib
 
@@ -25,7 +25,7 @@ FILES = {
 }
 HEADER = """\
 # GENERATED from charts/loyalty (release "loyalty", namespace "loyalty"); do not edit by hand.
-# Regenerate: .venv/bin/python -m tests.deploy.grpc_calls --write
+# Regenerate: .venv/bin/python -m scripts.grpc_calls --write
 # Prefer the chart (istio.enabled=true); these are for `kubectl apply -n loyalty -f istio/`.
 """
 

@@ -1,7 +1,7 @@
 """The mesh lets each caller's service account call exactly the gRPC methods its code calls: the
 chart's map (files/grpc-calls.yaml) equals a fresh scan of the source, and the rendered
 AuthorizationPolicies list exactly that map. When code gains a call, regenerate the map:
-    .venv/bin/python -m tests.deploy.grpc_calls --write
+    .venv/bin/python -m scripts.grpc_calls --write
 """
 
 import functools
@@ -9,10 +9,11 @@ import textwrap
 
 import yaml
 
-from tests.deploy import chart, grpc_calls, istio_manifests
+from scripts import grpc_calls
+from tests.deploy import chart, istio_manifests
 
 ON = {"istio": {"enabled": True}, "authorizationPolicies": {"create": True}, "ignite": {"enabled": True}}
-REGENERATE = "stale: run `.venv/bin/python -m tests.deploy.grpc_calls --write`"
+REGENERATE = "stale: run `.venv/bin/python -m scripts.grpc_calls --write`"
 scan = functools.cache(grpc_calls.scan)
 
 

@@ -27,15 +27,15 @@ async def test_ledger_events_are_applied_once_and_drive_rule_segments(pools, pro
                         rule_json=json.dumps({">": [{"var": "total_spend"}, 99.99]}), updated_by="t")
     first = accrual(program, member, 60, amount="60.00")
     # the same event delivered twice counts once
-    assert await segments.consume_ledger_events(pool, [first]) == 1
-    assert await segments.consume_ledger_events(pool, [first]) == 0
+    assert await segments.apply_ledger_activity(pool, [first]) == 1
+    assert await segments.apply_ledger_activity(pool, [first]) == 0
     assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == []
-    assert await segments.consume_ledger_events(pool, [accrual(program, member, 40, amount="40.00")]) == 1
+    assert await segments.apply_ledger_activity(pool, [accrual(program, member, 40, amount="40.00")]) == 1
     assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == ["spenders"]
     # a void takes the member out again
     void = accrual(program, member, -40, amount="40.00", kind="VOID")
     void.event_type = "LOY_POINT_VOID"
-    await segments.consume_ledger_events(pool, [void])
+    await segments.apply_ledger_activity(pool, [void])
     assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == []
 
 
@@ -50,7 +50,7 @@ async def test_ledger_events_are_applied_once_and_drive_rule_segments(pools, pro
 async def test_rules_read_profile_and_activity(pools, program, enrol, rule, expected):
     pool = pools["member"]
     member = await enrol(zip="28001", birth_date="1980-01-01")
-    await segments.consume_ledger_events(pool, [accrual(program, member, 50, amount="50")])
+    await segments.apply_ledger_activity(pool, [accrual(program, member, 50, amount="50")])
     await statuses.change_status(pool, program_id=program, loyalty_number=member["loyalty_number"],
                                  status="suspended", reason="t", changed_by="t")
     count, sample = await segments.preview(pool, program_id=program, rule_json=json.dumps(rule))

@@ -1,10 +1,11 @@
 """Which gRPC methods each caller calls, found by reading the Python source (no imports, no guessing).
+A dev tool (it writes the chart's map and istio/); tests/deploy/test_authorization.py checks with its scan.
 
 The chart's AuthorizationPolicies are generated from this map (charts/loyalty/files/grpc-calls.yaml),
 so each caller's service account may call only the methods its code calls.
 
-    .venv/bin/python -m tests.deploy.grpc_calls            # print the map
-    .venv/bin/python -m tests.deploy.grpc_calls --write    # rewrite the chart's map and istio/
+    .venv/bin/python -m scripts.grpc_calls            # print the map
+    .venv/bin/python -m scripts.grpc_calls --write    # rewrite the chart's map and istio/
 
 What counts as a call on a stub (`<stub>.<Method>(` where Method is an rpc of the stub's service; a
 service is served by the deployment whose proto folder declares it, proto/loyalty/<callee>/v1/):
@@ -28,14 +29,14 @@ import pathlib
 import re
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 SERVICES = ("member", "points", "tier", "rewards", "billing", "identity", "notifications")
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 CALLS_FILE = ROOT / "charts" / "loyalty" / "files" / "grpc-calls.yaml"
 HEADER = """\
 # Which gRPC methods each caller (a service account of the chart) may call, per callee.
 # GENERATED from a static scan of the source; do not edit by hand. Regenerate with:
-#   .venv/bin/python -m tests.deploy.grpc_calls --write
+#   .venv/bin/python -m scripts.grpc_calls --write
 # tests/deploy/test_authorization.py fails when this file and the code disagree.
 """
 
@@ -203,7 +204,7 @@ def render_yaml(calls: dict[str, dict[str, list[str]]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.deploy.grpc_calls")
+    parser = argparse.ArgumentParser(prog="python -m scripts.grpc_calls")
     parser.add_argument("--write", action="store_true",
                         help=f"rewrite {CALLS_FILE.relative_to(ROOT)} and the plain manifests in istio/")
     args = parser.parse_args(argv)
