@@ -92,7 +92,7 @@ def _rfc3339(value: dt.datetime) -> str:
 
 
 # (stub, batch, metadata=, timeout=) -> awaitable: the call itself is written in each service's own code,
-# so the mesh's map of who calls what (tests/deploy/grpc_calls.py) sees it under that service
+# so the mesh's map of who calls what (scripts/grpc_calls.py) sees it under that service
 Consume = Callable[..., Awaitable]
 
 
