@@ -7,6 +7,7 @@ bytes: joining them gives back the stream unchanged.
 """
 
 import dataclasses
+import re
 
 ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 LF, CR, FF, HT = 0x0A, 0x0D, 0x0C, 0x09
@@ -66,39 +67,39 @@ def _scan(buf, i: int) -> tuple[str, int, bytes]:
         return "command", i + 1, b""
     if b == ESC:
         c = _at(buf, i + 1)
-        if c in (ord("i"), ord("m")):
+        if c in (0x69, 0x6D):  # i m
             return "cut", i + 2, b""
-        if c == ord("*"):  # bit image: m nL nH then n (8-dot) or 3n (24-dot) columns
+        if c == 0x2A:  # bit image: m nL nH then n (8-dot) or 3n (24-dot) columns
             m, n = _at(buf, i + 2), _at(buf, i + 3) | _at(buf, i + 4) << 8
             return "command", _sized(buf, i, 5, n * (3 if m in (32, 33) else 1)), b""
-        if c == ord("("):  # ESC ( X pL pH data
+        if c == 0x28:  # ESC ( X pL pH data
             n = _at(buf, i + 3) | _at(buf, i + 4) << 8
             return "command", _sized(buf, i, 5, n), b""
-        if c == ord("D"):  # tab positions, NUL-terminated
+        if c == 0x44:  # tab positions, NUL-terminated
             return "command", _until_nul(buf, i + 2), b""
-        if c == ord("&"):  # user-defined characters: y c1 c2, then per char x and y*x bytes
+        if c == 0x26:  # user-defined characters: y c1 c2, then per char x and y*x bytes
             y, c1, c2 = _at(buf, i + 2), _at(buf, i + 3), _at(buf, i + 4)
             j = i + 5
             for _ in range(max(0, c2 - c1 + 1)):
                 x = _at(buf, j)
                 j = _sized(buf, j, 1, y * x)
             return "command", j, b""
-        if c == ord("c"):
+        if c == 0x63:  # c
             _at(buf, i + 3)
             return "command", i + 4, b""
-        if c == ord("d"):  # feed n lines: part of the receipt's end, kept in order
+        if c == 0x64:  # feed n lines: part of the receipt's end, kept in order
             _at(buf, i + 2)
             return "command", i + 3, b""
         return "command", _fixed(buf, i, _ESC_FIXED.get(c, 2)), b""
     if b == GS:
         c = _at(buf, i + 1)
-        if c == ord("V"):
+        if c == 0x56:  # V
             m = _at(buf, i + 2)
             if m in (0, 1, 48, 49):
                 return "cut", i + 3, b""
             _at(buf, i + 3)
             return "cut", i + 4, b""
-        if c == ord("k"):  # barcode
+        if c == 0x6B:  # barcode
             m = _at(buf, i + 2)
             if m <= 6:
                 end = _until_nul(buf, i + 3)
@@ -106,21 +107,21 @@ def _scan(buf, i: int) -> tuple[str, int, bytes]:
             n = _at(buf, i + 3)
             end = _sized(buf, i, 4, n)
             return "barcode", end, bytes(buf[i + 4:end])
-        if c == ord("("):  # GS ( X pL pH data (QR codes are GS ( k)
+        if c == 0x28:  # GS ( X pL pH data (QR codes are GS ( k)
             n = _at(buf, i + 3) | _at(buf, i + 4) << 8
             end = _sized(buf, i, 5, n)
-            kind = "barcode" if buf[i + 2] == ord("k") and n > 3 and buf[i + 6] == 80 else "command"
+            kind = "barcode" if buf[i + 2] == 0x6B and n > 3 and buf[i + 6] == 80 else "command"  # k
             return kind, end, bytes(buf[i + 8:end]) if kind == "barcode" else b""
-        if c == ord("v"):  # GS v 0 m xL xH yL yH raster
+        if c == 0x76:  # GS v 0 m xL xH yL yH raster
             x = _at(buf, i + 4) | _at(buf, i + 5) << 8
             y = _at(buf, i + 6) | _at(buf, i + 7) << 8
             return "command", _sized(buf, i, 8, x * y), b""
-        if c == ord("*"):  # downloaded bit image: x y, x*y*8 bytes
+        if c == 0x2A:  # downloaded bit image: x y, x*y*8 bytes
             x, y = _at(buf, i + 2), _at(buf, i + 3)
             return "command", _sized(buf, i, 4, x * y * 8), b""
-        if c == ord("8") or c == ord("D"):  # GS 8 L / GS D: 4-byte (8) or 2-byte (D) length after the function
+        if c == 0x38 or c == 0x44:  # GS 8 L / GS D: 4-byte (8) or 2-byte (D) length after the function
             fn = _at(buf, i + 2)
-            if c == ord("8") and fn == ord("L"):
+            if c == 0x38 and fn == 0x4C:  # 8 L
                 n = _at(buf, i + 3) | _at(buf, i + 4) << 8 | _at(buf, i + 5) << 16 | _at(buf, i + 6) << 24
                 return "command", _sized(buf, i, 7, n), b""
             n = _at(buf, i + 3) | _at(buf, i + 4) << 8
@@ -128,7 +129,7 @@ def _scan(buf, i: int) -> tuple[str, int, bytes]:
         return "command", _fixed(buf, i, _GS_FIXED.get(c, 2)), b""
     if b == FS:
         c = _at(buf, i + 1)
-        if c == ord("("):
+        if c == 0x28:  # (
             n = _at(buf, i + 3) | _at(buf, i + 4) << 8
             return "command", _sized(buf, i, 5, n), b""
         return "command", _fixed(buf, i, _FS_FIXED.get(c, 2)), b""
@@ -189,3 +190,80 @@ class Tokenizer:
     @property
     def pending(self) -> int:
         return len(self._buf)
+
+
+# Text and line ends: everything a receipt's words are made of, matched in C, not byte by byte.
+_WORDS = re.compile(rb"[\t\n\r\x20-\xff]+")
+
+
+class CutScanner:
+    """The interceptor's scanner: finds the cuts (receipt ends) in a raw stream with the least work
+    per byte. Runs of text and line ends are matched by one regex; only control bytes go through
+    `_scan`, so image and barcode payloads are skipped by their lengths. `feed` returns the stream
+    as pieces in order: `bytes` to pass on as they are, and `Cut`s (the cut's bytes and the text of
+    the receipt it ends). An incomplete command at the end of a chunk waits for the next one."""
+
+    def __init__(self, *, max_pending: int = 4 * 1024 * 1024, text_mode: bool = False):
+        self._pending = b""
+        self._max = max_pending
+        self._text_mode = text_mode
+        self.text = bytearray()  # the current receipt's text since the last cut
+
+    def feed(self, data: bytes) -> list:
+        buf = self._pending + data if self._pending else data
+        self._pending = b""
+        if self._text_mode:
+            return self._feed_text(buf)
+        out: list = []
+        text = self.text
+        i, start, n = 0, 0, len(buf)
+        words = _WORDS.match
+        while i < n:
+            m = words(buf, i)
+            if m is not None:
+                text += buf[i:m.end()]
+                i = m.end()
+                continue
+            try:
+                kind, end, _ = _scan(buf, i)
+            except NeedMore:
+                if n - i <= self._max:  # else a length we cannot believe: hand it on as it is
+                    self._pending = buf[i:]
+                    n = i
+                break
+            if kind == "cut":
+                if i > start:
+                    out.append(buf[start:i])
+                out.append(Cut(buf[i:end], bytes(text)))
+                text.clear()
+                start = end
+            i = end
+        if n > start:
+            out.append(buf[start:n])
+        return out
+
+    def _feed_text(self, buf: bytes) -> list:
+        out: list = []
+        start = 0
+        while (ff := buf.find(b"\x0c", start)) >= 0:
+            self.text += buf[start:ff]
+            if ff > start:
+                out.append(buf[start:ff])
+            out.append(Cut(b"\x0c", bytes(self.text)))
+            self.text.clear()
+            start = ff + 1
+        if start < len(buf):
+            self.text += buf[start:]
+            out.append(buf[start:])
+        return out
+
+    def flush(self) -> bytes:
+        """What an incomplete command left at the end of the stream, unparsed."""
+        rest, self._pending = self._pending, b""
+        return rest
+
+
+@dataclasses.dataclass(frozen=True)
+class Cut:
+    raw: bytes
+    text: bytes

@@ -11,11 +11,12 @@ form feed or when the POS closes the connection, and the block goes in before th
 """
 
 import asyncio
+import collections
 import logging
 import re
 from decimal import Decimal, InvalidOperation
 
-from store_agent.escpos import Token, Tokenizer
+from store_agent.escpos import Cut, CutScanner
 
 log = logging.getLogger("store_agent.receipts")
 
@@ -99,22 +100,26 @@ def _money(value: str) -> Decimal | None:
         return None
 
 
-def _plain_tokens(data: bytes) -> list[Token]:
-    return [Token("command" if part == b"\x0c" else "newline" if part == b"\n" else "text", part, part)
-            for part in re.split(rb"(\n|\x0c)", data) if part]
+_END = None  # in a job's queue of pieces: the POS ended the job (closed its side)
+CLOSE_AFTER_EOF_SECONDS = 10  # a printer that never closes after the job's end is let go
 
 
 class ReceiptProxy:
+    """The listener on the proxy port; each POS connection is one print job (a `_Job`)."""
+
     def __init__(self, *, agent, settings):
         self._agent, self._s = agent, settings
         self._ref = re.compile(settings.receipt_reference_pattern)
         self._total = re.compile(settings.receipt_total_pattern)
         self._server: asyncio.AbstractServer | None = None
+        self.text_mode = settings.receipt_mode == "text"
+        self.printer = (settings.printer_host, settings.printer_port)
         self.receipts = 0
         self.blocks = 0
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, self._s.proxy_host, self._s.proxy_port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Job(self), self._s.proxy_host, self._s.proxy_port)
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -122,88 +127,21 @@ class ReceiptProxy:
             self._server.close()
             await self._server.wait_closed()
 
-    async def _serve(self, pos_reader: asyncio.StreamReader, pos_writer: asyncio.StreamWriter) -> None:
-        # Connect to the printer while the POS's first bytes arrive, not after.
-        connecting = asyncio.ensure_future(asyncio.wait_for(
-            asyncio.open_connection(self._s.printer_host, self._s.printer_port), 5))
-        first = pos_reader.read(65536)
-        try:
-            (pr, pw), data = await asyncio.gather(connecting, first)
-        except (OSError, asyncio.TimeoutError) as e:
-            log.error("printer %s:%s unreachable: %s", self._s.printer_host, self._s.printer_port, e)
-            pos_writer.close()
-            return
-        back = asyncio.create_task(self._pipe(pr, pos_writer))
-        try:
-            await self._forward(pos_reader, pw, data)
-        except (ConnectionError, OSError) as e:
-            log.warning("print job interrupted: %s", e)
-        finally:
-            try:
-                if pw.can_write_eof():
-                    pw.write_eof()
-                await pw.drain()
-            except (ConnectionError, OSError):
-                pass
-            try:
-                await asyncio.wait_for(back, 10)
-            except (asyncio.TimeoutError, ConnectionError, OSError):
-                back.cancel()
-            for w in (pw, pos_writer):
-                w.close()
+    def decode(self, raw: bytes) -> str:
+        return raw.decode(self._s.receipt_encoding, errors="replace").replace("\r", "")
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while data := await reader.read(4096):
-            writer.write(data)
-            await writer.drain()
-
-    async def _forward(self, reader: asyncio.StreamReader, printer: asyncio.StreamWriter, data: bytes) -> None:
-        escpos = self._s.receipt_mode == "escpos"
-        tokens = Tokenizer()
-        text: list[str] = []
-        line: list[bytes] = []
-        while data:
-            out = bytearray()
-            parsed = tokens.feed(data) if escpos else _plain_tokens(data)
-            for tok in parsed:
-                if tok.kind == "text":
-                    line.append(tok.data or tok.raw)
-                elif tok.kind == "newline" and tok.raw == b"\n":
-                    text.append(self._decode(b"".join(line)))
-                    line = []
-                is_end = tok.kind == "cut" if escpos else tok.raw == b"\x0c"
-                if is_end:
-                    text.append(self._decode(b"".join(line)))
-                    line = []
-                    printer.write(bytes(out))
-                    out.clear()
-                    await printer.drain()
-                    out += await self._block_for("\n".join(text))
-                    text = []
-                out += tok.raw
-            if out:
-                printer.write(bytes(out))
-                await printer.drain()
-            data = await reader.read(65536)
-        rest = tokens.flush()
-        text.append(self._decode(b"".join(line)))
-        if any(t.strip() for t in text):
-            # The POS ended the job without a cut: the block goes at its end.
-            printer.write(await self._block_for("\n".join(text)))
-        printer.write(rest)
-        await printer.drain()
-
-    def _decode(self, raw: bytes) -> str:
-        return raw.decode(self._s.receipt_encoding, errors="replace")
-
-    async def _block_for(self, text: str) -> bytes:
+    def activity(self, text: str) -> str | None:
+        """The receipt's reference when the agent earned or redeemed on it; None (the common case)
+        when the cut can go on at once. Local reads only: no waiting."""
         self.receipts += 1
         m = self._ref.search(text)
         if not m:
-            return b""
+            return None
         reference = m.group("ref")
-        if not self._agent.has_activity(reference):
-            return b""  # the common case, answered without waiting on anything
+        return reference if self._agent.has_activity(reference) else None
+
+    async def block_for(self, reference: str, text: str) -> bytes:
+        """The loyalty block of a receipt with activity; b"" when the deadline passes first."""
         deadline = self._s.receipt_deadline_ms / 1000
         try:
             # The agent answers with what it has by 80% of the deadline; the rest is the hard stop.
@@ -223,4 +161,199 @@ class ReceiptProxy:
             log.warning("receipt %s: printed total %s, earned on %s", reference, total.group("total"), earn["amount"])
         self.blocks += 1
         return block_bytes(info, width=self._s.receipt_width, currency=self._s.currency,
-                           encoding=self._s.receipt_encoding, escpos=self._s.receipt_mode == "escpos")
+                           encoding=self._s.receipt_encoding, escpos=not self.text_mode)
+
+
+class _Job(asyncio.Protocol):
+    """One print job: the POS's connection, and ours to the printer (opened as the POS connects).
+
+    Protocol callbacks, not streams: a chunk from the POS is scanned and written on in the same
+    callback (no task, no await per chunk). Pieces wait in `_pieces` only while the printer is
+    still connecting or a cut is held for its loyalty block; the POS is paused meanwhile, and
+    whenever the printer's side is full (its transport's flow control)."""
+
+    def __init__(self, proxy: ReceiptProxy):
+        self._proxy = proxy
+        self._scanner = CutScanner(text_mode=proxy.text_mode)
+        self._pieces: collections.deque = collections.deque()
+        self._pos: asyncio.Transport | None = None
+        self._printer: asyncio.Transport | None = None
+        self._holding = False  # a cut waits for its loyalty block
+        self._printer_full = False
+        self._paused = False
+        self._ended = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- the POS's side ----------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self._pos = transport
+        asyncio.get_running_loop().create_task(self._connect())
+
+    def data_received(self, data: bytes) -> None:
+        if self._printer is None or self._holding or self._pieces:
+            self._pieces.extend(self._scanner.feed(data))
+            self._flow()
+            return
+        self._write_pieces(self._scanner.feed(data))
+
+    def eof_received(self) -> bool:
+        self._end_of_job()
+        return True  # keep the POS's side open: the printer's answers still go back
+
+    def connection_lost(self, exc) -> None:
+        self._pos = None
+        self._end_of_job()
+
+    def _end_of_job(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        rest, text = self._scanner.flush(), bytes(self._scanner.text)
+        # A job that ends without a cut gets the block at its end (before any unparsed rest).
+        self._pieces.append(Cut(rest, text) if text.strip() else rest)
+        self._pieces.append(_END)
+        self._pump()
+
+    # -- the printer's side -------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        host, port = self._proxy.printer
+        try:
+            await asyncio.wait_for(loop.create_connection(lambda: _PrinterSide(self), host, port), 5)
+        except (OSError, asyncio.TimeoutError) as e:
+            log.error("printer %s:%s unreachable: %s", host, port, e)
+            if self._pos is not None:
+                self._pos.close()
+            return
+        self._pump()
+
+    def printer_connected(self, transport) -> None:
+        self._printer = transport
+
+    def printer_answered(self, data: bytes) -> None:
+        if self._pos is not None:
+            self._pos.write(data)  # status bytes straight back to the POS
+
+    def printer_closed(self) -> None:
+        self._printer = None
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._pos is not None:
+            self._pos.close()
+
+    def printer_flow(self, full: bool) -> None:
+        self._printer_full = full
+        self._flow()
+
+    # -- moving the pieces --------------------------------------------------------------------
+
+    def _write_pieces(self, pieces: list) -> None:
+        """The common case: nothing waits, every cut has no activity: one write for the chunk."""
+        out = []
+        for i, piece in enumerate(pieces):
+            if piece.__class__ is bytes:
+                out.append(piece)
+                continue
+            text = self._proxy.decode(piece.text)
+            reference = self._proxy.activity(text)
+            if reference is None:
+                out.append(piece.raw)
+                continue
+            self._write(out)
+            self._pieces.extend(pieces[i + 1:])
+            self._hold(piece, reference, text)
+            return
+        self._write(out)
+
+    def _write(self, out: list) -> None:
+        if out and self._printer is not None:
+            self._printer.write(out[0] if len(out) == 1 else b"".join(out))
+
+    def _pump(self) -> None:
+        if self._printer is None or self._holding:
+            self._flow()
+            return
+        out = []
+        while self._pieces:
+            piece = self._pieces.popleft()
+            if piece.__class__ is bytes:
+                out.append(piece)
+            elif piece is _END:
+                self._write(out)
+                out = []
+                self._finish()
+            else:
+                text = self._proxy.decode(piece.text)
+                reference = self._proxy.activity(text)
+                if reference is None:
+                    out.append(piece.raw)
+                    continue
+                self._write(out)
+                out = []
+                self._hold(piece, reference, text)
+                break
+        self._write(out)
+        self._flow()
+
+    def _hold(self, cut: Cut, reference: str, text: str) -> None:
+        self._holding = True
+        asyncio.get_running_loop().create_task(self._block_then_cut(cut, reference, text))
+        self._flow()
+
+    async def _block_then_cut(self, cut: Cut, reference: str, text: str) -> None:
+        try:
+            block = await self._proxy.block_for(reference, text)
+        except Exception:  # noqa: BLE001 - never stop a print for loyalty
+            log.exception("receipt %s printed without its loyalty block", reference)
+            block = b""
+        self._holding = False
+        self._write([block, cut.raw])
+        self._pump()
+
+    def _flow(self) -> None:
+        """Pause the POS while the printer's side is full or pieces pile up behind a held cut."""
+        pause = self._printer_full or len(self._pieces) > 64
+        if pause != self._paused and self._pos is not None and not self._ended:
+            self._paused = pause
+            (self._pos.pause_reading if pause else self._pos.resume_reading)()
+
+    def _finish(self) -> None:
+        printer = self._printer
+        if printer is None:
+            return
+        try:
+            if printer.can_write_eof():
+                printer.write_eof()
+        except (OSError, RuntimeError):
+            pass
+        self._timer = asyncio.get_running_loop().call_later(CLOSE_AFTER_EOF_SECONDS, self._give_up)
+
+    def _give_up(self) -> None:
+        for t in (self._printer, self._pos):
+            if t is not None:
+                t.close()
+
+
+class _PrinterSide(asyncio.Protocol):
+    def __init__(self, job: _Job):
+        self._job = job
+
+    def connection_made(self, transport) -> None:
+        self._job.printer_connected(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._job.printer_answered(data)
+
+    def eof_received(self) -> bool:
+        return False  # the printer is done: close, which ends the job on the POS's side too
+
+    def connection_lost(self, exc) -> None:
+        self._job.printer_closed()
+
+    def pause_writing(self) -> None:
+        self._job.printer_flow(True)
+
+    def resume_writing(self) -> None:
+        self._job.printer_flow(False)

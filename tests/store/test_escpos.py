@@ -4,7 +4,7 @@ from escpos.printer import Dummy
 from hypothesis import given, settings, strategies as st
 from PIL import Image
 
-from store_agent.escpos import Tokenizer
+from store_agent.escpos import Cut, CutScanner, Tokenizer
 
 
 def rendered() -> bytes:
@@ -65,3 +65,47 @@ def test_an_incomplete_command_at_the_end_is_handed_back_unparsed():
     tokens = t.feed(b"hello\n\x1d(k\x10\x00abc")
     assert [x.kind for x in tokens] == ["text", "newline"]
     assert t.flush() == b"\x1d(k\x10\x00abc"
+
+
+def scanned(scanner: CutScanner, chunks) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """What the interceptor would pass on for these chunks, and each cut with its receipt's text."""
+    out, cuts = bytearray(), []
+    for chunk in chunks:
+        for piece in scanner.feed(chunk):
+            if isinstance(piece, Cut):
+                cuts.append((piece.raw, piece.text))
+                out += piece.raw
+            else:
+                out += piece
+    return bytes(out + scanner.flush()), cuts
+
+
+def test_the_interceptors_scanner_finds_the_tokenizers_cut_and_text():
+    data = rendered() + b"after the cut\n"
+    tokens = Tokenizer().feed(data)
+    out, cuts = scanned(CutScanner(), [data])
+    assert out == data
+    assert [raw for raw, _ in cuts] == [t.raw for t in tokens if t.kind == "cut"]
+    # the receipt's words, line by line, as the tokenizer reads them (image and barcode bytes are not text)
+    words = b"".join(t.raw for t in tokens[:[t.kind for t in tokens].index("cut")] if t.kind in ("text", "newline"))
+    assert cuts[0][1] == words and b"Ref: R-1001" in words and b"TOTAL EUR 12.50" in words
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=97), min_size=1, max_size=40))
+def test_the_scanner_gives_the_same_bytes_and_cuts_for_any_split(sizes):
+    data = rendered() * 2
+    chunks, i = [], 0
+    for size in sizes * 200:
+        if i >= len(data):
+            break
+        chunks.append(data[i:i + size])
+        i += size
+    chunks.append(data[i:])
+    assert scanned(CutScanner(), chunks) == scanned(CutScanner(), [data])
+
+
+def test_plain_text_mode_ends_a_receipt_at_a_form_feed():
+    out, cuts = scanned(CutScanner(text_mode=True), [b"Ref: A\nTotal 1.00\n\x0cRef: ", b"B\n\x0c", b"tail"])
+    assert out == b"Ref: A\nTotal 1.00\n\x0cRef: B\n\x0ctail"
+    assert cuts == [(b"\x0c", b"Ref: A\nTotal 1.00\n"), (b"\x0c", b"Ref: B\n")]
