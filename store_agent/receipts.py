@@ -102,6 +102,7 @@ def _money(value: str) -> Decimal | None:
 
 _END = None  # in a job's queue of pieces: the POS ended the job (closed its side)
 CLOSE_AFTER_EOF_SECONDS = 10  # a printer that never closes after the job's end is let go
+PRINTER_CONNECT_SECONDS = 5
 
 
 class ReceiptProxy:
@@ -188,7 +189,12 @@ class _Job(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self._pos = transport
-        asyncio.get_running_loop().create_task(self._connect())
+        # Connect to the printer while the POS's first bytes arrive, not after (one task, no wait_for).
+        loop = asyncio.get_running_loop()
+        host, port = self._proxy.printer
+        connecting = loop.create_task(loop.create_connection(lambda: _PrinterSide(self), host, port))
+        timeout = loop.call_later(PRINTER_CONNECT_SECONDS, connecting.cancel)
+        connecting.add_done_callback(lambda task: self._connected(task, timeout))
 
     def data_received(self, data: bytes) -> None:
         if self._printer is None or self._holding or self._pieces:
@@ -217,17 +223,16 @@ class _Job(asyncio.Protocol):
 
     # -- the printer's side -------------------------------------------------------------------
 
-    async def _connect(self) -> None:
-        loop = asyncio.get_running_loop()
-        host, port = self._proxy.printer
-        try:
-            await asyncio.wait_for(loop.create_connection(lambda: _PrinterSide(self), host, port), 5)
-        except (OSError, asyncio.TimeoutError) as e:
-            log.error("printer %s:%s unreachable: %s", host, port, e)
-            if self._pos is not None:
-                self._pos.close()
+    def _connected(self, task: asyncio.Task, timeout: asyncio.TimerHandle) -> None:
+        timeout.cancel()
+        error = "no answer in time" if task.cancelled() else task.exception()
+        if error is None:
+            self._pump()
             return
-        self._pump()
+        host, port = self._proxy.printer
+        log.error("printer %s:%s unreachable: %s", host, port, error)
+        if self._pos is not None:
+            self._pos.close()
 
     def printer_connected(self, transport) -> None:
         self._printer = transport
@@ -237,6 +242,8 @@ class _Job(asyncio.Protocol):
             self._pos.write(data)  # status bytes straight back to the POS
 
     def printer_closed(self) -> None:
+        if self._printer is not None:
+            self._printer.close()
         self._printer = None
         if self._timer is not None:
             self._timer.cancel()
@@ -347,7 +354,8 @@ class _PrinterSide(asyncio.Protocol):
         self._job.printer_answered(data)
 
     def eof_received(self) -> bool:
-        return False  # the printer is done: close, which ends the job on the POS's side too
+        self._job.printer_closed()  # the printer is done: the job ends on the POS's side too, now
+        return False
 
     def connection_lost(self, exc) -> None:
         self._job.printer_closed()
