@@ -23,7 +23,9 @@ class PlatformRejected(Exception):
 
 
 def points(value) -> int:
-    """Points from JSON: an Int today, a string once the platform sends 64-bit-safe scalars."""
+    """Points from the gateway's Long scalar: a JSON number (Python's json reads it exactly, at any
+    size) or a string of digits, as 64-bit-safe serialisations send it. A float is taken only while
+    it is exact (below 2^53): past that it has already lost the number, so it is refused."""
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -32,7 +34,7 @@ def points(value) -> int:
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return int(value)
     raise ValueError(f"points: {value!r} is not a whole number")
 
