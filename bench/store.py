@@ -13,6 +13,7 @@ Real parts: PostgreSQL, the platform's processes, the agent as a process, the pr
 
 import argparse
 import asyncio
+import os
 import pathlib
 import statistics
 import subprocess
@@ -65,6 +66,12 @@ try:
 except ImportError:
     asyncio.run(main())
 """
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def print_jobs(port: int, job: bytes, n: int) -> float:
@@ -132,13 +139,20 @@ async def run(args, url: str) -> None:
         proxy_port = int(online.env["STORE_AGENT_PROXY_PORT"])
         ports = {"direct": printer_port, "interceptor": proxy_port, "bare": bare_port}
         await print_rates(ports, job, 20)  # warm up every path
+        pids = {"printer": printer.pid, "interceptor": online.proc.pid, "bare": bare.pid}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         rounds = [await print_rates(ports, job, args.receipts) for _ in range(args.rounds)]
+        jobs = args.rounds * (args.receipts // 10) * 10
+        cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / jobs * 1e6 for name, pid in pids.items()}
         d, p, b = (statistics.median(r[name] for r in rounds) for name in ports)
         # each round's paths ran side by side: the ratio is taken per round, then the median
         ratio, bare_ratio = (statistics.median(r[name] / r["direct"] for r in rounds) for name in ("interceptor", "bare"))
         print(f"receipts/s direct {d:.0f}, through the interceptor {p:.0f}, through a bare pipe proxy {b:.0f} "
               f"(its ratio {bare_ratio:.2f}: a proxy process that parses nothing); {len(job)} bytes a receipt; "
               "rounds " + " ".join(f"{r['interceptor'] / r['direct']:.2f}" for r in rounds))
+        # CPU a receipt in each process: what the load average does not change (the printer serves all 3 paths)
+        print(f"CPU per receipt: interceptor (agent process) {cpu['interceptor']:.0f} us, bare pipe proxy "
+              f"{cpu['bare']:.0f} us, printer {cpu['printer'] / 3:.0f} us")
         print(f"RATIO receipt_passthrough_vs_direct {ratio:.2f} target >= 0.8")
 
         await earn_latencies(offline.url, number, 3, "warm-off")  # the first attempt finds the platform away

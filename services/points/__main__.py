@@ -48,7 +48,7 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     relay.start()
     start_export(pool, settings, source="points", consume=export_events, relay=relay)
     api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay))
-    rules_api.register(server, rules_api.RulesServicer(pool, policy, facts))
+    rules_api.register(server, rules_api.RulesServicer(pool, policy, facts, relay=relay))
     import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks))
 
 

@@ -140,15 +140,23 @@ class Peers:
             timeout=TIMEOUT))
         return r.new_balance
 
-    async def quote_burn(self, program_id: uuid.UUID, *, loyalty_number: str, amount: str, points: int,
-                         channel: str, location_code: str, partner_code: str) -> BurnQuote:
-        """The program's burn rules on a bill: how many points it may use and what they are worth."""
-        q = await call(self.rules.QuoteBurn(
-            rules_pb.QuoteBurnRequest(loyalty_number=loyalty_number, amount=amount, points=points, channel=channel,
-                                      location_code=location_code, partner_code=partner_code),
-            metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
-        return BurnQuote(allowed=q.allowed, reason=q.reason, points=q.points, value=q.value, currency=q.currency,
-                         min_points=q.min_points, max_points=q.max_points, rule=q.rule, rule_version=q.rule_version)
+    async def burn_with_bill(self, program_id: uuid.UUID, *, loyalty_number: str, amount: str, points: int,
+                             reference: str, reason: str, currency: str, channel: str, location_code: str,
+                             partner_code: str, order_reference: str) -> tuple[Burned, BurnQuote]:
+        """The program's burn rules on a bill and the burn they allow, in one transaction of the points
+        service (no rule or balance change between them); idempotent by the reference, as `burn`."""
+        r = await call(self.rules.BurnWithBill(
+            rules_pb.BurnWithBillRequest(
+                quote=rules_pb.QuoteBurnRequest(loyalty_number=loyalty_number, amount=amount, points=points,
+                                                channel=channel, location_code=location_code,
+                                                partner_code=partner_code),
+                reference=reference, reason=reason, order_reference=order_reference, currency=currency),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
+            timeout=TIMEOUT))
+        p, q = r.posting, r.quote
+        return (Burned(transaction_id=p.transaction_id, points=p.points, new_balance=p.new_balance),
+                BurnQuote(allowed=q.allowed, reason=q.reason, points=q.points, value=q.value, currency=q.currency,
+                          min_points=q.min_points, max_points=q.max_points, rule=q.rule, rule_version=q.rule_version))
 
     async def burn(self, program_id: uuid.UUID, *, loyalty_number: str, points: int, reference: str, reason: str,
                    partner_code: str, location_code: str, order_reference: str) -> Burned:

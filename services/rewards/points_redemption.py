@@ -12,8 +12,9 @@ dies) the key stays taken without an answer: the next attempt with the same refe
 from step 2 without spending the passcode again (the ledger replays its burn).
 
 With the bill (`transaction_value`), the program's burn rules decide (the points service's
-QuoteBurn: rate, minimum, maximum, share of the bill, the balance): `points` 0 uses as many as
-they allow, more than they allow is refused. The answer has the balance before and after, the
+BurnWithBill: rate, minimum, maximum, share of the bill, the balance, priced inside the burn's own
+transaction, so no rule or balance change falls between the quote and the burn): `points` 0 uses
+as many as they allow, more than they allow is refused. The answer has the balance before and after, the
 points used, their money value and the bill after them. The whole answer is stored with the
 reference, so a replay returns it as it was even though the balance has moved since.
 """
@@ -25,11 +26,10 @@ from decimal import Decimal
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.common.errors import DomainError, ErrorCode, invalid
+from services.common.errors import DomainError, ErrorCode
 from services.common.idempotency import Replay, has_answer, run_once
 from services.rewards import commands, otp, repository
 from services.rewards.otp import Clock, OtpPolicy
-from services.rewards.peers import BurnQuote
 from services.rewards.results import PointsRedeemed
 
 OPERATION = "redeem_points"
@@ -95,12 +95,19 @@ async def _take_reference(conn: asyncpg.Connection, *, program_id: uuid.UUID, co
 
 async def _burn(ledger, *, program_id: uuid.UUID, command: commands.RedeemPoints) -> PointsRedeemed:
     """Step 2, with no transaction open."""
-    quote = await _apply_burn_rules(ledger, program_id, command) if command.bill is not None else None
     reason = command.reason or ("paid with points" if command.otp else "paid with points, passcode bypassed")
-    posted = await ledger.burn(
-        program_id, loyalty_number=command.loyalty_number, points=quote.points if quote else command.points,
-        reference=command.reference, reason=reason, partner_code=command.partner_code,
-        location_code=command.location_code, order_reference=command.order_reference)
+    quote = None
+    if command.bill is None:
+        posted = await ledger.burn(
+            program_id, loyalty_number=command.loyalty_number, points=command.points, reference=command.reference,
+            reason=reason, partner_code=command.partner_code, location_code=command.location_code,
+            order_reference=command.order_reference)
+    else:  # the rules price the burn inside its own transaction: no quote can go stale before it posts
+        posted, quote = await ledger.burn_with_bill(
+            program_id, loyalty_number=command.loyalty_number, amount=str(command.bill), points=command.points,
+            reference=command.reference, reason=reason, currency=command.currency, channel=command.channel,
+            location_code=command.location_code, partner_code=command.partner_code,
+            order_reference=command.order_reference)
     answer = PointsRedeemed(
         transaction_id=posted.transaction_id, points=posted.points, new_balance=posted.new_balance,
         otp_bypassed=not command.otp, old_balance=posted.new_balance - posted.points, points_used=-posted.points)
@@ -111,17 +118,6 @@ async def _burn(ledger, *, program_id: uuid.UUID, command: commands.RedeemPoints
         answer, money_value=f"{value:.2f}", currency=quote.currency, transaction_value=f"{bill:.2f}",
         new_transaction_value=f"{bill - value:.2f}", rule=quote.rule, rule_version=quote.rule_version,
         min_points=quote.min_points, max_points=quote.max_points)
-
-
-async def _apply_burn_rules(ledger, program_id: uuid.UUID, command: commands.RedeemPoints) -> BurnQuote:
-    quote = await ledger.quote_burn(
-        program_id, loyalty_number=command.loyalty_number, amount=str(command.bill), points=command.points,
-        channel=command.channel, location_code=command.location_code, partner_code=command.partner_code)
-    if command.currency and command.currency != quote.currency:
-        raise invalid("currency", f"the program's currency is {quote.currency}, not {command.currency}")
-    if not quote.allowed:
-        raise DomainError(ErrorCode.BURN_NOT_ALLOWED, quote.reason, field="points")
-    return quote
 
 
 async def _give_back(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.RedeemPoints,

@@ -21,28 +21,32 @@ def _posting(transaction_id: uuid.UUID, kind: str, points: int, balance: int) ->
 async def burn(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Burn, replay: Replay[Posted] | None = None
 ) -> Posted:
-    points, reference, order_reference = command.points, command.reference, command.order_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
         member = await posting.load_active_member(conn, command.loyalty_number)
-
-        async def perform() -> Posted:
-            transaction_id = uuid.uuid4()
-            details = {"reason": command.reason, "partner_code": command.partner_code,
-                       "location_code": command.location_code}
-            occurred_at = posting.now()
-            event = posting.event("LOY_POINT_REDEMPTION", transaction_id=transaction_id, kind="BURN", member=member,
-                                 points=-points, reference=reference, occurred_at=occurred_at, details=details)
-            _, balance = await posting.post(
-                conn, kind="BURN", reference=reference, member_id=member["id"], points=-points, details=details,
-                order_reference=order_reference, transaction_id=transaction_id, occurred_at=occurred_at,
-                events=[event], touch=[member["id"]],
-                legs=[Leg("member_available", -points, member["id"], lots="consume"), Leg("redemption", points)],
-            )
-            return _posting(transaction_id, "BURN", -points, balance)
-
-        return await run_once(conn, program_id=program_id, operation="burn", key=reference, perform=perform,
+        return await run_once(conn, program_id=program_id, operation="burn", key=command.reference,
+                              perform=lambda: post_burn(conn, member=member, command=command),
                               replay=replay or json_replay(command, Posted))
+
+
+async def post_burn(conn: asyncpg.Connection, *, member: asyncpg.Record, command: commands.Burn,
+                    details: dict | None = None) -> Posted:
+    """The burn's posting, in the caller's transaction (a priced burn's, see rules/burn_quotes.py);
+    `details`: more for the posting's details (what priced it)."""
+    points, reference = command.points, command.reference
+    transaction_id = uuid.uuid4()
+    details = {"reason": command.reason, "partner_code": command.partner_code,
+               "location_code": command.location_code, **(details or {})}
+    occurred_at = posting.now()
+    event = posting.event("LOY_POINT_REDEMPTION", transaction_id=transaction_id, kind="BURN", member=member,
+                          points=-points, reference=reference, occurred_at=occurred_at, details=details)
+    _, balance = await posting.post(
+        conn, kind="BURN", reference=reference, member_id=member["id"], points=-points, details=details,
+        order_reference=command.order_reference, transaction_id=transaction_id, occurred_at=occurred_at,
+        events=[event], touch=[member["id"]],
+        legs=[Leg("member_available", -points, member["id"], lots="consume"), Leg("redemption", points)],
+    )
+    return _posting(transaction_id, "BURN", -points, balance)
 
 
 async def hold(

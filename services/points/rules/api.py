@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import asyncpg
 import grpc
@@ -10,9 +11,11 @@ from loyalty.points.v1 import points_service_pb2 as points_pb
 from loyalty.points.v1 import rules_service_pb2 as pb
 from loyalty.points.v1 import rules_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
+from services.common.idempotency import Replay, request_fingerprint
 from services.common.tenancy import require_program
 from services.points.ledger import commands
 from services.points.ledger.posting import rfc3339
+from services.points.ledger.results import Posted
 from services.points.rules import baskets, bonuses, burn_quotes, campaigns, dry_runs, rulesets
 from services.points.rules.facts import RemoteFacts
 from services.points.rules.policy import RulesEarnPolicy
@@ -90,11 +93,50 @@ def grants_to_proto(grants) -> pb.BonusResponse:
         reference=g.reference, already_granted=g.already_granted) for g in grants])
 
 
+def burn_quote_to_proto(q: burn_quotes.BurnQuote) -> pb.BurnQuote:
+    return pb.BurnQuote(points=q.points, value=str(q.value), currency=q.currency, min_points=q.min_points,
+                        max_points=q.max_points, available=q.available, rule=q.rule, rule_version=q.rule_version,
+                        allowed=q.allowed, reason=q.reason)
+
+
+def billed_burn_to_proto(b: burn_quotes.BilledBurn) -> pb.BilledBurn:
+    p = b.posted
+    return pb.BilledBurn(posting=points_pb.PostingResponse(
+        transaction_id=p.transaction_id, kind=p.kind, points=p.points, new_balance=p.new_balance,
+        transaction_ids=list(p.transaction_ids)), quote=burn_quote_to_proto(b.quote))
+
+
+def billed_burn_from_proto(m: pb.BilledBurn) -> burn_quotes.BilledBurn:
+    p, q = m.posting, m.quote
+    return burn_quotes.BilledBurn(
+        posted=Posted(transaction_id=p.transaction_id, kind=p.kind, points=p.points, new_balance=p.new_balance,
+                      transaction_ids=tuple(p.transaction_ids)),
+        quote=burn_quotes.BurnQuote(points=q.points, value=Decimal(q.value), currency=q.currency,
+                                    min_points=q.min_points, max_points=q.max_points, available=q.available,
+                                    rule=q.rule, rule_version=q.rule_version, allowed=q.allowed, reason=q.reason))
+
+
+def bill_burn(request: pb.BurnWithBillRequest) -> burn_quotes.BillBurn:
+    q = request.quote
+    return burn_quotes.BillBurn(
+        loyalty_number=q.loyalty_number, amount=q.amount, points=q.points, reference=request.reference,
+        currency=request.currency, channel=q.channel, location_code=q.location_code, partner_code=q.partner_code,
+        reason=request.reason, order_reference=request.order_reference)
+
+
+def billed_burn_replay(request: pb.BurnWithBillRequest) -> Replay:
+    """The stored answer is the response's bytes, the fingerprint the request's."""
+    return Replay(fingerprint=request_fingerprint(request),
+                  encode=lambda b: billed_burn_to_proto(b).SerializeToString(deterministic=True),
+                  decode=lambda raw: billed_burn_from_proto(pb.BilledBurn.FromString(raw)))
+
+
 class RulesServicer(pb_grpc.RulesServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, policy: RulesEarnPolicy, facts: RemoteFacts):
+    def __init__(self, pool: asyncpg.Pool, policy: RulesEarnPolicy, facts: RemoteFacts, *, relay=None):
         self._pool = pool
         self._policy = policy
         self._facts = facts
+        self._relay = relay  # the ledger's event relay: kicked after a posting made here
 
     async def SaveRuleSet(self, request, context):
         ctx = require_program(context)
@@ -195,9 +237,15 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
                                 loyalty_number=request.loyalty_number, amount=request.amount, points=request.points,
                                 channel=request.channel, location_code=request.location_code,
                                 partner_code=request.partner_code)
-        return pb.BurnQuote(points=q.points, value=str(q.value), currency=q.currency, min_points=q.min_points,
-                            max_points=q.max_points, available=q.available, rule=q.rule, rule_version=q.rule_version,
-                            allowed=q.allowed, reason=q.reason)
+        return burn_quote_to_proto(q)
+
+    async def BurnWithBill(self, request, context):
+        ctx = require_program(context)
+        billed = await burn_quotes.burn_with_bill(self._pool, program_id=ctx.program_id, facts_source=self._facts,
+                                                  command=bill_burn(request), replay=billed_burn_replay(request))
+        if self._relay is not None:
+            self._relay.kick()
+        return billed_burn_to_proto(billed)
 
     async def QuoteDiscounts(self, request, context):
         ctx = require_program(context)

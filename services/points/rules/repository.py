@@ -14,6 +14,12 @@ async def revision(conn: asyncpg.Connection) -> int | None:
     return await conn.fetchval("SELECT revision FROM rules_revision")
 
 
+async def share_revision(conn: asyncpg.Connection) -> None:
+    """Hold the program's rules as they are until this transaction ends: a publish or archive
+    (bump_revision) waits for it, and it waits for one under way."""
+    await conn.execute("SELECT revision FROM rules_revision FOR SHARE")
+
+
 async def bump_revision(conn: asyncpg.Connection, program_id: uuid.UUID) -> None:
     await conn.execute(
         "INSERT INTO rules_revision(program_id) VALUES ($1)"
