@@ -20,15 +20,16 @@ from tests.e2e.test_members_statuses import enrol, new_program
 
 pytestmark = pytest.mark.e2e
 
-# The built-in roles' patterns, as services/identity/migrations/0001_identity.sql seeds them.
+# The built-in roles' patterns, as services/identity/migrations seed them (0001; 0002 gave the
+# Front-Line Manager member.search for the till's find box).
 ROLES = {
     "lms_admin": (["*"], True),
     "super_admin": (["*"], False),
     "admin": (["*", "!user.*"], False),
     "management": (["*.read", "*.report", "audit.read"], False),
-    "front_line_manager": (["program.read", "member.read", "member.enroll", "points.read", "points.earn",
-                            "points.redeem", "points.goodwill", "points.void", "rewards.read", "rewards.redeem",
-                            "tier.read"], False),
+    "front_line_manager": (["program.read", "member.read", "member.search", "member.enroll", "points.read",
+                            "points.earn", "points.redeem", "points.goodwill", "points.void", "rewards.read",
+                            "rewards.redeem", "tier.read"], False),
 }
 # Fields left out: they would end the test's own sessions or change what the others rely on.
 SKIP = {"signOut", "resetPassword", "purgeAuditLog"}

@@ -22,8 +22,10 @@ UI_DIST = ROOT / "gateway" / "ui" / "dist"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium-headless-shell", "/usr/lib/chromium/chromium")
 
-FRONT_LINE = ["program.read", "member.read", "member.search", "member.enroll", "member.update", "points.read", "points.earn", "points.redeem",
-              "points.void", "points.goodwill", "rewards.redeem"]
+# What the built-in Front-Line Manager role grants, as the identity service stores it and the gateway
+# expands it (filled once per session by `front_line_role` below): the till tests sign in with exactly
+# the role's powers, never a hand-picked list.
+FRONT_LINE: list[str] = []
 
 pytestmark = pytest.mark.ui
 
@@ -83,6 +85,15 @@ class Api:
 @pytest.fixture(scope="session")
 def api(app_url) -> Api:
     return Api(app_url, ADMIN_TOKEN)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def front_line_role(api) -> list[str]:
+    program = new_program(api)
+    roles = api("query($p: String!) { roles(program: $p) { code builtin expandedPermissions } }", p=program)["roles"]
+    [role] = [r for r in roles if r["code"] == "front_line_manager" and r["builtin"]]
+    FRONT_LINE[:] = role["expandedPermissions"]
+    return FRONT_LINE
 
 
 def staff_token(*, programs: list[str], permissions: list[str], subject: str = "ui-test") -> str:
