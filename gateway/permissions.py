@@ -58,6 +58,7 @@ class P(str, enum.Enum):
     POINTS_REDEEM = "points.redeem"
     POINTS_ADJUST = "points.adjust"
     POINTS_GOODWILL = "points.goodwill"
+    POINTS_GOODWILL_UNLIMITED = "points.goodwill_unlimited"
     POINTS_TRANSFER = "points.transfer"
     POINTS_VOID = "points.void"
     POINTS_EXTEND_EXPIRY = "points.extend_expiry"
@@ -105,6 +106,7 @@ _DESCRIPTIONS: dict[P, tuple[str, Scope]] = {
     P.POINTS_REDEEM: ("Pay with points", Scope.PROGRAM),
     P.POINTS_ADJUST: ("Adjust a balance by hand", Scope.PROGRAM),
     P.POINTS_GOODWILL: ("Give goodwill points", Scope.PROGRAM),
+    P.POINTS_GOODWILL_UNLIMITED: ("Give goodwill over the program's goodwill limit per posting", Scope.PROGRAM),
     P.POINTS_TRANSFER: ("Move points between members", Scope.PROGRAM),
     P.POINTS_VOID: ("Void a transaction", Scope.PROGRAM),
     P.POINTS_EXTEND_EXPIRY: ("Extend the expiry of points", Scope.PROGRAM),

@@ -4,7 +4,7 @@ from loyalty.points.v1 import points_service_pb2 as points_pb
 from loyalty.rewards.v1 import rewards_service_pb2 as rewards_pb
 
 from gateway.context import Info
-from gateway.permissions import Allow
+from gateway.permissions import Allow, P
 from gateway.rewards.mutations import REDEEM_WITHOUT_OTP
 from gateway.points.types import (
     ActivatePendingInput, AdjustInput, CaptureHoldInput, EarnInput, EarnPayload, ExtendExpiryInput,
@@ -115,12 +115,15 @@ class PointsMutations:
             metadata=md, timeout=TIMEOUT,
         )))
 
-    @strawberry.mutation(permission_classes=[Allow("points.goodwill")])
+    @strawberry.mutation(permission_classes=[Allow("points.goodwill")],
+                         description="At most the program's goodwillLimit points per posting, unless the caller "
+                                     "holds points.goodwill_unlimited (over it: FORBIDDEN, nothing posted)")
     async def goodwill(self, info: Info, input: GoodwillInput) -> PostingPayload:
         md = await info.context.metadata(input.program, idempotency_key=input.reference)
+        unlimited = info.context.principal.has(P.POINTS_GOODWILL_UNLIMITED.value, input.program)
         return PostingPayload.from_proto(await rpc(info.context.services.points.Goodwill(
             points_pb.GoodwillRequest(loyalty_number=input.loyalty_number, points=input.points,
-                                      reference=input.reference, reason=input.reason),
+                                      reference=input.reference, reason=input.reason, unlimited=unlimited),
             metadata=md, timeout=TIMEOUT,
         )))
 

@@ -4,6 +4,7 @@ import strawberry
 
 from loyalty.common.v1 import program_pb2
 from loyalty.member.v1 import member_service_pb2 as member_pb
+from loyalty.points.v1 import points_service_pb2 as points_pb
 
 from gateway.context import Info
 from gateway.permissions import DEFAULT_KEY_SCOPES, Allow, P, grantable_scopes
@@ -62,6 +63,10 @@ class ProgramMutations:
             spec.expiry.days = input.expiry_days
         if input.expiry_round_to_month_end is not None:
             spec.expiry.round_to_month_end = input.expiry_round_to_month_end
+        if input.goodwill_limit is not None:  # the ledger's own setting, not part of the provisioned spec
+            md = await info.context.metadata(input.program)
+            await rpc(info.context.services.points.SetProgramLimits(
+                points_pb.ProgramLimits(goodwill_limit=input.goodwill_limit), metadata=md, timeout=10))
         return Program.from_proto((await _provision(info, spec)).spec)
 
     @strawberry.mutation(permission_classes=[Allow(P.PROGRAM_MANAGE)],

@@ -1,10 +1,11 @@
 import strawberry
 
 from loyalty.member.v1 import member_service_pb2 as member_pb
+from loyalty.points.v1 import points_service_pb2 as points_pb
 
 from gateway.context import Info
 from gateway.permissions import Allow, Authenticated, P
-from gateway.programs.types import Program
+from gateway.programs.types import Program, ProgramLimits
 from gateway.services import rpc
 
 
@@ -22,3 +23,10 @@ class ProgramQueries:
             member_pb.ListProgramsRequest(include_archived=include_archived), timeout=10))
         return [Program.from_proto(p) for p in reply.programs
                 if principal.may_act_on(p.code) and principal.has(P.PROGRAM_READ.value, p.code)]
+
+    @strawberry.field(permission_classes=[Allow(P.PROGRAM_READ)], description="Limits on staff postings by hand")
+    async def program_limits(self, info: Info, program: str) -> ProgramLimits:
+        md = await info.context.metadata(program)
+        reply = await rpc(info.context.services.points.GetProgramLimits(points_pb.GetProgramLimitsRequest(),
+                                                                        metadata=md, timeout=10))
+        return ProgramLimits(goodwill_limit=reply.goodwill_limit or None)

@@ -40,6 +40,15 @@ class UpdateProgramInput:
     timezone: str | None = None
     expiry_days: int | None = None
     expiry_round_to_month_end: bool | None = None
+    goodwill_limit: int | None = strawberry.field(
+        default=None, description="Points per goodwill posting for staff without points.goodwill_unlimited; 0: none")
+
+
+@strawberry.type(description="What staff may post by hand in a program")
+class ProgramLimits:
+    goodwill_limit: int | None = strawberry.field(
+        description="The most points one goodwill posting may give without points.goodwill_unlimited; null: no "
+                    "limit but the program's maximum per posting")
 
 
 @strawberry.type

@@ -175,7 +175,8 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         return self._posted(await self._posting(adjusting.adjust, commands.Adjust, request, context, staff=True))
 
     async def Goodwill(self, request, context):
-        return self._posted(await self._posting(adjusting.goodwill, commands.Goodwill, request, context, staff=True))
+        return self._posted(await self._posting(adjusting.goodwill, commands.Goodwill, request, context, staff=True,
+                                                unlimited=request.unlimited))
 
     async def Transfer(self, request, context):
         return self._posted(await self._posting(adjusting.transfer, commands.Transfer, request, context, staff=True))
@@ -224,6 +225,16 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         return response(pb.BreakageReport, await summary.breakage(
             self._pool, program_id=ctx.program_id, command=command(commands.GetBreakage, request)))
+
+
+    async def GetProgramLimits(self, request, context):
+        ctx = require_program(context)
+        return pb.ProgramLimits(goodwill_limit=await programs.limits(self._pool, program_id=ctx.program_id))
+
+    async def SetProgramLimits(self, request, context):
+        ctx = require_program(context)
+        return pb.ProgramLimits(goodwill_limit=await programs.set_limits(
+            self._pool, program_id=ctx.program_id, goodwill_limit=request.goodwill_limit))
 
 
 def register(server: grpc.aio.Server, servicer: PointsServicer) -> None:

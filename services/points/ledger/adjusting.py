@@ -5,7 +5,7 @@ import uuid
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.common.errors import invalid
+from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import Replay, json_replay, run_once
 from services.points.ledger import commands, posting, repository
 from services.points.ledger.expiry import lot_expiry
@@ -57,10 +57,18 @@ async def adjust(
                               replay=replay or json_replay(command, Posted))
 
 
+def _within_goodwill_limit(program: asyncpg.Record, points: int) -> None:
+    limit = program["goodwill_limit"]
+    if limit is not None and points > limit:
+        raise DomainError(ErrorCode.FORBIDDEN, f"points: {points} is over the program's goodwill limit of {limit} "
+                          "points per posting (points.goodwill_unlimited lifts it)", field="points")
+
+
 async def goodwill(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Goodwill, replay: Replay[Posted] | None = None,
-    actor: str = "",
+    actor: str = "", unlimited: bool = False,
 ) -> Posted:
+    """`unlimited`: the caller holds points.goodwill_unlimited; otherwise the program's goodwill limit applies."""
     points, reference, reason = command.points, command.reference, command.reason
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
@@ -68,6 +76,8 @@ async def goodwill(
 
         async def perform() -> Posted:
             posting.within_cap(program, points, "points")
+            if not unlimited:
+                _within_goodwill_limit(program, points)
             transaction_id = uuid.uuid4()
             occurred_at = posting.now()
             details = _staff_details(reason, actor)

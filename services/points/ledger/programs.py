@@ -1,9 +1,10 @@
-"""This service's copy of a program's settings, provisioned idempotently."""
+"""This service's copy of a program's settings, provisioned idempotently; and its own limits on staff postings."""
 
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.points.ledger import commands, repository
+from services.common.errors import invalid
+from services.points.ledger import commands, posting, repository
 
 
 async def provision(pool: asyncpg.Pool, command: commands.ProvisionProgram) -> bool:
@@ -17,3 +18,20 @@ async def provision(pool: asyncpg.Pool, command: commands.ProvisionProgram) -> b
         )
         await repository.open_program_accounts(conn, command.id)
     return created
+
+
+async def limits(pool: asyncpg.Pool, *, program_id) -> int:
+    """The program's goodwill limit (0: none)."""
+    async with tenant_tx(pool, program_id) as conn:
+        program = await posting.load_program(conn, program_id)
+    return program["goodwill_limit"] or 0
+
+
+async def set_limits(pool: asyncpg.Pool, *, program_id, goodwill_limit: int) -> int:
+    if goodwill_limit < 0:
+        raise invalid("goodwillLimit", "must be 0 (no limit) or a positive number of points")
+    async with tenant_tx(pool, program_id) as conn:
+        program = await posting.load_program(conn, program_id)
+        posting.within_cap(program, goodwill_limit, "goodwillLimit")
+        await repository.set_goodwill_limit(conn, program_id, goodwill_limit or None)
+    return goodwill_limit

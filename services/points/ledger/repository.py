@@ -36,6 +36,10 @@ async def open_program_accounts(conn: asyncpg.Connection, program_id: uuid.UUID)
     )
 
 
+async def set_goodwill_limit(conn: asyncpg.Connection, program_id: uuid.UUID, limit: int | None) -> None:
+    await conn.execute("UPDATE programs SET goodwill_limit = $2, updated_at = now() WHERE id = $1", program_id, limit)
+
+
 async def program(conn: asyncpg.Connection, program_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM programs WHERE id = $1", program_id)
 
