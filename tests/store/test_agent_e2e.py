@@ -1,10 +1,12 @@
 """The store agent against the real platform: a POS, the agent process, the interceptor, a printer."""
 
 import asyncio
+import time
 
 import httpx
 import pytest
 
+from tests.fixtures.postgres import free_port
 from tests.store.conftest import print_job, receipt
 
 pytestmark = pytest.mark.e2e
@@ -56,3 +58,37 @@ async def test_printer_status_answers_reach_the_pos(platform, store, printer, ag
     agent = agents(platform_url=platform.url, store=store, printer_port=printer.port).start()
     answer = await print_job(int(agent.env["STORE_AGENT_PROXY_PORT"]), b"\x10\x04\x01" + receipt("R-1", "1.00"))
     assert answer == b"\x16"
+
+
+async def test_in_one_job_only_the_receipt_with_activity_gets_the_block(platform, store, printer, agents):
+    # given an earn on R-2001 and none on R-2002
+    number = await store.member()
+    agent = agents(platform_url=platform.url, store=store, printer_port=printer.port).start()
+    async with httpx.AsyncClient(base_url=agent.url, timeout=30) as till:
+        r = await till.post("/v1/earn", json={"loyalty_number": number, "amount": "8.00", "reference": "R-2001"})
+        assert r.status_code == 200, r.text
+    # when the POS prints both receipts in one job, in 7-byte pieces (bytes keep coming while the
+    # first cut is held for its block)
+    first, second = receipt("R-2001", "8.00"), receipt("R-2002", "3.00")
+    await print_job(int(agent.env["STORE_AGENT_PROXY_PORT"]), first + second, chunk=7)
+    job = (await printer.wait_jobs(1))[0]
+    # then the block goes before the first cut only, and every byte the POS sent follows in order
+    cut = first.rindex(b"\x1dV")
+    assert job.startswith(first[:cut]) and job.endswith(first[cut:] + second)
+    block = job[cut:len(job) - len(first[cut:] + second)].decode("cp437")
+    assert "LOYALTY" in block and "+8" in block and block.count("LOYALTY") == 1
+
+
+async def test_an_unreachable_printer_ends_the_job_at_once_and_says_why(platform, store, agents):
+    dead = free_port()  # nothing listens there
+    agent = agents(platform_url=platform.url, store=store, printer_port=dead).start()
+    started = time.monotonic()
+    # the POS's connection is closed (its job did not print) instead of hanging
+    assert await asyncio.wait_for(print_job(int(agent.env["STORE_AGENT_PROXY_PORT"]), receipt("R-1", "1.00")),
+                                  10) == b""
+    assert time.monotonic() - started < 10
+    for _ in range(100):
+        if f"printer 127.0.0.1:{dead} unreachable" in agent.log.read_text():
+            break
+        await asyncio.sleep(0.05)
+    assert f"printer 127.0.0.1:{dead} unreachable" in agent.log.read_text()
