@@ -92,3 +92,19 @@ async def test_an_unreachable_printer_ends_the_job_at_once_and_says_why(platform
             break
         await asyncio.sleep(0.05)
     assert f"printer 127.0.0.1:{dead} unreachable" in agent.log.read_text()
+
+
+async def test_plain_text_mode_puts_the_block_before_the_form_feed(platform, store, printer, agents):
+    # given a printer driven through OPOS or a driver: plain text, a receipt ends at a form feed
+    number = await store.member()
+    agent = agents(platform_url=platform.url, store=store, printer_port=printer.port, receipt_mode="text").start()
+    async with httpx.AsyncClient(base_url=agent.url, timeout=30) as till:
+        r = await till.post("/v1/earn", json={"loyalty_number": number, "amount": "4.00", "reference": "T-1"})
+        assert r.status_code == 200, r.text
+    earned = b"TAPAS BAR\nRef: T-1\nTOTAL EUR 4.00\n"
+    plain = b"TAPAS BAR\nRef: T-404\nTOTAL EUR 2.00\n"
+    await print_job(int(agent.env["STORE_AGENT_PROXY_PORT"]), earned + b"\x0c" + plain + b"\x0c", chunk=5)
+    job = (await printer.wait_jobs(1))[0]
+    assert job.startswith(earned) and job.endswith(b"\x0c" + plain + b"\x0c")
+    block = job[len(earned):-len(b"\x0c" + plain + b"\x0c")].decode("cp437")
+    assert "LOYALTY" in block and "+4" in block and "\x0c" not in block
