@@ -10,6 +10,7 @@
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import logging
 import signal
@@ -61,6 +62,9 @@ async def _run(settings) -> None:
         except NotImplementedError:  # Windows: Ctrl-C still raises KeyboardInterrupt
             pass
     serving = asyncio.create_task(server.serve())
+    # What start-up loaded (modules, settings, the app) lives as long as the process: out of the
+    # collector's way, so a collection during a print job walks only the job's own objects.
+    gc.freeze()
     logging.getLogger("store_agent").info("store agent for %s/%s/%s on http://%s:%s", settings.program,
                                           settings.store_code, settings.terminal_id, settings.http_host,
                                           settings.http_port)

@@ -184,6 +184,7 @@ class _Job(asyncio.Protocol):
         self._paused = False
         self._ended = False
         self._timer: asyncio.TimerHandle | None = None
+        self._lookup: asyncio.Task | None = None  # the held cut's block (a reference keeps the task alive)
 
     # -- the POS's side ----------------------------------------------------------------------
 
@@ -306,7 +307,7 @@ class _Job(asyncio.Protocol):
 
     def _hold(self, cut: Cut, reference: str, text: str) -> None:
         self._holding = True
-        asyncio.get_running_loop().create_task(self._block_then_cut(cut, reference, text))
+        self._lookup = asyncio.get_running_loop().create_task(self._block_then_cut(cut, reference, text))
         self._flow()
 
     async def _block_then_cut(self, cut: Cut, reference: str, text: str) -> None:
