@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.smtp", "tests.fixtures.platform"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.smtp", "tests.fixtures.platform", "tests.fixtures.webhooks"]

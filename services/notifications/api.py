@@ -1,6 +1,8 @@
 """gRPC servicer: translates proto <-> domain, nothing else."""
 
+import datetime as dt
 import json
+import uuid
 
 import asyncpg
 import grpc
@@ -10,7 +12,8 @@ from loyalty.notifications.v1 import notifications_service_pb2 as pb
 from loyalty.notifications.v1 import notifications_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
-from services.notifications import events
+from services.notifications import catalogue, deliveries, events, subscriptions
+from services.notifications.dispatch import Options
 from services.notifications.mapping import SourceEvent, parse_time
 
 MAX_LIST = 1000
@@ -35,15 +38,49 @@ def event_to_proto(event: events.Event) -> pb.Event:
                     data_json=json.dumps(event.data, sort_keys=True), sequence=event.sequence)
 
 
+def _time(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z") if value else ""
+
+
+def _uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise invalid(field, f"{value!r} is not an id") from None
+
+
+def subscription_to_proto(s: subscriptions.Subscription) -> pb.Subscription:
+    return pb.Subscription(id=str(s.id), url=s.url, event_types=list(s.event_types), active=s.active,
+                           description=s.description, created_at=_time(s.created_at), updated_at=_time(s.updated_at),
+                           secret_rotated_at=_time(s.secret_rotated_at),
+                           previous_secret_expires_at=_time(s.previous_secret_expires_at))
+
+
+def with_secret_to_proto(made: subscriptions.WithSecret) -> pb.SubscriptionWithSecret:
+    return pb.SubscriptionWithSecret(subscription=subscription_to_proto(made.subscription), secret=made.secret)
+
+
+def delivery_to_proto(d: deliveries.Delivery) -> pb.Delivery:
+    return pb.Delivery(
+        id=d.id, subscription_id=str(d.subscription_id), event_id=str(d.event_id), event_type=d.event_type,
+        kind=d.kind, status=d.status, attempts=d.attempts, next_attempt_at=_time(d.next_attempt_at),
+        last_attempt_at=_time(d.last_attempt_at), last_status_code=d.last_status_code or 0,
+        last_latency_ms=d.last_latency_ms or 0, last_error=d.last_error or "", delivered_at=_time(d.delivered_at),
+        created_at=_time(d.created_at),
+        attempt_log=[pb.DeliveryAttempt(attempted_at=_time(a.attempted_at), status_code=a.status_code or 0,
+                                        latency_ms=a.latency_ms, error=a.error or "") for a in d.attempt_log])
+
+
 class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, *, on_events=None):
+    def __init__(self, pool: asyncpg.Pool, *, options: Options | None = None, on_events=None):
         self._pool = pool
-        self._on_events = on_events  # called after new events committed (the webhook dispatcher's kick)
+        self._options = options or Options()
+        self._on_events = on_events or (lambda: None)  # after new deliveries committed: the dispatcher's kick
 
     async def ConsumeSourceEvents(self, request, context):
         ctx = require_program(context)
         accepted = await events.ingest(self._pool, program_id=ctx.program_id, events=_source_events(request))
-        if accepted and self._on_events is not None:
+        if accepted:
             self._on_events()
         return events_pb2.ConsumeAck(accepted=accepted)
 
@@ -55,6 +92,74 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         found = await events.list_events(self._pool, program_id=ctx.program_id, after_sequence=request.after_sequence,
                                          limit=limit, type_=request.type, loyalty_number=request.loyalty_number)
         return pb.ListEventsResponse(events=[event_to_proto(e) for e in found])
+
+
+    async def ListEventTypes(self, request, context):
+        return pb.ListEventTypesResponse(event_types=[
+            pb.EventType(name=e.name, version=e.version, description=e.description, source=e.source,
+                         emitted=e.emitted, note=e.note, schema_json=json.dumps(e.schema, sort_keys=True))
+            for e in catalogue.CATALOGUE.values()])
+
+    async def CreateSubscription(self, request, context):
+        ctx = require_program(context)
+        command = subscriptions.CreateCommand(url=request.url, event_types=tuple(request.event_types),
+                                              active=request.active, description=request.description,
+                                              created_by=ctx.principal)
+        made = await subscriptions.create(self._pool, program_id=ctx.program_id, command=command,
+                                          allow_private=self._options.allow_private_targets)
+        return with_secret_to_proto(made)
+
+    async def UpdateSubscription(self, request, context):
+        ctx = require_program(context)
+        command = subscriptions.UpdateCommand(
+            id=_uuid(request.id, "id"), url=request.url if request.HasField("url") else None,
+            event_types=tuple(request.event_types) if request.set_event_types else None,
+            active=request.active if request.HasField("active") else None,
+            description=request.description if request.HasField("description") else None)
+        updated = await subscriptions.update(self._pool, program_id=ctx.program_id, command=command,
+                                             allow_private=self._options.allow_private_targets)
+        self._on_events()
+        return subscription_to_proto(updated)
+
+    async def DeleteSubscription(self, request, context):
+        ctx = require_program(context)
+        await subscriptions.delete(self._pool, program_id=ctx.program_id, subscription_id=_uuid(request.id, "id"))
+        return pb.DeleteSubscriptionResponse()
+
+    async def RotateSecret(self, request, context):
+        ctx = require_program(context)
+        made = await subscriptions.rotate_secret(self._pool, program_id=ctx.program_id,
+                                                 subscription_id=_uuid(request.id, "id"),
+                                                 grace_seconds=request.grace_seconds)
+        return with_secret_to_proto(made)
+
+    async def ListSubscriptions(self, request, context):
+        ctx = require_program(context)
+        found = await subscriptions.list_all(self._pool, program_id=ctx.program_id)
+        return pb.ListSubscriptionsResponse(subscriptions=[subscription_to_proto(s) for s in found])
+
+    async def ListDeliveries(self, request, context):
+        ctx = require_program(context)
+        found = await deliveries.list_log(self._pool, program_id=ctx.program_id,
+                                          subscription_id=_uuid(request.subscription_id, "subscriptionId"),
+                                          status=request.status, before_id=request.before_id,
+                                          limit=request.limit or 50)
+        return pb.ListDeliveriesResponse(deliveries=[delivery_to_proto(d) for d in found])
+
+    async def Redeliver(self, request, context):
+        ctx = require_program(context)
+        made = await deliveries.redeliver(self._pool, program_id=ctx.program_id, delivery_id=request.delivery_id)
+        self._on_events()
+        return delivery_to_proto(made)
+
+    async def Replay(self, request, context):
+        ctx = require_program(context)
+        count = await deliveries.replay(self._pool, program_id=ctx.program_id,
+                                        subscription_id=_uuid(request.subscription_id, "subscriptionId"),
+                                        since=parse_time(getattr(request, "from"), "from"),
+                                        until=parse_time(request.to, "to"))
+        self._on_events()
+        return pb.ReplayResponse(deliveries=count)
 
 
 def register(server: grpc.aio.Server, servicer: NotificationsServicer) -> None:

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.notifications import catalogue, repository
+from services.notifications import catalogue, repository, webhook_repository
 from services.notifications.mapping import SourceEvent, map_event
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,11 @@ class Event:
 
 
 async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[SourceEvent]) -> int:
-    """Stores the catalogue events of `events` (one service's rows, in its outbox order); returns how
-    many are new. A row whose data breaks its schema is kept aside in rejected_events, logged."""
-    accepted = 0
+    """Stores the catalogue events of `events` (one service's rows, in its outbox order) and queues a
+    delivery of each new one to every active webhook subscription whose filter names its type, in
+    the same transaction; returns how many are new. A row whose data breaks its schema is kept
+    aside in rejected_events, logged."""
+    stored: list[int] = []
     async with tenant_tx(pool, program_id) as conn:
         await repository.know_program(conn, program_id)
         for source_event in events:
@@ -53,12 +55,16 @@ async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[Sour
                     await repository.reject(conn, program_id=program_id, source=source_event,
                                             name=mapped.name, data=mapped.data, errors=errors)
                     continue
-                accepted += await repository.insert_event(
+                sequence = await repository.insert_event(
                     conn, program_id=program_id, event_id=event_id(
                         program_id=program_id, source=source_event.source, outbox_id=source_event.outbox_id,
                         name=mapped.name),
                     source=source_event, mapped=mapped, version=catalogue.CATALOGUE[mapped.name].version)
-    return accepted
+                if sequence is not None:
+                    stored.append(sequence)
+        if stored:
+            await webhook_repository.fan_out(conn, program_id=program_id, sequences=stored)
+    return len(stored)
 
 
 async def list_events(pool: asyncpg.Pool, *, program_id: uuid.UUID, after_sequence: int, limit: int,

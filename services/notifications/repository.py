@@ -11,15 +11,14 @@ EVENT_COLUMNS = "sequence, id, type, version, occurred_at, member_id, loyalty_nu
 
 
 async def insert_event(conn: asyncpg.Connection, *, program_id: uuid.UUID, event_id: uuid.UUID,
-                       source: SourceEvent, mapped: Mapped, version: int) -> int:
-    """1 when stored now, 0 when this row's event was already there."""
-    status = await conn.execute(
+                       source: SourceEvent, mapped: Mapped, version: int) -> int | None:
+    """The event's sequence when stored now, None when this row's event was already there."""
+    return await conn.fetchval(
         "INSERT INTO events(id, program_id, type, version, member_id, loyalty_number, occurred_at, data, source,"
         " outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " ON CONFLICT (program_id, source, outbox_id, type) DO NOTHING",
+        " ON CONFLICT (program_id, source, outbox_id, type) DO NOTHING RETURNING sequence",
         event_id, program_id, mapped.name, version, uuid.UUID(mapped.member_id) if mapped.member_id else None,
         mapped.loyalty_number, mapped.occurred_at, mapped.data, source.source, source.outbox_id)
-    return int(status.rsplit(" ", 1)[1])
 
 
 async def reject(conn: asyncpg.Connection, *, program_id: uuid.UUID, source: SourceEvent, name: str, data: dict,
