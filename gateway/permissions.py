@@ -77,6 +77,8 @@ class P(str, enum.Enum):
     BILLING_READ = "billing.read"
     BILLING_MANAGE = "billing.manage"
     BILLING_CLOSE = "billing.close"
+    WEBHOOK_READ = "webhook.read"
+    WEBHOOK_MANAGE = "webhook.manage"
     SELF_READ = "self.read"
     SELF_ACT = "self.act"
 
@@ -125,6 +127,9 @@ _DESCRIPTIONS: dict[P, tuple[str, Scope]] = {
     P.BILLING_READ: ("Read partners, rate cards, statements, invoices", Scope.PROGRAM),
     P.BILLING_MANAGE: ("Edit partners and rate cards", Scope.PROGRAM),
     P.BILLING_CLOSE: ("Close billing periods and issue invoices", Scope.PROGRAM),
+    P.WEBHOOK_READ: ("Read webhook subscriptions, their delivery log, the event catalogue", Scope.PROGRAM),
+    P.WEBHOOK_MANAGE: ("Create, change, delete webhook subscriptions, rotate secrets; redeliver, replay",
+                       Scope.PROGRAM),
     P.SELF_READ: ("A member reads their own data (member token)", Scope.MEMBER),
     P.SELF_ACT: ("A member acts on their own account (member token)", Scope.MEMBER),
 }

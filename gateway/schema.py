@@ -11,6 +11,8 @@ from gateway.identity.mutations import IdentityMutations, MemberSelfMutations
 from gateway.identity.queries import IdentityQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
+from gateway.notifications.mutations import NotificationsMutations
+from gateway.notifications.queries import NotificationsQueries
 from gateway.points.mutations import PointsMutations
 from gateway.points.queries import PointsQueries
 from gateway.program_config.mutations import ProgramConfigMutations
@@ -32,9 +34,11 @@ from gateway.limits import DocumentLimits
 from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
-           RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries)
+           RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries,
+           NotificationsQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
-             RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations)
+             RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations,
+             NotificationsMutations)
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from typing import TypeVar
 from loyalty.billing.v1 import billing_service_pb2_grpc
 from loyalty.identity.v1 import identity_service_pb2_grpc
 from loyalty.member.v1 import member_service_pb2_grpc, program_config_service_pb2_grpc
+from loyalty.notifications.v1 import notifications_service_pb2_grpc
 from loyalty.points.v1 import points_service_pb2_grpc, rules_service_pb2_grpc
 from loyalty.rewards.v1 import rewards_service_pb2_grpc
 from loyalty.tier.v1 import tier_service_pb2_grpc
@@ -29,6 +30,7 @@ class Services:
     rewards: rewards_service_pb2_grpc.RewardsServiceStub
     billing: billing_service_pb2_grpc.BillingServiceStub
     identity: identity_service_pb2_grpc.IdentityServiceStub
+    notifications: notifications_service_pb2_grpc.NotificationsServiceStub
     addresses: dict[str, str]
     channels: tuple
     programs: ProgramDirectory
@@ -42,6 +44,7 @@ class Services:
         addresses = {
             "member": settings.member_addr, "points": settings.points_addr, "tier": settings.tier_addr,
             "rewards": settings.rewards_addr, "billing": settings.billing_addr, "identity": settings.identity_addr,
+            "notifications": settings.notifications_addr,
         }
         # clients.channel holds each call to the request's deadline (services/common/deadlines.py)
         channels = {name: clients.channel(address) for name, address in addresses.items()}
@@ -54,6 +57,7 @@ class Services:
             rewards=rewards_service_pb2_grpc.RewardsServiceStub(channels["rewards"]),
             billing=billing_service_pb2_grpc.BillingServiceStub(channels["billing"]),
             identity=identity_service_pb2_grpc.IdentityServiceStub(channels["identity"]),
+            notifications=notifications_service_pb2_grpc.NotificationsServiceStub(channels["notifications"]),
             addresses=addresses,
             channels=tuple(channels.values()),
             programs=ProgramDirectory(settings.program_cache_seconds),

@@ -12,6 +12,7 @@ class GatewaySettings(BaseSettings):
     rewards_addr: str
     billing_addr: str
     identity_addr: str
+    notifications_addr: str
     jwt_secret: str  # HS256 secret for staff bearer tokens
     jwt_audience: str = "loyalty"
     loyalty_admin_token: str | None = None  # dev mode: a bearer token that is the platform administrator

@@ -15,6 +15,8 @@ export NOTIFICATIONS_PORT=${NOTIFICATIONS_PORT:-50057}
 export MEMBER_ADDR=127.0.0.1:$MEMBER_PORT POINTS_ADDR=127.0.0.1:$POINTS_PORT TIER_ADDR=127.0.0.1:$TIER_PORT
 export REWARDS_ADDR=127.0.0.1:$REWARDS_PORT BILLING_ADDR=127.0.0.1:$BILLING_PORT IDENTITY_ADDR=127.0.0.1:$IDENTITY_PORT
 export NOTIFICATIONS_ADDR=127.0.0.1:$NOTIFICATIONS_PORT
+# Local development only: webhooks may go to receivers on this machine (refused by default: SSRF).
+export WEBHOOK_ALLOW_PRIVATE_TARGETS=${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
 # Local development only: a generated JWT secret kept with the data, and the admin token.
 if [ -z "${JWT_SECRET:-}" ]; then
   [ -f "$LOYALTY_DATA/jwt-secret" ] || head -c 32 /dev/urandom | base64 > "$LOYALTY_DATA/jwt-secret"

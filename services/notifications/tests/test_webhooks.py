@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import time
 import uuid
 
 import grpc
@@ -290,3 +291,19 @@ def test_backoff_grows_with_jitter_and_stops_at_the_retry_window():
         delays = {options.retry_in(attempts=attempts, created_at=now).total_seconds() for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays) and len(delays) > 1
     assert options.retry_in(attempts=3, created_at=now - dt.timedelta(hours=24)) is None
+
+
+def test_the_documented_verification_snippet_verifies_our_signatures():
+    from services.notifications import webhook_doc
+
+    code = webhook_doc.TEXT.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - the snippet docs/events.md shows, run as written
+    old, new = signing.new_secret(), signing.new_secret()
+    body = b'{"id":"x"}'
+    header = signing.header([new, old], int(time.time()), body)
+    assert namespace["verify"](header, body, new) and namespace["verify"](header, body, old)
+    assert not namespace["verify"](header, body + b"!", new)
+    assert not namespace["verify"](header, body, signing.new_secret())
+    stale = signing.header([new], int(time.time()) - 3600, body)
+    assert not namespace["verify"](stale, body, new)
