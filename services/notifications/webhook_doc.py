@@ -5,7 +5,8 @@ TEXT = """\
 
 A program subscribes a URL to the event types it wants (`createWebhookSubscription`: `url`,
 `eventTypes` from the catalogue above, `active`); only those types are delivered to it, and a
-paused subscription (`active: false`) is sent nothing. Permissions: `webhook.read` (subscriptions,
+paused subscription (`active: false`) is sent nothing (events that arrive while it is paused are
+skipped, not queued; `replayWebhookEvents` sends them later if wanted). Permissions: `webhook.read` (subscriptions,
 the delivery log, `eventTypes`), `webhook.manage` (create, change, delete, rotate, redeliver, replay).
 
 **A delivery** is an HTTP `POST` of one event's envelope (JSON) with these headers:
