@@ -8,6 +8,7 @@ from loyalty.billing.v1 import billing_service_pb2_grpc as pb_grpc
 from loyalty.common.v1 import events_pb2, program_pb2
 from services.billing import (documents, invoicing, ledger_events, partners, periods, programs, rate_cards, reports,
                               statements)
+from services.common.ledger_event import LedgerEvent
 from services.common.tenancy import call_context, require_program
 
 
@@ -80,17 +81,23 @@ def _locations(request) -> list[partners.Location]:
     return [partners.Location(code=loc.code, name=loc.name, address=loc.address) for loc in request.locations]
 
 
+def program_input(spec: program_pb2.ProgramSpec) -> programs.ProgramInput:
+    return programs.ProgramInput(id=spec.id, code=spec.code, currency=spec.currency, timezone=spec.timezone,
+                                 archived=spec.archived, expiry_days=spec.expiry.days,
+                                 round_to_month_end=spec.expiry.round_to_month_end)
+
+
 class BillingServicer(pb_grpc.BillingServiceServicer):
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
 
     async def ProvisionProgram(self, request, context):
-        created = await programs.provision(self._pool, request.spec)
+        created = await programs.provision(self._pool, program_input(request.spec))
         return program_pb2.ProvisionProgramResponse(spec=request.spec, created=created)
 
     async def ConsumeLedgerEvents(self, request, context):
         accepted = await ledger_events.consume(self._pool, metadata_program_id=call_context(context).program_id,
-                                        events=list(request.events))
+                                               events=[LedgerEvent.of(e) for e in request.events])
         return events_pb2.ConsumeAck(accepted=accepted)
 
     async def CreatePartner(self, request, context):

@@ -13,12 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 import asyncpg
 
-from loyalty.common.v1 import events_pb2
 from services.billing import periods, repository
 from services.billing.programs import load as load_program
 from services.billing.rate_cards import RateBook
 from services.common.db import tenant_tx
 from services.common.errors import invalid
+from services.common.ledger_event import LedgerEvent
 
 ZERO = Decimal(0)
 _BY_EVENT_TYPE = {"LOY_POINT_ACCRUAL": "EARN", "LOY_POINT_REDEMPTION": "BURN", "LOY_POINT_VOID": "VOID",
@@ -30,7 +30,7 @@ _KINDS = {"EARN": "EARN", "ACCRUAL": "EARN", "ACTIVATE": "EARN", "RETRO_CLAIM": 
           "EXPIRY": "EXPIRE"}
 
 
-def classify(event: events_pb2.LedgerEvent) -> str:
+def classify(event: LedgerEvent) -> str:
     """EARN, BURN, VOID, EXPIRE or OTHER (adjustments, goodwill, transfers: lots only, never billed)."""
     kind = _KINDS.get(event.transaction_kind.upper())
     if kind is None and not event.transaction_kind:
@@ -66,7 +66,7 @@ class _Batch:
     lines: list[dict] = dataclasses.field(default_factory=list)
     lines_by_transaction: dict[str, dict] = dataclasses.field(default_factory=dict)
 
-    def attribute(self, event: events_pb2.LedgerEvent) -> str:
+    def attribute(self, event: LedgerEvent) -> str:
         """The partner named on the event, else the owner of its location; '' when neither."""
         return event.partner_code or self.locations.get(event.location_code, "")
 
@@ -77,7 +77,7 @@ class _Batch:
 
 
 async def consume(pool: asyncpg.Pool, *, metadata_program_id: uuid.UUID | None,
-                  events: list[events_pb2.LedgerEvent]) -> int:
+                  events: list[LedgerEvent]) -> int:
     groups: OrderedDict[uuid.UUID, list] = OrderedDict()
     for i, event in enumerate(events):
         if not event.event_id:
@@ -120,7 +120,7 @@ async def _consume_program(pool: asyncpg.Pool, program_id: uuid.UUID, events: li
         return applied
 
 
-async def _apply(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.LedgerEvent) -> None:
+async def _apply(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent) -> None:
     kind = classify(event)
     occurred_at = _instant(event.occurred_at, "occurred_at")
     program_id = batch.program["id"]
@@ -168,7 +168,7 @@ def _zone(batch: _Batch) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(batch.program["timezone"])
 
 
-async def _void(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.LedgerEvent, occurred_at: dt.datetime):
+async def _void(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent, occurred_at: dt.datetime):
     program_id = batch.program["id"]
     voided = event.voided_transaction_id
     original = batch.lines_by_transaction.get(voided) or await repository.line_for_transaction(conn, voided)
@@ -203,7 +203,7 @@ async def _void(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.Ledge
                        points=remaining)
 
 
-async def _mirror(conn: asyncpg.Connection, batch: _Batch, event: events_pb2.LedgerEvent) -> bool:
+async def _mirror(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent) -> bool:
     """A transfer's or merge's credit takes over the lots its debit (same transaction) drew, keeping
     their funding partner and expiry, so breakage still goes to the partner that funded the points."""
     left = event.points

@@ -1,31 +1,47 @@
 """Billing's copy of a program: currency, time zone and the expiry policy (for liability by expiry month)."""
 
+import dataclasses
 import uuid
 from decimal import Decimal, InvalidOperation
 
 import asyncpg
 
-from loyalty.common.v1 import program_pb2
 from services.billing import repository
 from services.common import validation
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
 
 
-async def provision(pool: asyncpg.Pool, spec: program_pb2.ProgramSpec) -> bool:
-    try:
-        program_id = uuid.UUID(spec.id)
-    except ValueError:
-        raise invalid("spec.id", "is not a UUID") from None
-    validation.program_code(spec.code, "spec.code")
-    validation.currency(spec.currency, "spec.currency")
-    validation.timezone(spec.timezone, "spec.timezone")
-    if spec.expiry.days < 0:
-        raise invalid("spec.expiry.days", "must not be negative")
-    async with tenant_tx(pool, program_id) as conn:
+@dataclasses.dataclass(frozen=True)
+class ProgramInput:
+    """The program as ProvisionProgram pushes it (api.py copies the spec's fields)."""
+
+    id: uuid.UUID | str
+    code: str
+    currency: str
+    timezone: str
+    archived: bool = False
+    expiry_days: int = 0
+    round_to_month_end: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.id, uuid.UUID):
+            try:
+                object.__setattr__(self, "id", uuid.UUID(self.id))
+            except ValueError:
+                raise invalid("spec.id", "is not a UUID") from None
+        validation.program_code(self.code, "spec.code")
+        validation.currency(self.currency, "spec.currency")
+        validation.timezone(self.timezone, "spec.timezone")
+        if self.expiry_days < 0:
+            raise invalid("spec.expiry.days", "must not be negative")
+
+
+async def provision(pool: asyncpg.Pool, program: ProgramInput) -> bool:
+    async with tenant_tx(pool, program.id) as conn:
         return await repository.upsert_program(
-            conn, program_id=program_id, code=spec.code, currency=spec.currency, timezone=spec.timezone,
-            archived=spec.archived, expiry_days=spec.expiry.days, round_to_month_end=spec.expiry.round_to_month_end,
+            conn, program_id=program.id, code=program.code, currency=program.currency, timezone=program.timezone,
+            archived=program.archived, expiry_days=program.expiry_days, round_to_month_end=program.round_to_month_end,
         )
 
 

@@ -2,7 +2,6 @@ import pathlib
 
 from loyalty.member.v1 import member_service_pb2
 from loyalty.notifications.v1 import notifications_service_pb2_grpc as notifications_grpc
-from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
 from services.common.event_export import start_export
 from services.common.mail import smtp_sender
@@ -12,6 +11,7 @@ from services.common.settings import load_settings
 from services.member import api, events, import_api
 from services.member import welcome
 from services.member import program_config_api
+from services.member.peers import PointsLedger
 from services.member.settings import MemberSettings
 from services.member.tenant_read import TenantReadConnection
 
@@ -22,7 +22,7 @@ async def export_events(stub: notifications_grpc.NotificationsServiceStub, batch
 
 
 def register(server, pool, settings: MemberSettings) -> None:
-    points = points_service_pb2_grpc.PointsServiceStub(clients.channel(settings.points_addr))
+    points = PointsLedger(clients.channel(settings.points_addr))
     relay = OutboxRelay(pool, events.handlers(points))
     relay.start()
     start_export(pool, settings, source="member", consume=export_events, relay=relay)

@@ -12,6 +12,7 @@ from loyalty.member.v1 import member_service_pb2 as pb
 from loyalty.member.v1 import member_service_pb2_grpc as pb_grpc
 from services.common import validation
 from services.common.errors import invalid
+from services.common.ledger_event import LedgerEvent
 from services.common.outbox import OutboxRelay
 from services.common.tenancy import require_program
 from services.member import (
@@ -270,7 +271,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         return pb.MemberSegments(member_id=str(member_id), segment_codes=codes)
 
     async def ConsumeLedgerEvents(self, request, context):
-        accepted = await segments.apply_ledger_activity(self._pool, request.events)
+        accepted = await segments.apply_ledger_activity(self._pool, [LedgerEvent.of(e) for e in request.events])
         return common_events_pb2.ConsumeAck(accepted=accepted)
 
 

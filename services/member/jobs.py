@@ -8,12 +8,12 @@ send-mail         send queued mail now (the service does this itself; for operat
 import logging
 import sys
 
-from loyalty.points.v1 import points_service_pb2_grpc
 from services.common import clients
 from services.common.db import global_tx
 from services.common.jobs import JobContext, Jobs
 from services.common.mail import smtp_sender
 from services.member import merge, merge_repository, segments, welcome
+from services.member.peers import PointsLedger
 from services.member.settings import MemberSettings
 
 log = logging.getLogger("services.member.jobs")
@@ -39,7 +39,7 @@ async def refresh_segments(ctx: JobContext) -> None:
 async def resume_merges(ctx: JobContext) -> int:
     channel = clients.channel(ctx.settings.points_addr)
     try:
-        done, failed = await merge.resume_all(ctx.pool, points_service_pb2_grpc.PointsServiceStub(channel))
+        done, failed = await merge.resume_all(ctx.pool, PointsLedger(channel))
     finally:
         await channel.close()
     log.info("merges completed: %d, still failing: %d", done, failed)

@@ -14,14 +14,12 @@ import uuid
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as points_pb
-from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
-from services.common.clients import call, metadata
 from services.common.db import global_tx, tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.common.outbox import add_event
 from services.member import merge_repository as sql
 from services.member import repository, segments, statuses
+from services.member.peers import PointsLedger
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +36,7 @@ def _conflict(message: str, field: str = "fromLoyaltyNumber") -> DomainError:
 
 
 async def merge(
-    pool: asyncpg.Pool, points: points_grpc.PointsServiceStub, *, program_id: uuid.UUID, from_number: str,
+    pool: asyncpg.Pool, points: PointsLedger, *, program_id: uuid.UUID, from_number: str,
     to_number: str, reason: str, requested_by: str,
 ) -> MergeOutcome:
     reason = (reason or "").strip()
@@ -79,20 +77,15 @@ async def _record(pool, *, program_id, from_number, to_number, reason, requested
         )
 
 
-async def resume(pool, points, *, program_id: uuid.UUID, merge_row: asyncpg.Record) -> MergeOutcome:
+async def resume(pool, points: PointsLedger, *, program_id: uuid.UUID, merge_row: asyncpg.Record) -> MergeOutcome:
     if merge_row["state"] == "pending":
         async with tenant_tx(pool, program_id) as conn:
             source = await repository.member_by_id(conn, merge_row["from_member_id"])
             target = await repository.member_by_id(conn, merge_row["to_member_id"])
         try:
-            await call(points.MergeMembers(
-                points_pb.MergeMembersRequest(from_loyalty_number=source["loyalty_number"],
-                                              to_loyalty_number=target["loyalty_number"],
-                                              reference=merge_row["reference"]),
-                metadata=metadata(program_id=program_id, principal=f"service:member:{merge_row['requested_by']}",
-                                  idempotency_key=merge_row["reference"]),
-                timeout=30,
-            ))
+            await points.merge_members(program_id=program_id, from_loyalty_number=source["loyalty_number"],
+                                       to_loyalty_number=target["loyalty_number"], reference=merge_row["reference"],
+                                       requested_by=merge_row["requested_by"])
         except DomainError as err:
             async with tenant_tx(pool, program_id) as conn:
                 await sql.merge_failed(conn, merge_row["id"], f"{err.code.value}: {err.message}")
@@ -130,7 +123,7 @@ async def resume(pool, points, *, program_id: uuid.UUID, merge_row: asyncpg.Reco
         )
 
 
-async def resume_all(pool: asyncpg.Pool, points) -> tuple[int, int]:
+async def resume_all(pool: asyncpg.Pool, points: PointsLedger) -> tuple[int, int]:
     """The job: finish every open merge of every program. Returns (completed, still failing)."""
     async with global_tx(pool) as conn:
         program_ids = await sql.program_ids(conn)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 import asyncpg
@@ -13,6 +14,7 @@ from json_logic import jsonLogic
 
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
+from services.common.ledger_event import LedgerEvent
 from services.member import repository, segments_repository as sql
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -179,7 +181,7 @@ def _delta(event) -> dict:
     }
 
 
-async def apply_ledger_activity(pool: asyncpg.Pool, events) -> int:
+async def apply_ledger_activity(pool: asyncpg.Pool, events: Sequence[LedgerEvent]) -> int:
     """The ledger's postings into each member's activity totals (balance, lifetime, spend, last activity),
     each event once (deduplicated by event_id), grouped by program; then the touched members' segments."""
     by_program: dict[uuid.UUID, list] = {}

@@ -15,6 +15,7 @@ import asyncpg
 import grpc
 from google.protobuf.message import Message
 
+from loyalty.common.v1 import program_pb2
 from loyalty.rewards.v1 import rewards_service_pb2 as pb
 from loyalty.rewards.v1 import rewards_service_pb2_grpc as pb_grpc
 from services.common import program_copy
@@ -85,6 +86,11 @@ def redeem_points_command(request: pb.RedeemPointsRequest) -> commands.RedeemPoi
         transaction_value=request.transaction_value, currency=request.currency, channel=request.channel)
 
 
+def program_copy_of(spec: program_pb2.ProgramSpec) -> program_copy.ProgramCopy:
+    return program_copy.ProgramCopy(id=spec.id, code=spec.code, currency=spec.currency, timezone=spec.timezone,
+                                    archived=spec.archived)
+
+
 class RewardsServicer(pb_grpc.RewardsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, *, peers: Peers, sender: Sender, otp_policy: OtpPolicy,
                  now: Clock = otp.utc_now):
@@ -95,7 +101,8 @@ class RewardsServicer(pb_grpc.RewardsServiceServicer):
         self._now = now
 
     async def ProvisionProgram(self, request, context):
-        return await program_copy.provision(self._pool, request.spec)
+        created = await program_copy.provision(self._pool, program_copy_of(request.spec))
+        return program_pb2.ProvisionProgramResponse(spec=request.spec, created=created)
 
     async def CreateReward(self, request, context):
         ctx = require_program(context)

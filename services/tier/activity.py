@@ -14,12 +14,14 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 import asyncpg
 
 from services.common.db import tenant_tx
 from services.common.errors import invalid, not_found
+from services.common.ledger_event import LedgerEvent
 from services.tier import dates, definitions, repository
 
 QUALIFYING_KINDS = frozenset({"EARN", "RETRO_CLAIM", "ACTIVATE", "IMPORT"})
@@ -80,7 +82,7 @@ def _parse(index: int, event, *, program_id: uuid.UUID, program) -> Parsed:
     )
 
 
-async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, events) -> int:
+async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: Sequence[LedgerEvent]) -> int:
     """Apply a batch once (events seen before are acknowledged and skipped); returns the batch size."""
     async with tenant_tx(pool, program_id) as conn:
         program = await repository.program(conn, program_id)

@@ -5,10 +5,11 @@ import datetime as dt
 import asyncpg
 import grpc
 
-from loyalty.common.v1 import events_pb2
+from loyalty.common.v1 import events_pb2, program_pb2
 from loyalty.tier.v1 import tier_service_pb2 as pb
 from loyalty.tier.v1 import tier_service_pb2_grpc as pb_grpc
 from services.common import program_copy
+from services.common.ledger_event import LedgerEvent
 from services.common.outbox import OutboxRelay
 from services.common.tenancy import require_program
 from services.tier import activity, dates, definitions, evaluation, freezes, members, reports
@@ -51,6 +52,11 @@ def freeze_to_proto(row) -> pb.FreezeWindow:
                            reason=row["reason"], created_by=row["created_by"])
 
 
+def program_copy_of(spec: program_pb2.ProgramSpec) -> program_copy.ProgramCopy:
+    return program_copy.ProgramCopy(id=spec.id, code=spec.code, currency=spec.currency, timezone=spec.timezone,
+                                    archived=spec.archived)
+
+
 class TierServicer(pb_grpc.TierServiceServicer):
     def __init__(self, pool: asyncpg.Pool, relay: OutboxRelay | None = None):
         self._pool = pool
@@ -61,11 +67,13 @@ class TierServicer(pb_grpc.TierServiceServicer):
             self._relay.kick()
 
     async def ProvisionProgram(self, request, context):
-        return await program_copy.provision(self._pool, request.spec)
+        created = await program_copy.provision(self._pool, program_copy_of(request.spec))
+        return program_pb2.ProvisionProgramResponse(spec=request.spec, created=created)
 
     async def ConsumeLedgerEvents(self, request, context):
         ctx = require_program(context)
-        accepted = await activity.consume(self._pool, program_id=ctx.program_id, events=request.events)
+        accepted = await activity.consume(self._pool, program_id=ctx.program_id,
+                                          events=[LedgerEvent.of(e) for e in request.events])
         self._kick()
         return events_pb2.ConsumeAck(accepted=accepted)
 

@@ -5,8 +5,10 @@ import uuid
 import zoneinfo
 
 from loyalty.common.v1 import events_pb2, program_pb2
+from services.billing import api as billing_api
 from services.billing import ledger_events, partners, programs, rate_cards
 from services.common.db import tenant_tx
+from services.common.ledger_event import LedgerEvent
 from tests.fixtures.postgres import program_spec
 
 UTC = dt.timezone.utc
@@ -14,7 +16,7 @@ UTC = dt.timezone.utc
 
 async def new_program(pool, *, expiry_days: int = 0, round_to_month_end: bool = False) -> uuid.UUID:
     spec = program_spec(expiry=program_pb2.ExpiryPolicy(days=expiry_days, round_to_month_end=round_to_month_end))
-    await programs.provision(pool, spec)
+    await programs.provision(pool, billing_api.program_input(spec))
     return uuid.UUID(spec.id)
 
 
@@ -54,7 +56,8 @@ def void_of(original: events_pb2.LedgerEvent, at: dt.datetime) -> events_pb2.Led
 
 
 async def feed(pool, program_id, events) -> int:
-    return await ledger_events.consume(pool, metadata_program_id=program_id, events=list(events))
+    return await ledger_events.consume(pool, metadata_program_id=program_id,
+                                       events=[LedgerEvent.of(e) for e in events])
 
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")

@@ -275,7 +275,7 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         except ValueError:
             raise invalid("date", f"{request.date!r} is not an ISO date (YYYY-MM-DD)") from None
         return grants_to_proto(await bonuses.run_birthdays(self._pool, program_id=ctx.program_id,
-                                                           config_stub=self._facts.config, date=day))
+                                                           facts_source=self._facts, date=day))
 
 
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import asyncpg
 
-from loyalty.member.v1 import program_config_service_pb2_grpc as config_grpc
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.points.ledger import posting
@@ -120,28 +119,21 @@ async def apply_referral(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_sou
 
 
 async def run_birthdays(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, config_stub: "config_grpc.ProgramConfigServiceStub",
-    date: dt.date | None = None,
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, date: dt.date | None = None,
 ) -> list[Grant]:
-    """Birthday points for members born on this day (the program's local date), once a year each."""
-    from loyalty.member.v1 import program_config_service_pb2 as config_pb
-    from services.common import clients
-
+    """Birthday points for members born on this day (the program's local date), once a year each;
+    `facts_source` (RemoteFacts) says who they are."""
     async with tenant_tx(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         rules = await _enroll_rules(conn, "birthday")
     if not rules:
         return []
     day = date or dt.datetime.now(zoneinfo.ZoneInfo(program["timezone"])).date()
-    if config_stub is None:
-        raise DomainError(ErrorCode.UNAVAILABLE, "the member service address is not configured")
-    found = await clients.call(config_stub.ListBirthdays(
-        config_pb.ListBirthdaysRequest(date=day.isoformat()),
-        metadata=clients.metadata(program_id=program_id, principal="job:birthday"), timeout=30))
+    born_today = await facts_source.birthdays(program_id=program_id, day=day)
     grants = []
-    for person in found.members:
+    for member_id in born_today:
         async with tenant_tx(pool, program_id) as conn:  # one member per transaction: resumable
-            member = await repository.member_by_id(conn, uuid.UUID(person.member_id))
+            member = await repository.member_by_id(conn, member_id)
             if member is None or member["status"] not in posting.SPENDING_STATUSES:
                 continue
             for rule_set, rule in rules:

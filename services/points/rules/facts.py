@@ -56,9 +56,14 @@ class RemoteFacts:
         return cls(member_addr=getattr(settings, "member_addr", None), tier_addr=getattr(settings, "tier_addr", None),
                    timeout=timeout)
 
-    @property
-    def config(self):
-        return self._config
+    async def birthdays(self, *, program_id: uuid.UUID, day: dt.date) -> list[uuid.UUID]:
+        """The members born on this day (the member service's answer), for the birthday job."""
+        if self._config is None:
+            raise DomainError(ErrorCode.UNAVAILABLE, "the member service address is not configured")
+        found = await clients.call(self._config.ListBirthdays(
+            config_pb.ListBirthdaysRequest(date=day.isoformat()),
+            metadata=clients.metadata(program_id=program_id, principal="job:birthday"), timeout=30))
+        return [uuid.UUID(m.member_id) for m in found.members]
 
     async def fetch(self, *, program_id: uuid.UUID, member_id: uuid.UUID | None, needs: frozenset[str]) -> Facts:
         if not needs or member_id is None:

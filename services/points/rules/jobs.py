@@ -33,7 +33,7 @@ jobs = Jobs("points", settings=RulesJobSettings, schema="points", module="servic
 async def run_birthdays(pool, facts: RemoteFacts, *, programs: list[str] = (), date: dt.date | None = None) -> int:
     granted = 0
     for program_id in await program_ids(pool, programs, ledger_repository.program_ids):
-        grants = await bonuses.run_birthdays(pool, program_id=program_id, config_stub=facts.config, date=date)
+        grants = await bonuses.run_birthdays(pool, program_id=program_id, facts_source=facts, date=date)
         new = sum(1 for g in grants if not g.already_granted)
         if new:
             log.info("birthday points granted", extra={"program_id": str(program_id), "members": new})

@@ -13,6 +13,7 @@ import pytest
 
 from loyalty.points.v1 import points_service_pb2 as points_pb
 from services.common import program_copy
+from services.rewards import api as rewards_api
 from services.common.clients import call, metadata
 from services.common.errors import DomainError, DomainErrorInterceptor
 from services.common.mail import SmtpSender
@@ -51,7 +52,7 @@ class Program:
 @pytest.fixture
 async def program(pools) -> Program:
     spec = program_spec()
-    await program_copy.provision(pools["rewards"], spec)
+    await program_copy.provision(pools["rewards"], rewards_api.program_copy_of(spec))
     await points_programs.provision(pools["points"], points_api.provision_command(spec))
     return Program(id=uuid.UUID(spec.id), spec=spec)
 

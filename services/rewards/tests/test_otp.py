@@ -114,6 +114,7 @@ async def test_a_new_code_replaces_the_previous_one(pools, program, sender, smtp
 async def test_identify_finds_the_member_by_code_and_only_in_its_program(
         pools, program, sender, smtp_server, clock, admin_conn):
     from services.common import program_copy
+from services.rewards import api as rewards_api
     from tests.fixtures.postgres import program_spec
 
     m = member()
@@ -126,7 +127,7 @@ async def test_identify_finds_the_member_by_code_and_only_in_its_program(
     assert await _verify(pools, program, m, code, clock)
     # another program's POS cannot find the member with it
     other = program_spec()
-    await program_copy.provision(pools["rewards"], other)
+    await program_copy.provision(pools["rewards"], rewards_api.program_copy_of(other))
     assert await _refused(otp.identify(pools["rewards"], program_id=other.id, code=code, principal="pos-1",
                                        policy=POLICY, now=clock)) == ErrorCode.OTP_INVALID
     # only a keyed hash is stored, never the code

@@ -6,6 +6,7 @@ import asyncpg
 import pytest
 
 from services.common import program_copy
+from services.rewards import api as rewards_api
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.rewards import catalogue, redemption, vouchers
@@ -21,7 +22,7 @@ async def test_a_program_cannot_see_or_touch_another_programs_rewards(pools, pro
     reward = await _create(pools, program, type="offer", points_cost=0, issues_voucher=True)
     claimed = await _claim(pools, program, ledger, member(), reward.spec.code, reference="mine")
     other = program_spec()
-    await program_copy.provision(pools["rewards"], other)
+    await program_copy.provision(pools["rewards"], rewards_api.program_copy_of(other))
     other_id = uuid.UUID(other.id)
     # then program B finds none of them
     for pending in (catalogue.get(pools["rewards"], program_id=other_id, code=reward.spec.code),
