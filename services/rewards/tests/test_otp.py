@@ -114,7 +114,7 @@ async def test_a_new_code_replaces_the_previous_one(pools, program, sender, smtp
 async def test_identify_finds_the_member_by_code_and_only_in_its_program(
         pools, program, sender, smtp_server, clock, admin_conn):
     from services.common import program_copy
-from services.rewards import api as rewards_api
+    from services.rewards import api as rewards_api
     from tests.fixtures.postgres import program_spec
 
     m = member()
