@@ -141,6 +141,11 @@ async def lock_claims_of_order(conn: asyncpg.Connection, order_reference: str) -
                             order_reference)
 
 
+async def claims_of_order(conn: asyncpg.Connection, order_reference: str) -> list[asyncpg.Record]:
+    return await conn.fetch(CLAIM_SELECT + " WHERE c.order_reference = $1" + _made(False) + " ORDER BY c.id",
+                            order_reference)
+
+
 async def lock_claim_reference(conn: asyncpg.Connection, program_id: uuid.UUID, reference: str) -> None:
     """Serialise the reservations of one POS reference (until this transaction ends)."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",

@@ -1,6 +1,7 @@
 """Vouchers: the unique code a claim yields, validated by a POS and consumed once.
 
-Consuming a voucher is the pickup: a claim still held is settled in the same transaction.
+Consuming a voucher is the pickup: a claim still held is settled first (redemption.settle: the
+ledger's capture with no transaction open), then the voucher is consumed in one short transaction.
 """
 
 import uuid
@@ -38,25 +39,39 @@ async def validate(pool: asyncpg.Pool, *, program_id: uuid.UUID, code: str) -> V
 async def consume(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ConsumeVoucher, ledger: Ledger,
                   now: Clock) -> Voucher:
     """Use the voucher once. The same POS reference again answers the same; any other is refused."""
-    code, reference, location_code = command.code, command.reference, command.location_code
+    code, reference = command.code, command.reference
     async with tenant_tx(pool, program_id) as conn:
         found = await repository.voucher_by_code(conn, code)
-        if found is None:
-            raise not_found("voucher", code)
+    if found is None:
+        raise not_found("voucher", code)
+    if _usable(found, code=code, reference=reference) and found["claim_status"] == "held":
+        await redemption.settle(pool, program_id=program_id, reference=found["claim_reference"], ledger=ledger,
+                                now=now)
+    async with tenant_tx(pool, program_id) as conn:
         claim = await repository.claim_by_reference(conn, found["claim_reference"], lock=True)  # claim before voucher
         await repository.lock_voucher(conn, code)
         row = await repository.voucher_by_code(conn, code)
-        if row["status"] == "consumed":
-            if row["consumed_reference"] == reference:
-                return to_result(row)
-            raise DomainError(ErrorCode.VOUCHER_ALREADY_USED,
-                              f"voucher {code} was used at {row['consumed_at'].isoformat()}", field="code")
-        if row["status"] != "issued":
-            raise DomainError(ErrorCode.CLAIM_NOT_ACTIVE, f"voucher {code} is {row['status']}", field="code")
-        if claim["status"] == "held":
-            await redemption.settle_locked(conn, claim, program_id=program_id, ledger=ledger, now=now)
-        elif claim["status"] != "settled":
+        if not _usable(row, code=code, reference=reference):
+            return to_result(row)  # consumed by this reference before
+        if claim["status"] != "settled":
             raise DomainError(ErrorCode.CLAIM_NOT_ACTIVE, f"the claim of voucher {code} is {claim['status']}",
                               field="code")
-        await repository.consume_voucher(conn, code=code, at=now(), reference=reference, location=location_code)
+        await repository.consume_voucher(conn, code=code, at=now(), reference=reference,
+                                         location=command.location_code)
         return to_result(await repository.voucher_by_code(conn, code))
+
+
+def _usable(row, *, code: str, reference: str) -> bool:
+    """True when the voucher may be consumed; False when `reference` consumed it (answer the same);
+    refused otherwise."""
+    if row["status"] == "consumed":
+        if row["consumed_reference"] == reference:
+            return False
+        raise DomainError(ErrorCode.VOUCHER_ALREADY_USED,
+                          f"voucher {code} was used at {row['consumed_at'].isoformat()}", field="code")
+    if row["status"] != "issued":
+        raise DomainError(ErrorCode.CLAIM_NOT_ACTIVE, f"voucher {code} is {row['status']}", field="code")
+    if row["claim_status"] not in ("held", "settled"):
+        raise DomainError(ErrorCode.CLAIM_NOT_ACTIVE, f"the claim of voucher {code} is {row['claim_status']}",
+                          field="code")
+    return True
