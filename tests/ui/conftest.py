@@ -136,7 +136,7 @@ def sign_in(page, app_url: str, *, program: str, token: str = ADMIN_TOKEN, next_
     page.goto(f"{app_url}/sign-in" + (f"?next={next_path}" if next_path else ""))
     page.get_by_label("Program").fill(program)
     page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in with token").click()
 
 
 def screenshot(page, name: str) -> None:
@@ -147,11 +147,16 @@ def screenshot(page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def mailed_code(mailbox, email: str, *, after: int = 0) -> str:
-    for _ in range(200):  # the service mails before it answers; this only waits for the mailbox thread
-        messages = mailbox.to(email)[after:]
-        if messages:
-            body = messages[-1].get_body(preferencelist=("plain",)).get_content()
-            return re.search(r"\b(\d{6})\b", body).group(1)
+def mailed(mailbox, email: str, pattern: str, *, after: int = 0) -> str:
+    """The first match of `pattern` in the mails to `email` after the first `after` of them."""
+    for _ in range(600):  # some mail leaves through a relay after commit; this only waits for it
+        for message in mailbox.to(email)[after:]:
+            found = re.search(pattern, message.get_body(preferencelist=("plain",)).get_content())
+            if found:
+                return found.group(1)
         time.sleep(0.05)
-    raise AssertionError(f"no passcode mailed to {email}")
+    raise AssertionError(f"nothing matching {pattern!r} mailed to {email}")
+
+
+def mailed_code(mailbox, email: str, *, after: int = 0) -> str:
+    return mailed(mailbox, email, r"\b(\d{6})\b", after=after)

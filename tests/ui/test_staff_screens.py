@@ -48,7 +48,7 @@ def test_signed_out_deep_link_goes_to_sign_in_and_back(page, app_url, api):
     expect(page).to_have_url(re.compile(r"/sign-in"))
     page.get_by_label("Program").fill(program)
     page.get_by_label("Token").fill("test-admin-token")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in with token").click()
     expect(page.get_by_test_id("member-360")).to_contain_text(number)
 
 

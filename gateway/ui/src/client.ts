@@ -1,17 +1,22 @@
 import { Client, cacheExchange, fetchExchange } from "urql";
+import { refreshIfDue } from "./auth";
 import { getSession } from "./session";
+
+// The session's bearer token on every request, refreshed first when it is about to expire.
+async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  await refreshIfDue();
+  const headers = new Headers(init?.headers);
+  const session = getSession();
+  if (session) headers.set("authorization", `Bearer ${session.accessToken}`);
+  return fetch(input, { ...init, headers });
+}
 
 // Every operation is a POST like the gateway's other clients (@urql/core 6 would send small queries as GET).
 export const client = new Client({
   url: "/graphql",
   preferGetMethod: false,
   exchanges: [cacheExchange, fetchExchange],
-  fetchOptions: () => {
-    const session = getSession();
-    const headers: Record<string, string> = {};
-    if (session) headers.authorization = `Bearer ${session.accessToken}`;
-    return { headers };
-  },
+  fetch: authorizedFetch,
 });
 
 // A fresh reference per user action: a double click or a retried request reuses it, so the API

@@ -24,6 +24,16 @@ const signIn = createRoute({
   component: lazyRouteComponent(() => import("./routes/SignIn")),
 });
 
+const tokenSearch = (s: Record<string, unknown>) => ({ token: typeof s.token === "string" ? s.token : undefined });
+const acceptInvitation = createRoute({
+  getParentRoute: () => rootRoute, path: "/accept-invitation", validateSearch: tokenSearch,
+  component: lazyRouteComponent(() => import("./routes/AcceptInvitation")),
+});
+const resetPassword = createRoute({
+  getParentRoute: () => rootRoute, path: "/reset-password", validateSearch: tokenSearch,
+  component: lazyRouteComponent(() => import("./routes/ResetPassword")),
+});
+
 const index = createRoute({
   getParentRoute: () => rootRoute, path: "/",
   beforeLoad: () => {
@@ -105,7 +115,7 @@ const notFound = createRoute({
 });
 
 const routeTree = rootRoute.addChildren([
-  signIn, index, blank, memberSignIn, portal, notFound,
+  signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
   staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, till, tillMember]),
 ]);
 

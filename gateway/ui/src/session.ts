@@ -17,6 +17,14 @@ const KEY = "loyalty.session";
 const listeners = new Set<() => void>();
 let current: Session | null = read();
 
+// Another tab signed in, out, or rotated the tokens: follow it (two tabs spending one refresh token
+// would end the session as a reuse).
+window.addEventListener("storage", (e) => {
+  if (e.key !== KEY) return;
+  current = read();
+  listeners.forEach((l) => l());
+});
+
 function read(): Session | null {
   try {
     const raw = localStorage.getItem(KEY);
@@ -27,6 +35,12 @@ function read(): Session | null {
 }
 
 export function getSession(): Session | null {
+  return current;
+}
+
+// The session as stored now, written by this tab or another one.
+export function storedSession(): Session | null {
+  current = read();
   return current;
 }
 
@@ -47,8 +61,9 @@ export function useSession(): Session | null {
   );
 }
 
-// What a bearer token allows, read from its claims (staff JWTs carry programs and permissions);
-// the API checks every call again, this only decides what the navigation shows.
+// What a bearer token allows in the session's program, read from its claims (hand-made staff JWTs
+// carry programs and permissions; sign-in adds grants per program); the API checks every call
+// again, this only decides what the navigation shows.
 export interface Grants {
   permissions: string[];
   programs: string[];
@@ -60,8 +75,10 @@ export function grantsOf(session: Session | null): Grants {
   if (parts.length !== 3) return { permissions: ["*"], programs: ["*"] }; // the dev admin token
   try {
     const claims = JSON.parse(atob(parts[1].replace(/-/g, "+").replace(/_/g, "/")));
-    const programs = claims.programs === "*" ? ["*"] : (claims.programs ?? []);
-    return { permissions: claims.permissions ?? [], programs };
+    const programs: string[] = claims.programs === "*" ? ["*"] : (claims.programs ?? []);
+    const grants: Record<string, string[]> = claims.grants ?? {};
+    const permissions = [...(claims.permissions ?? []), ...(grants[session.program] ?? [])];
+    return { permissions, programs: [...new Set([...programs, ...Object.keys(grants)])] };
   } catch {
     return { permissions: [], programs: [] };
   }

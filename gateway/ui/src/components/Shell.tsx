@@ -1,11 +1,16 @@
 import {
-  ActionIcon, AppShell, Burger, Group, Text, TextInput, Tooltip, useMantineColorScheme,
+  ActionIcon, AppShell, Burger, Group, Select, Text, TextInput, Tooltip, useMantineColorScheme,
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { Outlet, useNavigate, useRouterState } from "@tanstack/react-router";
 import { NavLinkLink } from "./Links";
 import { useState } from "react";
+import { useQuery } from "urql";
+import { graphql } from "../gql";
+import { signOut } from "../auth";
 import { can, getSession, setSession, useGrants, useSession } from "../session";
+
+const MyPrograms = graphql(`query ShellPrograms { me { displayName email programs { code name } } }`);
 
 // The navigation, each entry shown only with the permission its screen's queries need.
 const NAV: { to: string; label: string; permission: string }[] = [
@@ -25,10 +30,15 @@ export function Shell() {
   const path = useRouterState({ select: (s) => s.location.pathname });
   const { toggleColorScheme } = useMantineColorScheme();
   const [program, setProgram] = useState(session?.program ?? "");
+  const [{ data: viewer }] = useQuery({ query: MyPrograms });
+  const choices = viewer?.me.programs ?? [];
 
-  const switchProgram = () => {
+  const switchProgram = (code = program) => {
     const s = getSession();
-    if (s && program && program !== s.program) setSession({ ...s, program });
+    if (s && code && code !== s.program) {
+      localStorage.setItem("loyalty.lastProgram", code);
+      setSession({ ...s, program: code });
+    }
   };
 
   return (
@@ -38,19 +48,31 @@ export function Shell() {
           <Group wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
             <Text fw={700}>Loyalty</Text>
-            <TextInput
-              aria-label="Program" size="xs" w={160} value={program} data-testid="program-switcher"
-              onChange={(e) => setProgram(e.currentTarget.value.trim())}
-              onBlur={switchProgram} onKeyDown={(e) => e.key === "Enter" && switchProgram()}
-            />
+            {choices.length > 1 ? (
+              <Select
+                aria-label="Program" size="xs" w={200} value={session?.program ?? null} data-testid="program-switcher"
+                data={choices.map((p) => ({ value: p.code, label: p.name }))} allowDeselect={false}
+                onChange={(code) => code && switchProgram(code)}
+              />
+            ) : choices.length === 1 ? (
+              <Text size="sm" data-testid="program-switcher">{choices[0].name}</Text>
+            ) : (
+              // The dev token and platform tokens name no programs: the code is typed.
+              <TextInput
+                aria-label="Program" size="xs" w={160} value={program} data-testid="program-switcher"
+                onChange={(e) => setProgram(e.currentTarget.value.trim())}
+                onBlur={() => switchProgram()} onKeyDown={(e) => e.key === "Enter" && switchProgram()}
+              />
+            )}
           </Group>
           <Group wrap="nowrap" gap="xs">
+            {viewer?.me.displayName || viewer?.me.email ? <Text size="sm" c="dimmed" visibleFrom="sm" data-testid="viewer">{viewer.me.displayName || viewer.me.email}</Text> : null}
             <Tooltip label="Light / dark">
               <ActionIcon variant="default" aria-label="Light or dark" onClick={toggleColorScheme}>◐</ActionIcon>
             </Tooltip>
             <ActionIcon
               variant="default" aria-label="Sign out" w="auto" px="xs"
-              onClick={() => { setSession(null); navigate({ to: "/sign-in", search: { next: undefined } }); }}
+              onClick={async () => { await signOut(); navigate({ to: "/sign-in", search: { next: undefined } }); }}
             >
               Sign out
             </ActionIcon>

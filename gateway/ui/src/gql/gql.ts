@@ -14,6 +14,14 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation RefreshSession($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt } }\n": typeof types.RefreshSessionDocument,
+    "\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n": typeof types.SignOutDocument,
+    "query ShellPrograms { me { displayName email programs { code name } } }": typeof types.ShellProgramsDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken refreshToken expiresAt } }\n": typeof types.AcceptInvitationDocument,
+    "\n  mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }\n": typeof types.RequestPasswordResetDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation StaffSignIn($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken expiresAt mfaRequired } }\n": typeof types.StaffSignInDocument,
+    "\n  query SignedInViewer { me { subject displayName programs { code name } } }\n": typeof types.SignedInViewerDocument,
     "\n  query Member360($program: String!, $number: String!) {\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName email phone birthDate status enrolledAt channel zip nationality\n      consents { email sms post }\n      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierCode tierName level achievedAt }\n      segments\n      statusHistory { fromStatus toStatus reason changedBy changedAt }\n    }\n    pointsHistory(program: $program, loyaltyNumber: $number, first: 50) {\n      items { id kind reference points occurredAt status reason amount currency orderReference }\n      nextCursor\n    }\n    tierProgress(program: $program, loyaltyNumber: $number) {\n      slabCode tierCode metric currentValue nextTierCode nextThreshold needed\n    }\n    tierHistory(program: $program, loyaltyNumber: $number) {\n      slabCode change fromTierCode toTierCode reason effectiveOn\n    }\n    expiringPoints(program: $program, withinDays: 90, loyaltyNumber: $number) {\n      items { points expiresAt }\n    }\n  }\n": typeof types.Member360Document,
     "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": typeof types.AdjustPointsDocument,
     "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": typeof types.GoodwillPointsDocument,
@@ -26,6 +34,10 @@ type Documents = {
     "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": typeof types.SaveRuleSetDraftDocument,
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": typeof types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": typeof types.RuleSetsDocument,
+    "\n  query MyPoints {\n    me {\n      member {\n        loyaltyNumber program\n        profile {\n          firstName lastName email\n          points { availablePoints pendingPoints onHoldPoints lifetimeEarned nextExpiringPoints nextExpiryDate }\n          tiers { slabCode tierName }\n          recentActivity { id kind reference points occurredAt status amount currency }\n        }\n        tierProgress { slabCode tierCode nextTierCode currentValue nextThreshold needed metric closeToUpgrade }\n        claimableRewards { availablePoints available { reward { code name description } pointsNeeded } next { reward { code name } pointsNeeded } }\n      }\n    }\n  }\n": typeof types.MyPointsDocument,
+    "mutation ExportMyData { exportMyData }": typeof types.ExportMyDataDocument,
+    "\n  mutation PortalRequestPasscode($input: RequestMemberPasscodeInput!) { requestMemberPasscode(input: $input) }\n": typeof types.PortalRequestPasscodeDocument,
+    "\n  mutation PortalSignIn($input: MemberSignInInput!) { memberSignIn(input: $input) { accessToken refreshToken expiresAt } }\n": typeof types.PortalSignInDocument,
     "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n": typeof types.TillEnrollDocument,
     "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n": typeof types.TillSearchDocument,
     "\n  query TillMember($program: String!, $number: String!) {\n    program(program: $program) { currency }\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName status\n      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierName }\n    }\n  }\n": typeof types.TillMemberDocument,
@@ -39,6 +51,14 @@ type Documents = {
     "\n  mutation TillRetroClaim($input: RetroClaimInput!) { retroClaim(input: $input) { pointsEarned newBalance breakdown { rule points description } } }\n": typeof types.TillRetroClaimDocument,
 };
 const documents: Documents = {
+    "\n  mutation RefreshSession($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt } }\n": types.RefreshSessionDocument,
+    "\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n": types.SignOutDocument,
+    "query ShellPrograms { me { displayName email programs { code name } } }": types.ShellProgramsDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken refreshToken expiresAt } }\n": types.AcceptInvitationDocument,
+    "\n  mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }\n": types.RequestPasswordResetDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) }\n": types.ResetPasswordDocument,
+    "\n  mutation StaffSignIn($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken expiresAt mfaRequired } }\n": types.StaffSignInDocument,
+    "\n  query SignedInViewer { me { subject displayName programs { code name } } }\n": types.SignedInViewerDocument,
     "\n  query Member360($program: String!, $number: String!) {\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName email phone birthDate status enrolledAt channel zip nationality\n      consents { email sms post }\n      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierCode tierName level achievedAt }\n      segments\n      statusHistory { fromStatus toStatus reason changedBy changedAt }\n    }\n    pointsHistory(program: $program, loyaltyNumber: $number, first: 50) {\n      items { id kind reference points occurredAt status reason amount currency orderReference }\n      nextCursor\n    }\n    tierProgress(program: $program, loyaltyNumber: $number) {\n      slabCode tierCode metric currentValue nextTierCode nextThreshold needed\n    }\n    tierHistory(program: $program, loyaltyNumber: $number) {\n      slabCode change fromTierCode toTierCode reason effectiveOn\n    }\n    expiringPoints(program: $program, withinDays: 90, loyaltyNumber: $number) {\n      items { points expiresAt }\n    }\n  }\n": types.Member360Document,
     "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": types.AdjustPointsDocument,
     "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": types.GoodwillPointsDocument,
@@ -51,6 +71,10 @@ const documents: Documents = {
     "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": types.SaveRuleSetDraftDocument,
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": types.RuleSetsDocument,
+    "\n  query MyPoints {\n    me {\n      member {\n        loyaltyNumber program\n        profile {\n          firstName lastName email\n          points { availablePoints pendingPoints onHoldPoints lifetimeEarned nextExpiringPoints nextExpiryDate }\n          tiers { slabCode tierName }\n          recentActivity { id kind reference points occurredAt status amount currency }\n        }\n        tierProgress { slabCode tierCode nextTierCode currentValue nextThreshold needed metric closeToUpgrade }\n        claimableRewards { availablePoints available { reward { code name description } pointsNeeded } next { reward { code name } pointsNeeded } }\n      }\n    }\n  }\n": types.MyPointsDocument,
+    "mutation ExportMyData { exportMyData }": types.ExportMyDataDocument,
+    "\n  mutation PortalRequestPasscode($input: RequestMemberPasscodeInput!) { requestMemberPasscode(input: $input) }\n": types.PortalRequestPasscodeDocument,
+    "\n  mutation PortalSignIn($input: MemberSignInInput!) { memberSignIn(input: $input) { accessToken refreshToken expiresAt } }\n": types.PortalSignInDocument,
     "\n  mutation TillEnroll($input: EnrollInput!) { enroll(input: $input) { member { loyaltyNumber } } }\n": types.TillEnrollDocument,
     "\n  query TillSearch($program: String!, $query: String!, $field: String) {\n    searchMembers(program: $program, query: $query, field: $field, first: 10) {\n      members { loyaltyNumber firstName lastName email phone status }\n    }\n  }\n": types.TillSearchDocument,
     "\n  query TillMember($program: String!, $number: String!) {\n    program(program: $program) { currency }\n    member(program: $program, loyaltyNumber: $number) {\n      loyaltyNumber firstName lastName status\n      points { availablePoints pendingPoints onHoldPoints nextExpiringPoints nextExpiryDate }\n      tiers { slabCode tierName }\n    }\n  }\n": types.TillMemberDocument,
@@ -78,6 +102,38 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RefreshSession($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt } }\n"): (typeof documents)["\n  mutation RefreshSession($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n"): (typeof documents)["\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query ShellPrograms { me { displayName email programs { code name } } }"): (typeof documents)["query ShellPrograms { me { displayName email programs { code name } } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken refreshToken expiresAt } }\n"): (typeof documents)["\n  mutation AcceptInvitation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken refreshToken expiresAt } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }\n"): (typeof documents)["\n  mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) }\n"): (typeof documents)["\n  mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StaffSignIn($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken expiresAt mfaRequired } }\n"): (typeof documents)["\n  mutation StaffSignIn($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken expiresAt mfaRequired } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SignedInViewer { me { subject displayName programs { code name } } }\n"): (typeof documents)["\n  query SignedInViewer { me { subject displayName programs { code name } } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -126,6 +182,22 @@ export function graphql(source: "\n  mutation PublishRuleSet($program: String!, 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"): (typeof documents)["\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyPoints {\n    me {\n      member {\n        loyaltyNumber program\n        profile {\n          firstName lastName email\n          points { availablePoints pendingPoints onHoldPoints lifetimeEarned nextExpiringPoints nextExpiryDate }\n          tiers { slabCode tierName }\n          recentActivity { id kind reference points occurredAt status amount currency }\n        }\n        tierProgress { slabCode tierCode nextTierCode currentValue nextThreshold needed metric closeToUpgrade }\n        claimableRewards { availablePoints available { reward { code name description } pointsNeeded } next { reward { code name } pointsNeeded } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyPoints {\n    me {\n      member {\n        loyaltyNumber program\n        profile {\n          firstName lastName email\n          points { availablePoints pendingPoints onHoldPoints lifetimeEarned nextExpiringPoints nextExpiryDate }\n          tiers { slabCode tierName }\n          recentActivity { id kind reference points occurredAt status amount currency }\n        }\n        tierProgress { slabCode tierCode nextTierCode currentValue nextThreshold needed metric closeToUpgrade }\n        claimableRewards { availablePoints available { reward { code name description } pointsNeeded } next { reward { code name } pointsNeeded } }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ExportMyData { exportMyData }"): (typeof documents)["mutation ExportMyData { exportMyData }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PortalRequestPasscode($input: RequestMemberPasscodeInput!) { requestMemberPasscode(input: $input) }\n"): (typeof documents)["\n  mutation PortalRequestPasscode($input: RequestMemberPasscodeInput!) { requestMemberPasscode(input: $input) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PortalSignIn($input: MemberSignInInput!) { memberSignIn(input: $input) { accessToken refreshToken expiresAt } }\n"): (typeof documents)["\n  mutation PortalSignIn($input: MemberSignInInput!) { memberSignIn(input: $input) { accessToken refreshToken expiresAt } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
