@@ -3,7 +3,8 @@
 Access tokens are short-lived JWTs (HS256, audience `loyalty`): `sub`, `exp`, `programs` (codes or
 "*"), `permissions` (held in every program listed; platform permissions need `programs` "*"), and
 from sign-in also `sid` (the session), `kind`, `grants` ({program code: [permissions]}) and, for a
-member, `member` ({loyaltyNumber, program, id}). Malformed claims are refused as UNAUTHENTICATED.
+member, `member` ({loyaltyNumber, program, id}); `stores` ({program code: [location codes]}) for roles held
+at some stores only. Malformed claims are refused as UNAUTHENTICATED.
 A revoked session or API key is refused as soon as the revocation feed announces it.
 """
 
@@ -42,6 +43,8 @@ class Principal:
     permissions: frozenset[str]  # held in every program of `programs`; {"*"}: all
     grants: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # per program, from sign-in
     roles: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # per program, the stores (location codes) its roles are held at; a program absent: every store
+    stores: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
     session_id: str | None = None
     member: MemberIdentity | None = None
     email: str | None = None
@@ -64,6 +67,21 @@ class Principal:
             return held is not None and (permission in held or ALL in held)
         # No program named: only what every program of the principal grants.
         return all(permission in held or ALL in held for held in self.grants.values())
+
+    def stores_in(self, program: str) -> tuple[str, ...]:
+        """The stores this principal acts for in `program`; empty: every store."""
+        return tuple(sorted(self.stores.get(program, ())))
+
+    def posting_store(self, program: str, location_code: str | None) -> str:
+        """The store a posting is made at: a store-bound principal's own store when none is given; another
+        store than its own is refused."""
+        mine = self.stores_in(program)
+        if not mine or (location_code and location_code in mine):
+            return location_code or ""
+        if not location_code and len(mine) == 1:
+            return mine[0]
+        raise graphql_error(ErrorCode.FORBIDDEN, f"locationCode: {self.subject} acts for store "
+                            f"{', '.join(mine)} only", field="locationCode")
 
     def permissions_in(self, program: str) -> frozenset[str]:
         held = set(self.permissions)
@@ -143,6 +161,10 @@ def principal_from_claims(claims: dict) -> Principal:
     if not isinstance(roles_claim, dict):
         raise _unauthenticated("invalid bearer token: claim 'roles' must be an object")
     roles = {code: tuple(sorted(_strings(roles_claim, code))) for code in roles_claim}
+    stores_claim = claims.get("stores", {})
+    if not isinstance(stores_claim, dict):
+        raise _unauthenticated("invalid bearer token: claim 'stores' must be an object")
+    stores = {code: _strings(stores_claim, code, required=True) for code in stores_claim}
     if ALL not in programs:
         # A program's principal never holds platform permissions, whatever its token says.
         permissions = permissions - PLATFORM_PERMISSIONS
@@ -160,7 +182,7 @@ def principal_from_claims(claims: dict) -> Principal:
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
     name = claims.get("name") if isinstance(claims.get("name"), str) else None
     return Principal(subject=subject, kind=kind, programs=programs, permissions=permissions, grants=grants,
-                     roles=roles, session_id=sid, member=member, email=email, display_name=name)
+                     roles=roles, stores=stores, session_id=sid, member=member, email=email, display_name=name)
 
 
 def key_principal(found: member_pb.ApiKeyPrincipal) -> Principal:

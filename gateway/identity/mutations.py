@@ -103,6 +103,7 @@ class IdentityMutations:
     async def invite_user(self, info: Info, input: InviteUserInput) -> Invitation:
         reply = await rpc(info.context.services.identity.InviteUser(identity_pb.InviteUserRequest(
             email=input.email, program_code=input.program, role_code=input.role, invited_by=info.context.subject,
+            store=input.store or "",
             accept_url=f"{info.context.settings.public_url}/accept-invitation"), timeout=30))
         return Invitation(user_id=strawberry.ID(reply.user_id), expires_at=_parse_time(reply.expires_at))
 
@@ -117,7 +118,8 @@ class IdentityMutations:
     async def assign_role(self, info: Info, input: RoleAssignmentInput) -> StaffUser:
         await _own_user(info, input.user_id, input.program)
         return StaffUser.from_proto(await rpc(info.context.services.identity.AssignRole(identity_pb.AssignRoleRequest(
-            user_id=input.user_id, program_code=input.program, role_code=input.role), timeout=30)))
+            user_id=input.user_id, program_code=input.program, role_code=input.role, store=input.store or ""),
+            timeout=30)))
 
     @strawberry.mutation(permission_classes=[Allow(P.USER_MANAGE)])
     async def remove_role(self, info: Info, input: RoleAssignmentInput) -> StaffUser:

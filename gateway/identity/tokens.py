@@ -21,8 +21,14 @@ def claims_for(grant: identity_pb.SessionGrant, *, now: dt.datetime, ttl_seconds
     platform: set[str] = set()
     grants: dict[str, set[str]] = {}
     roles: dict[str, set[str]] = {}
+    stores: dict[str, set[str]] = {}
+    unbound: set[str] = set()  # programs where some role is held at every store
     for a in grant.assignments:
         roles.setdefault(a.program_code, set()).add(a.role_code)
+        if a.store:
+            stores.setdefault(a.program_code, set()).add(a.store)
+        else:
+            unbound.add(a.program_code)
         if a.program_code == ALL:
             platform |= {ALL} if list(a.permissions) == [ALL] else expand(a.permissions, platform=True)
         else:
@@ -32,6 +38,7 @@ def claims_for(grant: identity_pb.SessionGrant, *, now: dt.datetime, ttl_seconds
         permissions=sorted(platform),
         grants={code: sorted(held) for code, held in grants.items()},
         roles={code: sorted(r) for code, r in roles.items()},
+        stores={code: sorted(s) for code, s in stores.items() if code not in unbound},
         email=grant.email, name=grant.display_name,
     )
     return claims

@@ -119,6 +119,8 @@ class InviteUserInput:
     email: str
     role: str = strawberry.field(description="A role code: super_admin, admin, management, front_line_manager, "
                                              "lms_admin, or one of the program's custom roles")
+    store: str | None = strawberry.field(default=None, description="The role is held at this store (location "
+                                         "code) only; null: every store")
 
 
 @strawberry.type
@@ -139,12 +141,15 @@ class RoleAssignmentInput:
     program: str
     user_id: strawberry.ID
     role: str
+    store: str | None = strawberry.field(default=None, description="assignRole: the role is held at this store "
+                                         "(location code) only, e.g. a Front-Line Manager's; null: every store")
 
 
 @strawberry.type
 class RoleAssignment:
     program: str
     role: str
+    store: str | None = None
 
 
 @strawberry.type
@@ -162,7 +167,8 @@ class StaffUser:
     def from_proto(cls, u) -> "StaffUser":
         return cls(id=strawberry.ID(u.id), email=u.email, display_name=u.display_name, status=u.status,
                    totp_enabled=u.totp_enabled, created_at=u.created_at, last_sign_in_at=u.last_sign_in_at or None,
-                   roles=[RoleAssignment(program=a.program_code, role=a.role_code) for a in u.assignments])
+                   roles=[RoleAssignment(program=a.program_code, role=a.role_code, store=a.store or None)
+                          for a in u.assignments])
 
 
 @strawberry.type

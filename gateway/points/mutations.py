@@ -25,7 +25,8 @@ class PointsMutations:
             points_pb.EarnRequest(
                 loyalty_number=input.loyalty_number, amount=input.amount, currency=input.currency,
                 reference=input.reference, pending=input.pending, partner_code=input.partner_code or "",
-                location_code=input.location_code or "", channel=input.channel or "",
+                location_code=info.context.principal.posting_store(input.program, input.location_code),
+                channel=input.channel or "",
                 occurred_at=input.occurred_at or "", order_reference=input.order_reference or "",
                 items=[points_pb.Item(sku=i.sku, category=i.category or "", quantity=i.quantity or "",
                                       price=i.price or "") for i in input.items or ()],
@@ -47,7 +48,8 @@ class PointsMutations:
             rewards_pb.RedeemPointsRequest(
                 loyalty_number=input.loyalty_number, points=input.points or 0, reference=input.reference,
                 otp=input.otp or "", otp_bypass=bypass, reason=input.reason or "",
-                partner_code=input.partner_code or "", location_code=input.location_code or "",
+                partner_code=input.partner_code or "",
+                location_code=info.context.principal.posting_store(input.program, input.location_code),
                 order_reference=input.order_reference or "", transaction_value=input.transaction_value or "",
                 currency=input.currency or "", channel=input.channel or "",
             ),
@@ -63,6 +65,7 @@ class PointsMutations:
             points_pb.VoidRequest(
                 reference=input.reference, target_reference=input.target_reference, points=input.points,
                 reason=input.reason or "", loyalty_number=input.loyalty_number or "",
+                stores=info.context.principal.stores_in(input.program),
             ),
             metadata=md, timeout=TIMEOUT,
         )))
@@ -135,7 +138,8 @@ class PointsMutations:
         return EarnPayload.from_proto(await rpc(info.context.services.points.RetroClaim(
             points_pb.RetroClaimRequest(
                 loyalty_number=input.loyalty_number, receipt_reference=input.receipt_reference, amount=input.amount,
-                currency=input.currency, purchased_at=input.purchased_at, location_code=input.location_code or "",
+                currency=input.currency, purchased_at=input.purchased_at,
+                location_code=info.context.principal.posting_store(input.program, input.location_code),
                 partner_code=input.partner_code or "",
             ),
             metadata=md, timeout=TIMEOUT,

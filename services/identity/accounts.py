@@ -53,13 +53,25 @@ async def role_exists(conn: asyncpg.Connection, *, program_code: str, role_code:
     return row
 
 
+def _store(value: str, program_code: str) -> str:
+    store = (value or "").strip()
+    if store and (program_code == PLATFORM or len(store) > 64 or not store.isprintable()):
+        raise invalid("store", "a store is a location code of the program, at most 64 printable characters")
+    return store
+
+
+ASSIGN = ("INSERT INTO role_assignments (user_id, program_code, role_code, store) VALUES ($1, $2, $3, $4)"
+          " ON CONFLICT (user_id, program_code, role_code) DO UPDATE SET store = EXCLUDED.store")
+
+
 async def invite(pool: asyncpg.Pool, *, email: str, program_code: str, role_code: str, invited_by: str,
-                 accept_url: str, policy: Policy) -> tuple[uuid.UUID, str | None, dt.datetime | None]:
+                 accept_url: str, policy: Policy, store: str = "") -> tuple[uuid.UUID, str | None, dt.datetime | None]:
     """Creates (or finds) the user, assigns the role, mails a 72-hour single-use link to set a password.
     An active user gets the role and a notice, no token."""
     email = _email(email)
     if not program_code:
         raise invalid("program", "is required")
+    store = _store(store, program_code)
     async with pool.acquire() as conn, conn.transaction():
         await role_exists(conn, program_code=program_code, role_code=role_code)
         user = await conn.fetchrow("SELECT * FROM users WHERE lower(email) = lower($1) FOR UPDATE", email)
@@ -67,8 +79,7 @@ async def invite(pool: asyncpg.Pool, *, email: str, program_code: str, role_code
             user = await conn.fetchrow("INSERT INTO users (id, email) VALUES ($1, $2) RETURNING *", uuid.uuid4(), email)
         if user["status"] == "deactivated":
             raise DomainError(ErrorCode.FORBIDDEN, "this user is deactivated", field="email")
-        await conn.execute("INSERT INTO role_assignments (user_id, program_code, role_code) VALUES ($1, $2, $3)"
-                           " ON CONFLICT DO NOTHING", user["id"], program_code, role_code)
+        await conn.execute(ASSIGN, user["id"], program_code, role_code, store)
         where = "the platform" if program_code == PLATFORM else f"program {program_code}"
         if user["status"] == "active":
             await mailing.enqueue(conn, to=email, subject=f"You have a new role in {where}",
@@ -232,7 +243,9 @@ async def deactivate(pool: asyncpg.Pool, *, user_id: uuid.UUID, program_code: st
 
 
 async def assign_role(pool: asyncpg.Pool, *, user_id: uuid.UUID, program_code: str, role_code: str,
-                      remove: bool = False) -> None:
+                      remove: bool = False, store: str = "") -> None:
+    """Assigning a role the user holds again sets its store (a Front-Line Manager moved to another store)."""
+    store = _store(store, program_code)
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval("SELECT true FROM users WHERE id = $1", user_id):
             raise not_found("user", str(user_id))
@@ -241,8 +254,7 @@ async def assign_role(pool: asyncpg.Pool, *, user_id: uuid.UUID, program_code: s
                                user_id, program_code, role_code)
         else:
             await role_exists(conn, program_code=program_code, role_code=role_code)
-            await conn.execute("INSERT INTO role_assignments (user_id, program_code, role_code) VALUES ($1, $2, $3)"
-                               " ON CONFLICT DO NOTHING", user_id, program_code, role_code)
+            await conn.execute(ASSIGN, user_id, program_code, role_code, store)
 
 
 async def list_roles(pool: asyncpg.Pool, *, program_code: str) -> list[asyncpg.Record]:

@@ -23,13 +23,17 @@ def _time(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _assignment(a: sessions.Assignment) -> pb.RoleAssignment:
+    return pb.RoleAssignment(program_code=a.program_code, role_code=a.role_code, permissions=a.permissions,
+                             store=a.store)
+
+
 def _grant(g: sessions.Grant) -> pb.SessionGrant:
     return pb.SessionGrant(
         session_id=str(g.session_id) if not g.mfa_required else "", refresh_token=g.refresh_token,
         refresh_expires_at=_time(g.refresh_expires_at), kind=g.kind, user_id=g.user_id, email=g.email,
         display_name=g.display_name, mfa_required=g.mfa_required,
-        assignments=[pb.RoleAssignment(program_code=a.program_code, role_code=a.role_code, permissions=a.permissions)
-                     for a in g.assignments],
+        assignments=[_assignment(a) for a in g.assignments],
         member_loyalty_number=g.member_loyalty_number, member_program_code=g.member_program_code,
     )
 
@@ -39,8 +43,7 @@ def _user(row, assignments) -> pb.User:
         id=str(row["id"]), email=row["email"], display_name=row["display_name"], status=row["status"],
         totp_enabled=row["totp_enabled"], created_at=_time(row["created_at"]),
         last_sign_in_at=_time(row["last_sign_in_at"]),
-        assignments=[pb.RoleAssignment(program_code=a.program_code, role_code=a.role_code, permissions=a.permissions)
-                     for a in assignments],
+        assignments=[_assignment(a) for a in assignments],
     )
 
 
@@ -72,7 +75,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     async def InviteUser(self, request, context):
         user_id, invitation_id, expires = await accounts.invite(
             self.pool, email=request.email, program_code=request.program_code, role_code=request.role_code,
-            invited_by=request.invited_by, accept_url=request.accept_url, policy=self.policy)
+            invited_by=request.invited_by, accept_url=request.accept_url, policy=self.policy, store=request.store)
         self.kick_mail()
         return pb.InviteUserResponse(user_id=str(user_id), invitation_id=invitation_id or "",
                                      expires_at=_time(expires))
@@ -119,7 +122,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     async def AssignRole(self, request, context):
         user_id = _uuid(request.user_id, "userId")
         await accounts.assign_role(self.pool, user_id=user_id, program_code=request.program_code,
-                                   role_code=request.role_code)
+                                   role_code=request.role_code, store=request.store)
         return _user(*await accounts.user(self.pool, user_id))
 
     async def RemoveRole(self, request, context):

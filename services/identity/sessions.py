@@ -18,6 +18,7 @@ class Assignment:
     program_code: str
     role_code: str
     permissions: tuple[str, ...]
+    store: str = ""  # held at this store only ('' every store)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,10 +42,10 @@ def refused(message: str = "invalid or expired refresh token") -> DomainError:
 
 async def assignments(conn: asyncpg.Connection, user_id: uuid.UUID) -> tuple[Assignment, ...]:
     rows = await conn.fetch(
-        "SELECT a.program_code, a.role_code, r.permissions FROM role_assignments a"
+        "SELECT a.program_code, a.role_code, a.store, r.permissions FROM role_assignments a"
         " JOIN roles r ON r.code = a.role_code AND (r.program_code = '' OR r.program_code = a.program_code)"
         " WHERE a.user_id = $1 ORDER BY a.program_code, a.role_code", user_id)
-    return tuple(Assignment(r["program_code"], r["role_code"], tuple(r["permissions"])) for r in rows)
+    return tuple(Assignment(r["program_code"], r["role_code"], tuple(r["permissions"]), r["store"]) for r in rows)
 
 
 async def _issue(conn: asyncpg.Connection, session_id: uuid.UUID) -> str:

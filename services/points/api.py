@@ -169,7 +169,7 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
 
     async def Void(self, request, context):
         return self._posted(await self._posting(voiding.void, commands.Void, request, context, hooks=self._hooks,
-                                                staff=True))
+                                                staff=True, stores=tuple(request.stores)))
 
     async def Adjust(self, request, context):
         return self._posted(await self._posting(adjusting.adjust, commands.Adjust, request, context, staff=True))

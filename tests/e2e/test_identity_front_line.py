@@ -3,9 +3,9 @@ goodwill within the program's limit, and voids of their own store's transactions
 
 import pytest
 
-from tests.e2e.identity_helpers import as_bearer, invite_and_accept
+from tests.e2e.identity_helpers import ACCEPT, PASSWORD, as_bearer, invite_and_accept, mailed
 from tests.e2e.test_members_statuses import ENQUIRE_POINTS, enrol, new_program
-from tests.fixtures.graphql import unique
+from tests.fixtures.graphql import GraphQLClient, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -56,3 +56,54 @@ async def test_goodwill_within_the_programs_limit_unless_the_role_lifts_it(admin
     assert (await admin(LIMITS, program=program)).ok()["programLimits"]["goodwillLimit"] is None
     (await front_line(GOODWILL, program=program, number=number, points=501, reference=unique("gw"))).ok()
     assert await balance(admin, program, number) == 6_001
+
+
+INVITE_AT = """mutation($program: String!, $email: String!, $role: String!, $store: String) {
+  inviteUser(input: {program: $program, email: $email, role: $role, store: $store}) { userId } }"""
+EARN_AT = """mutation($program: String!, $number: String!, $reference: String!, $store: String) {
+  earn(input: {program: $program, loyaltyNumber: $number, amount: "10", currency: "EUR", reference: $reference,
+               locationCode: $store}) { newBalance } }"""
+VOID = """mutation($program: String!, $reference: String!, $target: String!) {
+  void(input: {program: $program, reference: $reference, targetReference: $target}) { kind points } }"""
+HISTORY = """query($program: String!, $number: String!) { pointsHistory(program: $program, loyaltyNumber: $number) {
+  items { reference locationCode } } }"""
+USERS = """query($program: String!) { users(program: $program) { email roles { program role store } } }"""
+
+
+async def front_line_at(admin, platform, smtp_server, *, program: str, store: str | None):
+    email = f"{unique('flm')}@example.com"
+    (await admin(INVITE_AT, program=program, email=email, role="front_line_manager", store=store)).ok()
+    token = await mailed(smtp_server, email, r"token=(inv_[A-Za-z0-9_\-]+)")
+    tokens = (await GraphQLClient(platform.url)(ACCEPT, token=token, password=PASSWORD, name="Till")).ok()
+    return email, as_bearer(platform, tokens["acceptInvitation"]["accessToken"])
+
+
+async def test_a_front_line_manager_of_a_store_voids_only_that_stores_transactions(admin, platform, smtp_server):
+    # given a Front-Line Manager of store S1, one with no store, and a member
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    email, s1 = await front_line_at(admin, platform, smtp_server, program=program, store="S1")
+    _, anywhere = await front_line_at(admin, platform, smtp_server, program=program, store=None)
+    users = {u["email"]: u for u in (await admin(USERS, program=program)).ok()["users"]}
+    assert users[email]["roles"] == [{"program": program, "role": "front_line_manager", "store": "S1"}]
+
+    # the S1 manager's earn is posted at S1 without saying so; another store is refused, nothing posted
+    (await s1(EARN_AT, program=program, number=number, reference="at-s1", store=None)).ok()
+    elsewhere = await s1(EARN_AT, program=program, number=number, reference="s1-at-s2", store="S2")
+    assert elsewhere.codes == ["FORBIDDEN"] and elsewhere.errors[0]["extensions"]["field"] == "locationCode"
+    (await admin(EARN_AT, program=program, number=number, reference="at-s2", store="S2")).ok()
+    (await admin(GOODWILL, program=program, number=number, points=7, reference="gw-no-store")).ok()
+    items = (await admin(HISTORY, program=program, number=number)).ok()["pointsHistory"]["items"]
+    assert {i["reference"]: i["locationCode"] for i in items} == {"at-s1": "S1", "at-s2": "S2", "gw-no-store": None}
+    before = await balance(admin, program, number)
+
+    # when the S1 manager voids another store's earn, or a posting made at no store: refused, nothing posted
+    for target in ("at-s2", "gw-no-store"):
+        refused = await s1(VOID, program=program, reference=unique("v"), target=target)
+        assert refused.codes == ["FORBIDDEN"], refused.errors
+        assert refused.errors[0]["extensions"]["field"] == "targetReference"
+    assert await balance(admin, program, number) == before
+    # its own store's earn it may void; a manager with no store may void any store's
+    assert (await s1(VOID, program=program, reference=unique("v"), target="at-s1")).ok()["void"]["kind"] == "VOID"
+    (await anywhere(VOID, program=program, reference=unique("v"), target="at-s2")).ok()
+    assert await balance(admin, program, number) == before - 20

@@ -115,10 +115,20 @@ async def _void_one(
     return transaction_id, 0 if pending else signed, balance
 
 
+def _at_stores(targets: list[asyncpg.Record], stores: tuple[str, ...]) -> None:
+    """A principal bound to some stores (a Front-Line Manager of one store) voids only what was posted there."""
+    for t in targets:
+        store = (t["details"] or {}).get("location_code") or ""
+        if store not in stores:
+            raise DomainError(ErrorCode.FORBIDDEN, f"targetReference: {t['reference']!r} was not posted at "
+                              f"store {', '.join(stores)}", field="targetReference")
+
+
 async def void(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Void, hooks: LedgerHooks,
-    replay: Replay[Posted] | None = None, actor: str = "",
+    replay: Replay[Posted] | None = None, actor: str = "", stores: tuple[str, ...] = (),
 ) -> Posted:
+    """`stores`: the caller acts for these stores only (empty: any)."""
     reference, target_reference = command.reference, command.target_reference
     async with tenant_tx(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
@@ -140,6 +150,8 @@ async def void(
             if owner is not None and any(owner["id"] not in (t["member_id"], t["counterparty_id"]) for t in targets):
                 raise DomainError(ErrorCode.NOT_FOUND, f"no transaction {target_reference!r} of member "
                                   f"{command.loyalty_number}", field="targetReference")
+            if stores:
+                _at_stores(targets, stores)
             if is_order and command.points:
                 raise DomainError(ErrorCode.INVALID_INPUT, "points: a whole order is voided in full", field="points")
             member_ids = {m for t in targets for m in (t["member_id"], t["counterparty_id"]) if m}
