@@ -21,10 +21,8 @@ import uuid
 
 import asyncpg
 
-from loyalty.member.v1 import member_service_pb2 as member_pb
-from loyalty.points.v1 import points_service_pb2 as points_pb
-from services.common import clients
 from services.importer import dump, validation_report
+from services.importer.peers import Peers, Posting
 
 PRINCIPAL = "loyalty-import:compare"
 FAMILIES = {  # a legacy kind and the posting kinds that can stand for it here
@@ -43,15 +41,6 @@ class LegacyTxn:
     points: int          # signed: credits positive
     occurred_at: dt.datetime
     reference: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Posting:
-    kind: str
-    reference: str
-    points: int          # signed, as the history shows it
-    occurred_at: dt.datetime
-    status: str
 
 
 @dataclasses.dataclass
@@ -150,7 +139,8 @@ def read_legacy(source, *, now: dt.datetime) -> LegacyDump:
                       since=first)
 
 
-async def _find(peers, md, *, legacy: dict[str, str], mapped: dict[str, str]) -> tuple[str, str]:
+async def _find(peers: Peers, program_id: uuid.UUID, *, legacy: dict[str, str],
+                mapped: dict[str, str]) -> tuple[str, str]:
     if legacy["legacy_id"] in mapped:
         return mapped[legacy["legacy_id"]], "map"
     for field, value, same in (
@@ -159,52 +149,36 @@ async def _find(peers, md, *, legacy: dict[str, str], mapped: dict[str, str]) ->
     ):
         if not value or (field == "phone" and len(_digits(value)) < 6):
             continue
-        reply = await clients.call(peers.member.SearchMembers(
-            member_pb.SearchMembersRequest(query=value, field=field, page_size=5), metadata=md, timeout=30))
-        hits = [m for m in reply.members if same(m) and not m.merged_into]
+        found = await peers.search_members(program_id, principal=PRINCIPAL, query=value, field=field)
+        hits = [m for m in found if same(m) and not m.merged_into]
         if len(hits) == 1:
             return hits[0].loyalty_number, field
     return "", ""
 
 
-async def _postings(peers, md, number: str) -> list[Posting]:
-    out, token = [], ""
-    while True:
-        reply = await clients.call(peers.points.ListTransactions(points_pb.ListTransactionsRequest(
-            loyalty_number=number, page_size=200, page_token=token), metadata=md, timeout=30))
-        out += [Posting(kind=t.kind, reference=t.reference, points=t.points,
-                        occurred_at=dt.datetime.fromisoformat(t.occurred_at.replace("Z", "+00:00")), status=t.status)
-                for t in reply.transactions]
-        token = reply.next_page_token
-        if not token:
-            return out
-
-
 async def compare(
-    peers, staging: asyncpg.Pool, *, program_id: uuid.UUID, legacy: LegacyDump, since: dt.datetime | None,
+    peers: Peers, staging: asyncpg.Pool, *, program_id: uuid.UUID, legacy: LegacyDump, since: dt.datetime | None,
     concurrency: int = 8,
 ) -> list[MemberDiff]:
     """One MemberDiff per legacy member, in legacy id order."""
     async with staging.acquire() as conn:
         mapped = {r["legacy_id"]: r["loyalty_number"] for r in await conn.fetch(
             "SELECT legacy_id, loyalty_number FROM member_map WHERE program_id = $1", program_id)}
-    md = clients.metadata(program_id=program_id, principal=PRINCIPAL)
     gate = asyncio.Semaphore(concurrency)
     window = since or legacy.since
 
     async def one(legacy_id: str) -> MemberDiff:
         diff = MemberDiff(legacy_id=legacy_id, legacy_balance=legacy.balances.get(legacy_id))
         async with gate:
-            diff.loyalty_number, diff.matched_by = await _find(peers, md, legacy=legacy.members[legacy_id],
+            diff.loyalty_number, diff.matched_by = await _find(peers, program_id, legacy=legacy.members[legacy_id],
                                                                mapped=mapped)
             if not diff.matched_by:
                 diff.missing = [{"legacy_txn_id": t.legacy_txn_id, "reference": t.reference, "kind": t.kind,
                                  "points": t.points} for t in legacy.transactions.get(legacy_id, [])]
                 return diff
-            summary = await clients.call(peers.points.GetSummary(
-                points_pb.GetSummaryRequest(loyalty_number=diff.loyalty_number), metadata=md, timeout=30))
-            diff.platform_balance = summary.available
-            postings = await _postings(peers, md, diff.loyalty_number)
+            diff.platform_balance = await peers.available_points(program_id, principal=PRINCIPAL,
+                                                                 loyalty_number=diff.loyalty_number)
+            postings = await peers.postings(program_id, principal=PRINCIPAL, loyalty_number=diff.loyalty_number)
         return compare_member(diff, legacy=legacy.transactions.get(legacy_id, []), postings=postings, since=window)
 
     return list(await asyncio.gather(*(one(i) for i in sorted(legacy.members))))

@@ -4,11 +4,9 @@ import sys
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loyalty.member.v1 import member_service_pb2_grpc
-from loyalty.points.v1 import points_service_pb2_grpc
-from services.common import clients
 from services.common.jobs import JobContext, Jobs
 from services.importer import partner_files
+from services.importer.peers import Peers
 
 
 class PartnerFileSettings(BaseSettings):
@@ -27,8 +25,7 @@ class PartnerFileSettings(BaseSettings):
 
 
 async def partner_files_job(settings: PartnerFileSettings) -> int:
-    member_channel = clients.channel(settings.member_addr)
-    points_channel = clients.channel(settings.points_addr)
+    peers = Peers(member_addr=settings.member_addr, points_addr=settings.points_addr)
     try:
         outcomes = await partner_files.run_once(
             partner_files.SftpTarget(
@@ -36,12 +33,10 @@ async def partner_files_job(settings: PartnerFileSettings) -> int:
                 password=settings.sftp_password, client_key=settings.sftp_client_key,
                 known_hosts=settings.sftp_known_hosts, root=settings.sftp_root,
             ),
-            member=member_service_pb2_grpc.MemberServiceStub(member_channel),
-            points=points_service_pb2_grpc.PointsServiceStub(points_channel),
+            peers=peers,
         )
     finally:
-        await member_channel.close()
-        await points_channel.close()
+        await peers.close()
     for o in outcomes:
         print(f"{o.program}/{o.partner}/{o.name}: {o.rows} rows, {o.ok} ok, {o.failed} failed"
               + (f", refused: {o.error}" if o.error else ""))

@@ -16,12 +16,8 @@ import posixpath
 
 import asyncssh
 
-from loyalty.member.v1 import member_service_pb2 as member_pb
-from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
-from loyalty.points.v1 import points_service_pb2 as points_pb
-from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
-from services.common.clients import call, metadata
 from services.common.errors import DomainError
+from services.importer.peers import Peers
 
 log = logging.getLogger(__name__)
 
@@ -57,32 +53,29 @@ def reference(partner: str, txn_id: str) -> str:
     return f"partner:{partner}:{txn_id}"
 
 
-async def _post_row(
-    row: dict[str, str], *, partner: str, points: points_grpc.PointsServiceStub, md
-) -> tuple[int, int]:
+async def _post_row(row: dict[str, str], *, partner: str, peers: Peers, program_id: str) -> tuple[int, int]:
     kind = row["kind"].strip().lower()
+    principal = f"{PRINCIPAL}:{partner}"
     if kind == "earn":
-        result = await call(points.Earn(points_pb.EarnRequest(
-            loyalty_number=row["loyalty_number"], amount=row["amount"], currency=row["currency"],
-            reference=reference(partner, row["partner_txn_id"]), occurred_at=row["occurred_at"],
-            partner_code=partner, location_code=row["location_code"], channel="partner-file",
-        ), metadata=md, timeout=10))
-        return result.points_earned, result.new_balance
+        posted = await peers.earn(
+            program_id, principal=principal, loyalty_number=row["loyalty_number"], amount=row["amount"],
+            currency=row["currency"], reference=reference(partner, row["partner_txn_id"]),
+            occurred_at=row["occurred_at"], partner_code=partner, location_code=row["location_code"],
+            channel="partner-file")
+        return posted.points, posted.new_balance
     if kind == "void":
         if not row["original_partner_txn_id"]:
             raise ValueError("original_partner_txn_id is required for a void")
-        result = await call(points.Void(points_pb.VoidRequest(
-            reference=reference(partner, row["partner_txn_id"]),
+        posted = await peers.void(
+            program_id, principal=principal, reference=reference(partner, row["partner_txn_id"]),
             target_reference=reference(partner, row["original_partner_txn_id"]),
-            reason=f"partner file void by {partner}",
-        ), metadata=md, timeout=10))
-        return result.points, result.new_balance
+            reason=f"partner file void by {partner}")
+        return posted.points, posted.new_balance
     raise ValueError(f"kind {row['kind']!r} is not earn or void")
 
 
 async def process_file(
-    text: str, *, program: str, partner: str, name: str, program_id: str,
-    points: points_grpc.PointsServiceStub,
+    text: str, *, program: str, partner: str, name: str, program_id: str, peers: Peers,
 ) -> tuple[FileOutcome, str]:
     """Post every row; returns the outcome and the results file's content."""
     outcome = FileOutcome(program=program, partner=partner, name=name)
@@ -94,13 +87,12 @@ async def process_file(
         outcome.error = f"header must be {','.join(HEADER)}"
         writer.writerow([1, "", "refused", "", "", "INVALID_INPUT", outcome.error])
         return outcome, out.getvalue()
-    md = metadata(program_id=program_id, principal=f"{PRINCIPAL}:{partner}")
     for row in reader:
         outcome.rows += 1
         line = reader.line_num
         row = {k: (v or "").strip() for k, v in row.items()}
         try:
-            moved, balance = await _post_row(row, partner=partner, points=points, md=md)
+            moved, balance = await _post_row(row, partner=partner, peers=peers, program_id=program_id)
         except DomainError as err:
             outcome.failed += 1
             writer.writerow([line, row["partner_txn_id"], "error", "", "", err.code.value, err.message])
@@ -113,9 +105,7 @@ async def process_file(
     return outcome, out.getvalue()
 
 
-async def run_once(
-    target: SftpTarget, *, member: member_grpc.MemberServiceStub, points: points_grpc.PointsServiceStub
-) -> list[FileOutcome]:
+async def run_once(target: SftpTarget, *, peers: Peers) -> list[FileOutcome]:
     """One pass over every program and partner inbox."""
     outcomes: list[FileOutcome] = []
     async with asyncssh.connect(
@@ -127,7 +117,7 @@ async def run_once(
                 continue
             program_dir = posixpath.join(target.root, program)
             try:
-                spec = await call(member.GetProgram(member_pb.GetProgramRequest(code=program), timeout=10))
+                program_id = str(await peers.program_id(program))
             except DomainError as err:
                 log.warning("skipping folder %s: %s", program_dir, err.message)
                 continue
@@ -150,7 +140,7 @@ async def run_once(
                             ",".join(RESULT_HEADER) + "\n1,,refused,,,INVALID_INPUT,not valid UTF-8\n")
                     else:
                         outcome, results = await process_file(
-                            text, program=program, partner=partner, name=name, program_id=spec.id, points=points)
+                            text, program=program, partner=partner, name=name, program_id=program_id, peers=peers)
                     result_path = posixpath.join(program_dir, partner, "results", name[:-4] + ".results.csv")
                     async with sftp.open(result_path, "wb") as fh:
                         await fh.write(results.encode())

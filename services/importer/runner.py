@@ -13,52 +13,19 @@ import uuid
 from collections.abc import Callable
 
 import asyncpg
-import grpc
 
-from loyalty.member.v1 import member_import_service_pb2 as member_import_pb
-from loyalty.member.v1 import member_import_service_pb2_grpc as member_import_grpc
-from loyalty.member.v1 import member_service_pb2 as member_pb
-from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
-from loyalty.points.v1 import points_import_service_pb2 as points_import_pb
-from loyalty.points.v1 import points_import_service_pb2_grpc as points_import_grpc
-from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
-from loyalty.tier.v1 import tier_import_service_pb2 as tier_import_pb
-from loyalty.tier.v1 import tier_import_service_pb2_grpc as tier_import_grpc
-from services.common import clients
-from services.common.errors import DomainError, ErrorCode, from_rpc_error
+from services.common.errors import DomainError, ErrorCode
 from services.common.migrations import migrate
 from services.importer import compare as comparing
 from services.importer import dump, loading
+from services.importer.peers import HistoryProgress, Peers
 from services.importer.settings import ImportSettings
 
 MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
-LONG = 3600.0  # a step over millions of rows may take minutes
 
 
 class Held(Exception):
     """The import stopped at the first batch that breaks the dump's control totals."""
-
-
-@dataclasses.dataclass
-class Peers:
-    member: member_grpc.MemberServiceStub
-    points: points_grpc.PointsServiceStub
-    member_import: member_import_grpc.MemberImportServiceStub
-    points_import: points_import_grpc.PointsImportServiceStub
-    tier_import: tier_import_grpc.TierImportServiceStub
-    channels: list
-
-    @classmethod
-    def connect(cls, settings: ImportSettings) -> "Peers":
-        member, points, tier = (clients.channel(a) for a in (settings.member_addr, settings.points_addr, settings.tier_addr))
-        return cls(member=member_grpc.MemberServiceStub(member), points=points_grpc.PointsServiceStub(points),
-                   member_import=member_import_grpc.MemberImportServiceStub(member),
-                   points_import=points_import_grpc.PointsImportServiceStub(points),
-                   tier_import=tier_import_grpc.TierImportServiceStub(tier), channels=[member, points, tier])
-
-    async def close(self) -> None:
-        for ch in self.channels:
-            await ch.close()
 
 
 async def open_staging(settings: ImportSettings) -> asyncpg.Pool:
@@ -66,10 +33,6 @@ async def open_staging(settings: ImportSettings) -> asyncpg.Pool:
                                      server_settings={"search_path": "staging"})
     await migrate(pool, schema="staging", directory=MIGRATIONS, kernel=False)
     return pool
-
-
-async def _program(peers: Peers, code: str):
-    return await clients.call(peers.member.GetProgram(member_pb.GetProgramRequest(code=code), timeout=10))
 
 
 async def _current_import(conn, *, program_code: str, directory: str) -> asyncpg.Record | None:
@@ -88,25 +51,18 @@ async def _advance(conn, import_id: uuid.UUID, state: str, counters: dict) -> No
 async def _history(
     peers: Peers, pool: asyncpg.Pool, *, import_id: uuid.UUID, void_before: dt.datetime | None, batch_members: int,
     say: Callable[[str], None],
-) -> points_import_pb.ImportHistoryResponse:
+) -> HistoryProgress:
     """The points service streams its totals after each batch: shown here and kept for `status`."""
-    stream = peers.points_import.ImportHistory(points_import_pb.ImportHistoryRequest(
-        import_id=str(import_id), void_before=void_before.isoformat() if void_before else "",
-        batch_members=batch_members), timeout=None)  # progress comes per batch; a 10M-row history takes over an hour
-    last = None
-    try:
-        async for last in stream:
-            if last.finished:
-                return last
-            say(f"history: {last.members_done:,} of {last.members_total:,} members,"
-                f" {last.transactions_imported:,} transactions")
-            async with pool.acquire() as conn:
-                await conn.execute(
-                    "UPDATE imports SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1",
-                    import_id, json.dumps({"history_members_done": last.members_done,
-                                           "history_members_total": last.members_total}))
-    except grpc.aio.AioRpcError as err:
-        raise from_rpc_error(err) from None
+    async for last in peers.import_history(import_id, void_before=void_before, batch_members=batch_members):
+        if last.finished:
+            return last
+        say(f"history: {last.members_done:,} of {last.members_total:,} members,"
+            f" {last.transactions_imported:,} transactions")
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE imports SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1",
+                import_id, json.dumps({"history_members_done": last.members_done,
+                                       "history_members_total": last.members_total}))
     raise DomainError(ErrorCode.INTERNAL, "the points service ended the history import without its totals")
 
 
@@ -156,14 +112,14 @@ async def run_import(
     pool = await open_staging(settings)
     peers = Peers.connect(settings)
     try:
-        program = await _program(peers, program_code)
+        program_id = await peers.program_id(program_code)
         async with pool.acquire() as conn:
             row = await _current_import(conn, program_code=program_code, directory=label)
             if row is None or row["state"] == "done":
                 import_id = uuid.uuid4()
                 await conn.execute(
                     "INSERT INTO imports(id, program_code, program_id, directory, void_before) VALUES ($1, $2, $3, $4, $5)",
-                    import_id, program_code, uuid.UUID(program.id), label, void_before)
+                    import_id, program_code, program_id, label, void_before)
                 state = "loading"
                 if row is not None:
                     say(f"an earlier import of {label} is done; this run imports only what is new")
@@ -183,8 +139,7 @@ async def run_import(
         if state == "loaded":
             started = time.monotonic()
             say("members: creating or matching (member service)")
-            reply = await clients.call(peers.member_import.ImportMembers(
-                member_import_pb.ImportMembersRequest(import_id=str(import_id)), timeout=LONG))
+            reply = await peers.import_members(import_id)
             counters = {"members_created": reply.created, "members_matched": reply.matched_existing,
                         "members_quarantined": reply.quarantined,
                         "members_seconds": round(time.monotonic() - started, 2)}
@@ -211,8 +166,7 @@ async def run_import(
         if state == "history":
             started = time.monotonic()
             say("tiers and tier achieved dates (tier service)")
-            reply = await clients.call(peers.tier_import.ImportTiers(
-                tier_import_pb.ImportTiersRequest(import_id=str(import_id)), timeout=LONG))
+            reply = await peers.import_tiers(import_id)
             counters = {"members_tiered": reply.members_tiered, "unknown_tier_codes": list(reply.unknown_tier_codes),
                         "tiers_seconds": round(time.monotonic() - started, 2)}
             async with pool.acquire() as conn:
@@ -253,10 +207,10 @@ async def mapping(settings: ImportSettings, *, program_code: str) -> list[tuple[
     pool = await open_staging(settings)
     peers = Peers.connect(settings)
     try:
-        program = await _program(peers, program_code)
+        program_id = await peers.program_id(program_code)
         async with pool.acquire() as conn:
             rows = await conn.fetch("SELECT legacy_id, loyalty_number, email FROM member_map WHERE program_id = $1"
-                                    " ORDER BY legacy_id", uuid.UUID(program.id))
+                                    " ORDER BY legacy_id", program_id)
         return [tuple(r) for r in rows]
     finally:
         await peers.close()
@@ -279,8 +233,7 @@ async def reconcile(settings: ImportSettings, *, program_code: str, label: str, 
             by_kind = {r["kind"]: r["points"] for r in await conn.fetch(
                 "SELECT kind, sum(points)::bigint AS points FROM transactions WHERE import_id = $1 GROUP BY kind",
                 row["id"])}
-        compared = await clients.call(peers.points_import.CompareBalances(
-            points_import_pb.CompareBalancesRequest(import_id=str(row["id"]), max_mismatches=100), timeout=LONG))
+        compared = await peers.compare_balances(row["id"], max_mismatches=100)
         report = {
             "import_id": str(row["id"]), "state": row["state"],
             "members_imported": compared.members, "balances_matching": compared.matching,
@@ -312,8 +265,8 @@ async def compare(
     pool = await open_staging(settings)
     peers = Peers.connect(settings)
     try:
-        program = await _program(peers, program_code)
-        diffs = await comparing.compare(peers, pool, program_id=uuid.UUID(program.id), legacy=legacy, since=since)
+        program_id = await peers.program_id(program_code)
+        diffs = await comparing.compare(peers, pool, program_id=program_id, legacy=legacy, since=since)
     finally:
         await peers.close()
         await pool.close()
