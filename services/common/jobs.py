@@ -7,6 +7,10 @@ pool on the service's schema when the job needs one, runs the job and closes wha
 A job returns its exit status (None: 0). `ctx.programs(...)` is the usual per-program loop: the
 programs named with --program, or every program the service knows.
 
+Every run appends one audit entry (subject `job:<service>.<job>`, its options without secrets, the
+programs it was limited to, the outcome: ok, `exit <status>` or the exception's name) to the identity
+service's append-only audit log, through `identity.append_job_audit` with the job's own database role.
+
     jobs = Jobs("points", settings=JobSettings, schema="points")
 
     @jobs.job("expire", help="...", args=[arg("--now", help="...")], per_program=True)
@@ -19,6 +23,9 @@ programs named with --program, or every program the service knows.
 import argparse
 import asyncio
 import dataclasses
+import json
+import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -29,6 +36,10 @@ from pydantic_settings import BaseSettings
 from services.common.db import create_pool, global_tx
 from services.common.logs import configure_logging
 from services.common.settings import load_settings
+
+
+log = logging.getLogger(__name__)
+SECRET = re.compile(r"(password|token|secret|key|dsn|url)", re.I)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,8 +144,32 @@ class Jobs:
         if self._schema is not None:
             pool = await create_pool(settings.database_url, schema=self._schema,
                                      application=f"{self.service}-{args.job}", min_size=1, max_size=self._pool_size)
+        outcome = "ok"
         try:
-            return await declared.run(JobContext(settings=settings, args=args, pool=pool)) or 0
+            status = await declared.run(JobContext(settings=settings, args=args, pool=pool)) or 0
+            outcome = "ok" if status == 0 else f"exit {status}"
+            return status
+        except BaseException as exc:
+            outcome = type(exc).__name__
+            raise
         finally:
             if pool is not None:
+                await audit(pool, job=f"{self.service}.{args.job}", args=args, outcome=outcome)
                 await pool.close()
+            else:
+                log.warning("job %s.%s has no database: its audit entry is not written (outcome %s)",
+                            self.service, args.job, outcome)
+
+
+async def audit(pool: asyncpg.Pool, *, job: str, args: argparse.Namespace, outcome: str) -> None:
+    """The run's audit entry; a failure to write it is logged with the entry, never raised over the job's own."""
+    options = {k: ("[redacted]" if SECRET.search(k) else v) for k, v in vars(args).items() if k != "job"}
+    summary = json.loads(json.dumps({"options": options}, default=str))
+    targets = [f"programId={p}" for p in getattr(args, "program", None) or []]
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT identity.append_job_audit($1, '', $2, $3, $4, $5)", job, targets, summary,
+                               uuid.uuid4().hex, outcome)
+    except Exception as exc:
+        log.error("audit entry of job %s not written (%s): outcome %s, %s", job, type(exc).__name__, outcome,
+                  json.dumps(summary)[:2000])

@@ -188,7 +188,7 @@ async def reconcile(*, body, spec, meta, status, patch, memo, logger) -> None:
     if tiers:
         try:
             await platform.define_tiers(manifests.build_tier_slab(spec), program_id=provisioned.id,
-                                        principal=principal)
+                                        principal=principal, program_code=provisioned.code)
         except ServiceFailed as failed:
             if failed.error.code in PERMANENT:
                 raise _failed(patch, status, meta, "InvalidTiers", str(failed), done=conditions) from None
@@ -225,13 +225,15 @@ async def _ensure_api_keys(client: KubeClient, platform: Platform, *, body, spec
         if client_name in listed:
             continue
         # A client no longer listed: its key is revoked (refused at once), then dropped from the Secret.
-        await platform.revoke_api_key(program_id=program_id, key_id=manifests.key_id(api_key), principal=principal)
+        await platform.revoke_api_key(program_id=program_id, key_id=manifests.key_id(api_key), principal=principal,
+                                      program_code=spec["code"])
         secret = await client.merge_patch(path, {"data": {client_name: None}})
         kopf.info(body, reason="ApiKeyRevoked", message=f"API key for client {client_name} revoked")
         logger.info("API key %s of client %s revoked", manifests.key_id(api_key), client_name)
     for api_client in manifests.missing_api_clients(spec.get("apiClients") or [], secret.get("data")):
         api_key = await platform.create_api_key(program_id=program_id, name=api_client["name"],
-                                                scopes=list(api_client.get("scopes") or []), principal=principal)
+                                                scopes=list(api_client.get("scopes") or []), principal=principal,
+                                                program_code=spec["code"])
         # Stored at once, one key at a time: a failure later never loses a key already made.
         secret = await client.merge_patch(path, manifests.build_api_key_entry(api_client["name"], api_key))
         kopf.info(body, reason="ApiKeyCreated", message=f"API key for client {api_client['name']} stored in {name}")

@@ -188,7 +188,7 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         extended = await adjusting.extend_expiry(
             self._pool, program_id=ctx.program_id, command=command(commands.ExtendExpiry, request),
-            replay=replay(request, pb.ExtendExpiryResponse, results.Extended))
+            replay=replay(request, pb.ExtendExpiryResponse, results.Extended), actor=ctx.principal)
         return response(pb.ExtendExpiryResponse, extended)
 
     async def _posting(self, operation, command_type, request, context, *, staff: bool = False,

@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import sys
 
 import asyncpg
 import grpc
@@ -272,6 +273,27 @@ async def test_the_audit_writer_keeps_entries_while_the_service_is_away_and_sets
         await channel.close()
 
 
+async def test_a_batch_job_run_is_audited_as_the_job_with_its_outcome(admin, platform, admin_conn):
+    program = await new_program(admin)
+    program_id = (await admin("query($p: String!) { program(program: $p) { id } }", p=program)).ok()["program"]["id"]
+    env = dict(platform.env, DATABASE_URL=platform.env["TEST_DSN_POINTS"])
+    for options in (["--program", program_id], ["--program", f"not-an-id-{program_id}"]):
+        # a job run as its CronJob runs it: its own process, the points service's database role
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.points.jobs", "release-holds",
+                                                    *options, env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                    stderr=asyncio.subprocess.DEVNULL)
+        await proc.wait()
+    rows = await admin_conn.fetch(
+        "SELECT subject, subject_kind, operation, target_ids, summary, user_agent, outcome FROM identity.audit_log"
+        " WHERE subject = 'job:points.release-holds' AND target_ids::text LIKE $1 ORDER BY id", f"%{program_id}%")
+    assert [(r["subject_kind"], r["outcome"]) for r in rows] == [("job", "ok"), ("job", "SystemExit")], rows
+    assert json.loads(rows[0]["target_ids"]) == [f"programId={program_id}"]
+    assert rows[0]["user_agent"] == "loyalty_points"  # the database role the job ran with
+    # a job cannot write as anyone but a job: the function names the subject itself
+    with pytest.raises(asyncpg.PostgresError):
+        await admin_conn.execute("SELECT identity.append_job_audit('', '', '[]', '{}', '', 'ok')")
+
+
 PROGRAMS = """{ programs { code name archived } }"""
 UPDATE_PROGRAM = """mutation($program: String!) { updateProgram(input: {program: $program, name: "Renamed"}) {
   code name } }"""
@@ -295,14 +317,33 @@ GOODWILL = """mutation($program: String!, $number: String!) { goodwill(input: {p
   points: 25, reference: "gw-1", reason: "late order"}) { newBalance } }"""
 
 
+STAFF_OPERATIONS = {
+    "transfer": """mutation($program: String!, $from: String!, $to: String!) { transfer(input: {program: $program,
+      fromLoyaltyNumber: $from, toLoyaltyNumber: $to, points: 5, reference: "tr-1"}) { newBalance } }""",
+    "void": """mutation($program: String!) { void(input: {program: $program, reference: "vo-1", targetReference: "gw-1",
+      points: 5, reason: "typo"}) { kind } }""",
+    "extendExpiry": """mutation($program: String!, $number: String!) { extendExpiry(input: {program: $program,
+      loyaltyNumber: $number, newExpiresAt: "2099-01-01T00:00:00Z", reason: "goodwill", reference: "ex-1"}) {
+      lotsExtended } }""",
+}
+
+
 async def test_staff_postings_record_the_acting_principal(admin, platform, admin_conn):
-    program = await new_program(admin)
+    # adjust, goodwill, transfer, void and extend expiry: each posting names who did it
+    program = await new_program(admin, expiry_days=30)
     number = (await enrol(admin, program))["loyaltyNumber"]
+    other = (await enrol(admin, program))["loyaltyNumber"]
     sub = unique("clerk")
-    clerk = GraphQLClient(platform.url, token=staff_token(sub=sub, programs=[program],
-                                                          permissions=["points.goodwill", "points.adjust"]))
+    clerk = GraphQLClient(platform.url, token=staff_token(sub=sub, programs=[program], permissions=[
+        "points.goodwill", "points.adjust", "points.transfer", "points.void", "points.extend_expiry"]))
     (await clerk(GOODWILL, program=program, number=number)).ok()
     (await clerk(ADJUST, program=program, number=number)).ok()
+    (await clerk(STAFF_OPERATIONS["transfer"], program=program, **{"from": number, "to": other})).ok()
+    (await clerk(STAFF_OPERATIONS["void"], program=program)).ok()
+    assert (await clerk(STAFF_OPERATIONS["extendExpiry"], program=program, number=number)).ok()[
+        "extendExpiry"]["lotsExtended"] >= 1
     rows = await admin_conn.fetch(
-        "SELECT kind, details->>'by' AS by FROM points.transactions WHERE reference IN ('gw-1', 'esc') ORDER BY kind")
-    assert [(r["kind"], r["by"]) for r in rows] == [("ADJUST", f"staff:{sub}"), ("GOODWILL", f"staff:{sub}")]
+        "SELECT t.kind, t.details->>'by' AS by FROM points.transactions t JOIN points.programs p ON p.id = t.program_id"
+        " WHERE p.code = $1 ORDER BY t.kind", program)
+    assert [(r["kind"], r["by"]) for r in rows] == [
+        (kind, f"staff:{sub}") for kind in ("ADJUST", "EXTEND", "GOODWILL", "TRANSFER", "VOID")]

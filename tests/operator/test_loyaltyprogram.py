@@ -71,7 +71,7 @@ async def enroll_and_earn(platform, api_key: str, program: str, reference: str =
         await client.aclose()
 
 
-async def test_applied_program_is_ready_and_usable_through_graphql(programs, platform, member_stub):
+async def test_applied_program_is_ready_and_usable_through_graphql(programs, platform, member_stub, admin_conn):
     # given a LoyaltyProgram applied by a tenant operator
     spec = program_spec()
     status, created = programs.apply("tapas", spec)
@@ -122,6 +122,13 @@ async def test_applied_program_is_ready_and_usable_through_graphql(programs, pla
     enrolled, earned = await enroll_and_earn(platform, keys["app"], spec["code"])
     assert enrolled.ok()
     assert earned.codes == ["FORBIDDEN"]
+
+    # and each change the operator made is in the audit log under its own principal
+    rows = await admin_conn.fetch("SELECT subject, subject_kind, operation, outcome FROM identity.audit_log"
+                                  " WHERE program_code = $1 AND subject_kind = 'operator' ORDER BY id", spec["code"])
+    operations = {(r["operation"], r["outcome"]) for r in rows}
+    assert {("provisionProgram", "ok"), ("createApiKey", "ok"), ("defineSlab", "ok")} <= operations, rows
+    assert {r["subject"] for r in rows} == {f"operator:{ready['metadata']['namespace']}/tapas"}
 
 
 async def test_spec_breaking_the_schema_is_rejected_by_the_server(programs):

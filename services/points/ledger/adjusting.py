@@ -190,7 +190,7 @@ async def merge(
 
 async def extend_expiry(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ExtendExpiry,
-    replay: Replay[Extended] | None = None,
+    replay: Replay[Extended] | None = None, actor: str = "",
 ) -> Extended:
     new_expires_at, reason, reference = command.new_expires_at, command.reason, command.reference
     async with tenant_tx(pool, program_id) as conn:
@@ -202,7 +202,7 @@ async def extend_expiry(
             with posting.refusals():
                 row = await repository.extend_expiry(
                     conn, member_id=member["id"], new_expires_at=new_expires_at, transaction_id=uuid.uuid4(),
-                    reference=reference, reason=reason, program_id=program_id)
+                    reference=reference, reason=reason, program_id=program_id, actor=actor)
             return Extended(lots_extended=row["lots"], points_extended=row["points"])
 
         return await run_once(conn, program_id=program_id, operation="extend_expiry", key=reference, perform=perform,

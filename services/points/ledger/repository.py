@@ -241,9 +241,10 @@ async def release_hold(
 
 async def extend_expiry(
     conn: asyncpg.Connection, *, member_id: uuid.UUID, new_expires_at, transaction_id: uuid.UUID, reference: str,
-    reason: str, program_id: uuid.UUID,
+    reason: str, program_id: uuid.UUID, actor: str = "",
 ) -> asyncpg.Record:
-    """Move every open lot expiring before `new_expires_at` to it, recorded as an EXTEND transaction."""
+    """Move every open lot expiring before `new_expires_at` to it, recorded as an EXTEND transaction
+    (naming who extended them when an acting principal is given)."""
     return await conn.fetchrow(
         """
         WITH moved AS (
@@ -257,11 +258,12 @@ async def extend_expiry(
             SELECT $6, $3, 'EXTEND', $4, $1, 0, now(),
                    jsonb_build_object('reason', $5::text, 'new_expires_at', $2::timestamptz, 'lots', lots,
                                       'points_extended', points)
+                   || CASE WHEN $7::text = '' THEN '{}'::jsonb ELSE jsonb_build_object('by', $7::text) END
             FROM summary
         )
         SELECT lots, points FROM summary
         """,
-        member_id, new_expires_at, transaction_id, reference, reason, program_id,
+        member_id, new_expires_at, transaction_id, reference, reason, program_id, actor,
     )
 
 
