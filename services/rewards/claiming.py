@@ -40,8 +40,9 @@ RESERVATION_TTL = dt.timedelta(minutes=5)  # far beyond a hold call's deadline
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 UNKNOWN_OUTCOME = (ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL)  # the hold may or may not have been made
 # A unit or an allowance taken by a reservation in flight may come back (its hold refused): a claim
-# that would be refused only for those waits for them, as it waited on their row locks before.
-IN_FLIGHT_WAIT = dt.timedelta(seconds=10)
+# that would be refused only for those waits for them, as it waited on their row locks before; a
+# live attempt ends within its hold call's deadline (peers.TIMEOUT, 5 s), well inside the gateway's.
+IN_FLIGHT_WAIT = dt.timedelta(seconds=6)
 
 
 class _InFlight(Exception):
