@@ -7,7 +7,7 @@ from loyalty.points.v1 import points_service_pb2 as points_pb
 from gateway.context import Info
 from gateway.permissions import Allow
 from gateway.points.types import (
-    BreakageRow, ExpiringPointsItem, ExpiringPointsPage, LiabilityRow, PointsBreakage, PointsHistoryPage,
+    ActivityRow, BreakageRow, PointsActivity, ExpiringPointsItem, ExpiringPointsPage, LiabilityRow, PointsBreakage, PointsHistoryPage,
     PointsLiability, PointsSummary, PointsTransaction,
 )
 from gateway.services import rpc
@@ -72,3 +72,36 @@ class PointsQueries:
         r = await rpc(info.context.services.points.GetBreakage(request, metadata=md, timeout=TIMEOUT))
         return PointsBreakage(rows=[BreakageRow(period=x.period, points_expired=x.points_expired,
                                                 points_issued=x.points_issued) for x in r.rows])
+
+    @strawberry.field(permission_classes=[Allow("points.report")],
+                      description="Every member's transactions of the program, newest first; pass nextCursor as after.")
+    async def program_transactions(
+        self, info: Info, program: str, kinds: list[str] | None = None,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None, to: str | None = None,
+        first: int = 50, after: str | None = None,
+    ) -> PointsHistoryPage:
+        md = await info.context.metadata(program)
+        request = points_pb.ListProgramTransactionsRequest(kinds=kinds or [], to=to or "", page_size=first,
+                                                           page_token=after or "")
+        setattr(request, "from", from_ or "")
+        r = await rpc(info.context.services.points.ListProgramTransactions(request, metadata=md, timeout=TIMEOUT))
+        return PointsHistoryPage(items=[PointsTransaction.from_proto(t) for t in r.transactions],
+                                 next_cursor=r.next_page_token or None)
+
+    @strawberry.field(permission_classes=[Allow("points.report")],
+                      description="Points earned, used and expired per day, week or month, and what members hold now.")
+    async def points_activity(
+        self, info: Info, program: str, from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None, period: str = "month",
+    ) -> PointsActivity:
+        md = await info.context.metadata(program)
+        request = points_pb.GetActivityRequest(to=to or "", period=period)
+        setattr(request, "from", from_ or "")
+        r = await rpc(info.context.services.points.GetActivity(request, metadata=md, timeout=TIMEOUT))
+        return PointsActivity(
+            rows=[ActivityRow(period=x.period, points_earned=x.points_earned, points_used=x.points_used,
+                              points_expired=x.points_expired, transactions=x.transactions,
+                              active_members=x.active_members) for x in r.rows],
+            outstanding_points=r.outstanding_points, members_with_points=r.members_with_points,
+            expiring_in_30_days=r.expiring_in_30_days, expiring_in_60_days=r.expiring_in_60_days,
+            expiring_in_90_days=r.expiring_in_90_days)

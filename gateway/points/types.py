@@ -280,6 +280,7 @@ class PointsTransaction:
     order_reference: str | None
     counterparty_loyalty_number: str | None
     target_reference: str | None
+    loyalty_number: str | None = strawberry.field(description="The member whose transaction it is")
 
     @classmethod
     def from_proto(cls, t: points_pb.Transaction) -> "PointsTransaction":
@@ -289,7 +290,7 @@ class PointsTransaction:
                    partner_code=t.partner_code or None, location_code=t.location_code or None,
                    order_reference=t.order_reference or None,
                    counterparty_loyalty_number=t.counterparty_loyalty_number or None,
-                   target_reference=t.target_reference or None)
+                   target_reference=t.target_reference or None, loyalty_number=t.loyalty_number or None)
 
 
 @strawberry.type
@@ -333,3 +334,23 @@ class BreakageRow:
 @strawberry.type
 class PointsBreakage:
     rows: list[BreakageRow]
+
+
+@strawberry.type(description="Points earned, used and expired in one period, counted as a member's summary counts them")
+class ActivityRow:
+    period: str
+    points_earned: Long
+    points_used: Long
+    points_expired: Long
+    transactions: int
+    active_members: int = strawberry.field(description="Members with an earn in the period")
+
+
+@strawberry.type(description="A program's points activity over time and what members hold now")
+class PointsActivity:
+    rows: list[ActivityRow]
+    outstanding_points: Long
+    members_with_points: int
+    expiring_in_30_days: Long
+    expiring_in_60_days: Long
+    expiring_in_90_days: Long

@@ -28,7 +28,8 @@ from services.points.ledger.hooks import LedgerHooks
 RENAMED = {"since": "from"}  # command field -> message field (a Python keyword)
 # Repeated message fields of the answers: the dataclass each element becomes.
 ELEMENTS = {pb.EarnLine: EarnLine, pb.Transaction: results.Transaction, pb.ExpiringPoints: results.ExpiringPoints,
-            pb.LiabilityRow: results.LiabilityRow, pb.BreakageRow: results.BreakageRow}
+            pb.LiabilityRow: results.LiabilityRow, pb.BreakageRow: results.BreakageRow,
+            pb.ActivityRow: results.ActivityRow}
 
 
 @functools.cache
@@ -225,6 +226,16 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         return response(pb.BreakageReport, await summary.breakage(
             self._pool, program_id=ctx.program_id, command=command(commands.GetBreakage, request)))
+
+    async def ListProgramTransactions(self, request, context):
+        ctx = require_program(context)
+        return response(pb.ListTransactionsResponse, await summary.program_history(
+            self._pool, program_id=ctx.program_id, command=command(commands.ListProgramTransactions, request)))
+
+    async def GetActivity(self, request, context):
+        ctx = require_program(context)
+        return response(pb.ActivityReport, await summary.activity(
+            self._pool, program_id=ctx.program_id, command=command(commands.GetActivity, request)))
 
 
     async def GetProgramLimits(self, request, context):

@@ -370,6 +370,27 @@ class ListTransactions:
 
 
 @dataclasses.dataclass(frozen=True)
+class ListProgramTransactions:
+    kinds: tuple[str, ...] = ()
+    since: str = ""  # the request's `from`
+    to: str = ""
+    page_size: int = 0
+    page_token: str = ""
+    start: dt.datetime | None = dataclasses.field(**_PARSED)
+    end: dt.datetime | None = dataclasses.field(**_PARSED)
+    size: int = dataclasses.field(**_PARSED)
+    after: tuple[dt.datetime, uuid.UUID] | None = dataclasses.field(**_PARSED)
+
+    def __post_init__(self):
+        kinds = tuple(k.upper() for k in self.kinds)
+        unknown = sorted(set(kinds) - KINDS)
+        if unknown:
+            raise invalid("kinds", f"unknown kinds {unknown}; known: {sorted(KINDS)}")
+        _set(self, kinds=kinds, start=_day_or_instant(self.since, "from"), end=_day_or_instant(self.to, "to"),
+             size=_page_size(self.page_size), after=_after(self.page_token))
+
+
+@dataclasses.dataclass(frozen=True)
 class ListExpiring:
     within_days: int
     loyalty_number: str = ""  # empty: every member
@@ -391,6 +412,24 @@ class GetLiability:
 
     def __post_init__(self):
         _set(self, since=_month(self.since, "from") or "", to=_month(self.to, "to") or "")
+
+
+@dataclasses.dataclass(frozen=True)
+class GetActivity:
+    since: str = ""  # the request's `from`
+    to: str = ""
+    period: str = ""  # day, week or month (default)
+    start: dt.datetime | None = dataclasses.field(**_PARSED)
+    end: dt.datetime | None = dataclasses.field(**_PARSED)
+
+    def __post_init__(self):
+        unit = self.period or "month"
+        if unit not in ("month", "week", "day"):
+            raise invalid("period", "must be day, week or month")
+        start, end = _day_or_instant(self.since, "from"), _day_or_instant(self.to, "to")
+        if start and end and end <= start:
+            raise invalid("to", "must be after from")
+        _set(self, period=unit, start=start, end=end)
 
 
 @dataclasses.dataclass(frozen=True)

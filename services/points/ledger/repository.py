@@ -317,6 +317,7 @@ async def history(
         f"""
         SELECT {TRANSACTION_COLUMNS},
                (SELECT reference FROM transactions x WHERE x.id = t.target_id) AS target_reference,
+               (SELECT loyalty_number FROM members m WHERE m.id = $1) AS loyalty_number,
                (SELECT loyalty_number FROM members m
                 WHERE m.id = CASE WHEN t.member_id = $1 THEN t.counterparty_id ELSE t.member_id END
                   AND t.counterparty_id IS NOT NULL) AS counterparty_loyalty_number,
@@ -333,6 +334,72 @@ async def history(
         LIMIT $7
         """,
         member_id, kinds, since, until, after[0] if after else None, after[1] if after else None, limit,
+    )
+
+
+async def program_history(
+    conn: asyncpg.Connection, *, kinds: list[str], since, until, after: tuple | None, limit: int,
+) -> list[asyncpg.Record]:
+    """Every member's transactions, newest first, keyset-paginated by (occurred_at, id)."""
+    return await conn.fetch(
+        f"""
+        SELECT {TRANSACTION_COLUMNS},
+               (SELECT reference FROM transactions x WHERE x.id = t.target_id) AS target_reference,
+               m.loyalty_number,
+               (SELECT loyalty_number FROM members c WHERE c.id = t.counterparty_id) AS counterparty_loyalty_number,
+               (SELECT row_to_json(h) FROM (SELECT points, captured, released, expires_at FROM holds
+                                             WHERE holds.id = t.id) h) AS hold,
+               true AS own
+        FROM transactions t JOIN members m ON m.id = t.member_id
+        WHERE (cardinality($1::text[]) = 0 OR t.kind = ANY($1))
+          AND ($2::timestamptz IS NULL OR t.occurred_at >= $2)
+          AND ($3::timestamptz IS NULL OR t.occurred_at < $3)
+          AND ($4::timestamptz IS NULL OR (t.occurred_at, t.id) < ($4, $5::uuid))
+        ORDER BY t.occurred_at DESC, t.id DESC
+        LIMIT $6
+        """,
+        kinds, since, until, after[0] if after else None, after[1] if after else None, limit,
+    )
+
+
+async def activity(conn: asyncpg.Connection, *, timezone: str, unit: str, since, until) -> list[asyncpg.Record]:
+    """Per period, earned/used/expired counted as a member's summary counts them (voids net out)."""
+    return await conn.fetch(
+        """
+        SELECT to_char(date_trunc($2, occurred_at AT TIME ZONE $1),
+                       CASE $2 WHEN 'month' THEN 'YYYY-MM' ELSE 'YYYY-MM-DD' END) AS period,
+               coalesce(sum(points) FILTER (WHERE kind IN ('EARN', 'RETRO_CLAIM', 'GOODWILL')
+                   OR (kind = 'ADJUST' AND points > 0)
+                   OR (kind = 'VOID' AND details->>'target_kind' IN ('EARN', 'RETRO_CLAIM', 'GOODWILL', 'ADJUST_CREDIT'))),
+                   0)::bigint AS earned,
+               coalesce(-sum(points) FILTER (WHERE kind IN ('BURN', 'CAPTURE')
+                   OR (kind = 'VOID' AND details->>'target_kind' IN ('BURN', 'CAPTURE'))), 0)::bigint AS used,
+               coalesce(-sum(points) FILTER (WHERE kind = 'EXPIRE'), 0)::bigint AS expired,
+               count(*) AS transactions,
+               count(DISTINCT member_id) FILTER (WHERE kind IN ('EARN', 'RETRO_CLAIM')) AS active_members
+        FROM transactions
+        WHERE ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+        GROUP BY 1 ORDER BY 1
+        """,
+        timezone, unit, since, until,
+    )
+
+
+async def activity_totals(conn: asyncpg.Connection) -> asyncpg.Record:
+    """What members hold now (spendable: lots past their date wait for the job) and what expires soon."""
+    return await conn.fetchrow(
+        """
+        SELECT coalesce(sum(remaining) FILTER (WHERE expires_at IS NULL OR expires_at > now()), 0)::bigint
+                 AS outstanding,
+               count(DISTINCT member_id) FILTER (WHERE expires_at IS NULL OR expires_at > now()) AS members,
+               coalesce(sum(remaining) FILTER (WHERE expires_at > now()
+                                               AND expires_at <= now() + interval '30 days'), 0)::bigint AS in_30,
+               coalesce(sum(remaining) FILTER (WHERE expires_at > now()
+                                               AND expires_at <= now() + interval '60 days'), 0)::bigint AS in_60,
+               coalesce(sum(remaining) FILTER (WHERE expires_at > now()
+                                               AND expires_at <= now() + interval '90 days'), 0)::bigint AS in_90
+        FROM lots WHERE remaining > 0
+        """,
     )
 
 

@@ -72,6 +72,7 @@ class Transaction:
     order_reference: str
     counterparty_loyalty_number: str
     target_reference: str
+    loyalty_number: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,3 +116,23 @@ class BreakageRow:
 @dataclasses.dataclass(frozen=True)
 class BreakageReport:
     rows: tuple[BreakageRow, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityRow:
+    period: str
+    points_earned: int
+    points_used: int
+    points_expired: int
+    transactions: int
+    active_members: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityReport:
+    rows: tuple[ActivityRow, ...]
+    outstanding_points: int
+    members_with_points: int
+    expiring_in_30_days: int
+    expiring_in_60_days: int
+    expiring_in_90_days: int

@@ -8,7 +8,7 @@ import asyncpg
 from services.common.db import tenant_tx
 from services.points.ledger import commands, posting, repository
 from services.points.ledger.results import (
-    BreakageReport, BreakageRow, ExpiringPage, ExpiringPoints, LiabilityReport, LiabilityRow, Summary, Transaction,
+    ActivityReport, ActivityRow, BreakageReport, BreakageRow, ExpiringPage, ExpiringPoints, LiabilityReport, LiabilityRow, Summary, Transaction,
     TransactionPage,
 )
 
@@ -53,7 +53,7 @@ def _transaction(row: asyncpg.Record) -> Transaction:
         imported=bool(details.get("imported")), partner_code=details.get("partner_code") or "",
         location_code=details.get("location_code") or "", order_reference=row["order_reference"] or "",
         counterparty_loyalty_number=row["counterparty_loyalty_number"] or "",
-        target_reference=row["target_reference"] or "",
+        target_reference=row["target_reference"] or "", loyalty_number=row["loyalty_number"] or "",
     )
 
 
@@ -68,6 +68,34 @@ async def history(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: command
         last = rows[size - 1]
         token = commands.page_token(last["occurred_at"].isoformat(), last["id"])
     return TransactionPage(transactions=tuple(_transaction(row) for row in rows[:size]), next_page_token=token)
+
+
+async def program_history(pool: asyncpg.Pool, *, program_id: uuid.UUID,
+                          command: commands.ListProgramTransactions) -> TransactionPage:
+    size = command.size
+    async with tenant_tx(pool, program_id) as conn:
+        rows = await repository.program_history(conn, kinds=list(command.kinds), since=command.start,
+                                                until=command.end, after=command.after, limit=size + 1)
+    token = ""
+    if len(rows) > size:
+        last = rows[size - 1]
+        token = commands.page_token(last["occurred_at"].isoformat(), last["id"])
+    return TransactionPage(transactions=tuple(_transaction(row) for row in rows[:size]), next_page_token=token)
+
+
+async def activity(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.GetActivity) -> ActivityReport:
+    async with tenant_tx(pool, program_id) as conn:
+        program = await posting.load_program(conn, program_id)
+        rows = await repository.activity(conn, timezone=program["timezone"], unit=command.period,
+                                         since=command.start, until=command.end)
+        totals = await repository.activity_totals(conn)
+    return ActivityReport(
+        rows=tuple(ActivityRow(period=r["period"], points_earned=r["earned"], points_used=r["used"],
+                               points_expired=r["expired"], transactions=r["transactions"],
+                               active_members=r["active_members"]) for r in rows),
+        outstanding_points=totals["outstanding"], members_with_points=totals["members"],
+        expiring_in_30_days=totals["in_30"], expiring_in_60_days=totals["in_60"], expiring_in_90_days=totals["in_90"],
+    )
 
 
 async def expiring(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ListExpiring) -> ExpiringPage:
