@@ -84,3 +84,20 @@ def test_only_the_boundary_of_each_service_reads_or_writes_generated_protos():
 def test_the_rewards_domain_reads_no_protos():
     inside = {p.name for p in _sources(SERVICES / "rewards") if _reads_protos(p)}
     assert inside == {"api.py", "__main__.py", "peers.py"}
+
+
+def test_the_boundary_check_sees_a_domain_module_reading_protos(tmp_path):
+    # a proto import at the top, inside a function, or of a name from a generated module, all count
+    for source in ("from loyalty.points.v1 import points_service_pb2 as pb\n",
+                   "def f():\n    import loyalty.rewards.v1.rewards_service_pb2\n",
+                   "from loyalty.common.v1.events_pb2 import LedgerEvent\n"):
+        module = tmp_path / "module.py"
+        module.write_text(source)
+        assert _reads_protos(module), source
+    module.write_text("from services.common.ledger_event import LedgerEvent\n")
+    assert not _reads_protos(module)
+    # and a domain module is not at the boundary, whatever service it is in
+    for domain in ("services/rewards/catalogue.py", "services/member/merge.py", "services/points/ledger/earning.py"):
+        assert not _at_the_boundary(ROOT / domain), domain
+    for boundary in ("services/tier/api.py", "services/member/import_api.py", "services/rewards/peers.py"):
+        assert _at_the_boundary(ROOT / boundary), boundary
