@@ -67,6 +67,9 @@ class Agent:
                                    backoff_initial=settings.backoff_initial_seconds,
                                    backoff_max=settings.backoff_max_seconds)
         self._details: dict[str, tuple[float, asyncio.Task]] = {}
+        # Every earn's reference in the queue (a superset: rejected and purged ones stay): a receipt
+        # whose reference is not here has no earn, known without reading the queue file.
+        self._earn_references = set(self.queue.references("earn"))
         self.redemptions: dict[str, Redemption] = {}
         self._tasks: list[asyncio.Task] = []
 
@@ -156,6 +159,8 @@ class Agent:
                 raise AgentError("IDEMPOTENCY_CONFLICT", f"reference: {ref.rsplit(':', 1)[-1]!r} was already used "
                                  "for a different request", field="reference", status=409) from None
             item = existing
+        if kind == "earn":
+            self._earn_references.add(ref)
         if item.state == "pending":
             self.forwarder.wake()
         return item
@@ -265,11 +270,9 @@ class Agent:
                 "reward": None if isinstance(reward, BaseException) else reward}
 
     def has_activity(self, pos_reference: str) -> bool:
-        """Whether a receipt of this reference gets a block (a local read, no waiting)."""
-        if pos_reference in self.redemptions:
-            return True
-        item = self.queue.by_reference(self.platform_reference(pos_reference))
-        return item is not None and item.kind == "earn" and item.state != "rejected"
+        """Whether a receipt of this reference may get a block: from memory, no waiting. True for an
+        earn the platform rejected too (receipt_info, which reads the queue, then answers None)."""
+        return pos_reference in self.redemptions or self.platform_reference(pos_reference) in self._earn_references
 
     async def receipt_info(self, pos_reference: str, *, budget: float) -> dict | None:
         """What the receipt of `pos_reference` should say; None when it has no loyalty activity.

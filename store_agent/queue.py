@@ -126,6 +126,9 @@ class Queue:
         row = self._db.execute("SELECT * FROM queue WHERE reference = ?", (reference,)).fetchone()
         return Item.from_row(row) if row else None
 
+    def references(self, kind: str) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT reference FROM queue WHERE kind = ?", (kind,))]
+
     def head(self) -> Item | None:
         row = self._db.execute("SELECT * FROM queue WHERE state = 'pending' ORDER BY seq LIMIT 1").fetchone()
         return Item.from_row(row) if row else None

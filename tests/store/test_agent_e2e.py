@@ -40,6 +40,12 @@ async def test_an_earn_posts_once_and_its_receipt_carries_the_loyalty_block(plat
     assert "LOYALTY" in block and f"Member {'*' * (len(number) - 4)}{number[-4:]}" in block
     assert "Points earned" in block and "+23" in block
     assert "Balance" in block and "23 pts" in block
+    # and a reprint after the agent restarted still carries it (what the agent earned on is in its queue)
+    agent.stop()
+    agent.start()
+    await print_job(proxy_port, sent)
+    reprint = (await printer.wait_jobs(2))[1]
+    assert reprint == job
 
 
 async def test_a_receipt_without_loyalty_activity_passes_byte_for_byte(platform, store, printer, agents):
