@@ -194,6 +194,11 @@ class Tokenizer:
 
 # Text and line ends: everything a receipt's words are made of, matched in C, not byte by byte.
 _WORDS = re.compile(rb"[\t\n\r\x20-\xff]+")
+# The fixed-length commands `_scan` measures from its tables (not cuts, not those with payloads),
+# keyed by their first two bytes: the scanner steps over them without calling `_scan`.
+_SIMPLE = {**{ESC << 8 | c: n for c, n in _ESC_FIXED.items() if c not in b"im*(D&" and n >= 2},
+           **{GS << 8 | c: n for c, n in _GS_FIXED.items() if c not in b"Vk(v*8D"},
+           **{FS << 8 | c: n for c, n in _FS_FIXED.items() if c != 0x28}}
 
 
 class CutScanner:
@@ -217,13 +222,18 @@ class CutScanner:
         out: list = []
         text = self.text
         i, start, n = 0, 0, len(buf)
-        words = _WORDS.match
+        words, simple = _WORDS.match, _SIMPLE.get
         while i < n:
             m = words(buf, i)
             if m is not None:
                 text += buf[i:m.end()]
                 i = m.end()
                 continue
+            if i + 1 < n:
+                length = simple(buf[i] << 8 | buf[i + 1])
+                if length is not None and i + length <= n:
+                    i += length
+                    continue
             try:
                 kind, end, _ = _scan(buf, i)
             except NeedMore:
