@@ -233,6 +233,8 @@ class AuditExtension(SchemaExtension):
             program = args.get("program")
             if not program and isinstance(args.get("input"), dict):
                 program = args["input"].get("program")
+            if not program and principal is not None and principal.member is not None:
+                program = principal.member.program  # a member's own mutations name no program: theirs
             program = text(program) if isinstance(program, str) else ""
             roles = ",".join(principal.roles.get(program, ())) if principal and program else ""
             writer.record(identity_pb.AuditEntry(
