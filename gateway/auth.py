@@ -190,7 +190,8 @@ def key_principal(found: member_pb.ApiKeyPrincipal) -> Principal:
     if ALL in scopes:  # an old key with every scope: every program permission, never a platform one
         scopes = set(PROGRAM_PERMISSIONS)
     return Principal(subject=f"api_key:{found.key_id}", kind="api_key", programs=frozenset({found.program_code}),
-                     permissions=frozenset(scopes - PLATFORM_PERMISSIONS - {"self.read", "self.act"}))
+                     permissions=frozenset(scopes - PLATFORM_PERMISSIONS - {"self.read", "self.act"}),
+                     stores={found.program_code: frozenset({found.store})} if found.store else {})
 
 
 async def authenticate(

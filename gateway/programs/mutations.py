@@ -83,5 +83,6 @@ class ProgramMutations:
         scopes = grantable_scopes(info.context.principal, input.program, input.scopes or list(DEFAULT_KEY_SCOPES))
         md = await info.context.metadata(input.program)
         made = await rpc(info.context.services.member.CreateApiKey(
-            member_pb.CreateApiKeyRequest(name=input.name, scopes=scopes), metadata=md, timeout=5))
+            member_pb.CreateApiKeyRequest(name=input.name, scopes=scopes, store=input.store or ""), metadata=md,
+            timeout=5))
         return CreateApiKeyPayload(key_id=made.key_id, api_key=made.api_key)

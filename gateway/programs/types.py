@@ -62,6 +62,8 @@ class CreateApiKeyInput:
     program: str
     name: str
     scopes: list[str] | None = None
+    store: str | None = strawberry.field(default=None, description="A store's key (a till): its postings are made "
+                                         "at this location code and its voids reach only that store's postings")
 
 
 @strawberry.type

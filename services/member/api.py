@@ -131,7 +131,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         ctx = require_program(context)
         key_id, api_key = await api_keys.create(
             self._pool, program_id=ctx.program_id, name=request.name, scopes=list(request.scopes),
-            created_by=ctx.principal,
+            created_by=ctx.principal, store=request.store,
         )
         return pb.CreateApiKeyResponse(key_id=key_id, api_key=api_key)
 
@@ -140,6 +140,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         return pb.ApiKeyPrincipal(
             key_id=principal.key_id, program_id=str(principal.program_id), program_code=principal.program_code,
             scopes=principal.scopes, expires_at=principal.expires_at.isoformat() if principal.expires_at else "",
+            store=principal.store,
         )
 
     async def ListApiKeys(self, request, context):

@@ -26,6 +26,7 @@ class KeyPrincipal:
     program_code: str
     scopes: list[str]
     expires_at: object = None  # datetime while a rotated key's grace period runs
+    store: str = ""  # a store's key: its location code
 
 
 def _hash(secret: str) -> bytes:
@@ -33,10 +34,13 @@ def _hash(secret: str) -> bytes:
 
 
 async def create(
-    pool: asyncpg.Pool, *, program_id: uuid.UUID, name: str, scopes: list[str], created_by: str
+    pool: asyncpg.Pool, *, program_id: uuid.UUID, name: str, scopes: list[str], created_by: str, store: str = ""
 ) -> tuple[str, str]:
     if not name.strip():
         raise invalid("name", "is required")
+    store = store.strip()
+    if len(store) > 64 or not store.isprintable():
+        raise invalid("store", "a store is a location code of the program, at most 64 printable characters")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24)
     async with global_tx(pool) as conn:
@@ -44,7 +48,7 @@ async def create(
             raise DomainError(ErrorCode.NOT_FOUND, f"program {program_id} not found")
         await repository.insert_api_key(
             conn, key_id=key_id, program_id=program_id, name=name.strip(), secret_hash=_hash(secret),
-            scopes=list(scopes or DEFAULT_SCOPES), created_by=created_by,
+            scopes=list(scopes or DEFAULT_SCOPES), created_by=created_by, store=store,
         )
     return key_id, f"lk_{key_id}_{secret}"
 
@@ -66,7 +70,7 @@ async def authenticate(pool: asyncpg.Pool, api_key: str) -> KeyPrincipal:
         async with global_tx(pool) as conn:
             await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE key_id = $1", key_id)
     return KeyPrincipal(key_id=key_id, program_id=row["program_id"], program_code=row["program_code"],
-                        scopes=list(row["scopes"]), expires_at=row["expires_at"])
+                        scopes=list(row["scopes"]), expires_at=row["expires_at"], store=row["store"])
 
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
@@ -105,7 +109,8 @@ async def rotate(pool: asyncpg.Pool, *, program_id: uuid.UUID, key_id: str, grac
         if old is None or old["revoked_at"] is not None:
             raise DomainError(ErrorCode.NOT_FOUND, f"API key {key_id!r} not found", field="keyId")
         await repository.insert_api_key(conn, key_id=new_id, program_id=program_id, name=old["name"],
-                                        secret_hash=_hash(secret), scopes=list(old["scopes"]), created_by=created_by)
+                                        secret_hash=_hash(secret), scopes=list(old["scopes"]), created_by=created_by,
+                                        store=old["store"])
         await conn.execute(
             "UPDATE api_keys SET rotated_to = $2, expires_at = least(coalesce(expires_at, 'infinity'),"
             " now() + make_interval(secs => $3)) WHERE key_id = $1", key_id, new_id, float(grace))

@@ -89,18 +89,18 @@ async def member_by_id(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncp
 
 async def insert_api_key(
     conn: asyncpg.Connection, *, key_id: str, program_id: uuid.UUID, name: str, secret_hash: bytes,
-    scopes: list[str], created_by: str,
+    scopes: list[str], created_by: str, store: str = "",
 ) -> None:
     await conn.execute(
-        "INSERT INTO api_keys(key_id, program_id, name, secret_hash, scopes, created_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        key_id, program_id, name, secret_hash, scopes, created_by,
+        "INSERT INTO api_keys(key_id, program_id, name, secret_hash, scopes, created_by, store)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        key_id, program_id, name, secret_hash, scopes, created_by, store,
     )
 
 
 async def api_key(conn: asyncpg.Connection, key_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT k.key_id, k.program_id, k.secret_hash, k.scopes, k.revoked_at, k.expires_at, k.last_used_at,"
+        "SELECT k.key_id, k.program_id, k.secret_hash, k.scopes, k.revoked_at, k.expires_at, k.last_used_at, k.store,"
         " now() AS now, p.code AS program_code, p.archived_at FROM api_keys k JOIN programs p ON p.id = k.program_id WHERE k.key_id = $1",
         key_id,
     )

@@ -107,3 +107,31 @@ async def test_a_front_line_manager_of_a_store_voids_only_that_stores_transactio
     assert (await s1(VOID, program=program, reference=unique("v"), target="at-s1")).ok()["void"]["kind"] == "VOID"
     (await anywhere(VOID, program=program, reference=unique("v"), target="at-s2")).ok()
     assert await balance(admin, program, number) == before - 20
+
+
+CREATE_STORE_KEY = """mutation($program: String!, $store: String) {
+  createApiKey(input: {program: $program, name: "till", scopes: ["points.earn", "points.void"], store: $store}) {
+    keyId apiKey } }"""
+ROTATE = """mutation($program: String!, $key: String!) { rotateApiKey(input: {program: $program, keyId: $key}) {
+  apiKey } }"""
+
+
+async def test_a_stores_api_key_posts_at_its_store_and_voids_only_there(admin, platform):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    made = (await admin(CREATE_STORE_KEY, program=program, store="S7")).ok()["createApiKey"]
+    till = GraphQLClient(platform.url, api_key=made["apiKey"])
+    (await till(EARN_AT, program=program, number=number, reference="till-1", store=None)).ok()
+    assert (await till(EARN_AT, program=program, number=number, reference="till-2", store="S8")).codes == \
+        ["FORBIDDEN"]
+    (await admin(EARN_AT, program=program, number=number, reference="other-store", store="S8")).ok()
+    items = (await admin(HISTORY, program=program, number=number)).ok()["pointsHistory"]["items"]
+    assert {i["reference"]: i["locationCode"] for i in items} == {"till-1": "S7", "other-store": "S8"}
+    assert (await till(VOID, program=program, reference=unique("v"), target="other-store")).codes == ["FORBIDDEN"]
+    (await till(VOID, program=program, reference=unique("v"), target="till-1")).ok()
+    # a rotated key keeps its store
+    rotated = (await admin(ROTATE, program=program, key=made["keyId"])).ok()["rotateApiKey"]["apiKey"]
+    new_till = GraphQLClient(platform.url, api_key=rotated)
+    assert (await new_till(EARN_AT, program=program, number=number, reference="till-3", store="S8")).codes == \
+        ["FORBIDDEN"]
+    assert await balance(admin, program, number) == 10
