@@ -91,6 +91,23 @@ const reports = createRoute({
   getParentRoute: () => staff, path: "/admin/reports",
   component: lazyRouteComponent(() => import("./routes/admin/Reports")),
 });
+const users = createRoute({
+  getParentRoute: () => staff, path: "/admin/users",
+  component: lazyRouteComponent(() => import("./routes/admin/Users")),
+});
+const apiKeys = createRoute({
+  getParentRoute: () => staff, path: "/admin/api-keys",
+  component: lazyRouteComponent(() => import("./routes/admin/ApiKeys")),
+});
+const optional = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+const audit = createRoute({
+  getParentRoute: () => staff, path: "/admin/audit",
+  validateSearch: (s: Record<string, unknown>) => ({
+    subject: optional(s.subject), operation: optional(s.operation), outcome: optional(s.outcome),
+    from: optional(s.from), to: optional(s.to), before: optional(s.before),
+  }),
+  component: lazyRouteComponent(() => import("./routes/admin/AuditLog")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -116,7 +133,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

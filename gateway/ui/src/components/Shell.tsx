@@ -19,6 +19,9 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin/transactions", label: "Transactions", permission: "points.report" },
   { to: "/admin/rules", label: "Rules", permission: "rules.read" },
   { to: "/admin/reports", label: "Reports", permission: "points.report" },
+  { to: "/admin/users", label: "Users", permission: "user.read" },
+  { to: "/admin/api-keys", label: "API keys", permission: "program.manage_api_keys" },
+  { to: "/admin/audit", label: "Audit log", permission: "audit.read" },
   { to: "/till", label: "Till", permission: "points.earn" },
 ];
 

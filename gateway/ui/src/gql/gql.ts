@@ -22,6 +22,12 @@ type Documents = {
     "\n  mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) }\n": typeof types.ResetPasswordDocument,
     "\n  mutation StaffSignIn($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken expiresAt mfaRequired } }\n": typeof types.StaffSignInDocument,
     "\n  query SignedInViewer { me { subject displayName programs { code name } } }\n": typeof types.SignedInViewerDocument,
+    "\n  query ProgramApiKeys($program: String!, $includeRevoked: Boolean!) {\n    apiKeys(program: $program, includeRevoked: $includeRevoked) { keyId name scopes createdBy createdAt revokedAt expiresAt lastUsedAt rotatedTo }\n  }\n": typeof types.ProgramApiKeysDocument,
+    "\n  mutation CreateProgramApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { keyId apiKey } }\n": typeof types.CreateProgramApiKeyDocument,
+    "\n  mutation RotateProgramApiKey($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { keyId apiKey } }\n": typeof types.RotateProgramApiKeyDocument,
+    "\n  mutation RevokeProgramApiKey($input: ApiKeyInput!) { revokeApiKey(input: $input) { keyId revokedAt } }\n": typeof types.RevokeProgramApiKeyDocument,
+    "\n  query ProgramAuditLog($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String, $before: String) {\n    auditLog(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to, first: 100, before: $before) {\n      id occurredAt subject subjectKind roles ip operation targetIds summary outcome requestId\n    }\n  }\n": typeof types.ProgramAuditLogDocument,
+    "\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n": typeof types.ProgramAuditLogCsvDocument,
     "\n  query DashboardActivity($program: String!, $from: String!, $period: String!) {\n    pointsActivity(program: $program, from: $from, period: $period) {\n      rows { period pointsEarned pointsUsed pointsExpired transactions activeMembers }\n      outstandingPoints membersWithPoints expiringIn30Days expiringIn60Days expiringIn90Days\n    }\n    pointsLiability(program: $program) { rows { expiryMonth points } totalPoints }\n  }\n": typeof types.DashboardActivityDocument,
     "\n  query DashboardTierMix($program: String!, $slab: String!, $from: String!, $to: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to) { tiers { tierCode members } }\n  }\n": typeof types.DashboardTierMixDocument,
     "query DashboardSlabs($program: String!) { tierSlabs(program: $program) { code name } }": typeof types.DashboardSlabsDocument,
@@ -38,6 +44,11 @@ type Documents = {
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": typeof types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": typeof types.RuleSetsDocument,
     "\n  query ProgramTransactions($program: String!, $kinds: [String!], $from: String, $to: String, $first: Int!, $after: String) {\n    programTransactions(program: $program, kinds: $kinds, from: $from, to: $to, first: $first, after: $after) {\n      items { id kind reference points occurredAt status amount currency loyaltyNumber orderReference locationCode reason }\n      nextCursor\n    }\n  }\n": typeof types.ProgramTransactionsDocument,
+    "\n  query ProgramUsers($program: String!) {\n    users(program: $program) { id email displayName status totpEnabled lastSignInAt roles { program role store } }\n    roles(program: $program) { code name builtin }\n  }\n": typeof types.ProgramUsersDocument,
+    "\n  mutation InviteUser($input: InviteUserInput!) { inviteUser(input: $input) { userId expiresAt } }\n": typeof types.InviteUserDocument,
+    "\n  mutation AssignRole($input: RoleAssignmentInput!) { assignRole(input: $input) { id roles { program role store } } }\n": typeof types.AssignRoleDocument,
+    "\n  mutation RemoveRole($input: RoleAssignmentInput!) { removeRole(input: $input) { id roles { program role store } } }\n": typeof types.RemoveRoleDocument,
+    "\n  mutation DeactivateUser($input: DeactivateUserInput!) { deactivateUser(input: $input) { id status } }\n": typeof types.DeactivateUserDocument,
     "\n  query MyPoints {\n    me {\n      member {\n        loyaltyNumber program\n        profile {\n          firstName lastName email\n          points { availablePoints pendingPoints onHoldPoints lifetimeEarned nextExpiringPoints nextExpiryDate }\n          tiers { slabCode tierName }\n          recentActivity { id kind reference points occurredAt status amount currency }\n        }\n        tierProgress { slabCode tierCode nextTierCode currentValue nextThreshold needed metric closeToUpgrade }\n        claimableRewards { availablePoints available { reward { code name description } pointsNeeded } next { reward { code name } pointsNeeded } }\n      }\n    }\n  }\n": typeof types.MyPointsDocument,
     "mutation ExportMyData { exportMyData }": typeof types.ExportMyDataDocument,
     "\n  mutation PortalRequestPasscode($input: RequestMemberPasscodeInput!) { requestMemberPasscode(input: $input) }\n": typeof types.PortalRequestPasscodeDocument,
@@ -63,6 +74,12 @@ const documents: Documents = {
     "\n  mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) }\n": types.ResetPasswordDocument,
     "\n  mutation StaffSignIn($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken expiresAt mfaRequired } }\n": types.StaffSignInDocument,
     "\n  query SignedInViewer { me { subject displayName programs { code name } } }\n": types.SignedInViewerDocument,
+    "\n  query ProgramApiKeys($program: String!, $includeRevoked: Boolean!) {\n    apiKeys(program: $program, includeRevoked: $includeRevoked) { keyId name scopes createdBy createdAt revokedAt expiresAt lastUsedAt rotatedTo }\n  }\n": types.ProgramApiKeysDocument,
+    "\n  mutation CreateProgramApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { keyId apiKey } }\n": types.CreateProgramApiKeyDocument,
+    "\n  mutation RotateProgramApiKey($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { keyId apiKey } }\n": types.RotateProgramApiKeyDocument,
+    "\n  mutation RevokeProgramApiKey($input: ApiKeyInput!) { revokeApiKey(input: $input) { keyId revokedAt } }\n": types.RevokeProgramApiKeyDocument,
+    "\n  query ProgramAuditLog($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String, $before: String) {\n    auditLog(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to, first: 100, before: $before) {\n      id occurredAt subject subjectKind roles ip operation targetIds summary outcome requestId\n    }\n  }\n": types.ProgramAuditLogDocument,
+    "\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n": types.ProgramAuditLogCsvDocument,
     "\n  query DashboardActivity($program: String!, $from: String!, $period: String!) {\n    pointsActivity(program: $program, from: $from, period: $period) {\n      rows { period pointsEarned pointsUsed pointsExpired transactions activeMembers }\n      outstandingPoints membersWithPoints expiringIn30Days expiringIn60Days expiringIn90Days\n    }\n    pointsLiability(program: $program) { rows { expiryMonth points } totalPoints }\n  }\n": types.DashboardActivityDocument,
     "\n  query DashboardTierMix($program: String!, $slab: String!, $from: String!, $to: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to) { tiers { tierCode members } }\n  }\n": types.DashboardTierMixDocument,
     "query DashboardSlabs($program: String!) { tierSlabs(program: $program) { code name } }": types.DashboardSlabsDocument,
@@ -79,6 +96,11 @@ const documents: Documents = {
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": types.RuleSetsDocument,
     "\n  query ProgramTransactions($program: String!, $kinds: [String!], $from: String, $to: String, $first: Int!, $after: String) {\n    programTransactions(program: $program, kinds: $kinds, from: $from, to: $to, first: $first, after: $after) {\n      items { id kind reference points occurredAt status amount currency loyaltyNumber orderReference locationCode reason }\n      nextCursor\n    }\n  }\n": types.ProgramTransactionsDocument,
+    "\n  query ProgramUsers($program: String!) {\n    users(program: $program) { id email displayName status totpEnabled lastSignInAt roles { program role store } }\n    roles(program: $program) { code name builtin }\n  }\n": types.ProgramUsersDocument,
+    "\n  mutation InviteUser($input: InviteUserInput!) { inviteUser(input: $input) { userId expiresAt } }\n": types.InviteUserDocument,
+    "\n  mutation AssignRole($input: RoleAssignmentInput!) { assignRole(input: $input) { id roles { program role store } } }\n": types.AssignRoleDocument,
+    "\n  mutation RemoveRole($input: RoleAssignmentInput!) { removeRole(input: $input) { id roles { program role store } } }\n": types.RemoveRoleDocument,
+    "\n  mutation DeactivateUser($input: DeactivateUserInput!) { deactivateUser(input: $input) { id status } }\n": types.DeactivateUserDocument,
     "\n  query MyPoints {\n    me {\n      member {\n        loyaltyNumber program\n        profile {\n          firstName lastName email\n          points { availablePoints pendingPoints onHoldPoints lifetimeEarned nextExpiringPoints nextExpiryDate }\n          tiers { slabCode tierName }\n          recentActivity { id kind reference points occurredAt status amount currency }\n        }\n        tierProgress { slabCode tierCode nextTierCode currentValue nextThreshold needed metric closeToUpgrade }\n        claimableRewards { availablePoints available { reward { code name description } pointsNeeded } next { reward { code name } pointsNeeded } }\n      }\n    }\n  }\n": types.MyPointsDocument,
     "mutation ExportMyData { exportMyData }": types.ExportMyDataDocument,
     "\n  mutation PortalRequestPasscode($input: RequestMemberPasscodeInput!) { requestMemberPasscode(input: $input) }\n": types.PortalRequestPasscodeDocument,
@@ -145,6 +167,30 @@ export function graphql(source: "\n  query SignedInViewer { me { subject display
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query ProgramApiKeys($program: String!, $includeRevoked: Boolean!) {\n    apiKeys(program: $program, includeRevoked: $includeRevoked) { keyId name scopes createdBy createdAt revokedAt expiresAt lastUsedAt rotatedTo }\n  }\n"): (typeof documents)["\n  query ProgramApiKeys($program: String!, $includeRevoked: Boolean!) {\n    apiKeys(program: $program, includeRevoked: $includeRevoked) { keyId name scopes createdBy createdAt revokedAt expiresAt lastUsedAt rotatedTo }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateProgramApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { keyId apiKey } }\n"): (typeof documents)["\n  mutation CreateProgramApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { keyId apiKey } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateProgramApiKey($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { keyId apiKey } }\n"): (typeof documents)["\n  mutation RotateProgramApiKey($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { keyId apiKey } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeProgramApiKey($input: ApiKeyInput!) { revokeApiKey(input: $input) { keyId revokedAt } }\n"): (typeof documents)["\n  mutation RevokeProgramApiKey($input: ApiKeyInput!) { revokeApiKey(input: $input) { keyId revokedAt } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProgramAuditLog($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String, $before: String) {\n    auditLog(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to, first: 100, before: $before) {\n      id occurredAt subject subjectKind roles ip operation targetIds summary outcome requestId\n    }\n  }\n"): (typeof documents)["\n  query ProgramAuditLog($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String, $before: String) {\n    auditLog(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to, first: 100, before: $before) {\n      id occurredAt subject subjectKind roles ip operation targetIds summary outcome requestId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n"): (typeof documents)["\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query DashboardActivity($program: String!, $from: String!, $period: String!) {\n    pointsActivity(program: $program, from: $from, period: $period) {\n      rows { period pointsEarned pointsUsed pointsExpired transactions activeMembers }\n      outstandingPoints membersWithPoints expiringIn30Days expiringIn60Days expiringIn90Days\n    }\n    pointsLiability(program: $program) { rows { expiryMonth points } totalPoints }\n  }\n"): (typeof documents)["\n  query DashboardActivity($program: String!, $from: String!, $period: String!) {\n    pointsActivity(program: $program, from: $from, period: $period) {\n      rows { period pointsEarned pointsUsed pointsExpired transactions activeMembers }\n      outstandingPoints membersWithPoints expiringIn30Days expiringIn60Days expiringIn90Days\n    }\n    pointsLiability(program: $program) { rows { expiryMonth points } totalPoints }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -206,6 +252,26 @@ export function graphql(source: "\n  query RuleSets($program: String!) {\n    ru
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ProgramTransactions($program: String!, $kinds: [String!], $from: String, $to: String, $first: Int!, $after: String) {\n    programTransactions(program: $program, kinds: $kinds, from: $from, to: $to, first: $first, after: $after) {\n      items { id kind reference points occurredAt status amount currency loyaltyNumber orderReference locationCode reason }\n      nextCursor\n    }\n  }\n"): (typeof documents)["\n  query ProgramTransactions($program: String!, $kinds: [String!], $from: String, $to: String, $first: Int!, $after: String) {\n    programTransactions(program: $program, kinds: $kinds, from: $from, to: $to, first: $first, after: $after) {\n      items { id kind reference points occurredAt status amount currency loyaltyNumber orderReference locationCode reason }\n      nextCursor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProgramUsers($program: String!) {\n    users(program: $program) { id email displayName status totpEnabled lastSignInAt roles { program role store } }\n    roles(program: $program) { code name builtin }\n  }\n"): (typeof documents)["\n  query ProgramUsers($program: String!) {\n    users(program: $program) { id email displayName status totpEnabled lastSignInAt roles { program role store } }\n    roles(program: $program) { code name builtin }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InviteUser($input: InviteUserInput!) { inviteUser(input: $input) { userId expiresAt } }\n"): (typeof documents)["\n  mutation InviteUser($input: InviteUserInput!) { inviteUser(input: $input) { userId expiresAt } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AssignRole($input: RoleAssignmentInput!) { assignRole(input: $input) { id roles { program role store } } }\n"): (typeof documents)["\n  mutation AssignRole($input: RoleAssignmentInput!) { assignRole(input: $input) { id roles { program role store } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveRole($input: RoleAssignmentInput!) { removeRole(input: $input) { id roles { program role store } } }\n"): (typeof documents)["\n  mutation RemoveRole($input: RoleAssignmentInput!) { removeRole(input: $input) { id roles { program role store } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeactivateUser($input: DeactivateUserInput!) { deactivateUser(input: $input) { id status } }\n"): (typeof documents)["\n  mutation DeactivateUser($input: DeactivateUserInput!) { deactivateUser(input: $input) { id status } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
