@@ -243,7 +243,7 @@ class AuditExtension(SchemaExtension):
                 program_code=program, ip=ip,
                 user_agent=request.headers.get("user-agent", "")[:300], operation=name,
                 target_ids=json.dumps(targets(args, [])), summary_json=json.dumps(scrub(args), default=str),
-                request_id=rid, outcome=codes[0] if codes else "ok"))
+                request_id=rid, outcome=codes[0] if codes else "ok", entry_key=uuid.uuid4().hex))
 
 
 # --- reading it ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import asyncpg
 from services.common.errors import invalid
 
 COLUMNS = ("subject", "subject_kind", "roles", "program_code", "ip", "user_agent", "operation", "target_ids",
-           "summary", "request_id", "outcome")
+           "summary", "request_id", "outcome", "entry_key")
 
 
 def _time(value: str, field: str) -> dt.datetime | None:
@@ -61,12 +61,12 @@ async def append(pool: asyncpg.Pool, entries: list[dict]) -> int:
         records.append((text["subject"] or "anonymous", text["subject_kind"], text["roles"], text["program_code"],
                         text["ip"], text["user_agent"], text["operation"],
                         _json(e.get("target_ids"), [], "target_ids"), _json(e.get("summary_json"), {}, "summary_json"),
-                        text["request_id"], text["outcome"] or "ok"))
+                        text["request_id"], text["outcome"] or "ok", storable(e.get("entry_key") or "")[:100] or None))
     try:
         async with pool.acquire() as conn:
             await conn.executemany(
-                f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                records)
+                f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                " $12) ON CONFLICT (entry_key) WHERE entry_key IS NOT NULL DO NOTHING", records)
     except asyncpg.DataError as exc:  # what an entry holds, not the database's health: the caller must not retry it
         raise invalid("entries", f"an entry cannot be stored: {type(exc).__name__}") from None
     return len(records)

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import uuid
 
 import grpc
 
@@ -89,7 +90,8 @@ class Platform:
         finally:
             await self._append_audit(identity_pb.AuditEntry(
                 subject=principal, subject_kind="operator", program_code=program_code, operation=operation,
-                target_ids=json.dumps(list(targets)), summary_json=json.dumps(summary or {}), outcome=outcome))
+                target_ids=json.dumps(list(targets)), summary_json=json.dumps(summary or {}), outcome=outcome,
+                entry_key=uuid.uuid4().hex))
 
     async def _append_audit(self, entry: identity_pb.AuditEntry) -> None:
         if self.identity is None:

@@ -74,3 +74,16 @@ async def test_an_entry_holding_nul_a_lone_surrogate_or_broken_json_is_stored_wi
     assert earn["subject"] == "staff:\\u0000" and earn["target_ids"] == ["loyaltyNumber=1\\u0000"]
     assert earn["summary"] == {"input": {"amount": "1\\u0000", "r": "\\ud800"}}
     assert redeem["summary"] == {"unparsed": "{not json"}
+
+
+async def test_an_entry_sent_again_with_its_key_is_stored_once(pools):
+    # a writer whose deadline passed while the INSERT committed sends the batch again
+    pool = pools["identity"]
+    batch = [{"subject": "s", "operation": "earn", "program_code": "p-audit-4", "entry_key": "k-1"},
+             {"subject": "s", "operation": "redeem", "program_code": "p-audit-4", "entry_key": "k-2"}]
+    await audit.append(pool, batch)
+    await audit.append(pool, batch + [{"subject": "s", "operation": "void", "program_code": "p-audit-4",
+                                       "entry_key": "k-3"}])
+    rows = await audit.query(pool, program_code="p-audit-4", subject="", operation="", outcome="", from_="", to="",
+                             limit=10, before_id="")
+    assert [r["operation"] for r in rows] == ["void", "redeem", "earn"]
