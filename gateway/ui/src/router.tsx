@@ -108,6 +108,11 @@ const audit = createRoute({
   }),
   component: lazyRouteComponent(() => import("./routes/admin/AuditLog")),
 });
+const rewards = createRoute({
+  getParentRoute: () => staff, path: "/admin/rewards",
+  validateSearch: (s: Record<string, unknown>) => ({ type: optional(s.type), inactive: s.inactive === true ? true : undefined }),
+  component: lazyRouteComponent(() => import("./routes/admin/Rewards")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -133,7 +138,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

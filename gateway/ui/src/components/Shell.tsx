@@ -18,6 +18,7 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin/members", label: "Members", permission: "member.read" },
   { to: "/admin/transactions", label: "Transactions", permission: "points.report" },
   { to: "/admin/rules", label: "Rules", permission: "rules.read" },
+  { to: "/admin/rewards", label: "Rewards", permission: "rewards.read" },
   { to: "/admin/reports", label: "Reports", permission: "points.report" },
   { to: "/admin/users", label: "Users", permission: "user.read" },
   { to: "/admin/api-keys", label: "API keys", permission: "program.manage_api_keys" },

@@ -35,6 +35,9 @@ type Documents = {
     "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": typeof types.AdjustPointsDocument,
     "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": typeof types.GoodwillPointsDocument,
     "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": typeof types.SearchMembersDocument,
+    "\n  query RewardsCatalogue($program: String!, $type: String, $includeInactive: Boolean!) {\n    rewards(program: $program, type: $type, includeInactive: $includeInactive) {\n      id code name description imageUrl type kind pointsCost value plu partnerCode validFrom validUntil stock\n      perMemberLimit tierCodes segmentCodes clubCodes locationCodes issuesVoucher active claimed\n    }\n  }\n": typeof types.RewardsCatalogueDocument,
+    "mutation CreateReward($input: RewardInput!) { createReward(input: $input) { id code active } }": typeof types.CreateRewardDocument,
+    "mutation UpdateReward($input: RewardInput!) { updateReward(input: $input) { id code active } }": typeof types.UpdateRewardDocument,
     "\n  query RuleEditorData($program: String!) {\n    ruleVocabulary(program: $program) {\n      variables { name type label description values }\n      itemFields { name type label description values }\n      operators { name label types }\n      ruleTypes modes\n      actionFields { ruleType name type choices }\n    }\n  }\n": typeof types.RuleEditorDataDocument,
     "\n  query RuleSetForEditor($program: String!, $code: String!) {\n    ruleSet(program: $program, code: $code) {\n      code name scope scopeRef publishedVersion draftVersion draftRules publishedRules\n      versions { version status createdAt publishedAt publishedBy rules }\n    }\n  }\n": typeof types.RuleSetForEditorDocument,
     "\n  query ValidateDraft($program: String!, $rules: JSON!) {\n    validateRules(program: $program, rules: $rules) { valid problems { rule field message } }\n  }\n": typeof types.ValidateDraftDocument,
@@ -87,6 +90,9 @@ const documents: Documents = {
     "\n  mutation AdjustPoints($input: AdjustInput!) { adjust(input: $input) { newBalance } }\n": types.AdjustPointsDocument,
     "\n  mutation GoodwillPoints($input: GoodwillInput!) { goodwill(input: $input) { newBalance } }\n": types.GoodwillPointsDocument,
     "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": types.SearchMembersDocument,
+    "\n  query RewardsCatalogue($program: String!, $type: String, $includeInactive: Boolean!) {\n    rewards(program: $program, type: $type, includeInactive: $includeInactive) {\n      id code name description imageUrl type kind pointsCost value plu partnerCode validFrom validUntil stock\n      perMemberLimit tierCodes segmentCodes clubCodes locationCodes issuesVoucher active claimed\n    }\n  }\n": types.RewardsCatalogueDocument,
+    "mutation CreateReward($input: RewardInput!) { createReward(input: $input) { id code active } }": types.CreateRewardDocument,
+    "mutation UpdateReward($input: RewardInput!) { updateReward(input: $input) { id code active } }": types.UpdateRewardDocument,
     "\n  query RuleEditorData($program: String!) {\n    ruleVocabulary(program: $program) {\n      variables { name type label description values }\n      itemFields { name type label description values }\n      operators { name label types }\n      ruleTypes modes\n      actionFields { ruleType name type choices }\n    }\n  }\n": types.RuleEditorDataDocument,
     "\n  query RuleSetForEditor($program: String!, $code: String!) {\n    ruleSet(program: $program, code: $code) {\n      code name scope scopeRef publishedVersion draftVersion draftRules publishedRules\n      versions { version status createdAt publishedAt publishedBy rules }\n    }\n  }\n": types.RuleSetForEditorDocument,
     "\n  query ValidateDraft($program: String!, $rules: JSON!) {\n    validateRules(program: $program, rules: $rules) { valid problems { rule field message } }\n  }\n": types.ValidateDraftDocument,
@@ -216,6 +222,18 @@ export function graphql(source: "\n  mutation GoodwillPoints($input: GoodwillInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"): (typeof documents)["\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RewardsCatalogue($program: String!, $type: String, $includeInactive: Boolean!) {\n    rewards(program: $program, type: $type, includeInactive: $includeInactive) {\n      id code name description imageUrl type kind pointsCost value plu partnerCode validFrom validUntil stock\n      perMemberLimit tierCodes segmentCodes clubCodes locationCodes issuesVoucher active claimed\n    }\n  }\n"): (typeof documents)["\n  query RewardsCatalogue($program: String!, $type: String, $includeInactive: Boolean!) {\n    rewards(program: $program, type: $type, includeInactive: $includeInactive) {\n      id code name description imageUrl type kind pointsCost value plu partnerCode validFrom validUntil stock\n      perMemberLimit tierCodes segmentCodes clubCodes locationCodes issuesVoucher active claimed\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation CreateReward($input: RewardInput!) { createReward(input: $input) { id code active } }"): (typeof documents)["mutation CreateReward($input: RewardInput!) { createReward(input: $input) { id code active } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation UpdateReward($input: RewardInput!) { updateReward(input: $input) { id code active } }"): (typeof documents)["mutation UpdateReward($input: RewardInput!) { updateReward(input: $input) { id code active } }"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
