@@ -54,3 +54,54 @@ def test_create_edit_and_deactivate_a_reward(page, app_url, api):
     page.get_by_label("Show inactive").check()
     page.wait_for_url(re.compile(r"inactive=true"))
     expect(row.get_by_text("inactive")).to_be_visible()
+
+
+SLABS = """query($p: String!) { tierSlabs(program: $p) { code name metric windowLength
+  tiers { code name threshold earnMultiplier validityMonths } } }"""
+TIER_REPORT = """query($p: String!, $s: String!, $f: String!, $t: String!) {
+  tierReport(program: $p, slabCode: $s, from: $f, to: $t) { tiers { tierCode members } } }"""
+EVALUATE = "mutation($p: String!) { evaluateTiers(input: {program: $p, force: true}) { slabCode upgrades } }"
+
+
+def test_define_a_slab_and_read_its_report(page, app_url, api):
+    program = new_program(api)
+    sign_in(page, app_url, program=program, next_path="/admin/tiers")
+    page.get_by_test_id("empty").wait_for()
+    page.get_by_role("button", name="New slab").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label(re.compile(r"^Slab code")).fill("status")
+    dialog.get_by_label(re.compile(r"^Slab name")).fill("Status")
+    dialog.get_by_label("Tier 1 name").fill("Green")
+    dialog.get_by_label("Tier 2 code").fill("gold")
+    dialog.get_by_label("Tier 2 name").fill("Gold")
+    dialog.get_by_role("button", name="Save slab").click()
+    # the threshold was left empty: the API names the field, nothing is saved
+    expect(dialog.get_by_test_id("error")).to_have_attribute("data-code", "INVALID_INPUT")
+    expect(dialog.get_by_test_id("error")).to_contain_text("threshold")
+    assert api(SLABS, p=program)["tierSlabs"] == []
+    dialog.get_by_label("Tier 2 threshold").fill("100")
+    dialog.get_by_label("Tier 2 multiplier").fill("1.5")
+    dialog.get_by_role("button", name="Save slab").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_test_id("ladder").locator("tr[data-code='gold']")).to_contain_text("Gold")
+    [slab] = api(SLABS, p=program)["tierSlabs"]
+    assert (slab["code"], slab["metric"], slab["windowLength"]) == ("status", "points", 12)
+    assert [(t["code"], t["name"], t["threshold"], t["earnMultiplier"], t["validityMonths"]) for t in slab["tiers"]] \
+        == [("base", "Green", "0", "1", None), ("gold", "Gold", "100", "1.5", 12)]
+
+    # two members, one earns past gold's threshold; the report's members per tier are the API's
+    rich, _ = enroll(api, program, first="Rica")
+    enroll(api, program, first="Pablo")
+    api("""mutation($p: String!, $n: String!) { earn(input: {program: $p, loyaltyNumber: $n, amount: "250",
+           currency: "EUR", reference: "tier-earn"}) { newBalance } }""", p=program, n=rich)
+    api(EVALUATE, p=program)
+    page.reload()
+    mix = page.get_by_test_id("tier-mix")
+    mix.wait_for()
+    since = page.get_by_label("From").input_value()
+    until = page.get_by_label("To").input_value()
+    expected = {t["tierCode"]: t["members"] for t in
+                api(TIER_REPORT, p=program, s="status", f=since, t=until)["tierReport"]["tiers"]}
+    assert expected["gold"] == 1  # the one who earned 250 points
+    for code, members in expected.items():
+        expect(page.get_by_test_id(f"members-{code}")).to_have_text(str(members))

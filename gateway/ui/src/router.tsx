@@ -113,6 +113,13 @@ const rewards = createRoute({
   validateSearch: (s: Record<string, unknown>) => ({ type: optional(s.type), inactive: s.inactive === true ? true : undefined }),
   component: lazyRouteComponent(() => import("./routes/admin/Rewards")),
 });
+const tiers = createRoute({
+  getParentRoute: () => staff, path: "/admin/tiers",
+  validateSearch: (s: Record<string, unknown>) => ({
+    slab: optional(s.slab), from: optional(s.from), to: optional(s.to), period: optional(s.period),
+  }),
+  component: lazyRouteComponent(() => import("./routes/admin/Tiers")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -138,7 +145,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

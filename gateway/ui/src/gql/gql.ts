@@ -46,6 +46,9 @@ type Documents = {
     "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": typeof types.SaveRuleSetDraftDocument,
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": typeof types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": typeof types.RuleSetsDocument,
+    "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n": typeof types.TierSlabsDocument,
+    "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n": typeof types.TierReportScreenDocument,
+    "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }": typeof types.DefineTierSlabDocument,
     "\n  query ProgramTransactions($program: String!, $kinds: [String!], $from: String, $to: String, $first: Int!, $after: String) {\n    programTransactions(program: $program, kinds: $kinds, from: $from, to: $to, first: $first, after: $after) {\n      items { id kind reference points occurredAt status amount currency loyaltyNumber orderReference locationCode reason }\n      nextCursor\n    }\n  }\n": typeof types.ProgramTransactionsDocument,
     "\n  query ProgramUsers($program: String!) {\n    users(program: $program) { id email displayName status totpEnabled lastSignInAt roles { program role store } }\n    roles(program: $program) { code name builtin }\n  }\n": typeof types.ProgramUsersDocument,
     "\n  mutation InviteUser($input: InviteUserInput!) { inviteUser(input: $input) { userId expiresAt } }\n": typeof types.InviteUserDocument,
@@ -101,6 +104,9 @@ const documents: Documents = {
     "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": types.SaveRuleSetDraftDocument,
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": types.RuleSetsDocument,
+    "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n": types.TierSlabsDocument,
+    "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n": types.TierReportScreenDocument,
+    "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }": types.DefineTierSlabDocument,
     "\n  query ProgramTransactions($program: String!, $kinds: [String!], $from: String, $to: String, $first: Int!, $after: String) {\n    programTransactions(program: $program, kinds: $kinds, from: $from, to: $to, first: $first, after: $after) {\n      items { id kind reference points occurredAt status amount currency loyaltyNumber orderReference locationCode reason }\n      nextCursor\n    }\n  }\n": types.ProgramTransactionsDocument,
     "\n  query ProgramUsers($program: String!) {\n    users(program: $program) { id email displayName status totpEnabled lastSignInAt roles { program role store } }\n    roles(program: $program) { code name builtin }\n  }\n": types.ProgramUsersDocument,
     "\n  mutation InviteUser($input: InviteUserInput!) { inviteUser(input: $input) { userId expiresAt } }\n": types.InviteUserDocument,
@@ -266,6 +272,18 @@ export function graphql(source: "\n  mutation PublishRuleSet($program: String!, 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"): (typeof documents)["\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n"): (typeof documents)["\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n"): (typeof documents)["\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }"): (typeof documents)["mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
