@@ -222,4 +222,5 @@ async def test_health_reports_every_service(platform):
     async with httpx.AsyncClient() as client:
         response = await client.get(f"{platform.url}/healthz")
     assert response.status_code == 200
-    assert set(response.json()["services"]) == {"member", "points", "tier", "rewards", "billing", "identity"}
+    assert set(response.json()["services"]) == {"member", "points", "tier", "rewards", "billing", "identity",
+                                                      "notifications"}
