@@ -7,11 +7,14 @@ reads or writes protos; it answers with the frozen dataclasses below.
 
 import dataclasses
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 
 import grpc
 
+from loyalty.identity.v1 import identity_service_pb2 as identity_pb
+from loyalty.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from loyalty.member.v1 import member_import_service_pb2 as member_import_pb
 from loyalty.member.v1 import member_import_service_pb2_grpc as member_import_grpc
 from loyalty.member.v1 import member_service_pb2 as member_pb
@@ -110,8 +113,21 @@ def _fields(cls, message):
     return cls(**{f.name: getattr(message, f.name) for f in dataclasses.fields(cls)})
 
 
+@dataclasses.dataclass(frozen=True)
+class JobAudit:
+    """One audit entry of a job's work in a program: who is the job, what it did, with what outcome."""
+
+    job: str
+    program_code: str
+    operation: str
+    target_ids: tuple[str, ...]
+    summary: dict
+    outcome: str
+
+
 class Peers:
-    def __init__(self, *, member_addr: str, points_addr: str, tier_addr: str | None = None):
+    def __init__(self, *, member_addr: str, points_addr: str, tier_addr: str | None = None,
+                 identity_addr: str | None = None):
         member, points = clients.channel(member_addr), clients.channel(points_addr)
         self._channels = [member, points]
         self._member = member_grpc.MemberServiceStub(member)
@@ -123,6 +139,11 @@ class Peers:
             tier = clients.channel(tier_addr)
             self._channels.append(tier)
             self._tier_import = tier_import_grpc.TierImportServiceStub(tier)
+        self._identity = None  # the audit log, for the jobs that write through the services
+        if identity_addr:
+            identity = clients.channel(identity_addr)
+            self._channels.append(identity)
+            self._identity = identity_grpc.IdentityServiceStub(identity)
 
     @classmethod
     def connect(cls, settings) -> "Peers":
@@ -132,6 +153,16 @@ class Peers:
     async def close(self) -> None:
         for ch in self._channels:
             await ch.close()
+
+    async def append_audit(self, entries: list[JobAudit]) -> int:
+        """Appends the entries to the program's append-only audit log; each is stored once even if sent again."""
+        if self._identity is None or not entries:
+            return 0
+        request = identity_pb.AppendAuditRequest(entries=[identity_pb.AuditEntry(
+            subject=f"job:{e.job}", subject_kind="job", program_code=e.program_code, operation=e.operation,
+            target_ids=json.dumps(list(e.target_ids)), summary_json=json.dumps(e.summary), outcome=e.outcome,
+            entry_key=uuid.uuid4().hex) for e in entries])
+        return (await clients.call(self._identity.AppendAudit(request, timeout=10))).appended
 
     # --- the program and the import steps ------------------------------------------------------
 

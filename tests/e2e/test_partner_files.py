@@ -13,6 +13,8 @@ from tests.fixtures.postgres import free_port
 
 pytestmark = pytest.mark.e2e
 
+AUDIT = """query($program: String!) { auditLog(program: $program, subject: "job:importer.partner-files") {
+  subject operation targetIds outcome summary } }"""
 HEADER = "partner_txn_id,loyalty_number,occurred_at,kind,amount,currency,location_code,original_partner_txn_id\n"
 
 
@@ -44,7 +46,7 @@ async def sftp_root(tmp_path: pathlib.Path):
 def settings_for(platform, port: int) -> PartnerFileSettings:
     return PartnerFileSettings(
         member_addr=f"127.0.0.1:{platform.ports['member']}", points_addr=f"127.0.0.1:{platform.ports['points']}",
-        sftp_host="127.0.0.1", sftp_port=port, sftp_username="partners", sftp_password="s3cret",
+        identity_addr=f"127.0.0.1:{platform.ports['identity']}", sftp_host="127.0.0.1", sftp_port=port, sftp_username="partners", sftp_password="s3cret",
     )
 
 
@@ -77,6 +79,11 @@ async def test_earns_are_posted_once_and_answered_row_by_row(admin, platform, sf
     assert not list(inbox.iterdir())
     assert (root / program / "acme" / "processed" / "2026-11-01.csv").exists()
     assert (await admin(ENQUIRE, program=program, number=number)).ok()["enquire"]["availablePoints"] == 27
+
+    # and the program's audit log says what the job did with the file
+    log = (await admin(AUDIT, program=program)).ok()["auditLog"]
+    assert [(e["subject"], e["operation"], e["targetIds"], e["outcome"], e["summary"]["ok"], e["summary"]["failed"])
+            for e in log] == [("job:importer.partner-files", "partnerFile", ["acme/2026-11-01.csv"], "PARTIAL", 2, 3)]
 
     # when the same file is dropped again (a partner's retry), nothing is posted twice
     (inbox / "2026-11-01.csv").write_text((root / program / "acme" / "processed" / "2026-11-01.csv").read_text())
