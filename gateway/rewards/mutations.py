@@ -81,7 +81,8 @@ class RewardsMutations:
     async def void_order(self, info: Info, input: VoidOrderInput) -> VoidOrderPayload:
         md = await info.context.metadata(input.program)
         result = await rpc(info.context.services.rewards.VoidOrder(
-            rewards_pb.VoidOrderRequest(order_reference=input.order_reference, reason=input.reason or ""),
+            rewards_pb.VoidOrderRequest(order_reference=input.order_reference, reason=input.reason or "",
+                                        stores=info.context.principal.stores_in(input.program)),
             metadata=md, timeout=TIMEOUT))
         return VoidOrderPayload(claims=[RewardClaim.from_proto(c) for c in result.claims],
                                 new_balance=result.new_balance)

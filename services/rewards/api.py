@@ -182,7 +182,7 @@ class RewardsServicer(pb_grpc.RewardsServiceServicer):
         ctx = require_program(context)
         return response(pb.VoidOrderResponse, await redemption.void_order(
             self._pool, program_id=ctx.program_id, order_reference=request.order_reference, reason=request.reason,
-            ledger=self._peers, now=self._now))
+            ledger=self._peers, now=self._now, stores=tuple(request.stores)))
 
     async def GetClaim(self, request, context):
         ctx = require_program(context)

@@ -168,9 +168,11 @@ class Peers:
             timeout=TIMEOUT))
         return Burned(transaction_id=r.transaction_id, points=r.points, new_balance=r.new_balance)
 
-    async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str) -> int:
+    async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str,
+                   stores: tuple[str, ...] = ()) -> int:
         r = await call(self.points.Void(
-            points_pb.VoidRequest(reference=reference, target_reference=target_reference, reason=reason),
+            points_pb.VoidRequest(reference=reference, target_reference=target_reference, reason=reason,
+                                  stores=list(stores)),
             metadata=metadata(program_id=program_id, principal=PRINCIPAL, idempotency_key=reference),
             timeout=TIMEOUT))
         return r.new_balance

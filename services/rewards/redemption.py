@@ -29,7 +29,8 @@ class Ledger(Protocol):
                    order_reference: str, timeout_seconds: int, reason: str) -> Hold: ...
     async def capture(self, program_id: uuid.UUID, *, reference: str, hold_reference: str) -> int: ...
     async def release(self, program_id: uuid.UUID, *, reference: str, hold_reference: str) -> int: ...
-    async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str) -> int: ...
+    async def void(self, program_id: uuid.UUID, *, reference: str, target_reference: str, reason: str,
+                   stores: tuple[str, ...] = ()) -> int: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +161,7 @@ async def void(pool: asyncpg.Pool, *, program_id: uuid.UUID, reference: str, rea
 
 
 async def void_order(pool: asyncpg.Pool, *, program_id: uuid.UUID, order_reference: str, reason: str,
-                     ledger: Ledger, now: Clock) -> VoidedOrder:
+                     ledger: Ledger, now: Clock, stores: tuple[str, ...] = ()) -> VoidedOrder:
     """Void every transaction of the order in the ledger (the claim's hold or capture and the earn
     at pickup) with one void by order reference, and give back what the order's claims took (the
     claims made before the void: one confirmed meanwhile keeps its hold)."""
@@ -171,7 +172,7 @@ async def void_order(pool: asyncpg.Pool, *, program_id: uuid.UUID, order_referen
     try:
         balance = await ledger.void(program_id, reference=f"order-void:{order_reference}",
                                     target_reference=order_reference,
-                                    reason=reason or f"void of order {order_reference}")
+                                    reason=reason or f"void of order {order_reference}", stores=stores)
     except DomainError as err:
         if err.code == ErrorCode.NOT_FOUND and not claims:
             raise not_found("order", order_reference) from None

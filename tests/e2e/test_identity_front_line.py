@@ -63,6 +63,11 @@ INVITE_AT = """mutation($program: String!, $email: String!, $role: String!, $sto
 EARN_AT = """mutation($program: String!, $number: String!, $reference: String!, $store: String) {
   earn(input: {program: $program, loyaltyNumber: $number, amount: "10", currency: "EUR", reference: $reference,
                locationCode: $store}) { newBalance } }"""
+EARN_ORDER = """mutation($program: String!, $number: String!, $reference: String!, $store: String!) {
+  earn(input: {program: $program, loyaltyNumber: $number, amount: "10", currency: "EUR", reference: $reference,
+               orderReference: $reference, locationCode: $store}) { newBalance } }"""
+VOID_ORDER = """mutation($program: String!, $order: String!) {
+  voidOrder(input: {program: $program, orderReference: $order}) { newBalance } }"""
 VOID = """mutation($program: String!, $reference: String!, $target: String!) {
   void(input: {program: $program, reference: $reference, targetReference: $target}) { kind points } }"""
 HISTORY = """query($program: String!, $number: String!) { pointsHistory(program: $program, loyaltyNumber: $number) {
@@ -107,6 +112,15 @@ async def test_a_front_line_manager_of_a_store_voids_only_that_stores_transactio
     assert (await s1(VOID, program=program, reference=unique("v"), target="at-s1")).ok()["void"]["kind"] == "VOID"
     (await anywhere(VOID, program=program, reference=unique("v"), target="at-s2")).ok()
     assert await balance(admin, program, number) == before - 20
+
+    # the same through a void of the whole order
+    (await admin(EARN_ORDER, program=program, number=number, reference="order-s2", store="S2")).ok()
+    (await admin(EARN_ORDER, program=program, number=number, reference="order-s1", store="S1")).ok()
+    before = await balance(admin, program, number)
+    refused = await s1(VOID_ORDER, program=program, order="order-s2")
+    assert refused.codes == ["FORBIDDEN"], refused.errors
+    assert await balance(admin, program, number) == before
+    assert (await s1(VOID_ORDER, program=program, order="order-s1")).ok()["voidOrder"]["newBalance"] == before - 10
 
 
 CREATE_STORE_KEY = """mutation($program: String!, $store: String) {
