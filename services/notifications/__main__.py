@@ -43,7 +43,7 @@ def assemble(server, pool, settings) -> None:
     opts = options(settings)
     dispatcher = Dispatcher(pool, opts)
     dispatcher.start()
-    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=dispatcher.kick))
+    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=dispatcher.notify))
 
 
 DEFINITION = ServiceDefinition(

@@ -75,13 +75,14 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, *, options: Options | None = None, on_events=None):
         self._pool = pool
         self._options = options or Options()
-        self._on_events = on_events or (lambda: None)  # after new deliveries committed: the dispatcher's kick
+        # after new deliveries committed: on_events(program_id), the dispatcher's notify
+        self._on_events = on_events or (lambda program_id=None: None)
 
     async def ConsumeSourceEvents(self, request, context):
         ctx = require_program(context)
         accepted = await events.ingest(self._pool, program_id=ctx.program_id, events=_source_events(request))
         if accepted:
-            self._on_events()
+            self._on_events(ctx.program_id)
         return events_pb2.ConsumeAck(accepted=accepted)
 
     async def ListEvents(self, request, context):
@@ -118,7 +119,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
             description=request.description if request.HasField("description") else None)
         updated = await subscriptions.update(self._pool, program_id=ctx.program_id, command=command,
                                              allow_private=self._options.allow_private_targets)
-        self._on_events()
+        self._on_events(ctx.program_id)
         return subscription_to_proto(updated)
 
     async def DeleteSubscription(self, request, context):
@@ -149,7 +150,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
     async def Redeliver(self, request, context):
         ctx = require_program(context)
         made = await deliveries.redeliver(self._pool, program_id=ctx.program_id, delivery_id=request.delivery_id)
-        self._on_events()
+        self._on_events(ctx.program_id)
         return delivery_to_proto(made)
 
     async def Replay(self, request, context):
@@ -158,7 +159,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
                                         subscription_id=_uuid(request.subscription_id, "subscriptionId"),
                                         since=parse_time(getattr(request, "from"), "from"),
                                         until=parse_time(request.to, "to"))
-        self._on_events()
+        self._on_events(ctx.program_id)
         return pb.ReplayResponse(deliveries=count)
 
 

@@ -4,8 +4,9 @@ only its own subscription, never another's or another program's.
 The dispatcher (kicked when events fan out, and on a sweep) leases each subscription that has
 deliveries due (due_subscriptions: one lease across all processes) and starts its worker. A worker
 takes a batch of due deliveries, at most one per member (a member's events go in order), posts
-them concurrently with its own HTTP client and a bounded timeout, records each attempt, and goes
-on until nothing is due soon; then it writes when its next retry is due and lets the lease go. No
+them a few at a time with its own HTTP connections and a bounded timeout, records the attempts in
+one statement, and goes on until nothing is due soon and no new event came for a moment; then it
+writes when its next retry is due and lets the lease go. No
 database connection is held while a request is in flight. A failed attempt is retried with
 exponential backoff and jitter until the retry window (24 hours) is over, then dead-lettered.
 """
@@ -20,8 +21,8 @@ import random
 import time
 import uuid
 
+import aiohttp
 import asyncpg
-import httpx
 
 from services.common.db import global_tx, tenant_tx
 from services.common.outbox import RelayLoop
@@ -72,7 +73,7 @@ def body_of(row: asyncpg.Record) -> bytes:
     return json.dumps(events.envelope(event), separators=(",", ":"), sort_keys=True).encode()
 
 
-async def post(client: httpx.AsyncClient, *, url: str, secrets: list[str], row: asyncpg.Record,
+async def post(session: aiohttp.ClientSession, *, url: str, secrets: list[str], row: asyncpg.Record,
                options: Options) -> Outcome:
     body = body_of(row)
     headers = {
@@ -84,15 +85,17 @@ async def post(client: httpx.AsyncClient, *, url: str, secrets: list[str], row: 
     started = time.monotonic()
     try:
         await targets.check(url, allow_private=options.allow_private_targets)
-        response = await client.post(url, content=body, headers=headers)
+        async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            status = response.status
+            await response.read()  # drained so the connection is reused; bounded by the session's timeout
     except targets.TargetRefused as exc:
         return Outcome(False, None, _ms(started), f"refused: {exc}")
-    except httpx.TimeoutException:
+    except asyncio.TimeoutError:
         return Outcome(False, None, _ms(started), f"timed out after {options.timeout_seconds:g}s")
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
         return Outcome(False, None, _ms(started), f"{type(exc).__name__}: {exc}"[:500])
-    ok = 200 <= response.status_code < 300
-    return Outcome(ok, response.status_code, _ms(started), None if ok else f"HTTP {response.status_code}")
+    ok = 200 <= status < 300
+    return Outcome(ok, status, _ms(started), None if ok else f"HTTP {status}")
 
 
 def _ms(started: float) -> int:
@@ -100,41 +103,53 @@ def _ms(started: float) -> int:
 
 
 class SubscriptionWorker:
-    """Sends one subscription's due deliveries until none is due soon."""
+    """Sends one subscription's due deliveries until none is due soon and no new event came for a
+    while (`LINGER`: a steady stream keeps one worker and its connections instead of one per event)."""
 
     SOON = dt.timedelta(seconds=2)  # a retry due sooner than this is waited for, not handed back
+    LINGER = 2.0
+    BATCH = 100  # deliveries claimed at once (one per member), sent `concurrency_per_subscription` at a time
 
     def __init__(self, pool: asyncpg.Pool, *, program_id: uuid.UUID, subscription_id: uuid.UUID, holder: str,
                  options: Options):
         self._pool = pool
-        self._program_id = program_id
+        self.program_id = program_id
         self._subscription_id = subscription_id
         self._holder = holder
         self._options = options
         self._paused = False
+        self.wake = asyncio.Event()  # set when new deliveries of this program may have been queued
 
     async def run(self) -> None:
-        timeout = httpx.Timeout(self._options.timeout_seconds)
-        limits = httpx.Limits(max_connections=self._options.concurrency_per_subscription)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False,
-                                     trust_env=False) as client:
+        timeout = aiohttp.ClientTimeout(total=self._options.timeout_seconds)
+        connector = aiohttp.TCPConnector(limit=self._options.concurrency_per_subscription)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             try:
-                while await self._one_batch(client):
+                while await self._one_batch(session) or await self._woken():
                     pass
             finally:
-                async with tenant_tx(self._pool, self._program_id) as conn:
+                async with tenant_tx(self._pool, self.program_id) as conn:
                     await repo.settle_due(conn, subscription_id=self._subscription_id, holder=self._holder,
                                           park=self._paused)
 
-    async def _one_batch(self, client: httpx.AsyncClient) -> bool:
-        """False when there is nothing more to do soon."""
-        async with tenant_tx(self._pool, self._program_id) as conn:
+    async def _woken(self) -> bool:
+        if self._paused:
+            return False
+        self.wake.clear()
+        try:
+            await asyncio.wait_for(self.wake.wait(), self.LINGER)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def _one_batch(self, session: aiohttp.ClientSession) -> bool:
+        """False when there is nothing to send now or soon."""
+        async with tenant_tx(self._pool, self.program_id) as conn:
             target = await repo.sending_details(conn, self._subscription_id)
             if target is None or not target["active"]:
                 self._paused = True  # its deliveries wait until it is active again (subscriptions.update)
                 return False
-            batch = await repo.due_batch(conn, subscription_id=self._subscription_id,
-                                         limit=self._options.concurrency_per_subscription)
+            batch = await repo.due_batch(conn, subscription_id=self._subscription_id, limit=self.BATCH)
             if not batch:
                 upcoming = await repo.next_due(conn, self._subscription_id)
             await repo.lease(conn, subscription_id=self._subscription_id, holder=self._holder,
@@ -146,15 +161,20 @@ class SubscriptionWorker:
             await asyncio.sleep(max(wait.total_seconds(), 0.0))
             return True
         secrets = [s for s in (target["secret"], target["previous_secret"]) if s]
-        outcomes = await asyncio.gather(*(post(client, url=target["url"], secrets=secrets, row=row,
-                                               options=self._options) for row in batch))
-        async with tenant_tx(self._pool, self._program_id) as conn:
-            for row, outcome in zip(batch, outcomes):
-                retry_in = None if outcome.ok else self._options.retry_in(attempts=row["attempts"] + 1,
-                                                                         created_at=row["created_at"])
-                await repo.record_attempt(conn, program_id=self._program_id, delivery_id=row["id"], ok=outcome.ok,
-                                          status_code=outcome.status_code, latency_ms=outcome.latency_ms,
-                                          error=outcome.error, retry_in=retry_in)
+        gate = asyncio.Semaphore(self._options.concurrency_per_subscription)
+
+        async def send(row) -> Outcome:
+            async with gate:
+                return await post(session, url=target["url"], secrets=secrets, row=row, options=self._options)
+
+        outcomes = await asyncio.gather(*(send(row) for row in batch))
+        results = [repo.AttemptResult(
+            delivery_id=row["id"], ok=o.ok, status_code=o.status_code, latency_ms=o.latency_ms, error=o.error,
+            retry_in=None if o.ok else self._options.retry_in(attempts=row["attempts"] + 1,
+                                                              created_at=row["created_at"]))
+            for row, o in zip(batch, outcomes)]
+        async with tenant_tx(self._pool, self.program_id) as conn:
+            await repo.record_attempts(conn, program_id=self.program_id, results=results)
         return True
 
 
@@ -166,7 +186,15 @@ class Dispatcher(RelayLoop):
         self._pool = pool
         self._options = options
         self._holder = f"{uuid.uuid4()}"
-        self._workers: dict[uuid.UUID, asyncio.Task] = {}
+        self._workers: dict[uuid.UUID, tuple[SubscriptionWorker, asyncio.Task]] = {}
+
+    def notify(self, program_id: uuid.UUID | None = None) -> None:
+        """New deliveries may be due (of `program_id`, or of any program): wake its lingering workers
+        and look for subscriptions without one."""
+        for worker, _ in self._workers.values():
+            if program_id is None or worker.program_id == program_id:
+                worker.wake.set()
+        self.kick()
 
     @property
     def working(self) -> int:
@@ -189,7 +217,7 @@ class Dispatcher(RelayLoop):
                 worker = SubscriptionWorker(self._pool, program_id=row["program_id"], subscription_id=sid,
                                             holder=self._holder, options=self._options)
                 task = asyncio.get_running_loop().create_task(worker.run(), name=f"webhooks:{sid}")
-                self._workers[sid] = task
+                self._workers[sid] = (worker, task)
                 task.add_done_callback(lambda t, sid=sid: self._done(sid, t))
                 started += 1
         return 0  # the next step comes with the next kick or sweep
@@ -201,9 +229,10 @@ class Dispatcher(RelayLoop):
         self.kick()  # something may have come due while it ran
 
     async def stop(self) -> None:
-        for task in list(self._workers.values()):
+        tasks = [task for _, task in self._workers.values()]
+        for task in tasks:
             task.cancel()
-        for task in list(self._workers.values()):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await super().stop()

@@ -43,25 +43,27 @@ async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[Sour
     delivery of each new one to every active webhook subscription whose filter names its type, in
     the same transaction; returns how many are new. A row whose data breaks its schema is kept
     aside in rejected_events, logged."""
-    stored: list[int] = []
+    rows, rejected = [], []
+    for source_event in events:
+        for mapped in map_event(source_event):
+            errors = catalogue.validation_errors(mapped.name, mapped.data)
+            if errors:
+                log.error("%s from %s outbox %s breaks its schema: %s", mapped.name, source_event.source,
+                          source_event.outbox_id, errors)
+                rejected.append((source_event, mapped, errors))
+                continue
+            rows.append(repository.NewEvent(
+                id=event_id(program_id=program_id, source=source_event.source, outbox_id=source_event.outbox_id,
+                            name=mapped.name),
+                type=mapped.name, version=catalogue.CATALOGUE[mapped.name].version, member_id=mapped.member_id,
+                loyalty_number=mapped.loyalty_number, occurred_at=mapped.occurred_at, data=mapped.data,
+                source=source_event.source, outbox_id=source_event.outbox_id))
     async with tenant_tx(pool, program_id) as conn:
         await repository.know_program(conn, program_id)
-        for source_event in events:
-            for mapped in map_event(source_event):
-                errors = catalogue.validation_errors(mapped.name, mapped.data)
-                if errors:
-                    log.error("%s from %s outbox %s breaks its schema: %s", mapped.name, source_event.source,
-                              source_event.outbox_id, errors)
-                    await repository.reject(conn, program_id=program_id, source=source_event,
-                                            name=mapped.name, data=mapped.data, errors=errors)
-                    continue
-                sequence = await repository.insert_event(
-                    conn, program_id=program_id, event_id=event_id(
-                        program_id=program_id, source=source_event.source, outbox_id=source_event.outbox_id,
-                        name=mapped.name),
-                    source=source_event, mapped=mapped, version=catalogue.CATALOGUE[mapped.name].version)
-                if sequence is not None:
-                    stored.append(sequence)
+        for source_event, mapped, errors in rejected:
+            await repository.reject(conn, program_id=program_id, source=source_event, name=mapped.name,
+                                    data=mapped.data, errors=errors)
+        stored = await repository.insert_events(conn, program_id=program_id, rows=rows) if rows else []
         if stored:
             await webhook_repository.fan_out(conn, program_id=program_id, sequences=stored)
     return len(stored)

@@ -1,24 +1,41 @@
 """SQL of the notifications service (keyword-only arguments, one tenant transaction each caller)."""
 
+import dataclasses
 import datetime as dt
 import uuid
 
 import asyncpg
 
-from services.notifications.mapping import Mapped, SourceEvent
+from services.notifications.mapping import SourceEvent
 
 EVENT_COLUMNS = "sequence, id, type, version, occurred_at, member_id, loyalty_number, data, program_id"
 
 
-async def insert_event(conn: asyncpg.Connection, *, program_id: uuid.UUID, event_id: uuid.UUID,
-                       source: SourceEvent, mapped: Mapped, version: int) -> int | None:
-    """The event's sequence when stored now, None when this row's event was already there."""
-    return await conn.fetchval(
+@dataclasses.dataclass(frozen=True)
+class NewEvent:
+    id: uuid.UUID
+    type: str
+    version: int
+    member_id: str | None
+    loyalty_number: str
+    occurred_at: dt.datetime
+    data: dict
+    source: str
+    outbox_id: int
+
+
+async def insert_events(conn: asyncpg.Connection, *, program_id: uuid.UUID, rows: list[NewEvent]) -> list[int]:
+    """The sequences of the events stored now, in the order given (a row already there is left out)."""
+    stored = await conn.fetch(
         "INSERT INTO events(id, program_id, type, version, member_id, loyalty_number, occurred_at, data, source,"
-        " outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " outbox_id) SELECT x.id, $1, x.type, x.version, x.member_id, x.loyalty_number, x.occurred_at, x.data,"
+        " x.source, x.outbox_id FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, type text,"
+        " version int, member_id uuid, loyalty_number text, occurred_at timestamptz, data jsonb, source text,"
+        " outbox_id bigint, n int) ORDER BY x.n"
         " ON CONFLICT (program_id, source, outbox_id, type) DO NOTHING RETURNING sequence",
-        event_id, program_id, mapped.name, version, uuid.UUID(mapped.member_id) if mapped.member_id else None,
-        mapped.loyalty_number, mapped.occurred_at, mapped.data, source.source, source.outbox_id)
+        program_id, [{**dataclasses.asdict(r), "id": str(r.id), "occurred_at": r.occurred_at.isoformat(), "n": n}
+                     for n, r in enumerate(rows)])
+    return sorted(r["sequence"] for r in stored)
 
 
 async def reject(conn: asyncpg.Connection, *, program_id: uuid.UUID, source: SourceEvent, name: str, data: dict,

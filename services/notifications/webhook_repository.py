@@ -1,5 +1,6 @@
 """SQL of webhooks: subscriptions, deliveries and their attempts, the due-subscriptions directory."""
 
+import dataclasses
 import datetime as dt
 import uuid
 
@@ -145,20 +146,38 @@ async def due_batch(conn: asyncpg.Connection, *, subscription_id: uuid.UUID, lim
         " ORDER BY d.event_sequence, d.id LIMIT $2", subscription_id, limit)
 
 
-async def record_attempt(conn: asyncpg.Connection, *, program_id: uuid.UUID, delivery_id: int, ok: bool,
-                         status_code: int | None, latency_ms: int, error: str | None,
-                         retry_in: dt.timedelta | None) -> None:
-    """`retry_in` None on a failure: retries are over, the delivery is dead-lettered."""
+@dataclasses.dataclass(frozen=True)
+class AttemptResult:
+    delivery_id: int
+    ok: bool
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    retry_in: dt.timedelta | None  # on a failure, None: retries are over, the delivery is dead-lettered
+
+
+async def record_attempts(conn: asyncpg.Connection, *, program_id: uuid.UUID, results: list[AttemptResult]) -> None:
+    """Each attempt into the log and its delivery's state, in one statement."""
     await conn.execute(
-        "INSERT INTO delivery_attempts(program_id, delivery_id, status_code, latency_ms, error)"
-        " VALUES ($1, $2, $3, $4, $5)", program_id, delivery_id, status_code, latency_ms, error)
-    await conn.execute(
-        "UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = now(), last_status_code = $3,"
-        " last_latency_ms = $4, last_error = $5,"
-        " status = CASE WHEN $2 THEN 'delivered' WHEN $6::interval IS NULL THEN 'dead' ELSE 'pending' END,"
-        " delivered_at = CASE WHEN $2 THEN now() END,"
-        " next_attempt_at = CASE WHEN NOT $2 AND $6::interval IS NOT NULL THEN now() + $6 ELSE next_attempt_at END"
-        " WHERE id = $1", delivery_id, ok, status_code, latency_ms, error, retry_in)
+        """
+        WITH r AS (
+            SELECT * FROM unnest($2::bigint[], $3::bool[], $4::int[], $5::int[], $6::text[], $7::float8[])
+                AS r(id, ok, status_code, latency_ms, error, retry_seconds)
+        ), logged AS (
+            INSERT INTO delivery_attempts(program_id, delivery_id, status_code, latency_ms, error)
+            SELECT $1, id, status_code, latency_ms, error FROM r
+        )
+        UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), last_status_code = r.status_code,
+            last_latency_ms = r.latency_ms, last_error = r.error,
+            status = CASE WHEN r.ok THEN 'delivered' WHEN r.retry_seconds IS NULL THEN 'dead' ELSE 'pending' END,
+            delivered_at = CASE WHEN r.ok THEN now() END,
+            next_attempt_at = CASE WHEN NOT r.ok AND r.retry_seconds IS NOT NULL
+                                   THEN now() + make_interval(secs => r.retry_seconds) ELSE d.next_attempt_at END
+        FROM r WHERE d.id = r.id
+        """,
+        program_id, [r.delivery_id for r in results], [r.ok for r in results], [r.status_code for r in results],
+        [r.latency_ms for r in results], [r.error for r in results],
+        [r.retry_in.total_seconds() if r.retry_in is not None else None for r in results])
 
 
 # The deliveries at the head of their member's queue: the only ones that can be sent next.

@@ -34,7 +34,7 @@ async def service(pools):
     dispatcher = Dispatcher(pools["notifications"], FAST)
     dispatcher.start()
     server = grpc.aio.server(interceptors=[DomainErrorInterceptor()])
-    api.register(server, api.NotificationsServicer(pools["notifications"], options=FAST, on_events=dispatcher.kick))
+    api.register(server, api.NotificationsServicer(pools["notifications"], options=FAST, on_events=dispatcher.notify))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
