@@ -12,7 +12,6 @@ exponential backoff and jitter until the retry window (24 hours) is over, then d
 """
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -228,11 +227,11 @@ class Dispatcher(RelayLoop):
             log.error("webhook worker of %s failed", subscription_id, exc_info=task.exception())
         self.kick()  # something may have come due while it ran
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Cancels the workers (each gives its lease back) and the loop; waits at most `timeout`."""
         tasks = [task for _, task in self._workers.values()]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
         await super().stop()

@@ -39,9 +39,9 @@ async def service(pools):
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     yield pb_grpc.NotificationsServiceStub(channel), dispatcher
-    await channel.close()
-    await server.stop(0)
-    await dispatcher.stop()
+    await asyncio.wait_for(dispatcher.stop(), 30)
+    await asyncio.wait_for(channel.close(), 30)
+    await asyncio.wait_for(server.stop(0), 30)
 
 
 class Program:
