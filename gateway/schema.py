@@ -14,6 +14,7 @@ from gateway.members.queries import MemberQueries
 from gateway.notifications.mutations import NotificationsMutations
 from gateway.notifications.queries import NotificationsQueries
 from gateway.points.mutations import PointsMutations
+from gateway.profiles.queries import ProfileQueries
 from gateway.points.queries import PointsQueries
 from gateway.program_config.mutations import ProgramConfigMutations
 from gateway.program_config.queries import ProgramConfigQueries
@@ -35,7 +36,7 @@ from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries,
-           NotificationsQueries)
+           NotificationsQueries, ProfileQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
              RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations,
              NotificationsMutations)

@@ -17,6 +17,8 @@ class PointsSummary:
     next_expiry_date: str | None
     first_activity_at: str | None
     last_activity_at: str | None
+    first_purchase_at: str | None = strawberry.field(description="The first earn of an amount spent")
+    last_purchase_at: str | None = strawberry.field(description="The last earn of an amount spent")
 
     @classmethod
     def from_proto(cls, s: points_pb.PointsSummary) -> "PointsSummary":
@@ -25,6 +27,7 @@ class PointsSummary:
             on_hold_points=s.on_hold, used_points=s.used, expired_points=s.expired,
             next_expiring_points=s.next_expiring_points, next_expiry_date=s.next_expiry_date or None,
             first_activity_at=s.first_activity_at or None, last_activity_at=s.last_activity_at or None,
+            first_purchase_at=s.first_purchase_at or None, last_purchase_at=s.last_purchase_at or None,
         )
 
 

@@ -287,7 +287,11 @@ async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Rec
               coalesce(-sum(points) FILTER (WHERE kind IN ('BURN', 'CAPTURE')
                   OR (kind = 'VOID' AND details->>'target_kind' IN ('BURN', 'CAPTURE'))), 0)::bigint AS used,
               coalesce(-sum(points) FILTER (WHERE kind = 'EXPIRE'), 0)::bigint AS expired,
-              min(occurred_at) AS first_activity_at, max(occurred_at) AS last_activity_at
+              min(occurred_at) AS first_activity_at, max(occurred_at) AS last_activity_at,
+              min(occurred_at) FILTER (WHERE kind IN ('EARN', 'RETRO_CLAIM') AND amount IS NOT NULL)
+                  AS first_purchase_at,
+              max(occurred_at) FILTER (WHERE kind IN ('EARN', 'RETRO_CLAIM') AND amount IS NOT NULL)
+                  AS last_purchase_at
             FROM transactions WHERE member_id = $1
         ), other_side AS (
             SELECT min(occurred_at) AS first_activity_at, max(occurred_at) AS last_activity_at
@@ -301,7 +305,8 @@ async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Rec
                txns.lifetime_earned, txns.used, txns.expired,
                next_lot.points AS next_expiring_points, next_lot.expires_at AS next_expiry_date,
                least(txns.first_activity_at, other_side.first_activity_at) AS first_activity_at,
-               greatest(txns.last_activity_at, other_side.last_activity_at) AS last_activity_at
+               greatest(txns.last_activity_at, other_side.last_activity_at) AS last_activity_at,
+               txns.first_purchase_at, txns.last_purchase_at
         FROM bal, stale, txns, other_side LEFT JOIN next_lot ON true
         """,
         member_id,

@@ -52,6 +52,8 @@ class Summary:
     next_expiry_date: str
     first_activity_at: str
     last_activity_at: str
+    first_purchase_at: str = ""
+    last_purchase_at: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

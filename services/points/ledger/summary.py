@@ -23,6 +23,8 @@ async def member_summary(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_n
         next_expiring_points=row["next_expiring_points"] or 0, next_expiry_date=posting.rfc3339(row["next_expiry_date"]),
         first_activity_at=posting.rfc3339(row["first_activity_at"]),
         last_activity_at=posting.rfc3339(row["last_activity_at"]),
+        first_purchase_at=posting.rfc3339(row["first_purchase_at"]),
+        last_purchase_at=posting.rfc3339(row["last_purchase_at"]),
     )
 
 
