@@ -23,7 +23,8 @@ from services.notifications import api, events, signing
 from services.notifications.dispatch import Dispatcher, Options
 from services.notifications.mapping import SourceEvent
 
-FAST = Options(timeout_seconds=5, backoff_base_seconds=0.01, backoff_max_seconds=0.05, allow_private_targets=True,
+# (a long timeout: the hung receiver's request must still be open when the others are done, on a busy machine)
+FAST = Options(timeout_seconds=60, backoff_base_seconds=0.01, backoff_max_seconds=0.05, allow_private_targets=True,
                sweep_seconds=3600)
 _outbox_ids = itertools.count(int(uuid.uuid4().int % 10**12))
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
