@@ -1,6 +1,7 @@
 """The rewards catalogue, tiers, segments and campaigns screens in the browser: what the UI creates is
 read back through the API, and what the API holds is what the screens show."""
 
+import json
 import re
 
 from playwright.sync_api import expect
@@ -105,3 +106,39 @@ def test_define_a_slab_and_read_its_report(page, app_url, api):
     assert expected["gold"] == 1  # the one who earned 250 points
     for code, members in expected.items():
         expect(page.get_by_test_id(f"members-{code}")).to_have_text(str(members))
+
+
+SEGMENTS = "query($p: String!) { segments(program: $p) { code name kind rule memberCount } }"
+ENROLL_ZIP = """mutation($p: String!, $e: String!, $z: String!) { enroll(input: {program: $p, email: $e, firstName: "Zoe",
+  lastName: "Zip", zip: $z}) { member { loyaltyNumber } } }"""
+RULE = {"and": [{"==": [{"var": "zip"}, "08001"]}]}
+
+
+def test_build_preview_and_save_a_segment(page, app_url, api):
+    program = new_program(api)
+    for i, zip_code in enumerate(("08001", "28001", "08001")):
+        api(ENROLL_ZIP, p=program, e=f"zip{i}-{program}@example.com", z=zip_code)
+    sign_in(page, app_url, program=program, next_path="/admin/segments")
+    page.get_by_test_id("empty").wait_for()
+    page.get_by_role("button", name="New segment").click()
+    form = page.get_by_test_id("segment-form")
+    form.get_by_label(re.compile(r"^Segment code")).fill("barcelona")
+    form.get_by_label("Segment name").fill("Barcelona")
+    form.get_by_role("button", name="+ Condition").click()
+    form.get_by_test_id("fields").click()
+    form.get_by_role("option", name="Zip", exact=True).click()
+    expect(form.get_by_test_id("segment-problem")).to_contain_text("zip")  # an empty value is not sent
+    form.get_by_test_id("value-editor").fill("08001")
+    expect(form.get_by_test_id("segment-logic")).to_have_text(json.dumps(RULE, separators=(",", ":")))
+    form.get_by_role("button", name="Preview").click()
+    expect(form.get_by_test_id("preview-count")).to_contain_text("2 members now")
+    preview = api("query($p: String!, $r: JSON!) { segmentPreview(program: $p, rule: $r) { memberCount } }",
+                  p=program, r=RULE)
+    assert preview["segmentPreview"]["memberCount"] == 2
+    form.get_by_role("button", name="Save segment").click()
+    expect(form).to_have_count(0)
+    row = page.get_by_test_id("segments-table").locator("tr[data-code='barcelona']")
+    expect(row.get_by_test_id("member-count")).to_have_text("2")
+    [saved] = api(SEGMENTS, p=program)["segments"]
+    assert saved == {"code": "barcelona", "name": "Barcelona", "kind": "rule",
+                     "rule": RULE, "memberCount": 2}

@@ -120,6 +120,11 @@ const tiers = createRoute({
   }),
   component: lazyRouteComponent(() => import("./routes/admin/Tiers")),
 });
+const segments = createRoute({
+  getParentRoute: () => staff, path: "/admin/segments",
+  validateSearch: (s: Record<string, unknown>) => ({ q: typeof s.q === "string" ? s.q : "" }),
+  component: lazyRouteComponent(() => import("./routes/admin/Segments")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -145,7 +150,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

@@ -17,6 +17,7 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin", label: "Dashboard", permission: "points.report" },
   { to: "/admin/members", label: "Members", permission: "member.read" },
   { to: "/admin/transactions", label: "Transactions", permission: "points.report" },
+  { to: "/admin/segments", label: "Segments", permission: "member.read" },
   { to: "/admin/rules", label: "Rules", permission: "rules.read" },
   { to: "/admin/rewards", label: "Rewards", permission: "rewards.read" },
   { to: "/admin/tiers", label: "Tiers", permission: "tier.read" },

@@ -46,6 +46,9 @@ type Documents = {
     "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": typeof types.SaveRuleSetDraftDocument,
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": typeof types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": typeof types.RuleSetsDocument,
+    "\n  query Segments($program: String!) { segments(program: $program) { code name kind rule memberCount refreshedAt unknownLoyaltyNumbers } }\n": typeof types.SegmentsDocument,
+    "\n  query SegmentPreview($program: String!, $rule: JSON!) { segmentPreview(program: $program, rule: $rule, sampleSize: 10) { memberCount sampleLoyaltyNumbers } }\n": typeof types.SegmentPreviewDocument,
+    "\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n": typeof types.SaveSegmentDocument,
     "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n": typeof types.TierSlabsDocument,
     "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n": typeof types.TierReportScreenDocument,
     "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }": typeof types.DefineTierSlabDocument,
@@ -104,6 +107,9 @@ const documents: Documents = {
     "\n  mutation SaveRuleSetDraft($input: SaveRuleSetInput!) { saveRuleSet(input: $input) { code draftVersion } }\n": types.SaveRuleSetDraftDocument,
     "\n  mutation PublishRuleSet($program: String!, $code: String!, $draftVersion: Int) {\n    publishRuleSet(program: $program, code: $code, draftVersion: $draftVersion) { code publishedVersion }\n  }\n": types.PublishRuleSetDocument,
     "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n": types.RuleSetsDocument,
+    "\n  query Segments($program: String!) { segments(program: $program) { code name kind rule memberCount refreshedAt unknownLoyaltyNumbers } }\n": types.SegmentsDocument,
+    "\n  query SegmentPreview($program: String!, $rule: JSON!) { segmentPreview(program: $program, rule: $rule, sampleSize: 10) { memberCount sampleLoyaltyNumbers } }\n": types.SegmentPreviewDocument,
+    "\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n": types.SaveSegmentDocument,
     "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n": types.TierSlabsDocument,
     "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n": types.TierReportScreenDocument,
     "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }": types.DefineTierSlabDocument,
@@ -272,6 +278,18 @@ export function graphql(source: "\n  mutation PublishRuleSet($program: String!, 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"): (typeof documents)["\n  query RuleSets($program: String!) {\n    ruleSets(program: $program) { code name scope scopeRef publishedVersion draftVersion archived }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Segments($program: String!) { segments(program: $program) { code name kind rule memberCount refreshedAt unknownLoyaltyNumbers } }\n"): (typeof documents)["\n  query Segments($program: String!) { segments(program: $program) { code name kind rule memberCount refreshedAt unknownLoyaltyNumbers } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SegmentPreview($program: String!, $rule: JSON!) { segmentPreview(program: $program, rule: $rule, sampleSize: 10) { memberCount sampleLoyaltyNumbers } }\n"): (typeof documents)["\n  query SegmentPreview($program: String!, $rule: JSON!) { segmentPreview(program: $program, rule: $rule, sampleSize: 10) { memberCount sampleLoyaltyNumbers } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n"): (typeof documents)["\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
