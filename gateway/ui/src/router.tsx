@@ -125,6 +125,11 @@ const segments = createRoute({
   validateSearch: (s: Record<string, unknown>) => ({ q: typeof s.q === "string" ? s.q : "" }),
   component: lazyRouteComponent(() => import("./routes/admin/Segments")),
 });
+const campaigns = createRoute({
+  getParentRoute: () => staff, path: "/admin/campaigns",
+  validateSearch: (s: Record<string, unknown>) => ({ campaign: optional(s.campaign) }),
+  component: lazyRouteComponent(() => import("./routes/admin/Campaigns")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -150,7 +155,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

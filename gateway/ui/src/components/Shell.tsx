@@ -19,6 +19,7 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin/transactions", label: "Transactions", permission: "points.report" },
   { to: "/admin/segments", label: "Segments", permission: "member.read" },
   { to: "/admin/rules", label: "Rules", permission: "rules.read" },
+  { to: "/admin/campaigns", label: "Campaigns", permission: "rules.read" },
   { to: "/admin/rewards", label: "Rewards", permission: "rewards.read" },
   { to: "/admin/tiers", label: "Tiers", permission: "tier.read" },
   { to: "/admin/reports", label: "Reports", permission: "points.report" },

@@ -28,6 +28,9 @@ type Documents = {
     "\n  mutation RevokeProgramApiKey($input: ApiKeyInput!) { revokeApiKey(input: $input) { keyId revokedAt } }\n": typeof types.RevokeProgramApiKeyDocument,
     "\n  query ProgramAuditLog($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String, $before: String) {\n    auditLog(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to, first: 100, before: $before) {\n      id occurredAt subject subjectKind roles ip operation targetIds summary outcome requestId\n    }\n  }\n": typeof types.ProgramAuditLogDocument,
     "\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n": typeof types.ProgramAuditLogCsvDocument,
+    "\n  query Campaigns($program: String!) {\n    campaigns(program: $program) {\n      code name startsAt endsAt budgetTotal budgetPerMember archived discountBudgetTotal discountBudgetPerMember\n      targets { segments tiers clubs partners locations }\n    }\n  }\n": typeof types.CampaignsDocument,
+    "\n  query CampaignReportScreen($program: String!, $code: String!) {\n    campaignReport(program: $program, code: $code) { code pointsIssued membersReached transactions budgetTotal budgetLeft }\n  }\n": typeof types.CampaignReportScreenDocument,
+    "mutation SaveCampaign($input: SaveCampaignInput!) { saveCampaign(input: $input) { code } }": typeof types.SaveCampaignDocument,
     "\n  query DashboardActivity($program: String!, $from: String!, $period: String!) {\n    pointsActivity(program: $program, from: $from, period: $period) {\n      rows { period pointsEarned pointsUsed pointsExpired transactions activeMembers }\n      outstandingPoints membersWithPoints expiringIn30Days expiringIn60Days expiringIn90Days\n    }\n    pointsLiability(program: $program) { rows { expiryMonth points } totalPoints }\n  }\n": typeof types.DashboardActivityDocument,
     "\n  query DashboardTierMix($program: String!, $slab: String!, $from: String!, $to: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to) { tiers { tierCode members } }\n  }\n": typeof types.DashboardTierMixDocument,
     "query DashboardSlabs($program: String!) { tierSlabs(program: $program) { code name } }": typeof types.DashboardSlabsDocument,
@@ -89,6 +92,9 @@ const documents: Documents = {
     "\n  mutation RevokeProgramApiKey($input: ApiKeyInput!) { revokeApiKey(input: $input) { keyId revokedAt } }\n": types.RevokeProgramApiKeyDocument,
     "\n  query ProgramAuditLog($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String, $before: String) {\n    auditLog(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to, first: 100, before: $before) {\n      id occurredAt subject subjectKind roles ip operation targetIds summary outcome requestId\n    }\n  }\n": types.ProgramAuditLogDocument,
     "\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n": types.ProgramAuditLogCsvDocument,
+    "\n  query Campaigns($program: String!) {\n    campaigns(program: $program) {\n      code name startsAt endsAt budgetTotal budgetPerMember archived discountBudgetTotal discountBudgetPerMember\n      targets { segments tiers clubs partners locations }\n    }\n  }\n": types.CampaignsDocument,
+    "\n  query CampaignReportScreen($program: String!, $code: String!) {\n    campaignReport(program: $program, code: $code) { code pointsIssued membersReached transactions budgetTotal budgetLeft }\n  }\n": types.CampaignReportScreenDocument,
+    "mutation SaveCampaign($input: SaveCampaignInput!) { saveCampaign(input: $input) { code } }": types.SaveCampaignDocument,
     "\n  query DashboardActivity($program: String!, $from: String!, $period: String!) {\n    pointsActivity(program: $program, from: $from, period: $period) {\n      rows { period pointsEarned pointsUsed pointsExpired transactions activeMembers }\n      outstandingPoints membersWithPoints expiringIn30Days expiringIn60Days expiringIn90Days\n    }\n    pointsLiability(program: $program) { rows { expiryMonth points } totalPoints }\n  }\n": types.DashboardActivityDocument,
     "\n  query DashboardTierMix($program: String!, $slab: String!, $from: String!, $to: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to) { tiers { tierCode members } }\n  }\n": types.DashboardTierMixDocument,
     "query DashboardSlabs($program: String!) { tierSlabs(program: $program) { code name } }": types.DashboardSlabsDocument,
@@ -206,6 +212,18 @@ export function graphql(source: "\n  query ProgramAuditLog($program: String!, $s
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n"): (typeof documents)["\n  query ProgramAuditLogCsv($program: String!, $subject: String, $operation: String, $outcome: String, $from: String, $to: String) {\n    auditLogCsv(program: $program, subject: $subject, operation: $operation, outcome: $outcome, from: $from, to: $to)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Campaigns($program: String!) {\n    campaigns(program: $program) {\n      code name startsAt endsAt budgetTotal budgetPerMember archived discountBudgetTotal discountBudgetPerMember\n      targets { segments tiers clubs partners locations }\n    }\n  }\n"): (typeof documents)["\n  query Campaigns($program: String!) {\n    campaigns(program: $program) {\n      code name startsAt endsAt budgetTotal budgetPerMember archived discountBudgetTotal discountBudgetPerMember\n      targets { segments tiers clubs partners locations }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CampaignReportScreen($program: String!, $code: String!) {\n    campaignReport(program: $program, code: $code) { code pointsIssued membersReached transactions budgetTotal budgetLeft }\n  }\n"): (typeof documents)["\n  query CampaignReportScreen($program: String!, $code: String!) {\n    campaignReport(program: $program, code: $code) { code pointsIssued membersReached transactions budgetTotal budgetLeft }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation SaveCampaign($input: SaveCampaignInput!) { saveCampaign(input: $input) { code } }"): (typeof documents)["mutation SaveCampaign($input: SaveCampaignInput!) { saveCampaign(input: $input) { code } }"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
