@@ -4,6 +4,8 @@ The services export their outbox rows here after commit (services/common/event_e
 rows become the catalogue's events (catalogue.py, mapping.py, events.py), stored once each, and
 each new event is queued for the program's webhook subscriptions that want it (subscriptions.py),
 which the dispatcher (dispatch.py) sends, signed (signing.py), to public addresses only (targets.py).
+An event with a template kind also queues the member's message (messages.py, templates.py), which
+the messenger sends by email or SMS (senders.py) as the member consented, outside quiet hours.
 """
 
 import pathlib
@@ -11,8 +13,10 @@ import pathlib
 from loyalty.notifications.v1 import notifications_service_pb2
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
-from services.notifications import api
+from services.common.mail import smtp_sender
+from services.notifications import api, senders
 from services.notifications.dispatch import Dispatcher, Options
+from services.notifications.messages import Messenger
 
 
 class NotificationsSettings(ServiceSettings):
@@ -26,6 +30,13 @@ class NotificationsSettings(ServiceSettings):
     webhook_concurrency_per_subscription: int = 4
     # Local development and tests only: let webhooks reach loopback and private addresses.
     webhook_allow_private_targets: bool = False
+    # Member messages (messages.py): the member service is asked for consents and addresses; email goes
+    # through the SMTP settings, SMS through Infobip when its base URL is set (else SMS is skipped).
+    member_addr: str | None = None
+    messages_sweep_seconds: float = 2.0
+    infobip_base_url: str = ""
+    infobip_api_key: str = ""
+    infobip_sender: str = "Loyalty"
 
 
 def options(settings: NotificationsSettings | None) -> Options:
@@ -43,7 +54,17 @@ def assemble(server, pool, settings) -> None:
     opts = options(settings)
     dispatcher = Dispatcher(pool, opts)
     dispatcher.start()
-    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=dispatcher.notify))
+    messenger = Messenger(pool, member_addr=getattr(settings, "member_addr", None),
+                          email=smtp_sender(settings) if settings else None,
+                          sms=senders.sms_sender(settings) if settings else None,
+                          sweep_seconds=getattr(settings, "messages_sweep_seconds", 2.0))
+    messenger.start()
+
+    def on_events(program_id=None) -> None:
+        dispatcher.notify(program_id)
+        messenger.notify(program_id)
+
+    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=on_events))
 
 
 DEFINITION = ServiceDefinition(

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.notifications import catalogue, repository, webhook_repository
+from services.notifications import catalogue, messages, repository, webhook_repository
 from services.notifications.mapping import SourceEvent, map_event
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,10 @@ class Event:
 
 async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[SourceEvent]) -> int:
     """Stores the catalogue events of `events` (one service's rows, in its outbox order) and queues a
-    delivery of each new one to every active webhook subscription whose filter names its type, in
-    the same transaction; returns how many are new. A row whose data breaks its schema is kept
+    delivery of each new one to every active webhook subscription whose filter names its type and the
+    member's message of an event with a template kind (messages.py), in the same transaction; returns how many are new. A row whose data breaks its schema is kept
     aside in rejected_events, logged."""
-    rows, rejected = [], []
+    rows, rejected, made = [], [], []
     for source_event in events:
         for mapped in map_event(source_event):
             errors = catalogue.validation_errors(mapped.name, mapped.data)
@@ -52,9 +52,11 @@ async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[Sour
                           source_event.outbox_id, errors)
                 rejected.append((source_event, mapped, errors))
                 continue
+            stable_id = event_id(program_id=program_id, source=source_event.source,
+                                 outbox_id=source_event.outbox_id, name=mapped.name)
+            made.append((stable_id, mapped))
             rows.append(repository.NewEvent(
-                id=event_id(program_id=program_id, source=source_event.source, outbox_id=source_event.outbox_id,
-                            name=mapped.name),
+                id=stable_id,
                 type=mapped.name, version=catalogue.CATALOGUE[mapped.name].version, member_id=mapped.member_id,
                 loyalty_number=mapped.loyalty_number, occurred_at=mapped.occurred_at, data=mapped.data,
                 source=source_event.source, outbox_id=source_event.outbox_id))
@@ -66,6 +68,8 @@ async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[Sour
         stored = await repository.insert_events(conn, program_id=program_id, rows=rows) if rows else []
         if stored:
             await webhook_repository.fan_out(conn, program_id=program_id, sequences=stored)
+        # the member's messages (welcome, tier, transfer): once per event and kind, whatever arrives again
+        await messages.queue(conn, program_id=program_id, rows=messages.event_rows(made))
     return len(stored)
 
 

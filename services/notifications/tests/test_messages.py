@@ -1,0 +1,79 @@
+"""Templates (sandboxed, checked at save), quiet hours, and the Infobip SMS sender against a local
+HTTP server written here (the real Infobip cannot be reached from the test machine)."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from aiohttp import web
+
+from services.common.errors import DomainError
+from services.notifications import messages, templates
+from services.notifications.senders import InfobipSms, SendError
+
+
+@pytest.mark.parametrize("kind", templates.KINDS)
+def test_every_shipped_default_renders_over_its_sample(kind):
+    shipped = templates.default(kind)
+    templates.check(kind=kind, subject=shipped.subject, body=shipped.body, sms=shipped.sms)
+
+
+@pytest.mark.parametrize(("body", "line", "says"), [
+    ("Hello\n\n{{ member.shoe_size }}", 3, "shoe_size"),
+    ("Hello\n{% if %}", 2, "expected an expression"),
+    ("{{ ().__class__.__mro__ }}", 1, "unsafe"),  # the sandbox: no way into Python
+])
+def test_a_template_that_does_not_render_is_refused_naming_the_line(body, line, says):
+    with pytest.raises(DomainError) as refused:
+        templates.check(kind="welcome", subject="Hi", body=body, sms="")
+    assert refused.value.code == "INVALID_INPUT"
+    assert f"line {line}:" in str(refused.value) and says in str(refused.value).lower()
+    assert "body" in str(refused.value)
+
+
+async def test_a_refused_template_is_not_saved(pools):
+    program_id = uuid.uuid4()
+    with pytest.raises(DomainError):
+        await templates.save(pools["notifications"], program_id=program_id, kind="welcome", language="en",
+                             subject="Hi", body="{{ nope }}", sms="", by="test")
+    assert await templates.list_saved(pools["notifications"], program_id=program_id) == []
+    saved = await templates.save(pools["notifications"], program_id=program_id, kind="welcome", language="es",
+                                 subject="Hola {{ member.first_name }}", body="Bienvenida", sms="", by="test")
+    assert [(t.kind, t.language, t.default) for t in
+            await templates.list_saved(pools["notifications"], program_id=program_id)] == [("welcome", "es", False)]
+    assert saved.subject == "Hola {{ member.first_name }}"
+
+
+def test_quiet_hours_are_in_the_programs_time_zone_and_may_span_midnight():
+    night = messages.Settings(time_zone="Europe/Madrid", quiet_start=dt.time(21), quiet_end=dt.time(8))
+    # 21:30 UTC is 22:30 in Madrid in December: quiet until 08:00 Madrid, 07:00 UTC the next day
+    assert messages.quiet_until(night, dt.datetime(2026, 12, 2, 21, 30, tzinfo=dt.timezone.utc)) == \
+        dt.datetime(2026, 12, 3, 7, 0, tzinfo=dt.timezone.utc)
+    assert messages.quiet_until(night, dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.timezone.utc)) is None
+    assert messages.quiet_until(messages.Settings(), dt.datetime.now(dt.timezone.utc)) is None
+
+
+async def test_infobip_sms_posts_the_text_with_the_api_key():
+    received, answer = [], {"status": 200}
+
+    async def sms(request: web.Request) -> web.Response:
+        received.append((request.headers.get("Authorization"), await request.json()))
+        return web.json_response({"messages": []}, status=answer["status"])
+
+    app = web.Application()
+    app.router.add_post("/sms/2/text/advanced", sms)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        sender = InfobipSms(base_url=f"http://127.0.0.1:{port}", api_key="k1", sender="Club")
+        await sender.send(to="+34600000001", subject="", body="Welcome!")
+        assert received == [("App k1", {"messages": [{"destinations": [{"to": "34600000001"}], "from": "Club",
+                                                      "text": "Welcome!"}]})]
+        answer["status"] = 401
+        with pytest.raises(SendError, match="401"):
+            await sender.send(to="+34600000001", subject="", body="again")
+    finally:
+        await runner.cleanup()

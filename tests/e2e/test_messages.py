@@ -1,0 +1,168 @@
+"""Member messages end to end: events from the real services become mails received by the real
+SMTP server (tests/fixtures/smtp.py), as the member consented, outside quiet hours, once each."""
+
+import asyncio
+import datetime as dt
+import uuid
+import zoneinfo
+
+import pytest
+
+from services.common.db import create_pool
+from services.notifications import messages, templates
+from tests.e2e.test_contract import new_program, unique
+from tests.e2e.test_events import Notifications
+from tests.e2e.test_members_statuses import CHANGE_STATUS
+from tests.e2e.test_points_ledger import EARN
+from tests.e2e.test_tiers_graphql import DEFINE_SLAB, RESTAURANT
+
+pytestmark = pytest.mark.e2e
+
+ENROLL_CONSENTING = """
+mutation($program: String!, $email: String!, $consent: Boolean!) {
+  enroll(input: {program: $program, email: $email, firstName: "Ana", lastName: "López",
+                 consents: {email: $consent}}) {
+    member { loyaltyNumber }
+  }
+}"""
+
+# The member service's own welcome mail (services/member/welcome.py) is turned off: here the
+# notifications service's template sends the welcome.
+NO_MEMBER_WELCOME = """
+mutation($program: String!) {
+  updateMemberSettings(input: {program: $program, welcomeEnabled: false}) { welcomeEnabled }
+}"""
+
+
+async def messages_program(admin) -> str:
+    program = await new_program(admin)
+    assert (await admin(NO_MEMBER_WELCOME, program=program)).ok()["updateMemberSettings"]["welcomeEnabled"] is False
+    return program
+
+
+@pytest.fixture
+async def notifications_db(platform):
+    """The notifications service's own tables, for what has no API yet (quiet hours) and the log."""
+    pool = await create_pool(platform.env["TEST_DSN_NOTIFICATIONS"], schema="notifications", application="test",
+                             min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def ids(platform):
+    made = Notifications(platform)
+    yield made
+    await made.close()
+
+
+async def enrol(admin, program: str, *, consent: bool = True) -> tuple[str, str]:
+    email = f"{unique('ana')}@example.com"
+    result = await admin(ENROLL_CONSENTING, program=program, email=email, consent=consent)
+    return result.ok()["enroll"]["member"]["loyaltyNumber"], email
+
+
+async def mail_to(mailbox, address: str, count: int = 1):
+    """Mail leaves asynchronously: wait for it (a bounded count of short waits)."""
+    for _ in range(300):
+        if len(mailbox.to(address)) >= count:
+            return mailbox.to(address)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{address} got {len(mailbox.to(address))} mails, expected {count}")
+
+
+async def logged(pool, program_id: str, number: str, kind: str) -> messages.Message:
+    for _ in range(300):
+        found = [m for m in await messages.log_of(pool, program_id=uuid.UUID(program_id), loyalty_number=number)
+                 if m.kind == kind and m.status != "queued"]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {kind} message logged for {number}")
+
+
+async def test_opt_in_sends_the_welcome_mail_and_a_tier_upgrade_the_tier_mail(admin, smtp_server, ids,
+                                                                             notifications_db):
+    # given a program with a tier slab and its own English welcome wording
+    program = await messages_program(admin)
+    program_id = await ids.program_id(program)
+    await templates.save(notifications_db, program_id=uuid.UUID(program_id), kind="welcome", language="en",
+                         subject="Hola {{ member.first_name }}", body="Your number: {{ member.loyalty_number }}",
+                         sms="", by="test")
+    (await admin(DEFINE_SLAB, program=program, tiers=RESTAURANT, window=6)).ok()
+
+    # when a member who consented to email enrols
+    number, email = await enrol(admin, program)
+
+    # then the SMTP server receives the program's welcome mail, logged as sent by email
+    [welcome] = await mail_to(smtp_server, email)
+    assert welcome["Subject"] == "Hola Ana"
+    assert number in welcome.get_content()
+    entry = await logged(notifications_db, program_id, number, "welcome")
+    assert (entry.status, entry.channel, entry.recipient, entry.error) == ("sent", "email", email, "")
+    assert entry.sent_at is not None
+
+    # when the member earns enough for the upper tier
+    (await admin(EARN, program=program, number=number, amount="15000", reference="e1")).ok()
+
+    # then a second mail, the (shipped default) tier upgrade mail, arrives
+    mails = await mail_to(smtp_server, email, count=2)
+    assert mails[1]["Subject"].startswith("You reached ")
+    assert (await logged(notifications_db, program_id, number, "tier_upgrade")).status == "sent"
+    await asyncio.sleep(1)
+    assert len(smtp_server.to(email)) == 2  # each once
+
+
+async def test_quiet_hours_hold_messages_and_an_opted_out_member_gets_nothing(admin, smtp_server, ids,
+                                                                              notifications_db):
+    # given a program whose quiet hours cover now in its time zone
+    program = await messages_program(admin)
+    program_id = uuid.UUID(await ids.program_id(program))
+    local = dt.datetime.now(zoneinfo.ZoneInfo("Europe/Madrid"))
+    quiet = messages.Settings(time_zone="Europe/Madrid", quiet_start=(local - dt.timedelta(hours=1)).time(),
+                              quiet_end=(local + dt.timedelta(hours=2)).time().replace(second=0, microsecond=0))
+    await messages.save_settings(notifications_db, program_id=program_id, settings=quiet)
+
+    # when two consenting members enrol
+    waiting, waiting_email = await enrol(admin, program)
+    leaving, leaving_email = await enrol(admin, program)
+
+    # then their welcomes wait, queued until the window opens
+    for number in (waiting, leaving):
+        for _ in range(300):
+            found = await messages.log_of(notifications_db, program_id=program_id, loyalty_number=number)
+            if found and found[0].not_before > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"{number}'s welcome was not held for the quiet hours")
+        assert found[0].status == "queued"
+        assert found[0].not_before <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2, minutes=1)
+    assert smtp_server.to(waiting_email) == [] and smtp_server.to(leaving_email) == []
+
+    # when one opts out and the quiet hours end (none now; held messages become due)
+    (await admin(CHANGE_STATUS, program=program, number=leaving, status="opted_out", reason="asked to")).ok()
+    await messages.save_settings(notifications_db, program_id=program_id, settings=messages.Settings())
+    await _due_now(notifications_db, program_id)
+
+    # then the other gets its welcome, and the opted-out member nothing: its message is logged skipped
+    await mail_to(smtp_server, waiting_email)
+    skipped = await logged(notifications_db, str(program_id), leaving, "welcome")
+    assert (skipped.status, skipped.error) == ("skipped", "member is opted_out")
+    assert smtp_server.to(leaving_email) == []
+
+
+async def test_a_member_without_email_consent_gets_no_mail(admin, smtp_server, ids, notifications_db):
+    program = await messages_program(admin)
+    program_id = await ids.program_id(program)
+    number, email = await enrol(admin, program, consent=False)
+    entry = await logged(notifications_db, program_id, number, "welcome")
+    assert entry.status == "skipped" and "consent" in entry.error
+    assert smtp_server.to(email) == []
+
+
+async def _due_now(pool, program_id: uuid.UUID) -> None:
+    """The window's end moved to now: what the held messages would see when the quiet hours end."""
+    from services.common.db import tenant_tx
+    async with tenant_tx(pool, program_id) as conn:
+        await conn.execute("UPDATE messages SET not_before = now() WHERE status = 'queued'")
