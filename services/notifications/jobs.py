@@ -2,18 +2,24 @@
 
 prune: deletes events (and what hangs off them) older than the retention, per program; a rerun
 deletes nothing more, and a killed run resumes where the next one starts.
+
+expiry-warnings (daily): queues each program's expiry warnings at its offsets (expiry_warnings.py);
+the notifications service sends them. A rerun or a run after a killed one queues no warning twice.
 """
 
 import datetime as dt
 import sys
 
+from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
+from services.common import clients
 from services.common.jobs import JobContext, Jobs, arg
 from services.common.settings import ServiceSettings
-from services.notifications import events, repository
+from services.notifications import events, expiry_warnings, repository
 
 
 class JobSettings(ServiceSettings):
     grpc_port: int = 0  # jobs serve nothing
+    points_addr: str | None = None  # expiry-warnings asks the points service what expires
 
 
 jobs = Jobs("notifications", settings=JobSettings, schema="notifications", description=__doc__)
@@ -29,6 +35,22 @@ async def prune(ctx: JobContext) -> int:
     for program_id in await ctx.programs(repository.known_programs):
         deleted = await events.prune(ctx.pool, program_id=program_id, before=before)
         print(f"program {program_id}: {deleted} events deleted")
+    return 0
+
+
+@jobs.job("expiry-warnings", help="queue the members' expiry warnings at each program's offsets", per_program=True)
+async def expiry_warnings_job(ctx: JobContext) -> int:
+    if not ctx.settings.points_addr:
+        print("POINTS_ADDR is not set", file=sys.stderr)
+        return 2
+    channel = clients.channel(ctx.settings.points_addr)
+    points = points_grpc.PointsServiceStub(channel)
+    try:
+        for program_id in await ctx.programs(repository.known_programs):
+            queued = await expiry_warnings.queue_program(ctx.pool, points=points, program_id=program_id)
+            print(f"program {program_id}: {queued} warnings queued")
+    finally:
+        await channel.close()
     return 0
 
 

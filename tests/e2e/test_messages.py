@@ -3,6 +3,9 @@ SMTP server (tests/fixtures/smtp.py), as the member consented, outside quiet hou
 
 import asyncio
 import datetime as dt
+import pathlib
+import subprocess
+import sys
 import uuid
 import zoneinfo
 
@@ -10,13 +13,15 @@ import pytest
 
 from services.common.db import create_pool
 from services.notifications import messages, templates
-from tests.e2e.test_contract import new_program, unique
+from tests.e2e.test_contract import new_program
+from tests.fixtures.graphql import unique
 from tests.e2e.test_events import Notifications
 from tests.e2e.test_members_statuses import CHANGE_STATUS
 from tests.e2e.test_points_ledger import EARN
 from tests.e2e.test_tiers_graphql import DEFINE_SLAB, RESTAURANT
 
 pytestmark = pytest.mark.e2e
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 ENROLL_CONSENTING = """
 mutation($program: String!, $email: String!, $consent: Boolean!) {
@@ -166,3 +171,47 @@ async def _due_now(pool, program_id: uuid.UUID) -> None:
     from services.common.db import tenant_tx
     async with tenant_tx(pool, program_id) as conn:
         await conn.execute("UPDATE messages SET not_before = now() WHERE status = 'queued'")
+
+
+EXPIRING_PROGRAM = """
+mutation($code: String!) {
+  createProgram(input: {code: $code, name: "Expiring", currency: "EUR", timezone: "Europe/Madrid",
+                        expiryDays: 365}) { program { code } }
+}"""
+
+
+def run_expiry_job(platform) -> str:
+    env = dict(platform.env, DATABASE_URL=platform.env["TEST_DSN_NOTIFICATIONS"])
+    done = subprocess.run([sys.executable, "-m", "services.notifications.jobs", "expiry-warnings"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_the_expiry_job_warns_once_per_lot_date_and_offset_across_reruns(admin, platform, smtp_server, ids,
+                                                                               notifications_db):
+    # given a program whose points expire after 365 days, warning 366 and 7 days ahead, and a member's points
+    program = unique("x")
+    (await admin(EXPIRING_PROGRAM, code=program)).ok()
+    assert (await admin(NO_MEMBER_WELCOME, program=program)).ok()
+    program_id = uuid.UUID(await ids.program_id(program))
+    await messages.save_settings(notifications_db, program_id=program_id,
+                                 settings=messages.Settings(time_zone="Europe/Madrid", expiry_offsets=(366, 7)))
+    number, email = await enrol(admin, program)
+    await mail_to(smtp_server, email)  # the welcome
+    (await admin(EARN, program=program, number=number, amount="100", reference="e1")).ok()
+
+    # when the daily job runs, and runs again
+    run_expiry_job(platform)
+    warning = await logged(notifications_db, str(program_id), number, "expiry_warning")
+    run_expiry_job(platform)
+
+    # then one warning (the 366-day offset; the lot is 365 days away, not within 7) was sent, once
+    assert warning.status == "sent"
+    mails = await mail_to(smtp_server, email, count=2)
+    assert "points expire on" in mails[1]["Subject"]
+    await asyncio.sleep(2)  # a sweep of the messenger after the rerun
+    found = await messages.log_of(notifications_db, program_id=program_id, loyalty_number=number)
+    assert [m.kind for m in found if m.kind == "expiry_warning"] == ["expiry_warning"]
+    assert found[0].key.endswith(":366")
+    assert len(smtp_server.to(email)) == 2

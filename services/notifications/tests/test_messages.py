@@ -77,3 +77,18 @@ async def test_infobip_sms_posts_the_text_with_the_api_key():
             await sender.send(to="+34600000001", subject="", body="again")
     finally:
         await runner.cleanup()
+
+
+def test_expiry_offsets_cover_the_days_after_the_next_smaller_offset():
+    from types import SimpleNamespace as Item
+
+    from services.notifications.expiry_warnings import warning_rows, windows
+    assert windows((7, 30)) == [(7, 0, 7), (30, 7, 30)]
+    today = dt.date(2026, 12, 2)
+    items = [Item(loyalty_number="1", points=10, expires_at="2027-01-01T12:00:00Z"),  # 30 days
+             Item(loyalty_number="1", points=5, expires_at="2027-01-01T13:00:00Z"),  # same date: summed
+             Item(loyalty_number="2", points=3, expires_at="2026-12-05T12:00:00Z"),  # 3 days: the 7-day one
+             Item(loyalty_number="3", points=4, expires_at="2027-03-01T12:00:00Z")]  # beyond every offset
+    rows = warning_rows(items, today=today, time_zone="Europe/Madrid", offsets=(30, 7))
+    assert [(r["key"], r["data"]["points"], r["data"]["days"]) for r in rows] == [
+        ("expiry:1:2027-01-01:30", 15, 30), ("expiry:2:2026-12-05:7", 3, 3)]
