@@ -11,6 +11,7 @@ from gateway.identity.mutations import IdentityMutations, MemberSelfMutations
 from gateway.identity.queries import IdentityQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
+from gateway.notifications.messages import MessageMutations, MessageQueries
 from gateway.notifications.mutations import NotificationsMutations
 from gateway.notifications.queries import NotificationsQueries
 from gateway.points.mutations import PointsMutations
@@ -36,10 +37,10 @@ from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries,
-           NotificationsQueries, ProfileQueries)
+           NotificationsQueries, ProfileQueries, MessageQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
              RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations,
-             NotificationsMutations)
+             NotificationsMutations, MessageMutations)
 
 
 @strawberry.type

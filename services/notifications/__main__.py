@@ -64,7 +64,7 @@ def assemble(server, pool, settings) -> None:
         dispatcher.notify(program_id)
         messenger.notify(program_id)
 
-    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=on_events))
+    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=on_events, messenger=messenger))
 
 
 DEFINITION = ServiceDefinition(

@@ -12,7 +12,7 @@ from loyalty.notifications.v1 import notifications_service_pb2 as pb
 from loyalty.notifications.v1 import notifications_service_pb2_grpc as pb_grpc
 from services.common.errors import invalid
 from services.common.tenancy import require_program
-from services.notifications import catalogue, deliveries, events, subscriptions
+from services.notifications import catalogue, deliveries, events, messages, subscriptions, templates
 from services.notifications.dispatch import Options
 from services.notifications.mapping import SourceEvent, parse_time
 
@@ -71,9 +71,23 @@ def delivery_to_proto(d: deliveries.Delivery) -> pb.Delivery:
                                         latency_ms=a.latency_ms, error=a.error or "") for a in d.attempt_log])
 
 
+def template_to_proto(t: templates.Template) -> pb.MessageTemplate:
+    return pb.MessageTemplate(kind=t.kind, language=t.language, subject=t.subject, body=t.body, sms=t.sms,
+                              default=t.default, updated_by=t.updated_by, updated_at=_time(t.updated_at))
+
+
+def message_to_proto(m: messages.Message) -> pb.MessageLogEntry:
+    return pb.MessageLogEntry(id=m.id, kind=m.kind, loyalty_number=m.loyalty_number, status=m.status,
+                              channel=m.channel, recipient=m.recipient, subject=m.subject, attempts=m.attempts,
+                              not_before=_time(m.not_before), created_at=_time(m.created_at),
+                              sent_at=_time(m.sent_at), error=m.error)
+
+
 class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, *, options: Options | None = None, on_events=None):
+    def __init__(self, pool: asyncpg.Pool, *, options: Options | None = None, on_events=None,
+                 messenger: messages.Messenger | None = None):
         self._pool = pool
+        self._messenger = messenger or messages.Messenger(pool, member_addr=None, email=None, sms=None)
         self._options = options or Options()
         # after new deliveries committed: on_events(program_id), the dispatcher's notify
         self._on_events = on_events or (lambda program_id=None: None)
@@ -161,6 +175,37 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
                                         until=parse_time(request.to, "to"))
         self._on_events(ctx.program_id)
         return pb.ReplayResponse(deliveries=count)
+
+    async def SaveMessageTemplate(self, request, context):
+        ctx = require_program(context)
+        saved = await templates.save(self._pool, program_id=ctx.program_id, kind=request.kind,
+                                     language=request.language, subject=request.subject, body=request.body,
+                                     sms=request.sms, by=ctx.principal)
+        return template_to_proto(saved)
+
+    async def ListMessageTemplates(self, request, context):
+        ctx = require_program(context)
+        saved = await templates.list_saved(self._pool, program_id=ctx.program_id)
+        written = {t.kind for t in saved}
+        shipped = [templates.default(k) for k in templates.KINDS if k not in written]
+        return pb.ListMessageTemplatesResponse(templates=[template_to_proto(t) for t in (*saved, *shipped)])
+
+    async def PreviewMessage(self, request, context):
+        ctx = require_program(context)
+        template, rendered = await messages.preview(self._messenger, program_id=ctx.program_id, kind=request.kind,
+                                                    language=request.language,
+                                                    loyalty_number=request.loyalty_number)
+        return pb.PreviewMessageResponse(subject=rendered.subject, body=rendered.body, sms=rendered.sms,
+                                         language=template.language)
+
+    async def ListMessages(self, request, context):
+        ctx = require_program(context)
+        limit = request.limit or 100
+        if not 0 < limit <= MAX_LIST:
+            raise invalid("limit", f"must be between 1 and {MAX_LIST}")
+        found = await messages.log_of(self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number,
+                                      limit=limit)
+        return pb.ListMessagesResponse(messages=[message_to_proto(m) for m in found])
 
 
 def register(server: grpc.aio.Server, servicer: NotificationsServicer) -> None:

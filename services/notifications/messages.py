@@ -147,7 +147,7 @@ class Messenger:
     """Sends due messages; woken after ingest (notify) and on a sweep."""
 
     def __init__(self, pool: asyncpg.Pool, *, member_addr: str | None, email, sms, sweep_seconds: float = 2.0):
-        self._pool = pool
+        self._pool = self.pool = pool
         self._member = None
         if member_addr:
             self._member = member_grpc.MemberServiceStub(clients.channel(member_addr))
@@ -214,7 +214,7 @@ class Messenger:
             done += status == "sent"
         return done
 
-    async def _member_of(self, program_id: uuid.UUID, loyalty_number: str):
+    async def member_of(self, program_id: uuid.UUID, loyalty_number: str):
         if self._member is None:
             raise RuntimeError("no member service address (MEMBER_ADDR)")
         return await clients.call(self._member.GetMember(
@@ -224,7 +224,7 @@ class Messenger:
     async def _send_one(self, program_id: uuid.UUID, settings: Settings, row: asyncpg.Record):
         """(status, channel, recipient, subject, error) of one attempt."""
         try:
-            member = await self._member_of(program_id, row["loyalty_number"])
+            member = await self.member_of(program_id, row["loyalty_number"])
         except DomainError as err:
             return "skipped", "", "", "", f"member: {err}"
         except Exception as err:  # noqa: BLE001 - the member service away: try again later
@@ -264,3 +264,22 @@ class Messenger:
 def member_context(member) -> dict:
     return {"loyalty_number": member.loyalty_number, "first_name": member.first_name,
             "last_name": member.last_name, "email": member.email, "phone": member.phone, "status": member.status}
+
+
+async def preview(messenger: "Messenger", *, program_id: uuid.UUID, kind: str, language: str,
+                  loyalty_number: str) -> tuple[templates.Template, templates.Rendered]:
+    """The kind's template for the language rendered over the member's real data (the event's part
+    is the kind's sample: there is no event)."""
+    kind = templates._kind(kind)
+    member = await messenger.member_of(program_id, loyalty_number)
+    async with tenant_tx(messenger.pool, program_id) as conn:
+        settings = await settings_of(conn)
+        template = await templates.pick(conn, kind=kind, language=language or settings.fallback_language,
+                                        fallback=settings.fallback_language)
+    try:
+        rendered = templates.render(template, member=member_context(member), program={"name": "", "code": ""},
+                                    data=templates.SAMPLE_DATA[kind])
+    except Exception as err:  # noqa: BLE001 - this member's data breaks the template
+        from services.common.errors import invalid
+        raise invalid("template", f"does not render for {loyalty_number}: {err}") from None
+    return template, rendered

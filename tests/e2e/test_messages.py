@@ -215,3 +215,58 @@ async def test_the_expiry_job_warns_once_per_lot_date_and_offset_across_reruns(a
     assert [m.kind for m in found if m.kind == "expiry_warning"] == ["expiry_warning"]
     assert found[0].key.endswith(":366")
     assert len(smtp_server.to(email)) == 2
+
+
+SAVE_TEMPLATE = """
+mutation($program: String!, $kind: String!, $language: String!, $subject: String!, $body: String!) {
+  saveMessageTemplate(input: {program: $program, kind: $kind, language: $language, subject: $subject,
+                              body: $body}) { kind language subject default }
+}"""
+TEMPLATES = """
+query($program: String!) { messageTemplates(program: $program) { kind language subject default } }"""
+PREVIEW = """
+query($program: String!, $kind: String!, $language: String!, $number: String!) {
+  previewMessage(program: $program, kind: $kind, language: $language, loyaltyNumber: $number) {
+    subject body language
+  }
+}"""
+MESSAGE_LOG = """
+query($program: String!, $number: String!) {
+  messageLog(program: $program, loyaltyNumber: $number) { kind status channel recipient sentAt error }
+}"""
+
+
+async def test_templates_over_graphql_refuse_a_bad_one_and_preview_over_a_real_member(admin, smtp_server):
+    # given a program with a Spanish welcome, and a member
+    program = await messages_program(admin)
+    saved = (await admin(SAVE_TEMPLATE, program=program, kind="welcome", language="es",
+                         subject="Hola {{ member.first_name }}", body="Tu número: {{ member.loyalty_number }}")).ok()
+    assert saved["saveMessageTemplate"] == {"kind": "welcome", "language": "es", "subject": "Hola {{ member.first_name }}",
+                                            "default": False}
+    number, email = await enrol(admin, program)
+
+    # when a template that does not render is saved, it is refused naming the line, and nothing is written
+    refused = await admin(SAVE_TEMPLATE, program=program, kind="welcome", language="es", subject="Hola",
+                          body="Hola\n{{ member.shoe_size }}")
+    assert refused.codes == ["INVALID_INPUT"]
+    assert "line 2" in refused.errors[0]["message"] and "body" in refused.errors[0]["message"]
+    listed = (await admin(TEMPLATES, program=program)).ok()["messageTemplates"]
+    assert {"kind": "welcome", "language": "es", "subject": "Hola {{ member.first_name }}", "default": False} in listed
+    assert {t["kind"] for t in listed} >= {"tier_upgrade", "expiry_warning"}  # the shipped defaults
+
+    # then the preview renders the member's own data; a language without a template falls back (en: default)
+    preview = (await admin(PREVIEW, program=program, kind="welcome", language="es", number=number)).ok()
+    assert preview["previewMessage"]["subject"] == "Hola Ana" and number in preview["previewMessage"]["body"]
+    fallback = (await admin(PREVIEW, program=program, kind="welcome", language="fr", number=number)).ok()
+    assert fallback["previewMessage"]["language"] == "en" and number in fallback["previewMessage"]["body"]
+
+    # and the message log shows the (English default) welcome sent by email
+    await mail_to(smtp_server, email)
+    for _ in range(100):
+        log = (await admin(MESSAGE_LOG, program=program, number=number)).ok()["messageLog"]
+        if log and log[0]["status"] == "sent":
+            break
+        await asyncio.sleep(0.1)
+    assert [(m["kind"], m["status"], m["channel"], m["recipient"], m["error"]) for m in log] == [
+        ("welcome", "sent", "email", email, "")]
+    assert log[0]["sentAt"]
