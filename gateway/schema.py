@@ -11,7 +11,9 @@ from gateway.identity.mutations import IdentityMutations, MemberSelfMutations
 from gateway.identity.queries import IdentityQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
-from gateway.notifications.messages import MessageMutations, MessageQueries
+from gateway.notifications.messages import (
+    MessageMutations, MessageQueries, MessageSettingsMutations, MessageSettingsQueries,
+)
 from gateway.notifications.mutations import NotificationsMutations
 from gateway.notifications.queries import NotificationsQueries
 from gateway.points.mutations import PointsMutations
@@ -37,10 +39,11 @@ from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries,
-           NotificationsQueries, ProfileQueries, MessageQueries)
+           NotificationsQueries, ProfileQueries, MessageQueries, MessageSettingsQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
              RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations,
-             NotificationsMutations, MessageMutations)
+             NotificationsMutations, MessageMutations,
+             MessageSettingsMutations)
 
 
 @strawberry.type

@@ -111,3 +111,49 @@ class MessageMutations:
             kind=input.kind, language=input.language, subject=input.subject, body=input.body, sms=input.sms),
             metadata=md, timeout=10))
         return MessageTemplate.from_proto(saved)
+
+
+@strawberry.type(description="How a program's member messages go out")
+class MessageSettings:
+    fallback_language: str = strawberry.field(description="Used when a member's language has no template")
+    time_zone: str = strawberry.field(description="IANA; the quiet hours are in it")
+    quiet_start: str = strawberry.field(description="HH:MM local; no message goes out from here to quietEnd")
+    quiet_end: str
+    expiry_offsets: list[int] = strawberry.field(description="Days before points expire that a warning goes out")
+
+    @classmethod
+    def from_proto(cls, s: pb.MessageSettings) -> "MessageSettings":
+        return cls(fallback_language=s.fallback_language, time_zone=s.time_zone, quiet_start=s.quiet_start,
+                   quiet_end=s.quiet_end, expiry_offsets=list(s.expiry_offsets))
+
+
+@strawberry.input
+class SaveMessageSettingsInput:
+    program: str
+    fallback_language: str = "en"
+    time_zone: str = "UTC"
+    quiet_start: str = strawberry.field(default="00:00", description="HH:MM; equal to quietEnd: no quiet hours")
+    quiet_end: str = "00:00"
+    expiry_offsets: list[int] = strawberry.field(default_factory=lambda: [30, 7])
+
+
+@strawberry.type
+class MessageSettingsQueries:
+    @strawberry.field(permission_classes=[Allow(P.PROGRAM_READ)])
+    async def message_settings(self, info: Info, program: str) -> MessageSettings:
+        md = await info.context.metadata(program)
+        return MessageSettings.from_proto(await rpc(info.context.services.notifications.GetMessageSettings(
+            pb.GetMessageSettingsRequest(), metadata=md, timeout=5)))
+
+
+@strawberry.type
+class MessageSettingsMutations:
+    @strawberry.mutation(permission_classes=[Allow(P.PROGRAM_MANAGE)],
+                         description="Fallback language, quiet hours in the program's time zone, expiry offsets")
+    async def save_message_settings(self, info: Info, input: SaveMessageSettingsInput) -> MessageSettings:
+        md = await info.context.metadata(input.program)
+        return MessageSettings.from_proto(await rpc(info.context.services.notifications.SaveMessageSettings(
+            pb.MessageSettings(fallback_language=input.fallback_language, time_zone=input.time_zone,
+                               quiet_start=input.quiet_start, quiet_end=input.quiet_end,
+                               expiry_offsets=input.expiry_offsets), metadata=md, timeout=5)))
+

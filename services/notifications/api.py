@@ -207,6 +207,34 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
                                       limit=limit)
         return pb.ListMessagesResponse(messages=[message_to_proto(m) for m in found])
 
+    async def GetMessageSettings(self, request, context):
+        ctx = require_program(context)
+        return settings_to_proto(await messages.get_settings(self._pool, program_id=ctx.program_id))
+
+    async def SaveMessageSettings(self, request, context):
+        ctx = require_program(context)
+        settings = messages.Settings(
+            fallback_language=request.fallback_language or "en", time_zone=request.time_zone or "UTC",
+            quiet_start=_clock(request.quiet_start, "quietStart"), quiet_end=_clock(request.quiet_end, "quietEnd"),
+            expiry_offsets=tuple(request.expiry_offsets))
+        await messages.save_settings(self._pool, program_id=ctx.program_id, settings=settings)
+        return settings_to_proto(await messages.get_settings(self._pool, program_id=ctx.program_id))
+
+
+def _clock(value: str, field: str) -> dt.time:
+    if not value:
+        return dt.time(0)
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise invalid(field, f"{value!r} is not a time of day HH:MM") from None
+
+
+def settings_to_proto(s: messages.Settings) -> pb.MessageSettings:
+    return pb.MessageSettings(fallback_language=s.fallback_language, time_zone=s.time_zone,
+                              quiet_start=s.quiet_start.strftime("%H:%M"), quiet_end=s.quiet_end.strftime("%H:%M"),
+                              expiry_offsets=list(s.expiry_offsets))
+
 
 def register(server: grpc.aio.Server, servicer: NotificationsServicer) -> None:
     pb_grpc.add_NotificationsServiceServicer_to_server(servicer, server)

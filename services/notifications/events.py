@@ -41,7 +41,8 @@ class Event:
 async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[SourceEvent]) -> int:
     """Stores the catalogue events of `events` (one service's rows, in its outbox order) and queues a
     delivery of each new one to every active webhook subscription whose filter names its type and the
-    member's message of an event with a template kind (messages.py), in the same transaction; returns how many are new. A row whose data breaks its schema is kept
+    member's message of an event with a template kind (messages.py), in the same transaction;
+    returns how many are new. A row whose data breaks its schema is kept
     aside in rejected_events, logged."""
     rows, rejected, made = [], [], []
     for source_event in events:

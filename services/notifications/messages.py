@@ -20,7 +20,7 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
 from services.common import clients
 from services.common.db import global_tx, tenant_tx
-from services.common.errors import DomainError
+from services.common.errors import DomainError, invalid
 from services.notifications import repository, templates
 from services.notifications.mapping import Mapped
 
@@ -108,14 +108,20 @@ async def settings_of(conn: asyncpg.Connection) -> Settings:
                     expiry_offsets=tuple(row["expiry_offsets"]))
 
 
+async def get_settings(pool: asyncpg.Pool, *, program_id: uuid.UUID) -> Settings:
+    async with tenant_tx(pool, program_id) as conn:
+        return await settings_of(conn)
+
+
 async def save_settings(pool: asyncpg.Pool, *, program_id: uuid.UUID, settings: Settings) -> None:
-    from services.common.errors import invalid
     try:
         zoneinfo.ZoneInfo(settings.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise invalid("timeZone", f"{settings.time_zone!r} is not an IANA time zone") from None
     if any(not 0 < d <= 366 for d in settings.expiry_offsets):
         raise invalid("expiryOffsets", "each must be between 1 and 366 days")
+    if not templates.LANGUAGE.fullmatch(settings.fallback_language):
+        raise invalid("fallbackLanguage", f"{settings.fallback_language!r} is not a language code such as en")
     async with tenant_tx(pool, program_id) as conn:
         await conn.execute(
             "INSERT INTO message_settings(program_id, fallback_language, time_zone, quiet_start, quiet_end,"
@@ -280,6 +286,5 @@ async def preview(messenger: "Messenger", *, program_id: uuid.UUID, kind: str, l
         rendered = templates.render(template, member=member_context(member), program={"name": "", "code": ""},
                                     data=templates.SAMPLE_DATA[kind])
     except Exception as err:  # noqa: BLE001 - this member's data breaks the template
-        from services.common.errors import invalid
         raise invalid("template", f"does not render for {loyalty_number}: {err}") from None
     return template, rendered

@@ -5,6 +5,7 @@ sample data is refused at save, naming the line."""
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 
 import asyncpg
@@ -92,8 +93,11 @@ def _kind(kind: str) -> str:
     return kind
 
 
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
+
+
 def _language(language: str) -> str:
-    if not (2 <= len(language) <= 8 and language.replace("-", "").isalpha()):
+    if not LANGUAGE.fullmatch(language.lower()):
         raise invalid("language", f"{language!r} is not a language code such as en or es-MX")
     return language.lower()
 

@@ -44,10 +44,24 @@ async def messages_program(admin) -> str:
     assert (await admin(NO_MEMBER_WELCOME, program=program)).ok()["updateMemberSettings"]["welcomeEnabled"] is False
     return program
 
+SAVE_SETTINGS = """
+mutation($program: String!, $timeZone: String!, $quietStart: String!, $quietEnd: String!, $offsets: [Int!]!) {
+  saveMessageSettings(input: {program: $program, timeZone: $timeZone, quietStart: $quietStart, quietEnd: $quietEnd,
+                              expiryOffsets: $offsets}) { timeZone quietStart quietEnd expiryOffsets }
+}"""
+
+
+async def save_settings(admin, program: str, *, time_zone: str = "Europe/Madrid",
+                        quiet: tuple[str, str] = ("00:00", "00:00"),
+                        offsets: tuple[int, ...] = (30, 7)) -> dict:
+    result = await admin(SAVE_SETTINGS, program=program, timeZone=time_zone, quietStart=quiet[0], quietEnd=quiet[1],
+                         offsets=list(offsets))
+    return result.ok()["saveMessageSettings"]
+
 
 @pytest.fixture
 async def notifications_db(platform):
-    """The notifications service's own tables, for what has no API yet (quiet hours) and the log."""
+    """The notifications service's own tables: the message log read directly (with its keys and not-before)."""
     pool = await create_pool(platform.env["TEST_DSN_NOTIFICATIONS"], schema="notifications", application="test",
                              min_size=1, max_size=2)
     yield pool
@@ -124,9 +138,11 @@ async def test_quiet_hours_hold_messages_and_an_opted_out_member_gets_nothing(ad
     program = await messages_program(admin)
     program_id = uuid.UUID(await ids.program_id(program))
     local = dt.datetime.now(zoneinfo.ZoneInfo("Europe/Madrid"))
-    quiet = messages.Settings(time_zone="Europe/Madrid", quiet_start=(local - dt.timedelta(hours=1)).time(),
-                              quiet_end=(local + dt.timedelta(hours=2)).time().replace(second=0, microsecond=0))
-    await messages.save_settings(notifications_db, program_id=program_id, settings=quiet)
+    quiet = ((local - dt.timedelta(hours=1)).strftime("%H:%M"), (local + dt.timedelta(hours=2)).strftime("%H:%M"))
+    assert (await save_settings(admin, program, quiet=quiet))["quietStart"] == quiet[0]
+    refused = await admin(SAVE_SETTINGS, program=program, timeZone="Mars/Olympus", quietStart="00:00",
+                          quietEnd="00:00", offsets=[7])
+    assert refused.codes == ["INVALID_INPUT"] and "timeZone" in refused.errors[0]["message"]
 
     # when two consenting members enrol
     waiting, waiting_email = await enrol(admin, program)
@@ -147,7 +163,7 @@ async def test_quiet_hours_hold_messages_and_an_opted_out_member_gets_nothing(ad
 
     # when one opts out and the quiet hours end (none now; held messages become due)
     (await admin(CHANGE_STATUS, program=program, number=leaving, status="opted_out", reason="asked to")).ok()
-    await messages.save_settings(notifications_db, program_id=program_id, settings=messages.Settings())
+    await save_settings(admin, program)
     await _due_now(notifications_db, program_id)
 
     # then the other gets its welcome, and the opted-out member nothing: its message is logged skipped
@@ -195,8 +211,7 @@ async def test_the_expiry_job_warns_once_per_lot_date_and_offset_across_reruns(a
     (await admin(EXPIRING_PROGRAM, code=program)).ok()
     assert (await admin(NO_MEMBER_WELCOME, program=program)).ok()
     program_id = uuid.UUID(await ids.program_id(program))
-    await messages.save_settings(notifications_db, program_id=program_id,
-                                 settings=messages.Settings(time_zone="Europe/Madrid", expiry_offsets=(366, 7)))
+    assert (await save_settings(admin, program, offsets=(366, 7)))["expiryOffsets"] == [366, 7]
     number, email = await enrol(admin, program)
     await mail_to(smtp_server, email)  # the welcome
     (await admin(EARN, program=program, number=number, amount="100", reference="e1")).ok()
@@ -241,8 +256,8 @@ async def test_templates_over_graphql_refuse_a_bad_one_and_preview_over_a_real_m
     program = await messages_program(admin)
     saved = (await admin(SAVE_TEMPLATE, program=program, kind="welcome", language="es",
                          subject="Hola {{ member.first_name }}", body="Tu número: {{ member.loyalty_number }}")).ok()
-    assert saved["saveMessageTemplate"] == {"kind": "welcome", "language": "es", "subject": "Hola {{ member.first_name }}",
-                                            "default": False}
+    assert saved["saveMessageTemplate"] == {"kind": "welcome", "language": "es",
+                                            "subject": "Hola {{ member.first_name }}", "default": False}
     number, email = await enrol(admin, program)
 
     # when a template that does not render is saved, it is refused naming the line, and nothing is written
