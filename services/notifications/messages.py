@@ -227,6 +227,12 @@ class Messenger:
             member_pb.GetMemberRequest(loyalty_number=loyalty_number),
             metadata=clients.metadata(program_id=program_id, principal="notifications"), timeout=10))
 
+    async def _member_service_welcomes(self, program_id: uuid.UUID) -> bool:
+        settings = await clients.call(self._member.GetMemberSettings(
+            member_pb.GetMemberSettingsRequest(),
+            metadata=clients.metadata(program_id=program_id, principal="notifications"), timeout=10))
+        return settings.welcome_enabled
+
     async def _send_one(self, program_id: uuid.UUID, settings: Settings, row: asyncpg.Record):
         """(status, channel, recipient, subject, error) of one attempt."""
         try:
@@ -237,6 +243,9 @@ class Messenger:
             return "failed", "", "", "", f"member service: {err}"
         if member.status in NO_MESSAGES:
             return "skipped", "", "", "", f"member is {member.status}"
+        if row["kind"] == "welcome" and await self._member_service_welcomes(program_id):
+            # one welcome, not two: the member service's own welcome mail (services/member/welcome.py) is on
+            return "skipped", "", "", "", "the member service sends the welcome (memberSettings.welcomeEnabled)"
         if member.consents.email and member.email and self._email is not None:
             channel, recipient, sender = "email", member.email, self._email
         elif member.consents.sms and member.phone and self._sms is not None:

@@ -173,6 +173,19 @@ async def test_quiet_hours_hold_messages_and_an_opted_out_member_gets_nothing(ad
     assert smtp_server.to(leaving_email) == []
 
 
+async def test_one_welcome_while_the_member_services_own_welcome_mail_is_on(admin, smtp_server, ids,
+                                                                            notifications_db):
+    program = await new_program(admin)  # the member service's welcome left on
+    number, email = await enrol(admin, program)
+    entry = await logged(notifications_db, await ids.program_id(program), number, "welcome")
+    assert (entry.status, entry.error) == ("skipped", "the member service sends the welcome "
+                                                      "(memberSettings.welcomeEnabled)")
+    [welcome] = await mail_to(smtp_server, email)
+    assert welcome["Subject"] == "Welcome to Test program, Ana!"  # services/member/welcome.py's
+    await asyncio.sleep(1)
+    assert len(smtp_server.to(email)) == 1
+
+
 async def test_a_member_without_email_consent_gets_no_mail(admin, smtp_server, ids, notifications_db):
     program = await messages_program(admin)
     program_id = await ids.program_id(program)
