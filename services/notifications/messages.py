@@ -160,6 +160,7 @@ class Messenger:
         self._email, self._sms = email, sms
         self._sweep = sweep_seconds
         self._wake = asyncio.Event()
+        self._programs: dict[uuid.UUID, dict] = {}
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -227,6 +228,16 @@ class Messenger:
             member_pb.GetMemberRequest(loyalty_number=loyalty_number),
             metadata=clients.metadata(program_id=program_id, principal="notifications"), timeout=10))
 
+    async def program_of(self, program_id: uuid.UUID) -> dict:
+        """The program's name and code for templates (kept: they rarely change; a restart refreshes)."""
+        if program_id not in self._programs:
+            reply = await clients.call(self._member.ListPrograms(
+                member_pb.ListProgramsRequest(include_archived=True),
+                metadata=clients.metadata(program_id=None, principal="notifications"), timeout=10))
+            for p in reply.programs:
+                self._programs[uuid.UUID(p.id)] = {"name": p.name, "code": p.code}
+        return self._programs.get(program_id, {"name": "", "code": ""})
+
     async def _member_service_welcomes(self, program_id: uuid.UUID) -> bool:
         settings = await clients.call(self._member.GetMemberSettings(
             member_pb.GetMemberSettingsRequest(),
@@ -262,8 +273,11 @@ class Messenger:
                                             fallback=settings.fallback_language)
         data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
         try:
-            rendered = templates.render(template, member=member_context(member), program={"name": "", "code": ""},
-                                        data=data)
+            program = await self.program_of(program_id)
+        except Exception as err:  # noqa: BLE001 - the member service away: try again later
+            return "failed", channel, recipient, "", f"member service: {err}"
+        try:
+            rendered = templates.render(template, member=member_context(member), program=program, data=data)
         except Exception as err:  # noqa: BLE001 - a template that cannot render this member's data
             return "failed", channel, recipient, "", f"template: {err}"
         try:
@@ -292,8 +306,8 @@ async def preview(messenger: "Messenger", *, program_id: uuid.UUID, kind: str, l
         template = await templates.pick(conn, kind=kind, language=language or settings.fallback_language,
                                         fallback=settings.fallback_language)
     try:
-        rendered = templates.render(template, member=member_context(member), program={"name": "", "code": ""},
-                                    data=templates.SAMPLE_DATA[kind])
+        rendered = templates.render(template, member=member_context(member),
+                                    program=await messenger.program_of(program_id), data=templates.SAMPLE_DATA[kind])
     except Exception as err:  # noqa: BLE001 - this member's data breaks the template
         raise invalid("template", f"does not render for {loyalty_number}: {err}") from None
     return template, rendered

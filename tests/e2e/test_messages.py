@@ -166,8 +166,9 @@ async def test_quiet_hours_hold_messages_and_an_opted_out_member_gets_nothing(ad
     await save_settings(admin, program)
     await _due_now(notifications_db, program_id)
 
-    # then the other gets its welcome, and the opted-out member nothing: its message is logged skipped
-    await mail_to(smtp_server, waiting_email)
+    # then the other gets its (default) welcome, and the opted-out member nothing: its message is logged skipped
+    [welcome] = await mail_to(smtp_server, waiting_email)
+    assert welcome["Subject"] == "Welcome to Test program"  # the program's name from the member service
     skipped = await logged(notifications_db, str(program_id), leaving, "welcome")
     assert (skipped.status, skipped.error) == ("skipped", "member is opted_out")
     assert smtp_server.to(leaving_email) == []
