@@ -12,11 +12,8 @@ import zoneinfo
 
 import asyncpg
 
-from loyalty.points.v1 import points_service_pb2 as points_pb
-from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
-from services.common import clients
 from services.common.db import tenant_tx
-from services.notifications import messages
+from services.notifications import messages, peers
 
 PAGE = 500
 
@@ -47,7 +44,7 @@ def warning_rows(items, *, today: dt.date, time_zone: str, offsets: tuple[int, .
     return rows
 
 
-async def queue_program(pool: asyncpg.Pool, *, points: points_grpc.PointsServiceStub, program_id: uuid.UUID,
+async def queue_program(pool: asyncpg.Pool, *, points: peers.Points, program_id: uuid.UUID,
                         now: dt.datetime | None = None) -> int:
     """Queues the program's missing warnings; returns how many are new."""
     async with tenant_tx(pool, program_id) as conn:
@@ -57,14 +54,11 @@ async def queue_program(pool: asyncpg.Pool, *, points: points_grpc.PointsService
     today = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zoneinfo.ZoneInfo(settings.time_zone)).date()
     queued, token = 0, ""
     while True:
-        page = await clients.call(points.ListExpiring(
-            points_pb.ListExpiringRequest(within_days=max(settings.expiry_offsets) + 1, page_size=PAGE,
-                                          page_token=token),
-            metadata=clients.metadata(program_id=program_id, principal="job:notifications.expiry-warnings"),
-            timeout=60))
-        rows = warning_rows(page.items, today=today, time_zone=settings.time_zone, offsets=settings.expiry_offsets)
+        items, token = await points.expiring_page(program_id, within_days=max(settings.expiry_offsets) + 1,
+                                                  page_size=PAGE, page_token=token,
+                                                  principal="job:notifications.expiry-warnings")
+        rows = warning_rows(items, today=today, time_zone=settings.time_zone, offsets=settings.expiry_offsets)
         async with tenant_tx(pool, program_id) as conn:
             queued += await messages.queue(conn, program_id=program_id, rows=rows)
-        token = page.next_page_token
         if not token:
             return queued

@@ -10,11 +10,9 @@ the notifications service sends them. A rerun or a run after a killed one queues
 import datetime as dt
 import sys
 
-from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
-from services.common import clients
 from services.common.jobs import JobContext, Jobs, arg
 from services.common.settings import ServiceSettings
-from services.notifications import events, expiry_warnings, repository
+from services.notifications import events, expiry_warnings, peers, repository
 
 
 class JobSettings(ServiceSettings):
@@ -43,14 +41,13 @@ async def expiry_warnings_job(ctx: JobContext) -> int:
     if not ctx.settings.points_addr:
         print("POINTS_ADDR is not set", file=sys.stderr)
         return 2
-    channel = clients.channel(ctx.settings.points_addr)
-    points = points_grpc.PointsServiceStub(channel)
+    points = peers.Points(ctx.settings.points_addr)
     try:
         for program_id in await ctx.programs(repository.known_programs):
             queued = await expiry_warnings.queue_program(ctx.pool, points=points, program_id=program_id)
             print(f"program {program_id}: {queued} warnings queued")
     finally:
-        await channel.close()
+        await points.close()
     return 0
 
 

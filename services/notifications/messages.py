@@ -16,12 +16,9 @@ import zoneinfo
 
 import asyncpg
 
-from loyalty.member.v1 import member_service_pb2 as member_pb
-from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
-from services.common import clients
 from services.common.db import global_tx, tenant_tx
 from services.common.errors import DomainError, invalid
-from services.notifications import repository, templates
+from services.notifications import peers, repository, templates
 from services.notifications.mapping import Mapped
 
 log = logging.getLogger(__name__)
@@ -156,7 +153,7 @@ class Messenger:
         self._pool = self.pool = pool
         self._member = None
         if member_addr:
-            self._member = member_grpc.MemberServiceStub(clients.channel(member_addr))
+            self._member = peers.Members(member_addr)
         self._email, self._sms = email, sms
         self._sweep = sweep_seconds
         self._wake = asyncio.Event()
@@ -221,28 +218,19 @@ class Messenger:
             done += status == "sent"
         return done
 
-    async def member_of(self, program_id: uuid.UUID, loyalty_number: str):
+    async def member_of(self, program_id: uuid.UUID, loyalty_number: str) -> peers.Contact:
         if self._member is None:
             raise RuntimeError("no member service address (MEMBER_ADDR)")
-        return await clients.call(self._member.GetMember(
-            member_pb.GetMemberRequest(loyalty_number=loyalty_number),
-            metadata=clients.metadata(program_id=program_id, principal="notifications"), timeout=10))
+        return await self._member.contact(program_id, loyalty_number)
 
     async def program_of(self, program_id: uuid.UUID) -> dict:
         """The program's name and code for templates (kept: they rarely change; a restart refreshes)."""
         if program_id not in self._programs:
-            reply = await clients.call(self._member.ListPrograms(
-                member_pb.ListProgramsRequest(include_archived=True),
-                metadata=clients.metadata(program_id=None, principal="notifications"), timeout=10))
-            for p in reply.programs:
-                self._programs[uuid.UUID(p.id)] = {"name": p.name, "code": p.code}
+            self._programs.update(await self._member.programs())
         return self._programs.get(program_id, {"name": "", "code": ""})
 
     async def _member_service_welcomes(self, program_id: uuid.UUID) -> bool:
-        settings = await clients.call(self._member.GetMemberSettings(
-            member_pb.GetMemberSettingsRequest(),
-            metadata=clients.metadata(program_id=program_id, principal="notifications"), timeout=10))
-        return settings.welcome_enabled
+        return await self._member.sends_own_welcome(program_id)
 
     async def _send_one(self, program_id: uuid.UUID, settings: Settings, row: asyncpg.Record):
         """(status, channel, recipient, subject, error) of one attempt."""
@@ -257,9 +245,9 @@ class Messenger:
         if row["kind"] == "welcome" and await self._member_service_welcomes(program_id):
             # one welcome, not two: the member service's own welcome mail (services/member/welcome.py) is on
             return "skipped", "", "", "", "the member service sends the welcome (memberSettings.welcomeEnabled)"
-        if member.consents.email and member.email and self._email is not None:
+        if member.email_consent and member.email and self._email is not None:
             channel, recipient, sender = "email", member.email, self._email
-        elif member.consents.sms and member.phone and self._sms is not None:
+        elif member.sms_consent and member.phone and self._sms is not None:
             channel, recipient, sender = "sms", member.phone, self._sms
         else:
             return "skipped", "", "", "", "no consented channel (email or SMS) with an address"

@@ -60,7 +60,8 @@ BOUNDARY = {
     "services/points/ledger/events.py",  # the ledger-event relay: sends event batches to member, tier, billing
     "services/member/peers.py",  # member's client of the points service (member copy, merges)
     "services/member/member_proto.py",  # member's api.py message builders (member, search results)
-    "services/importer/peers.py",  # the import tool's client of the member, points and tier services
+    "services/importer/peers.py",
+    "services/notifications/peers.py",  # notifications' client of member (contacts) and points (expiring)  # the import tool's client of the member, points and tier services
 }
 # Modules that still read or write protos outside the boundary: debt to pay, never to add to.
 NOT_YET: set[str] = set()
