@@ -348,8 +348,7 @@ _PARSED = dict(init=False, default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
-class ListTransactions:
-    loyalty_number: str
+class ListProgramTransactions:
     kinds: tuple[str, ...] = ()
     since: str = ""  # the request's `from`
     to: str = ""
@@ -370,24 +369,10 @@ class ListTransactions:
 
 
 @dataclasses.dataclass(frozen=True)
-class ListProgramTransactions:
-    kinds: tuple[str, ...] = ()
-    since: str = ""  # the request's `from`
-    to: str = ""
-    page_size: int = 0
-    page_token: str = ""
-    start: dt.datetime | None = dataclasses.field(**_PARSED)
-    end: dt.datetime | None = dataclasses.field(**_PARSED)
-    size: int = dataclasses.field(**_PARSED)
-    after: tuple[dt.datetime, uuid.UUID] | None = dataclasses.field(**_PARSED)
+class ListTransactions(ListProgramTransactions):
+    """One member's transactions (as its own side of transfers and merges): the same filters and pages."""
 
-    def __post_init__(self):
-        kinds = tuple(k.upper() for k in self.kinds)
-        unknown = sorted(set(kinds) - KINDS)
-        if unknown:
-            raise invalid("kinds", f"unknown kinds {unknown}; known: {sorted(KINDS)}")
-        _set(self, kinds=kinds, start=_day_or_instant(self.since, "from"), end=_day_or_instant(self.to, "to"),
-             size=_page_size(self.page_size), after=_after(self.page_token))
+    loyalty_number: str = dataclasses.field(kw_only=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,6 +65,11 @@ async def history(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: command
         member = await posting.load_member(conn, command.loyalty_number)
         rows = await repository.history(conn, member_id=member["id"], kinds=list(command.kinds), since=command.start,
                                         until=command.end, after=command.after, limit=size + 1)
+    return _page(rows, size)
+
+
+def _page(rows: list[asyncpg.Record], size: int) -> TransactionPage:
+    """The first `size` rows, and the token of the next page when one more row came back."""
     token = ""
     if len(rows) > size:
         last = rows[size - 1]
@@ -78,11 +83,7 @@ async def program_history(pool: asyncpg.Pool, *, program_id: uuid.UUID,
     async with tenant_tx(pool, program_id) as conn:
         rows = await repository.program_history(conn, kinds=list(command.kinds), since=command.start,
                                                 until=command.end, after=command.after, limit=size + 1)
-    token = ""
-    if len(rows) > size:
-        last = rows[size - 1]
-        token = commands.page_token(last["occurred_at"].isoformat(), last["id"])
-    return TransactionPage(transactions=tuple(_transaction(row) for row in rows[:size]), next_page_token=token)
+    return _page(rows, size)
 
 
 async def activity(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.GetActivity) -> ActivityReport:
