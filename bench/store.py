@@ -2,7 +2,8 @@
 
 RATIO receipt_passthrough_vs_direct: receipts per second a POS gets printed through the interceptor
 (no loyalty activity on them) over straight to the printer, in one run: the same client, the same
-receipt, one job at a time (as a till prints), the paths taking turns every 10 receipts.
+receipt, one job at a time (as a till prints), the paths taking turns every 10 receipts; the agent as it ships (the printer's
+connection kept between receipts; the POS connects anew for each, on every path).
 RATIO queued_earn_vs_online_earn: the till's earn latency (median) with the platform answering over
 the same with the platform unreachable (queued, "accepted, will post"): the queue must make the
 till faster, never slower.
@@ -25,6 +26,7 @@ from _common import local_postgres, platform  # noqa: I001 - sets sys.path first
 
 import httpx
 
+from store_agent.settings import AgentSettings
 from tests.fixtures.graphql import GraphQLClient
 from tests.fixtures.platform import ADMIN_TOKEN
 from tests.fixtures.postgres import free_port
@@ -127,8 +129,11 @@ async def run(args, url: str) -> None:
     bare = subprocess.Popen([sys.executable, "-c", BARE_PROXY, str(bare_port), str(printer_port)],
                             stdout=subprocess.PIPE)
     bare.stdout.readline()
+    # the product's default: the printer's connection kept between receipts (the tests' env sets 0)
+    keepalive = str(AgentSettings.model_fields["printer_keepalive_seconds"].default)
     online = AgentProcess(agent_env(platform_url=url, store=store, data_dir=work / "online",
-                                    printer_port=printer_port), work / "online")
+                                    printer_port=printer_port, printer_keepalive_seconds=keepalive),
+                          work / "online")
     offline = AgentProcess(agent_env(platform_url=f"http://127.0.0.1:{free_port()}", store=store,
                                      data_dir=work / "offline"), work / "offline")
     for a in (online, offline):

@@ -14,6 +14,7 @@ import asyncio
 import collections
 import logging
 import re
+import socket
 from decimal import Decimal, InvalidOperation
 
 from store_agent.escpos import Cut, CutScanner
@@ -115,8 +116,12 @@ class ReceiptProxy:
         self._server: asyncio.AbstractServer | None = None
         self.text_mode = settings.receipt_mode == "text"
         self.printer = (settings.printer_host, settings.printer_port)
+        self.keepalive = settings.printer_keepalive_seconds
+        self._idle: _PrinterSide | None = None  # the printer's connection kept open between jobs
+        self._idle_timer: asyncio.TimerHandle | None = None
         self.receipts = 0
         self.blocks = 0
+        self.printer_connects = 0
 
     async def start(self) -> int:
         loop = asyncio.get_running_loop()
@@ -124,9 +129,50 @@ class ReceiptProxy:
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self._let_go(self._idle)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+    # -- the printer's connection between jobs -------------------------------------------------
+
+    def take_idle_printer(self) -> "_PrinterSide | None":
+        link, self._idle = self._idle, None
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if link is None or link.transport is None or link.transport.is_closing():
+            return None
+        if not _still_open(link.transport):
+            self._let_go(link)
+            return None
+        return link
+
+    def park(self, link: "_PrinterSide") -> None:
+        """A job handed all its bytes to the printer: keep the connection for the next job."""
+        if self._idle is not None or link.transport is None or link.transport.is_closing():
+            self._let_go(link)  # one kept connection is enough for a till
+            return
+        link.job = None
+        self._idle = link
+        self._idle_timer = asyncio.get_running_loop().call_later(self.keepalive, self.idle_printer_gone, link)
+
+    def idle_printer_gone(self, link: "_PrinterSide") -> None:
+        """The kept connection timed out or the printer closed it."""
+        if self._idle is link:
+            self.take_idle_printer()
+        self._let_go(link)
+
+    @staticmethod
+    def _let_go(link: "_PrinterSide | None") -> None:
+        if link is None or link.transport is None or link.transport.is_closing():
+            return
+        try:
+            if link.transport.can_write_eof():
+                link.transport.write_eof()
+        except (OSError, RuntimeError):
+            pass
+        link.transport.close()
 
     def decode(self, raw: bytes) -> str:
         return raw.decode(self._s.receipt_encoding, errors="replace").replace("\r", "")
@@ -166,7 +212,9 @@ class ReceiptProxy:
 
 
 class _Job(asyncio.Protocol):
-    """One print job: the POS's connection, and ours to the printer (opened as the POS connects).
+    """One print job: the POS's connection, and ours to the printer (opened as the POS connects, or
+    the one the previous job left open: with keep-alive the job ends for the POS once its last byte
+    is handed to the printer's connection, without the printer's EOF round trip).
 
     Protocol callbacks, not streams: a chunk from the POS is scanned and written on in the same
     callback (no task, no await per chunk). Pieces wait in `_pieces` only while the printer is
@@ -185,12 +233,19 @@ class _Job(asyncio.Protocol):
         self._ended = False
         self._timer: asyncio.TimerHandle | None = None
         self._lookup: asyncio.Task | None = None  # the held cut's block (a reference keeps the task alive)
+        self._link: _PrinterSide | None = None
 
     # -- the POS's side ----------------------------------------------------------------------
 
     def connection_made(self, transport) -> None:
         self._pos = transport
+        link = self._proxy.take_idle_printer()
+        if link is not None:
+            link.job = self
+            self.printer_connected(link)
+            return
         # Connect to the printer while the POS's first bytes arrive, not after (one task, no wait_for).
+        self._proxy.printer_connects += 1
         loop = asyncio.get_running_loop()
         host, port = self._proxy.printer
         connecting = loop.create_task(loop.create_connection(lambda: _PrinterSide(self), host, port))
@@ -235,8 +290,8 @@ class _Job(asyncio.Protocol):
         if self._pos is not None:
             self._pos.close()
 
-    def printer_connected(self, transport) -> None:
-        self._printer = transport
+    def printer_connected(self, link: "_PrinterSide") -> None:
+        self._link, self._printer = link, link.transport
 
     def printer_answered(self, data: bytes) -> None:
         if self._pos is not None:
@@ -331,6 +386,13 @@ class _Job(asyncio.Protocol):
         printer = self._printer
         if printer is None:
             return
+        if self._proxy.keepalive and not printer.get_write_buffer_size() and not self._printer_full:
+            # Every byte is with the printer's connection: the job is done for the POS.
+            link, self._link, self._printer = self._link, None, None
+            self._proxy.park(link)
+            if self._pos is not None:
+                self._pos.close()
+            return
         try:
             if printer.can_write_eof():
                 printer.write_eof()
@@ -344,25 +406,54 @@ class _Job(asyncio.Protocol):
                 t.close()
 
 
+def _still_open(transport: asyncio.Transport) -> bool:
+    """Whether the printer has not closed a kept connection: its EOF may wait unread in the socket
+    while a new job arrives in the same loop turn, and bytes written after it would be lost."""
+    fd = transport.get_extra_info("socket").fileno()
+    sock = socket.socket(fileno=fd)
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True  # nothing to read: open
+    except OSError:
+        return False
+    finally:
+        sock.detach()
+
+
 class _PrinterSide(asyncio.Protocol):
+    """Our connection to the printer; `job` is the job using it, None while it is kept idle."""
+
     def __init__(self, job: _Job):
-        self._job = job
+        self.job: _Job | None = job
+        self._proxy = job._proxy
+        self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport) -> None:
-        self._job.printer_connected(transport)
+        self.transport = transport
+        self.job.printer_connected(self)
 
     def data_received(self, data: bytes) -> None:
-        self._job.printer_answered(data)
+        if self.job is not None:
+            self.job.printer_answered(data)
 
     def eof_received(self) -> bool:
-        self._job.printer_closed()  # the printer is done: the job ends on the POS's side too, now
+        if self.job is not None:
+            self.job.printer_closed()  # the printer is done: the job ends on the POS's side too, now
+        else:
+            self._proxy.idle_printer_gone(self)
         return False
 
     def connection_lost(self, exc) -> None:
-        self._job.printer_closed()
+        if self.job is not None:
+            self.job.printer_closed()
+        else:
+            self._proxy.idle_printer_gone(self)
 
     def pause_writing(self) -> None:
-        self._job.printer_flow(True)
+        if self.job is not None:
+            self.job.printer_flow(True)
 
     def resume_writing(self) -> None:
-        self._job.printer_flow(False)
+        if self.job is not None:
+            self.job.printer_flow(False)

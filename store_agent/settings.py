@@ -50,6 +50,11 @@ class AgentSettings(BaseSettings):
     # Receipt interceptor (raw printing, port 9100 protocol)
     printer_host: str | None = Field(default=None, description="The real printer; unset: no interceptor")
     printer_port: int = Field(default=9100, ge=1, le=65535)
+    printer_keepalive_seconds: float = Field(
+        default=2.0, ge=0, le=60,
+        description="Keep the printer's connection open this long after a job, for the next one (a till "
+                    "prints in bursts; a connect per receipt costs the queue); 0: one connection per job, "
+                    "ended by EOF, for printers that print a job only when its connection closes")
     proxy_host: str = "127.0.0.1"
     proxy_port: int = Field(default=9100, ge=0, le=65535)
     receipt_mode: Literal["escpos", "text"] = "escpos"

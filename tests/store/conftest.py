@@ -82,6 +82,8 @@ class Printer:
 
     def __init__(self):
         self.jobs: list[bytes] = []
+        self.connections = 0
+        self.open: set[asyncio.StreamWriter] = set()
         self._server = None
         self.port = 0
         self.job_done = asyncio.Condition()
@@ -92,12 +94,18 @@ class Printer:
         return self
 
     async def _serve(self, reader, writer):
+        self.connections += 1
+        self.open.add(writer)
         data = bytearray()
-        while chunk := await reader.read(65536):
-            data += chunk
-            if b"\x10\x04\x01" in chunk:  # DLE EOT 1: answer the status like a printer
-                writer.write(b"\x16")
-                await writer.drain()
+        try:
+            while chunk := await reader.read(65536):
+                data += chunk
+                if b"\x10\x04\x01" in chunk:  # DLE EOT 1: answer the status like a printer
+                    writer.write(b"\x16")
+                    await writer.drain()
+        except ConnectionError:
+            pass
+        self.open.discard(writer)
         writer.close()
         async with self.job_done:
             self.jobs.append(bytes(data))
@@ -218,7 +226,10 @@ def agent_env(*, platform_url: str, store: Store, data_dir: pathlib.Path, printe
         "STORE_AGENT_BACKOFF_MAX_SECONDS": "1",
     })
     if printer_port:
+        # One connection per job, so a test reads each job as the printer got it (the default keeps
+        # the connection between jobs: test_receipt_keepalive.py)
         env.update({"STORE_AGENT_PRINTER_HOST": "127.0.0.1", "STORE_AGENT_PRINTER_PORT": str(printer_port),
+                    "STORE_AGENT_PRINTER_KEEPALIVE_SECONDS": "0",
                     "STORE_AGENT_PROXY_PORT": str(free_port())})
     env.update({f"STORE_AGENT_{k.upper()}": v for k, v in extra.items()})
     return env
