@@ -21,14 +21,15 @@ from tests.fixtures.smtp import Mailbox  # noqa: E402
 
 
 @contextlib.contextmanager
-def local_postgres():
-    """A throwaway PostgreSQL cluster (fsync off) with the database, roles and schemas."""
+def local_postgres(*, switchable_fsync: bool = False):
+    """A throwaway PostgreSQL cluster (fsync off) with the database, roles and schemas.
+    switchable_fsync: fsync is not fixed on the command line, so `set_fsync` can turn it on and off."""
     os.environ.setdefault("LOYALTY_PG_FAST", "1")
     data = pathlib.Path(tempfile.mkdtemp(prefix="loyalty-bench-pg-"))
     data.chmod(0o755)
     port = free_port()
     localpg.init_cluster(data / "pg")
-    pg = localpg.start_server(data / "pg", port)
+    pg = localpg.start_server(data / "pg", port, fsync=True if switchable_fsync else None)
     try:
         localpg.wait_ready(port, pg)
         asyncio.run(setup_database(localpg.admin_dsn(port), database=localpg.DB_NAME))
@@ -36,6 +37,29 @@ def local_postgres():
     finally:
         localpg.stop_server(pg)
         shutil.rmtree(data, ignore_errors=True)
+
+
+async def set_fsync(admin, on: bool) -> None:
+    """fsync for the whole cluster (a superuser connection); synchronous_commit stays on throughout."""
+    await admin.execute(f"ALTER SYSTEM SET fsync = {'on' if on else 'off'}")
+    await admin.execute("SELECT pg_reload_conf()")
+    await asyncio.sleep(0.5)  # every backend reads the file at its next command after the signal
+    assert await admin.fetchval("SHOW fsync") == ("on" if on else "off")
+
+
+async def wal_lsn(admin) -> int:
+    return await admin.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
+
+
+async def run_n(n: int, workers: int, one) -> None:
+    """Exactly n operations with `workers` concurrent callers; one(k) does one."""
+    counter = iter(range(n))
+
+    async def worker():
+        for k in counter:
+            await one(k)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
 
 
 def _spawn(name: str, env: dict, ports: dict, logs: pathlib.Path) -> subprocess.Popen:

@@ -3,12 +3,16 @@
     .venv/bin/python bench/ledger.py            # 1,000,000 lots for expiry, longer runs
     .venv/bin/python bench/ledger.py --quick    # small data, under a minute
 
-Starts its own PostgreSQL and the real platform (five services and the gateway as processes),
+The earn pairs also print the absolute rates, and the rows and WAL bytes one posting writes on each
+side. Starts its own PostgreSQL and the real platform (five services and the gateway as processes),
 seeds members and balances with set-based INSERT ... SELECT (marked as imported postings), then
 runs each pair alternately (A, B, A, B, ...) and prints the median of the per-round ratios:
 
     RATIO earn_grpc_vs_sql <v> target >= 0.6       Earn over gRPC / the same SQL transaction on raw asyncpg
     RATIO earn_graphql_vs_sql <v> target >= 0.3    the earn mutation through the gateway / the same SQL
+    RATIO earn_graphql_vs_sql_durable <v> target >= 0.6   the same pair with fsync on (as make run and
+                                                   production run): every row and WAL byte a posting
+                                                   writes is paid for on both sides
     RATIO redeem_hot_vs_spread <v> target >= 0.35  Burn on one member / Burn spread over many (both gRPC)
     RATIO expire_vs_sql <v> target <= 1.5          the expiry job / one hand-written set-based statement
 """
@@ -22,7 +26,9 @@ import pathlib
 import time
 import uuid
 
-from _common import LeanHttpClient, local_postgres, median, platform, run_for  # noqa: I001 - sets sys.path first
+from _common import (  # noqa: I001 - sets sys.path first
+    LeanHttpClient, local_postgres, median, platform, run_for, run_n, set_fsync, wal_lsn,
+)
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
@@ -150,6 +156,22 @@ async def sql_earn(pool, program_id: uuid.UUID, number: str, reference: str) -> 
                            " AND key = $3", program_id, "earn", reference, response.SerializeToString())
 
 
+LEDGER_TABLES = ("transactions", "entries", "lots", "lot_movements", "outbox", "idempotency_keys")
+
+
+async def writes_per_posting(admin, program_id: uuid.UUID, n: int, workers: int, one) -> str:
+    """Rows inserted per ledger table and WAL bytes, per posting (n postings, everything the
+    cluster wrote meanwhile counts, background relays included)."""
+    count = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM points.{t} WHERE program_id = $1" for t in LEDGER_TABLES)
+    before, lsn = dict(await admin.fetch(count, program_id)), await wal_lsn(admin)
+    await run_n(n, workers, one)
+    wal = (await wal_lsn(admin) - lsn) / n
+    after = dict(await admin.fetch(count, program_id))
+    rows = {t: (after[t] - before[t]) / n for t in LEDGER_TABLES}
+    return (f"{sum(rows.values()):.1f} rows (" + ", ".join(f"{t} {v:g}" for t, v in rows.items() if v)
+            + f"), {wal:,.0f} WAL bytes")
+
+
 def cpu_seconds(pid: int) -> float:
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -181,6 +203,7 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
     # seeding only: CTE results have no statistics, so a nested loop over them would be quadratic
     admin = await asyncpg.connect(database.admin_dsn,
                                   server_settings={"search_path": "points", "enable_nestloop": "off"})
+    await set_fsync(admin, False)  # as the ratios have always been measured; the durable pair turns it on
     pool = await create_pool(database.service_dsn("points"), schema="points", application="bench-ledger",
                              min_size=args.workers, max_size=args.workers + 2)
     channel = clients.channel(f"127.0.0.1:{ports['points']}")
@@ -244,6 +267,16 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
         ratio, q, s = await alternate(args.rounds, args.seconds, args.workers, gql_side, sql_side)
         print(f"earn: GraphQL {median(q):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
         results["earn_graphql_vs_sql"] = ratio
+        for name, side in (("raw SQL", sql_side), ("gRPC", grpc_side), ("GraphQL", gql_side)):
+            print(f"  written per earn, {name}: "
+                  + await writes_per_posting(admin, program_id, args.writes, args.workers, side), flush=True)
+
+        # --- the same pair with fsync on: what production pays per commit ------------------------
+        await set_fsync(admin, True)
+        ratio, q, s = await alternate(args.rounds, args.seconds, args.workers, gql_side, sql_side)
+        print(f"earn, fsync on: GraphQL {median(q):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
+        results["earn_graphql_vs_sql_durable"] = ratio
+        await set_fsync(admin, False)
         watched = {"bench": os.getpid(), **{k: processes[k].pid for k in ("gateway", "member", "points")}}
         if not args.quick:
             print("  CPU ms per earn through the gateway: "
@@ -309,6 +342,7 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
     print(json.dumps({k: round(v, 3) for k, v in results.items()}), flush=True)
     print(f"RATIO earn_grpc_vs_sql {results['earn_grpc_vs_sql']:.3f} target >= 0.6")
     print(f"RATIO earn_graphql_vs_sql {results['earn_graphql_vs_sql']:.3f} target >= 0.3")
+    print(f"RATIO earn_graphql_vs_sql_durable {results['earn_graphql_vs_sql_durable']:.3f} target >= 0.6")
     print(f"RATIO redeem_hot_vs_spread {results['redeem_hot_vs_spread']:.3f} target >= 0.35")
     print(f"RATIO expire_vs_sql {results['expire_vs_sql']:.3f} target <= 1.5")
 
@@ -322,13 +356,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--expire-lots", type=int, default=None)
     parser.add_argument("--expire-rounds", type=int, default=None)
+    parser.add_argument("--writes", type=int, default=None, help="earns counted for rows and WAL per posting")
     args = parser.parse_args()
     args.members = args.members or (1_000 if args.quick else 100_000)
     args.seconds = args.seconds or (1.0 if args.quick else 5.0)
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.expire_lots = args.expire_lots or (10_000 if args.quick else 1_000_000)
     args.expire_rounds = args.expire_rounds or 3
-    with local_postgres() as database, platform(database) as (url, ports, _processes):
+    args.writes = args.writes or (200 if args.quick else 2000)
+    with local_postgres(switchable_fsync=True) as database, platform(database) as (url, ports, _processes):
         asyncio.run(bench(args, database, url, ports, _processes))
 
 

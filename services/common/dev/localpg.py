@@ -80,12 +80,16 @@ def init_cluster(data: pathlib.Path) -> None:
     )
 
 
-def start_server(data: pathlib.Path, port: int) -> subprocess.Popen:
+def start_server(data: pathlib.Path, port: int, *, fsync: bool | None = None) -> subprocess.Popen:
+    """fsync None: off when LOYALTY_PG_FAST is set; with True the flag is left to the configuration
+    (ALTER SYSTEM can then switch it, as bench/ledger.py does for its durable pair)."""
     data = data.resolve()
+    if fsync is None:
+        fsync = not os.environ.get("LOYALTY_PG_FAST")
     log = open(data / "server.log", "ab")  # noqa: SIM115 - handed to the child
     return subprocess.Popen(
         [str(bin_dir() / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1", "-p", str(port),
-         "-k", str(data), "-c", "fsync=off" if os.environ.get("LOYALTY_PG_FAST") else "fsync=on",
+         "-k", str(data), *(() if fsync else ("-c", "fsync=off")),
          "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
         preexec_fn=_demote(), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # signals reach it only through us: we ask for a fast shutdown
