@@ -1,6 +1,6 @@
 .PHONY: run test proto bootstrap bench
 
-run:  ## start PostgreSQL, the five services and the gateway; Ctrl-C stops them all
+run:  ## start PostgreSQL, the five services and the gateway (IGNITE=1: and the Ignite cache); Ctrl-C stops them all
 	bash scripts/run.sh
 
 test:  ## install what is missing, then run the whole suite against real servers

@@ -1,1 +1,2 @@
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.smtp", "tests.fixtures.platform", "tests.fixtures.webhooks"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.smtp", "tests.fixtures.platform", "tests.fixtures.webhooks",
+                  "tests.fixtures.ignite"]

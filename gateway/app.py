@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 
@@ -110,6 +110,19 @@ async def check_health(services: Services) -> dict[str, str]:
     return dict(await asyncio.gather(*(one(n, a) for n, a in services.addresses.items())))
 
 
+def cache_metrics(health: dict) -> str:
+    """The shared cache's circuit breaker in Prometheus' text format (docs/cache.md)."""
+    backend = health.get("backend", "none")
+    state = health.get("state", "off")
+    lines = ["# TYPE loyalty_cache_breaker_state gauge"]
+    lines += [f'loyalty_cache_breaker_state{{backend="{backend}",state="{s}"}} {int(s == state)}'
+              for s in ("closed", "open", "half_open", "off")]
+    for name in ("calls", "failures", "rejected", "opened"):
+        lines += [f"# TYPE loyalty_cache_{name}_total counter",
+                  f'loyalty_cache_{name}_total{{backend="{backend}"}} {int(health.get(name, 0))}']
+    return "\n".join(lines) + "\n"
+
+
 def create_app(settings: GatewaySettings) -> Starlette:
     graphql = LoyaltyGraphQL(settings=settings)
 
@@ -135,7 +148,13 @@ def create_app(settings: GatewaySettings) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         statuses = await check_health(graphql.services)
         ok = all(s == "SERVING" for s in statuses.values())
-        return JSONResponse({"status": "ok" if ok else "degraded", "services": statuses}, status_code=200 if ok else 503)
+        # The shared cache's breaker is reported, never a reason to be unready: without it reads go to PostgreSQL.
+        return JSONResponse({"status": "ok" if ok else "degraded", "services": statuses,
+                             "cache": graphql.services.cache.health()}, status_code=200 if ok else 503)
+
+    async def metrics(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(cache_metrics(graphql.services.cache.health()),
+                                 media_type="text/plain; version=0.0.4")
 
     async def home(request: Request) -> HTMLResponse:
         return HTMLResponse(
@@ -150,6 +169,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         Route("/graphql", GraphQLEdge(graphql, settings=settings), methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/metrics", metrics),
         Route("/ui-config.json", ui_config),
         billing_downloads.route(graphql),
         *extra_routes(graphql),

@@ -12,6 +12,7 @@ from loyalty.points.v1 import points_service_pb2_grpc, rules_service_pb2_grpc
 from loyalty.rewards.v1 import rewards_service_pb2_grpc
 from loyalty.tier.v1 import tier_service_pb2_grpc
 from services.common import clients
+from services.common.cache import NoCache, SharedCache, open_cache
 from services.common.errors import DomainError, ErrorCode
 from gateway.errors import from_domain
 from gateway.programs.directory import ProgramDirectory
@@ -34,10 +35,12 @@ class Services:
     addresses: dict[str, str]
     channels: tuple
     programs: ProgramDirectory
+    cache: SharedCache = dataclasses.field(default_factory=NoCache)  # shared by every replica (docs/cache.md)
 
     async def close(self) -> None:
         for ch in self.channels:
             await ch.close()
+        await self.cache.close()
 
     @classmethod
     def connect(cls, settings: GatewaySettings) -> "Services":
@@ -61,6 +64,7 @@ class Services:
             addresses=addresses,
             channels=tuple(channels.values()),
             programs=ProgramDirectory(settings.program_cache_seconds),
+            cache=open_cache(settings.ignite_addresses, deadline_seconds=settings.cache_deadline_seconds),
         )
 
 

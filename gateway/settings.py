@@ -21,6 +21,10 @@ class GatewaySettings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"  # where mailed links point (invitation, password reset)
     audit_enabled: bool = True
     program_cache_seconds: float = 5.0
+    # The shared cache (services/common/cache, docs/cache.md): Apache Ignite thin-client addresses; unset:
+    # every read goes to the services (PostgreSQL). Each cache call gives up after the deadline.
+    ignite_addresses: str | None = None
+    cache_deadline_seconds: float = 0.2
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     otel_spans_file: str | None = None

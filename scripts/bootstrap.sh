@@ -39,6 +39,11 @@ if [ ! -f "$STAMP" ]; then
   rm -f .venv/.installed-*
   touch "$STAMP"
 fi
+# Apache Ignite, the shared cache (docs/cache.md; `make run` with IGNITE=1 and the cache tests): Java 17
+# and Maven from Debian, Ignite's jars from Maven Central once per version, outside the checkout.
+command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+command -v mvn >/dev/null 2>&1 || apt_install maven
+bash scripts/ignite/fetch.sh >/dev/null
 # Generated code lives in gen/ (never edited by hand); put it and the checkout on the path.
 SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf '%s\n%s\n' "$ROOT/gen" "$ROOT" > "$SITE/loyalty_checkout.pth"

@@ -30,4 +30,15 @@ export GRAPHQL_INTROSPECTION=${GRAPHQL_INTROSPECTION:-true} GRAPHIQL=${GRAPHIQL:
 export PYTHONUNBUFFERED=1 PATH="$(pwd)/.venv/bin:$PATH"
 echo "Loyalty platform starting: the app at http://127.0.0.1:${GATEWAY_PORT}/ (built by bootstrap when gateway/ui changed),"
 echo "GraphQL at http://127.0.0.1:${GATEWAY_PORT}/graphql (admin token: \$LOYALTY_ADMIN_TOKEN; the app's dev sign-in takes it)"
-exec python scripts/supervise.py -f Procfile --last postgres
+# IGNITE=1: an Apache Ignite node as the shared cache too (docs/cache.md), and every process pointed at it.
+PROCFILE=Procfile
+if [ "${IGNITE:-0}" = "1" ]; then
+  bash scripts/ignite/fetch.sh >/dev/null
+  export IGNITE_THIN_PORT=${IGNITE_THIN_PORT:-10800} IGNITE_DISCOVERY_PORT=${IGNITE_DISCOVERY_PORT:-47500}
+  export IGNITE_COMMUNICATION_PORT=${IGNITE_COMMUNICATION_PORT:-47100}
+  export IGNITE_ADDRESSES=${IGNITE_ADDRESSES:-127.0.0.1:$IGNITE_THIN_PORT}
+  PROCFILE="$LOYALTY_DATA/Procfile.ignite"
+  cat Procfile scripts/ignite/Procfile > "$PROCFILE"
+  echo "Shared cache: Apache Ignite at $IGNITE_ADDRESSES"
+fi
+exec python scripts/supervise.py -f "$PROCFILE" --last postgres

@@ -30,6 +30,10 @@ class ServiceSettings(BaseSettings):
     smtp_starttls: bool = False
     # Where the outbox's events are exported (event_export.py); unset: they stay inside.
     notifications_addr: str | None = None
+    # The shared cache (services/common/cache, docs/cache.md): Apache Ignite thin-client addresses
+    # ("host:port,..."); unset: PostgreSQL alone. Each cache call gives up after the deadline.
+    ignite_addresses: str | None = None
+    cache_deadline_seconds: float = 0.2
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -13,11 +13,13 @@ import grpc
 
 from loyalty.notifications.v1 import notifications_service_pb2_grpc as notifications_grpc
 from loyalty.points.v1 import points_service_pb2
+from services.common.cache import open_cache
 from services.common.event_export import start_export
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
 from services.points import api
 from services.points.importing import api as import_api
+from services.points.ledger.cards import MemberCards
 from services.points.ledger.events import LedgerEventRelay, subscribers_from_settings
 from services.points.rules import api as rules_api
 from services.points.rules.facts import RemoteFacts
@@ -47,7 +49,10 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     relay = LedgerEventRelay(pool, senders)
     relay.start()
     start_export(pool, settings, source="points", consume=export_events, relay=relay)
-    api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay))
+    cache = open_cache(getattr(settings, "ignite_addresses", None),
+                       deadline_seconds=getattr(settings, "cache_deadline_seconds", 0.2))
+    api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay,
+                                            cards=MemberCards(pool, cache)))
     rules_api.register(server, rules_api.RulesServicer(pool, policy, facts, relay=relay))
     import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks))
 

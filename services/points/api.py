@@ -23,6 +23,7 @@ from services.points.ledger import adjusting, commands, earning, members, progra
 from services.points.ledger import voiding
 from services.points.ledger.earn_policy import EarnLine, EarnPolicy
 from services.points.ledger.events import LedgerEventRelay
+from services.points.ledger.cards import MemberCards
 from services.points.ledger.hooks import LedgerHooks
 
 RENAMED = {"since": "from"}  # command field -> message field (a Python keyword)
@@ -114,17 +115,37 @@ def provision_command(spec: program_pb2.ProgramSpec) -> commands.ProvisionProgra
         retro_claim_days=spec.retro_claim_days, hold_timeout_seconds=spec.hold_timeout_seconds)
 
 
+def _loyalty_numbers(request: Message) -> list[str]:
+    """Every member a posting request names (loyalty_number, from_/to_loyalty_number, ...)."""
+    return [getattr(request, f.name) for f in request.DESCRIPTOR.fields
+            if f.name.endswith("loyalty_number") and f.type == f.TYPE_STRING and not f.is_repeated]
+
+
+def _transaction_ids(message: Message) -> list[str]:
+    fields = message.DESCRIPTOR.fields_by_name
+    ids = list(message.transaction_ids) if "transaction_ids" in fields else []
+    if "transaction_id" in fields:
+        ids.append(message.transaction_id)
+    return ids
+
+
 class PointsServicer(pb_grpc.PointsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, *, earn_policy: EarnPolicy, hooks: LedgerHooks,
-                 relay: LedgerEventRelay | None = None):
+                 relay: LedgerEventRelay | None = None, cards: MemberCards | None = None):
         self._pool = pool
         self._earn_policy = earn_policy
         self._hooks = hooks
         self._relay = relay
+        self._cards = cards
 
-    def _posted(self, message: Message) -> Message:
-        if self._relay is not None:
+    async def _posted(self, request: Message, context, message: Message, *, kick: bool = True) -> Message:
+        """After a posting committed: its events on their way, and its members' cards written through."""
+        if kick and self._relay is not None:
             self._relay.kick()
+        if self._cards is not None and self._cards.enabled:
+            await self._cards.after_posting(
+                program_id=require_program(context).program_id, loyalty_numbers=_loyalty_numbers(request),
+                transaction_ids=_transaction_ids(message))
         return message
 
     async def ProvisionProgram(self, request, context):
@@ -135,62 +156,69 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         await members.register(self._pool, program_id=ctx.program_id, hooks=self._hooks,
                                command=command(commands.RegisterMember, request))
-        return pb.RegisterMemberResponse()
+        return await self._posted(request, context, pb.RegisterMemberResponse(), kick=False)
 
     async def Earn(self, request, context):
         ctx = require_program(context)
         earned = await earning.earn(self._pool, program_id=ctx.program_id, command=command(commands.Earn, request),
                                     policy=self._earn_policy, replay=replay(request, pb.EarnResponse, results.Earned))
-        return self._posted(response(pb.EarnResponse, earned))
+        return await self._posted(request, context, response(pb.EarnResponse, earned))
 
     async def RetroClaim(self, request, context):
         ctx = require_program(context)
         earned = await earning.retro_claim(
             self._pool, program_id=ctx.program_id, command=command(commands.RetroClaim, request),
             policy=self._earn_policy, replay=replay(request, pb.EarnResponse, results.Earned))
-        return self._posted(response(pb.EarnResponse, earned))
+        return await self._posted(request, context, response(pb.EarnResponse, earned))
 
     async def ActivatePending(self, request, context):
-        return self._posted(await self._posting(earning.activate_pending, commands.ActivatePending, request, context))
+        return await self._posted(request, context, await self._posting(
+            earning.activate_pending, commands.ActivatePending, request, context))
 
     async def Burn(self, request, context):
-        return self._posted(await self._posting(spending.burn, commands.Burn, request, context))
+        return await self._posted(request, context, await self._posting(spending.burn, commands.Burn, request, context))
 
     async def Hold(self, request, context):
         ctx = require_program(context)
         held = await spending.hold(self._pool, program_id=ctx.program_id, command=command(commands.Hold, request),
                                    replay=replay(request, pb.HoldResponse, results.Held))
-        return response(pb.HoldResponse, held)
+        return await self._posted(request, context, response(pb.HoldResponse, held), kick=False)
 
     async def CaptureHold(self, request, context):
-        return self._posted(await self._posting(spending.capture, commands.CaptureHold, request, context))
+        return await self._posted(request, context, await self._posting(
+            spending.capture, commands.CaptureHold, request, context))
 
     async def ReleaseHold(self, request, context):
-        return await self._posting(spending.release, commands.ReleaseHold, request, context)
+        return await self._posted(request, context, await self._posting(
+            spending.release, commands.ReleaseHold, request, context), kick=False)
 
     async def Void(self, request, context):
-        return self._posted(await self._posting(voiding.void, commands.Void, request, context, hooks=self._hooks,
-                                                staff=True, stores=tuple(request.stores)))
+        return await self._posted(request, context, await self._posting(
+            voiding.void, commands.Void, request, context, hooks=self._hooks, staff=True,
+            stores=tuple(request.stores)))
 
     async def Adjust(self, request, context):
-        return self._posted(await self._posting(adjusting.adjust, commands.Adjust, request, context, staff=True))
+        return await self._posted(request, context, await self._posting(
+            adjusting.adjust, commands.Adjust, request, context, staff=True))
 
     async def Goodwill(self, request, context):
-        return self._posted(await self._posting(adjusting.goodwill, commands.Goodwill, request, context, staff=True,
-                                                unlimited=request.unlimited))
+        return await self._posted(request, context, await self._posting(
+            adjusting.goodwill, commands.Goodwill, request, context, staff=True, unlimited=request.unlimited))
 
     async def Transfer(self, request, context):
-        return self._posted(await self._posting(adjusting.transfer, commands.Transfer, request, context, staff=True))
+        return await self._posted(request, context, await self._posting(
+            adjusting.transfer, commands.Transfer, request, context, staff=True))
 
     async def MergeMembers(self, request, context):
-        return self._posted(await self._posting(adjusting.merge, commands.MergeMembers, request, context))
+        return await self._posted(request, context, await self._posting(
+            adjusting.merge, commands.MergeMembers, request, context))
 
     async def ExtendExpiry(self, request, context):
         ctx = require_program(context)
         extended = await adjusting.extend_expiry(
             self._pool, program_id=ctx.program_id, command=command(commands.ExtendExpiry, request),
             replay=replay(request, pb.ExtendExpiryResponse, results.Extended), actor=ctx.principal)
-        return response(pb.ExtendExpiryResponse, extended)
+        return await self._posted(request, context, response(pb.ExtendExpiryResponse, extended), kick=False)
 
     async def _posting(self, operation, command_type, request, context, *, staff: bool = False,
                        **extra) -> pb.PostingResponse:
@@ -205,7 +233,7 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
     async def GetSummary(self, request, context):
         ctx = require_program(context)
         return response(pb.PointsSummary, await summary.member_summary(
-            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number))
+            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number, cards=self._cards))
 
     async def ListTransactions(self, request, context):
         ctx = require_program(context)

@@ -71,6 +71,16 @@ async def member_by_loyalty_number(conn: asyncpg.Connection, loyalty_number: str
     return await conn.fetchrow("SELECT id, loyalty_number, status FROM members WHERE loyalty_number = $1", loyalty_number)
 
 
+async def members_touched(conn: asyncpg.Connection, *, loyalty_numbers: list[str],
+                          transaction_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """The members named, and those on either side of the transactions given (their cards change)."""
+    return await conn.fetch(
+        "SELECT id, loyalty_number FROM members WHERE loyalty_number = ANY($1::text[])"
+        " OR id IN (SELECT member_id FROM transactions WHERE id = ANY($2::uuid[])"
+        "           UNION SELECT counterparty_id FROM transactions WHERE id = ANY($2::uuid[]))",
+        loyalty_numbers, transaction_ids)
+
+
 async def members_by_id(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
     rows = await conn.fetch("SELECT id, loyalty_number, status FROM members WHERE id = ANY($1)", member_ids)
     return {r["id"]: r for r in rows}
@@ -291,10 +301,11 @@ async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Rec
               min(occurred_at) FILTER (WHERE kind IN ('EARN', 'RETRO_CLAIM') AND amount IS NOT NULL)
                   AS first_purchase_at,
               max(occurred_at) FILTER (WHERE kind IN ('EARN', 'RETRO_CLAIM') AND amount IS NOT NULL)
-                  AS last_purchase_at
+                  AS last_purchase_at,
+              count(*) AS n
             FROM transactions WHERE member_id = $1
         ), other_side AS (
-            SELECT min(occurred_at) AS first_activity_at, max(occurred_at) AS last_activity_at
+            SELECT min(occurred_at) AS first_activity_at, max(occurred_at) AS last_activity_at, count(*) AS n
             FROM transactions WHERE counterparty_id = $1
         ), next_lot AS (
             SELECT expires_at, sum(remaining)::bigint AS points FROM lots
@@ -306,7 +317,10 @@ async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Rec
                next_lot.points AS next_expiring_points, next_lot.expires_at AS next_expiry_date,
                least(txns.first_activity_at, other_side.first_activity_at) AS first_activity_at,
                greatest(txns.last_activity_at, other_side.last_activity_at) AS last_activity_at,
-               txns.first_purchase_at, txns.last_purchase_at
+               txns.first_purchase_at, txns.last_purchase_at,
+               -- the member card's version (services/points/ledger/cards.py): transactions are append-only
+               -- and a member's postings are serialised by its row locks, so this grows with each commit
+               txns.n + other_side.n AS version, stale.points AS stale_points
         FROM bal, stale, txns, other_side LEFT JOIN next_lot ON true
         """,
         member_id,

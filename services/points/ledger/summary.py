@@ -13,10 +13,19 @@ from services.points.ledger.results import (
 )
 
 
-async def member_summary(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: str) -> Summary:
+async def member_summary(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: str,
+                         cards=None) -> Summary:
+    """The member's summary; with `cards` (cards.MemberCards) it also fills the shared cache's card."""
     async with tenant_tx(pool, program_id) as conn:
         member = await posting.load_member(conn, loyalty_number)
         row = await repository.summary(conn, member["id"])
+    found = summary_from_row(row)
+    if cards is not None:
+        cards.fill(program_id=program_id, loyalty_number=member["loyalty_number"], row=row, summary=found)
+    return found
+
+
+def summary_from_row(row: asyncpg.Record) -> Summary:
     return Summary(
         available=row["available"], pending=row["pending"], on_hold=row["on_hold"],
         lifetime_earned=row["lifetime_earned"], used=row["used"], expired=row["expired"],

@@ -1,0 +1,51 @@
+"""Counters and rate limits every replica shares, made of the cache's compare-and-set.
+
+`incr` is a counter; `take` is a token bucket (GCRA: the entry is the bucket's "theoretical arrival
+time", so one compare-and-set per request), with the token-bucket semantics of gateway/limits.py's
+in-process limiter. Both answer None when the cache cannot: the caller then uses its local one.
+"""
+
+import time
+
+from services.common.cache.store import SharedCache
+
+ATTEMPTS = 16
+
+
+async def incr(cache: SharedCache, key: str, *, by: int = 1, name: str = "counters") -> int | None:
+    for _ in range(ATTEMPTS):
+        current = await cache.get(name, key)
+        if current is None and not cache.available:
+            return None
+        value = (int(current) if current and current.lstrip("-").isdigit() else 0) + by
+        swapped = await cache.compare_and_set(name, key, current, str(value))
+        if swapped is None:
+            return None
+        if swapped:
+            return value
+    return None
+
+
+async def take(cache: SharedCache, key: str, *, rate: float, burst: int, clock=time.time) -> float | None:
+    """0 when a request may go on, else the seconds to wait; None when the cache could not say."""
+    if rate <= 0:
+        return 60.0
+    interval = 1.0 / rate
+    tolerance = interval * max(burst - 1, 0)  # how far ahead of now the bucket may run: burst requests at once
+    for _ in range(ATTEMPTS):
+        current = await cache.get("rates", key)
+        if current is None and not cache.available:
+            return None
+        now = clock()
+        try:
+            tat = max(float(current), now) if current else now
+        except ValueError:
+            tat = now
+        if tat - now > tolerance:
+            return tat - now - tolerance
+        swapped = await cache.compare_and_set("rates", key, current, repr(tat + interval))
+        if swapped is None:
+            return None
+        if swapped:
+            return 0.0
+    return None
