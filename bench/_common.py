@@ -62,27 +62,28 @@ async def run_n(n: int, workers: int, one) -> None:
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-def _spawn(name: str, env: dict, ports: dict, logs: pathlib.Path) -> subprocess.Popen:
+def _spawn(name: str, env: dict, ports: dict, logs: pathlib.Path, root: pathlib.Path = ROOT) -> subprocess.Popen:
     proc_env = dict(env)
     module = "gateway" if name == "gateway" else f"services.{name}"
     if name != "gateway":
         proc_env["GRPC_PORT"] = str(ports[name])
         proc_env["DATABASE_URL"] = env[f"TEST_DSN_{name.upper()}"]
     log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=proc_env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
+    return subprocess.Popen([python, "-m", module], cwd=root, env=proc_env, stdout=log, stderr=subprocess.STDOUT)
 
 
 @contextlib.contextmanager
-def platform(database: TestDatabase, *, extra_env: dict | None = None):
-    """The five services and the gateway as real processes; yields (url, ports, processes)."""
+def platform(database: TestDatabase, *, extra_env: dict | None = None, root: pathlib.Path = ROOT):
+    """The five services and the gateway as real processes; yields (url, ports, processes).
+    root: another checkout's code (with its own .venv), for bench/ab.py's before and after."""
     logs = database.data / "logs"
     logs.mkdir(exist_ok=True)
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = platform_fixture.platform_env(database, ports, Mailbox(host="127.0.0.1", port=free_port()))
     env["LOG_LEVEL"] = "WARNING"
     env.update(extra_env or {})
-    processes = {name: _spawn(name, env, ports, logs) for name in (*SERVICES, "gateway")}
+    processes = {name: _spawn(name, env, ports, logs, root) for name in (*SERVICES, "gateway")}
     url = f"http://127.0.0.1:{ports['gateway']}"
     try:
         platform_fixture.wait_healthy(url, processes, logs, timeout=120)

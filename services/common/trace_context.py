@@ -4,8 +4,8 @@ OpenTelemetry's gRPC interceptors start a (no-op) span per call even when nothin
 about 90 us of CPU per call on each side, measured on this project's 2-core machine, where a
 member search costs a few hundred. A process that does not trace only needs what they did for
 the next process: pass on the W3C trace context it was called with (so an upstream trace, and the
-`trace_id` in the logs, go on across hops). These interceptors do only that, and nothing at all
-for a call without one. A process that traces keeps OpenTelemetry's interceptors
+`trace_id` in the logs, go on across hops). The server interceptor and `with_trace_context` (added
+to each call by services/common/clients.py) do only that, and nothing at all for a call without one. A process that traces keeps OpenTelemetry's interceptors
 (`server_interceptor`, `client_interceptors`).
 """
 
@@ -41,16 +41,13 @@ class TraceContextServerInterceptor(grpc.aio.ServerInterceptor):
             response_serializer=handler.response_serializer)
 
 
-class TraceContextClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    """Add the current trace context (if there is one) to an outgoing call's metadata."""
-
-    async def intercept_unary_unary(self, continuation, client_call_details, request):
-        if trace.get_current_span().get_span_context().is_valid:
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
-            metadata = grpc.aio.Metadata(*(client_call_details.metadata or ()), *carrier.items())
-            client_call_details = client_call_details._replace(metadata=metadata)
-        return await continuation(client_call_details, request)
+def with_trace_context(metadata):
+    """An outgoing call's metadata with the current trace context added, if there is one."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return metadata
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return (*(metadata or ()), *carrier.items())
 
 
 def server_interceptor() -> grpc.aio.ServerInterceptor:
@@ -58,4 +55,5 @@ def server_interceptor() -> grpc.aio.ServerInterceptor:
 
 
 def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
-    return aio_client_interceptors() if tracing_enabled() else [TraceContextClientInterceptor()]
+    """A tracing process's: spans per call (one that does not trace uses `with_trace_context`)."""
+    return aio_client_interceptors()
