@@ -3,7 +3,13 @@ blocks nor duplicates the others)."""
 
 import uuid
 
-from services.points.ledger.events import LedgerEventRelay
+import pytest
+from google.protobuf import json_format
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty.common.v1 import events_pb2
+from services.points.ledger.events import LedgerEventRelay, to_event
 from services.points.tests.helpers import Ledger
 
 
@@ -93,3 +99,29 @@ async def test_a_program_a_consumer_refuses_does_not_hold_up_other_programs(pool
         assert str(healthy.program_id) in received and str(poisoned.program_id) not in received
     finally:
         await admin_conn.execute("DELETE FROM points.outbox_subscribers WHERE subscriber = $1", name)
+
+
+_FIELD_VALUES = {
+    **{f.name: st.text(max_size=12) for f in events_pb2.LedgerEvent.DESCRIPTOR.fields
+       if f.type == f.TYPE_STRING},
+    "points": st.integers(-2**63, 2**63 - 1) | st.integers(-10**6, 10**6).map(float) | st.integers().map(str),
+    "imported": st.booleans(),
+}
+_ODD_VALUES = st.none() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5) | st.booleans()
+
+
+@settings(max_examples=400, deadline=None)
+@given(known=st.fixed_dictionaries({}, optional=_FIELD_VALUES),
+       odd=st.dictionaries(st.sampled_from(["details", "transactionId", "points", "amount", "imported", "x"]),
+                           _ODD_VALUES, max_size=3))
+def test_an_outbox_row_becomes_the_event_json_format_makes_of_it(known, odd):
+    payload = {**known, **odd}
+    row = {"id": 7, "program_id": uuid.UUID(int=1), "payload": payload}
+    full = {**payload, "event_id": "7", "program_id": str(uuid.UUID(int=1))}
+    try:
+        expected = json_format.ParseDict(full, events_pb2.LedgerEvent(), ignore_unknown_fields=True)
+    except json_format.ParseError:
+        with pytest.raises(json_format.ParseError):
+            to_event(row)
+        return
+    assert to_event(row) == expected
