@@ -8,7 +8,7 @@ from gateway.context import Info
 from gateway.permissions import Allow
 from gateway.points.types import (
     ActivityRow, BreakageRow, PointsActivity, ExpiringPointsItem, ExpiringPointsPage, LiabilityRow, PointsBreakage, PointsHistoryPage,
-    PointsLiability, PointsSummary, PointsTransaction,
+    PointsLiability, PointsLot, PointsSummary, PointsTransaction,
 )
 from gateway.services import rpc
 
@@ -49,6 +49,15 @@ class PointsQueries:
             items=[ExpiringPointsItem(loyalty_number=i.loyalty_number, points=i.points, expires_at=i.expires_at)
                    for i in r.items],
             next_cursor=r.next_page_token or None)
+
+    @strawberry.field(permission_classes=[Allow("points.read")],
+                      description="A member's lots, open ones first in the order they expire (the expiry schedule)")
+    async def member_lots(self, info: Info, program: str, loyalty_number: str, include_closed: bool = False,
+                          first: int = 50) -> list[PointsLot]:
+        md = await info.context.metadata(program)
+        r = await rpc(info.context.services.points.ListLots(points_pb.ListLotsRequest(
+            loyalty_number=loyalty_number, include_closed=include_closed, page_size=first), metadata=md, timeout=TIMEOUT))
+        return [PointsLot.from_proto(lot) for lot in r.lots]
 
     @strawberry.field(permission_classes=[Allow("points.report")], description="Outstanding points by expiry month.")
     async def points_liability(

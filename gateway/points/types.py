@@ -309,6 +309,23 @@ class ExpiringPointsItem:
     expires_at: str
 
 
+@strawberry.type(description="What one posting put in, what is left of it and when it expires")
+class PointsLot:
+    id: strawberry.ID
+    transaction_id: str
+    kind: str
+    reference: str
+    points: Long
+    remaining: Long
+    earned_at: str
+    expires_at: str | None = strawberry.field(description="null: never")
+
+    @classmethod
+    def from_proto(cls, m) -> "PointsLot":
+        return cls(id=strawberry.ID(str(m.id)), transaction_id=m.transaction_id, kind=m.kind, reference=m.reference,
+                   points=m.points, remaining=m.remaining, earned_at=m.earned_at, expires_at=m.expires_at or None)
+
+
 @strawberry.type
 class ExpiringPointsPage:
     items: list[ExpiringPointsItem]

@@ -42,6 +42,15 @@ class RewardsQueries:
     async def reward_claim(self, info: Info, program: str, reference: str) -> RewardClaim:
         return RewardClaim.from_proto(await info.context.loaders.reward_claim_by_reference.load((program, reference)))
 
+    @strawberry.field(permission_classes=[Allow("rewards.read")],
+                      description="A member's reward claims with their vouchers, newest first")
+    async def member_reward_claims(self, info: Info, program: str, loyalty_number: str,
+                                   first: int = 50) -> list[RewardClaim]:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.rewards.ListClaims(
+            rewards_pb.ListClaimsRequest(loyalty_number=loyalty_number, page_size=first), metadata=md, timeout=TIMEOUT))
+        return [RewardClaim.from_proto(c) for c in found.claims]
+
     @strawberry.field(permission_classes=[Allow("rewards.read")], description="Validates a voucher; changes nothing")
     async def voucher(self, info: Info, program: str, code: str) -> Voucher:
         md = await info.context.metadata(program)

@@ -28,7 +28,7 @@ from services.points.ledger.hooks import LedgerHooks
 
 RENAMED = {"since": "from"}  # command field -> message field (a Python keyword)
 # Repeated message fields of the answers: the dataclass each element becomes.
-ELEMENTS = {pb.EarnLine: EarnLine, pb.Transaction: results.Transaction, pb.ExpiringPoints: results.ExpiringPoints,
+ELEMENTS = {pb.EarnLine: EarnLine, pb.Transaction: results.Transaction, pb.ExpiringPoints: results.ExpiringPoints, pb.Lot: results.Lot,
             pb.LiabilityRow: results.LiabilityRow, pb.BreakageRow: results.BreakageRow,
             pb.ActivityRow: results.ActivityRow}
 
@@ -244,6 +244,11 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         return response(pb.ListExpiringResponse, await summary.expiring(
             self._pool, program_id=ctx.program_id, command=command(commands.ListExpiring, request)))
+
+    async def ListLots(self, request, context):
+        ctx = require_program(context)
+        return response(pb.ListLotsResponse, await summary.lots(
+            self._pool, program_id=ctx.program_id, command=command(commands.ListLots, request)))
 
     async def GetLiability(self, request, context):
         ctx = require_program(context)

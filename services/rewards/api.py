@@ -189,6 +189,11 @@ class RewardsServicer(pb_grpc.RewardsServiceServicer):
         return response(pb.RewardClaim, await redemption.get(
             self._pool, program_id=ctx.program_id, reference=request.reference))
 
+    async def ListClaims(self, request, context):
+        ctx = require_program(context)
+        return response(pb.ListClaimsResponse, await redemption.member_claims(
+            self._pool, program_id=ctx.program_id, loyalty_number=request.loyalty_number, page_size=request.page_size))
+
     async def ValidateVoucher(self, request, context):
         ctx = require_program(context)
         return response(pb.Voucher, await vouchers.validate(self._pool, program_id=ctx.program_id, code=request.code))

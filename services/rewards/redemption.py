@@ -17,11 +17,11 @@ from typing import Protocol
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.common.errors import DomainError, ErrorCode, not_found
+from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.rewards import commands, repository
 from services.rewards.otp import Clock
 from services.rewards.peers import Hold
-from services.rewards.results import Claim, VoidedOrder
+from services.rewards.results import Claim, ClaimList, VoidedOrder
 
 
 class Ledger(Protocol):
@@ -192,6 +192,15 @@ async def void_order(pool: asyncpg.Pool, *, program_id: uuid.UUID, order_referen
 
 async def get(pool: asyncpg.Pool, *, program_id: uuid.UUID, reference: str) -> Claim:
     return to_result(await _claim(pool, program_id, reference))
+
+
+async def member_claims(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: str,
+                        page_size: int) -> ClaimList:
+    if page_size < 0:
+        raise invalid("pageSize", "must not be negative")
+    async with tenant_tx(pool, program_id) as conn:
+        rows = await repository.claims_of_member(conn, loyalty_number, limit=min(page_size or 50, 200))
+    return ClaimList(claims=tuple(to_result(r) for r in rows))
 
 
 async def expire_overdue(pool: asyncpg.Pool, *, program_id: uuid.UUID, ledger: Ledger, now: Clock,

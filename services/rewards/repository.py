@@ -124,6 +124,11 @@ async def claim_by_reference(conn: asyncpg.Connection, reference: str, *, lock: 
     return await conn.fetchrow(CLAIM_SELECT + " WHERE c.reference = $1" + _made(include_reserved), reference)
 
 
+async def claims_of_member(conn: asyncpg.Connection, loyalty_number: str, *, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(CLAIM_SELECT + " WHERE c.loyalty_number = $1" + _made(False)
+                            + " ORDER BY c.claimed_at DESC, c.id DESC LIMIT $2", loyalty_number, limit)
+
+
 async def reward_by_id(conn: asyncpg.Connection, reward_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM rewards WHERE id = $1", reward_id)
 

@@ -91,6 +91,11 @@ class Claim:
 
 
 @dataclasses.dataclass(frozen=True)
+class ClaimList:
+    claims: tuple[Claim, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class VoidedOrder:
     claims: tuple[Claim, ...]
     new_balance: int

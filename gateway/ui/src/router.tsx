@@ -50,6 +50,7 @@ const blank = createRoute({
 
 const staff = createRoute({ getParentRoute: () => rootRoute, id: "staff", beforeLoad: requireStaff, component: Shell });
 
+const optional = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 const listSearch = (s: Record<string, unknown>) => ({
   q: typeof s.q === "string" ? s.q : "",
   after: typeof s.after === "string" ? s.after : undefined,
@@ -66,6 +67,7 @@ const members = createRoute({
 });
 const member360 = createRoute({
   getParentRoute: () => staff, path: "/admin/members/$number",
+  validateSearch: (s: Record<string, unknown>): { tab?: string; after?: string } => ({ tab: optional(s.tab), after: optional(s.after) }),
   component: lazyRouteComponent(() => import("./routes/admin/Member360")),
 });
 const rules = createRoute({
@@ -99,7 +101,6 @@ const apiKeys = createRoute({
   getParentRoute: () => staff, path: "/admin/api-keys",
   component: lazyRouteComponent(() => import("./routes/admin/ApiKeys")),
 });
-const optional = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 const audit = createRoute({
   getParentRoute: () => staff, path: "/admin/audit",
   validateSearch: (s: Record<string, unknown>) => ({

@@ -391,6 +391,17 @@ class ListExpiring:
 
 
 @dataclasses.dataclass(frozen=True)
+class ListLots:
+    loyalty_number: str
+    include_closed: bool = False
+    page_size: int = 0
+    size: int = dataclasses.field(**_PARSED)
+
+    def __post_init__(self):
+        _set(self, size=_page_size(self.page_size))
+
+
+@dataclasses.dataclass(frozen=True)
 class GetLiability:
     since: str = ""  # YYYY-MM, the request's `from`
     to: str = ""

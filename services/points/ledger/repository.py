@@ -440,6 +440,22 @@ async def expiring(
     )
 
 
+async def lots(conn: asyncpg.Connection, *, member_id: uuid.UUID, include_closed: bool,
+               limit: int) -> list[asyncpg.Record]:
+    # Open lots in the order they are spent and expire; spent or expired ones after, newest first.
+    return await conn.fetch(
+        """
+        SELECT l.id, l.transaction_id, t.kind, t.reference, l.points, l.remaining, l.earned_at, l.expires_at
+        FROM lots l JOIN transactions t ON t.id = l.transaction_id
+        WHERE l.member_id = $1 AND ($2 OR l.remaining > 0)
+        ORDER BY (l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > now())) DESC,
+                 CASE WHEN l.remaining > 0 THEN l.expires_at END NULLS LAST, l.earned_at DESC, l.id DESC
+        LIMIT $3
+        """,
+        member_id, include_closed, limit,
+    )
+
+
 async def liability(conn: asyncpg.Connection, *, timezone: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         """

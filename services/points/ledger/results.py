@@ -97,6 +97,23 @@ class ExpiringPage:
 
 
 @dataclasses.dataclass(frozen=True)
+class Lot:
+    id: int
+    transaction_id: str
+    kind: str
+    reference: str
+    points: int
+    remaining: int
+    earned_at: str
+    expires_at: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LotList:
+    lots: tuple[Lot, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class LiabilityRow:
     expiry_month: str
     points: int

@@ -8,7 +8,7 @@ import asyncpg
 from services.common.db import tenant_tx
 from services.points.ledger import commands, posting, repository
 from services.points.ledger.results import (
-    ActivityReport, ActivityRow, BreakageReport, BreakageRow, ExpiringPage, ExpiringPoints, LiabilityReport, LiabilityRow, Summary, Transaction,
+    ActivityReport, ActivityRow, BreakageReport, BreakageRow, ExpiringPage, ExpiringPoints, LiabilityReport, Lot, LotList, LiabilityRow, Summary, Transaction,
     TransactionPage,
 )
 
@@ -127,6 +127,17 @@ async def expiring(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: comman
                                    expires_at=posting.rfc3339(r["expires_at"])) for r in rows[:size]),
         next_page_token=token,
     )
+
+
+async def lots(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ListLots) -> LotList:
+    async with tenant_tx(pool, program_id) as conn:
+        member = await posting.load_member(conn, command.loyalty_number)
+        rows = await repository.lots(conn, member_id=member["id"], include_closed=command.include_closed,
+                                     limit=command.size)
+    return LotList(lots=tuple(
+        Lot(id=r["id"], transaction_id=str(r["transaction_id"]), kind=r["kind"], reference=r["reference"],
+            points=r["points"], remaining=r["remaining"], earned_at=posting.rfc3339(r["earned_at"]),
+            expires_at=posting.rfc3339(r["expires_at"])) for r in rows))
 
 
 async def liability(pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.GetLiability) -> LiabilityReport:

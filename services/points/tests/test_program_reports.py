@@ -92,3 +92,25 @@ async def test_activity_agrees_with_the_members_summaries(pools, admin_conn):
     by_month = await activity(ledger)
     assert [r.period for r in by_month.rows] == [report.rows[0].period[:7]]
     assert by_month.rows[0].points_earned == 135
+
+
+async def lots(ledger: Ledger, number: str, **kw) -> pb.ListLotsResponse:
+    request = pb.ListLotsRequest(loyalty_number=number, **kw)
+    return api.response(pb.ListLotsResponse, await summary.lots(
+        ledger.pool, program_id=ledger.program_id, command=api.command(commands.ListLots, request)))
+
+
+async def test_a_members_lots_open_first_with_what_is_left_and_the_posting_that_made_each(pools):
+    ledger, a, b = await busy_program(pools)
+    # a: earned 100 (e1), spent 30 then transferred 20 away: one lot, 50 left
+    [lot] = (await lots(ledger, a)).lots
+    assert (lot.kind, lot.reference, lot.points, lot.remaining) == ("EARN", "e1", 100, 50)
+    assert lot.earned_at  # the default spec never expires: expires_at is empty
+    # b: e2 partly voided, goodwill g1, and the 20 moved in by t1
+    open_lots = (await lots(ledger, b)).lots
+    assert sum(x.remaining for x in open_lots) == await ledger.available(b)
+    assert {x.reference for x in open_lots} >= {"g1"}
+    await ledger.burn(a, 50, "b2")
+    assert (await lots(ledger, a)).lots == []
+    [spent] = (await lots(ledger, a, include_closed=True)).lots
+    assert (spent.reference, spent.remaining) == ("e1", 0)

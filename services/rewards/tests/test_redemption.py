@@ -226,6 +226,24 @@ async def test_a_voided_claims_voucher_cannot_be_used(pools, program, ledger):
     assert err.code == ErrorCode.CLAIM_NOT_ACTIVE
 
 
+async def test_a_members_claims_with_their_vouchers_newest_first(pools, program, ledger):
+    reward = await _create(pools, program, type="offer", points_cost=0, issues_voucher=True)
+    m, other = member(), member()
+    first = await _claim(pools, program, ledger, m, reward.spec.code, reference="mine-1")
+    second = await _claim(pools, program, ledger, m, reward.spec.code, reference="mine-2")
+    await _claim(pools, program, ledger, other, reward.spec.code, reference="theirs-1")
+    await redemption.void(pools["rewards"], program_id=program.id, reference="mine-1", reason="", ledger=ledger, now=_now)
+    listed = await redemption.member_claims(pools["rewards"], program_id=program.id, loyalty_number=m.loyalty_number,
+                                            page_size=0)
+    assert [(c.reference, c.status, c.voucher_code) for c in listed.claims] == [
+        ("mine-2", "held", second.voucher_code), ("mine-1", "voided", first.voucher_code)]
+    message = api.response(pb.ListClaimsResponse, listed)
+    assert [c.reward_code for c in message.claims] == [reward.spec.code] * 2
+    err = await _refused(redemption.member_claims(pools["rewards"], program_id=program.id,
+                                                  loyalty_number=m.loyalty_number, page_size=-1))
+    assert err.field == "pageSize"
+
+
 # --- eligibility and report ------------------------------------------------------------------------
 
 async def test_eligibility_lists_what_the_member_can_take_the_next_and_the_highest(pools, program):
