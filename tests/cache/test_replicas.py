@@ -59,3 +59,69 @@ async def _until_serving(admin, program, number):
             return
         await asyncio.sleep(0.2)
     raise AssertionError("points service did not come back")
+
+
+async def test_ignite_killed_during_enquires_no_request_fails_and_the_cache_comes_back(admins, replicas, ignite):
+    import httpx
+
+    from services.common.cache import member_cards, open_cache
+
+    admin_a, admin_b = admins
+    program = await new_program(admin_a)
+    numbers = [await new_member(admin_a, program) for _ in range(3)]
+    for i, number in enumerate(numbers):
+        await admin_a(EARN, program=program, number=number, amount=str(10 * (i + 1)), currency="EUR",
+                      reference=unique("till"))
+    expected = {number: 10 * (i + 1) for i, number in enumerate(numbers)}
+    failures, answered = [], 0
+
+    async def enquire_loop(admin, stop: asyncio.Event):
+        nonlocal answered
+        while not stop.is_set():
+            for number in numbers:
+                result = await admin(ENQUIRE, program=program, number=number)
+                if result.errors or result.data["enquire"]["availablePoints"] != expected[number]:
+                    failures.append(result.errors or result.data)
+                answered += 1
+
+    stop = asyncio.Event()
+    load = [asyncio.create_task(enquire_loop(admin, stop)) for admin in admins for _ in range(2)]
+    try:
+        await asyncio.sleep(1.0)
+        ignite.kill()  # as a crash, in the middle of the load
+        await asyncio.sleep(4.0)
+        async with httpx.AsyncClient() as http:
+            states = [(await http.get(f"{url}/healthz")).json()["cache"]["state"] for url in replicas.urls]
+        assert "open" in states or "half_open" in states, states  # the breaker noticed
+        ignite.start()
+        await asyncio.sleep(4.0)
+    finally:
+        stop.set()
+        await asyncio.gather(*load)
+    assert answered > 0 and failures == [], failures[:3]
+    # the cache is used again: both breakers closed and the cards rebuilt by the next reads (bounded wait)
+    cache = open_cache(ignite.address, deadline_seconds=2.0)
+    try:
+        for _ in range(100):
+            for admin in admins:
+                for number in numbers:
+                    (await admin(ENQUIRE, program=program, number=number)).ok()
+            async with httpx.AsyncClient() as http:
+                states = [(await http.get(f"{url}/healthz")).json()["cache"]["state"] for url in replicas.urls]
+            cards = [await member_cards.load(cache, program_id=await _program_id(admin_a, program),
+                                             loyalty_number=n) for n in numbers]
+            if states == ["closed", "closed"] and all(cards):
+                break
+            await asyncio.sleep(0.2)
+        assert states == ["closed", "closed"]
+        assert [c["available"] for c in cards] == [expected[n] for n in numbers]
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"{replicas.urls[0]}/metrics")).text
+        assert 'loyalty_cache_breaker_state{backend="ignite",state="closed"} 1' in metrics
+    finally:
+        await cache.close()
+
+
+async def _program_id(admin, code: str) -> str:
+    result = await admin("query($code: String!) { program(program: $code) { id } }", code=code)
+    return result.ok()["program"]["id"]

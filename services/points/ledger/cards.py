@@ -63,8 +63,8 @@ class MemberCards:
 
     def fill(self, *, program_id: uuid.UUID, loyalty_number: str, row: asyncpg.Record, summary) -> None:
         """A read's card, stored in the background (the read's answer does not wait for the cache)."""
-        if not self.enabled or not self._cache.available:
-            return
+        if not self.enabled:
+            return  # (an open breaker answers at once; its probe after the pause is what brings the cache back)
         task = asyncio.get_running_loop().create_task(self._store(program_id, loyalty_number, row, summary=summary,
                                                                   remember=False))
         self._tasks.add(task)

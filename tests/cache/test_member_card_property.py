@@ -1,0 +1,146 @@
+"""Property: after any interleaving of postings, write-throughs and late cache fills (a read whose card
+reaches the cache after later postings), every member's cached card equals the database's summary.
+
+Hypothesis draws the steps; they run on a real PostgreSQL (the points schema) and a real Ignite node,
+through the same write-through the points service makes after each posting (ledger/cards.py)."""
+
+import asyncio
+import dataclasses
+import os
+import uuid
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.common.cache import member_cards, open_cache
+from services.common.db import create_pool, tenant_tx
+from services.common.errors import DomainError
+from services.points.ledger import repository
+from services.points.ledger.cards import MemberCards
+from services.points.ledger.summary import summary_from_row
+from services.points.tests.helpers import Ledger
+
+MEMBERS = 3
+member = st.integers(0, MEMBERS - 1)
+step = st.one_of(
+    st.tuples(st.just("earn"), member, st.integers(1, 50)),
+    st.tuples(st.just("burn"), member, st.integers(1, 40)),
+    st.tuples(st.just("transfer"), member, member, st.integers(1, 30)),
+    st.tuples(st.just("hold"), member, st.integers(1, 30)),
+    st.tuples(st.just("release"), member),
+    st.tuples(st.just("void"), member),
+    st.tuples(st.just("concurrent_earns"), member, st.integers(1, 20), st.integers(1, 20)),
+    st.tuples(st.just("read"), member),          # a read's card, stored later
+    st.tuples(st.just("late_fill"), st.integers(0, 5)),
+)
+
+
+@pytest.fixture(scope="module")
+def env(pools, database, ignite):
+    loop = asyncio.new_event_loop()
+    pool = loop.run_until_complete(create_pool(database.service_dsn("points"), schema="points",
+                                               application="test-cards", min_size=1, max_size=6))
+    yield loop, pool, ignite
+    loop.run_until_complete(pool.close())
+    loop.close()
+
+
+@dataclasses.dataclass
+class Run:
+    ledger: Ledger
+    cards: MemberCards
+    cache: object
+    numbers: list[str]
+    reads: list = dataclasses.field(default_factory=list)  # (number, row) read earlier, not yet stored
+    earns: dict = dataclasses.field(default_factory=dict)  # member -> references of its earns
+    holds: dict = dataclasses.field(default_factory=dict)
+
+    async def write_through(self, answer, *numbers: str) -> None:
+        ids = list(getattr(answer, "transaction_ids", ())) + [getattr(answer, "transaction_id", "")]
+        await self.cards.after_posting(program_id=self.ledger.program_id, loyalty_numbers=numbers, transaction_ids=ids)
+
+    async def row(self, number: str):
+        async with tenant_tx(self.ledger.pool, self.ledger.program_id) as conn:
+            found = await repository.member_by_loyalty_number(conn, number)
+            return await repository.summary(conn, found["id"])
+
+    async def apply(self, op) -> None:
+        kind, l = op[0], self.ledger
+        ref = uuid.uuid4().hex[:12]
+        try:
+            if kind == "earn":
+                number = self.numbers[op[1]]
+                await self.write_through(await l.earn(number, str(op[2]), ref), number)
+                self.earns.setdefault(op[1], []).append(ref)
+            elif kind == "burn":
+                number = self.numbers[op[1]]
+                await self.write_through(await l.burn(number, op[2], ref), number)
+            elif kind == "transfer" and op[1] != op[2]:
+                a, b = self.numbers[op[1]], self.numbers[op[2]]
+                await self.write_through(await l.transfer(a, b, op[3], ref), a, b)
+            elif kind == "hold":
+                number = self.numbers[op[1]]
+                await self.write_through(await l.hold(number, op[2], ref), number)
+                self.holds.setdefault(op[1], []).append(ref)
+            elif kind == "release" and self.holds.get(op[1]):
+                await self.write_through(await l.release(self.holds[op[1]].pop(), ref))  # by reference only
+            elif kind == "void" and self.earns.get(op[1]):
+                await self.write_through(await l.void(self.earns[op[1]].pop(), ref))  # by reference only
+            elif kind == "concurrent_earns":
+                number = self.numbers[op[1]]
+                first, second = await asyncio.gather(l.earn(number, str(op[2]), ref + "a"),
+                                                     l.earn(number, str(op[3]), ref + "b"))
+                # their write-throughs race too, in either order
+                await asyncio.gather(self.write_through(second, number), self.write_through(first, number))
+            elif kind == "read":
+                number = self.numbers[op[1]]
+                self.reads.append((number, await self.row(number)))
+            elif kind == "late_fill" and self.reads:
+                number, row = self.reads.pop(min(op[1], len(self.reads) - 1))
+                await self.cards._store(l.program_id, number, row, summary=summary_from_row(row), remember=False)
+        except DomainError:
+            pass  # refused (not enough points, ...): nothing posted, nothing to write
+
+    async def check(self) -> None:
+        for number in self.numbers:
+            cached = await member_cards.load_versioned(self.cache, program_id=self.ledger.program_id,
+                                                       loyalty_number=number)
+            if cached is None:
+                continue
+            truth = summary_from_row(await self.row(number))
+            assert cached[1] == dataclasses.asdict(truth), (number, cached, truth)
+
+
+@settings(max_examples=int(os.environ.get("CARD_PROPERTY_EXAMPLES", "15")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=25))
+def test_the_cached_card_always_equals_the_database_summary(env, steps):
+    loop, pool, ignite = env
+
+    async def scenario():
+        cache = open_cache(ignite.address, deadline_seconds=2.0)
+        ledger = await Ledger.new(pool)
+        numbers = [await ledger.member() for _ in range(MEMBERS)]
+        run = Run(ledger=ledger, cards=MemberCards(pool, cache), cache=cache, numbers=numbers)
+        try:
+            for n in numbers:  # every member starts with a card (as after a first enquire)
+                row = await run.row(n)
+                await run.cards._store(ledger.program_id, n, row, summary=summary_from_row(row), remember=False)
+            for op in steps:
+                await run.apply(op)
+                await run.check()
+            for number, row in run.reads:  # reads still in flight land after everything
+                await run.cards._store(ledger.program_id, number, row, summary=summary_from_row(row), remember=False)
+            await run.check()
+        finally:
+            await cache.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_cards_are_not_written_without_a_cache(env):
+    loop, pool, _ = env
+    from services.common.cache import NoCache
+    assert not MemberCards(pool, NoCache()).enabled
