@@ -19,12 +19,12 @@ from strawberry.asgi import GraphQL
 from services.common import clients
 from services.common.errors import ErrorCode
 
-from gateway.auth import ApiKeyCache, authenticate
+from gateway.auth import ApiKeyCache, SharedApiKeys, authenticate
 from gateway.billing import downloads as billing_downloads
 from gateway.context import Context
 from gateway.identity.audit import AuditWriter
 from gateway.errors import GatewayErrorCode, error_body, public_error
-from gateway.limits import GraphQLEdge
+from gateway.limits import GraphQLEdge, shared_limiter
 from gateway.loaders import make_loaders
 from gateway.revocation import IdentityRevocationFeed, RevocationFeed
 from gateway.schema import schema
@@ -46,6 +46,7 @@ class LoyaltyGraphQL(GraphQL):
         self.services: Services | None = None  # connected at startup, on the server's event loop
         self.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
         self.revocations: RevocationFeed | None = None  # started with the services
+        self.shared_keys: SharedApiKeys | None = None  # API keys in the shared cache, with the services
         self.audit: AuditWriter | None = None
 
     async def identify(self, request) -> tuple:
@@ -57,7 +58,7 @@ class LoyaltyGraphQL(GraphQL):
         try:
             principal = await authenticate(
                 request, settings=self.settings, services=self.services, api_keys=self.api_keys,
-                revocations=self.revocations,
+                revocations=self.revocations, shared_keys=self.shared_keys,
             )
         except GraphQLError as exc:
             error = exc
@@ -125,12 +126,20 @@ def cache_metrics(health: dict) -> str:
 
 def create_app(settings: GatewaySettings) -> Starlette:
     graphql = LoyaltyGraphQL(settings=settings)
+    edge = GraphQLEdge(graphql, settings=settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         graphql.services = Services.connect(settings)
+        graphql.shared_keys = SharedApiKeys(graphql.services.cache)
+        edge.limiter = shared_limiter(graphql.services.cache, settings)
+
+        def key_revoked(key_id: str) -> None:
+            graphql.api_keys.forget_key(key_id)
+            graphql.shared_keys.revoked(key_id)
+
         graphql.revocations = IdentityRevocationFeed(
-            graphql.services.identity, on_api_key_revoked=graphql.api_keys.forget_key, on_reset=graphql.api_keys.clear,
+            graphql.services.identity, on_api_key_revoked=key_revoked, on_reset=graphql.api_keys.clear,
             remember_seconds=settings.access_token_seconds)
         await graphql.revocations.start()
         if settings.audit_enabled:
@@ -167,7 +176,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         return JSONResponse({"devSignIn": bool(settings.loyalty_admin_token)}, headers={"cache-control": "no-cache"})
 
     routes = [
-        Route("/graphql", GraphQLEdge(graphql, settings=settings), methods=["GET", "POST"]),
+        Route("/graphql", edge, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/ui-config.json", ui_config),

@@ -8,7 +8,10 @@ at some stores only. Malformed claims are refused as UNAUTHENTICATED.
 A revoked session or API key is refused as soon as the revocation feed announces it.
 """
 
+import asyncio
+import base64
 import dataclasses
+import hashlib
 import hmac
 import time
 from collections.abc import Mapping
@@ -126,6 +129,66 @@ class ApiKeyCache:
         self._entries.clear()
 
 
+class SharedApiKeys:
+    """Authenticated keys in the shared cache (docs/cache.md), so a replica whose own ApiKeyCache has not seen
+    a key yet does not ask the member service: entries are the member service's answer, keyed by the key's
+    SHA-256 (never the key), with an index by key id. A revocation from the feed writes a tombstone first and
+    then removes the entry; a replica that stores an entry checks the tombstone after, so a store racing a
+    revocation is undone by one side or the other."""
+
+    CACHE = "api_keys"
+
+    def __init__(self, cache):
+        self._cache = cache
+        self._tasks: set = set()
+
+    @property
+    def enabled(self) -> bool:
+        return self._cache.backend != "none"
+
+    @staticmethod
+    def _digest(api_key: str) -> str:
+        return hashlib.sha256(api_key.encode()).hexdigest()
+
+    async def get(self, api_key: str) -> member_pb.ApiKeyPrincipal | None:
+        if not self.enabled:
+            return None
+        raw = await self._cache.get(self.CACHE, self._digest(api_key))
+        if not raw:
+            return None
+        try:
+            found = member_pb.ApiKeyPrincipal.FromString(base64.b64decode(raw))
+        except Exception:
+            return None
+        if found.expires_at and _seconds_until(found.expires_at) <= 0:
+            return None
+        return found
+
+    async def put(self, api_key: str, found: member_pb.ApiKeyPrincipal) -> None:
+        if not self.enabled:
+            return
+        digest = self._digest(api_key)
+        await self._cache.put(self.CACHE, f"id:{found.key_id}", digest)
+        await self._cache.put(self.CACHE, digest, base64.b64encode(found.SerializeToString()).decode())
+        if await self._cache.get(self.CACHE, f"revoked:{found.key_id}") is not None:
+            await self._cache.remove(self.CACHE, digest)
+
+    def revoked(self, key_id: str) -> None:
+        """From the revocation feed (every replica hears it; the removals are idempotent)."""
+        if not self.enabled:
+            return
+
+        async def forget():
+            await self._cache.put(self.CACHE, f"revoked:{key_id}", "1")
+            digest = await self._cache.get(self.CACHE, f"id:{key_id}")
+            if digest:
+                await self._cache.remove(self.CACHE, digest)
+
+        task = asyncio.get_running_loop().create_task(forget())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
 def _unauthenticated(message: str):
     return graphql_error(ErrorCode.UNAUTHENTICATED, message)
 
@@ -196,7 +259,7 @@ def key_principal(found: member_pb.ApiKeyPrincipal) -> Principal:
 
 async def authenticate(
     request: Request, *, settings: GatewaySettings, services: Services, api_keys: ApiKeyCache,
-    revocations: RevocationFeed,
+    revocations: RevocationFeed, shared_keys: SharedApiKeys | None = None,
 ) -> Principal | None:
     """None when no credentials were sent; a GraphQL UNAUTHENTICATED error when they are wrong."""
     api_key = request.headers.get("x-api-key")
@@ -208,10 +271,15 @@ async def authenticate(
         cached = api_keys.get(api_key)
         if cached:
             return cached
-        found = await rpc(services.member.AuthenticateApiKey(member_pb.AuthenticateApiKeyRequest(api_key=api_key),
-                                                             timeout=5))
+        # Without the feed a revocation could go unseen: no cache is read or written then.
+        found = await shared_keys.get(api_key) if shared_keys is not None and revocations.live else None
+        if found is None:
+            found = await rpc(services.member.AuthenticateApiKey(
+                member_pb.AuthenticateApiKeyRequest(api_key=api_key), timeout=5))
+            if shared_keys is not None and revocations.live:
+                await shared_keys.put(api_key, found)
         principal = key_principal(found)
-        if revocations.live:  # without the feed a revocation could go unseen: no caching then
+        if revocations.live:
             expires_in = None
             if found.expires_at:
                 expires_in = max(0.0, _seconds_until(found.expires_at))

@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from strawberry.extensions import SchemaExtension
 
+from services.common.cache import counters
 from services.common.errors import ErrorCode
 
 from gateway import deadlines
@@ -77,6 +78,33 @@ class LocalRateLimiter:
             return 0.0
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / rate if rate > 0 else 60.0
+
+
+class SharedRateLimiter:
+    """Per-key buckets every gateway replica shares (services/common/cache/counters.py: one compare-and-set
+    in the shared cache a request), so N replicas do not give a key N times its rate. Per-IP and anonymous
+    buckets stay in each process (they bound what one replica parses). When the cache cannot answer, the
+    process's own bucket decides: a limit is never a reason to fail a request."""
+
+    SHARED_PREFIXES = ("key:",)
+
+    def __init__(self, cache, *, local: RateLimiter | None = None):
+        self._cache = cache
+        self._local = local or LocalRateLimiter()
+
+    async def take(self, key: str, *, rate: float, burst: int) -> float:
+        if key.startswith(self.SHARED_PREFIXES):
+            shared = await counters.take(self._cache, key, rate=rate, burst=burst)
+            if shared is not None:
+                return shared
+        return await self._local.take(key, rate=rate, burst=burst)
+
+
+def shared_limiter(cache, settings: GatewaySettings) -> RateLimiter:
+    """The shared limiter when the cache is Ignite and SHARED_RATE_LIMITS is on; else the local one."""
+    if cache.backend == "none" or not settings.shared_rate_limits:
+        return LocalRateLimiter()
+    return SharedRateLimiter(cache)
 
 
 # --- the edge ------------------------------------------------------------------------------------

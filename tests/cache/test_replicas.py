@@ -125,3 +125,117 @@ async def test_ignite_killed_during_enquires_no_request_fails_and_the_cache_come
 async def _program_id(admin, code: str) -> str:
     result = await admin("query($code: String!) { program(program: $code) { id } }", code=code)
     return result.ok()["program"]["id"]
+
+
+REVOKE = """mutation($program: String!, $key: String!) { revokeApiKey(input: {program: $program, keyId: $key}) {
+  keyId revokedAt } }"""
+CREATE_KEY = """
+mutation($program: String!, $scopes: [String!]) {
+  createApiKey(input: {program: $program, name: "till", scopes: $scopes}) { keyId apiKey }
+}"""
+
+
+async def test_a_key_revoked_on_one_replica_is_refused_by_the_other_at_once(admins, replicas):
+    import time
+
+    admin_a, _ = admins
+    program = await new_program(admin_a)
+    number = await new_member(admin_a, program)
+    made = (await admin_a(CREATE_KEY, program=program, scopes=POS_SCOPES)).ok()["createApiKey"]
+    tills = [replicas.client(0, api_key=made["apiKey"]), replicas.client(1, api_key=made["apiKey"])]
+    try:
+        for till in tills:  # the key is known (and cached) on both replicas and in Ignite
+            for _ in range(3):
+                assert (await till(ENQUIRE, program=program, number=number)).ok()
+        assert (await admin_a(REVOKE, program=program, key=made["keyId"])).ok()["revokeApiKey"]["revokedAt"]
+        revoked_at = time.monotonic()
+        # a bounded wait (not a timed assertion): the other replica refuses it as soon as the feed announces it
+        for _ in range(200):
+            result = await tills[1](ENQUIRE, program=program, number=number)
+            if result.codes == ["UNAUTHENTICATED"]:
+                break
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - revoked_at
+        assert result.codes == ["UNAUTHENTICATED"], result
+        assert (await tills[0](ENQUIRE, program=program, number=number)).codes == ["UNAUTHENTICATED"]
+        print(f"revocation seen by the other replica after {took:.3f}s")
+    finally:
+        for till in tills:
+            await till.aclose()
+
+
+SAVE_RULES = """
+mutation($program: String!, $code: String!, $rules: JSON!) {
+  saveRuleSet(input: {program: $program, code: $code, rules: $rules}) { code draftVersion }
+}"""
+PUBLISH = """
+mutation($program: String!, $code: String!) { publishRuleSet(program: $program, code: $code) { publishedVersion } }"""
+EARN_RULES = """
+mutation($program: String!, $number: String!, $reference: String!) {
+  earn(input: {program: $program, loyaltyNumber: $number, amount: "10", currency: "EUR", reference: $reference}) {
+    pointsEarned breakdown { rule ruleVersion }
+  }
+}"""
+
+
+async def test_a_rule_version_published_on_one_replica_is_used_by_the_next_earn_on_the_other(admins):
+    admin_a, admin_b = admins
+    program = await new_program(admin_a)
+    number = await new_member(admin_a, program)
+    for version, per_euro in ((1, "2"), (2, "7"), (3, "3")):
+        rules = [{"code": "per-euro", "action": {"points_per_unit": per_euro}}]
+        (await admin_a(SAVE_RULES, program=program, code="base", rules=rules)).ok()
+        assert (await admin_a(PUBLISH, program=program, code="base")).ok()["publishRuleSet"]["publishedVersion"] == version
+        earned = (await admin_b(EARN_RULES, program=program, number=number, reference=unique("till"))).ok()["earn"]
+        assert earned["pointsEarned"] == 10 * int(per_euro)
+        assert {(b["rule"], b["ruleVersion"]) for b in earned["breakdown"]} == {("per-euro", f"base@v{version}")}
+
+
+REQUEST_OTP = """
+mutation($program: String!, $number: String!) {
+  requestOtp(input: {program: $program, loyaltyNumber: $number}) { expiresAt }
+}"""
+REDEEM = """
+mutation($program: String!, $number: String!, $points: Int!, $reference: String!, $otp: String) {
+  redeem(input: {program: $program, loyaltyNumber: $number, points: $points, reference: $reference, otp: $otp}) {
+    points newBalance
+  }
+}"""
+ENROLL = """
+mutation($program: String!, $email: String!) {
+  enroll(input: {program: $program, email: $email, firstName: "Lucía", lastName: "Gómez"}) { member { loyaltyNumber } }
+}"""
+
+
+async def test_wrong_passcodes_split_across_two_replicas_lock_it_at_exactly_five(admins, replicas, smtp_server,
+                                                                                  admin_conn):
+    from tests.e2e.test_rewards_pos import mailed_code
+
+    admin_a, _ = admins
+    program = await new_program(admin_a)
+    email = f"{unique('guest')}@example.com"
+    number = (await admin_a(ENROLL, program=program, email=email)).ok()["enroll"]["member"]["loyaltyNumber"]
+    await admin_a(EARN, program=program, number=number, amount="100", currency="EUR", reference=unique("seed"))
+    key = (await admin_a(CREATE_KEY, program=program, scopes=POS_SCOPES)).ok()["createApiKey"]["apiKey"]
+    tills = [replicas.client(0, api_key=key), replicas.client(1, api_key=key)]
+    try:
+        (await tills[0](REQUEST_OTP, program=program, number=number)).ok()
+        code = await mailed_code(smtp_server, email)
+        wrong = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 13)]
+        # twelve wrong guesses at once, every other one on the other replica
+        results = await asyncio.gather(*(
+            tills[i % 2](REDEEM, program=program, number=number, points=10, reference=unique("pay"), otp=guess)
+            for i, guess in enumerate(wrong)))
+        codes = sorted(c for r in results for c in r.codes)
+        assert codes.count("OTP_INVALID") == 4 and codes.count("OTP_LOCKED") == 8, codes
+        attempts = await admin_conn.fetchval(
+            "SELECT attempts FROM rewards.otps WHERE loyalty_number = $1 ORDER BY issued_at DESC LIMIT 1", number)
+        assert attempts == 5
+        # locked for good: the right code is refused on either replica, and nothing was spent
+        for till in tills:
+            refused = await till(REDEEM, program=program, number=number, points=10, reference=unique("pay"), otp=code)
+            assert refused.codes == ["OTP_LOCKED"]
+        assert (await admin_a(ENQUIRE, program=program, number=number)).ok()["enquire"]["availablePoints"] == 100
+    finally:
+        for till in tills:
+            await till.aclose()

@@ -102,3 +102,37 @@ async def test_node_killed_the_breaker_opens_and_closes_when_it_returns(ignite):
     assert cache.health()["state"] == CLOSED and recovered
     assert await cache.get("counters", key) == "2"
     await cache.close()
+
+
+async def test_two_gateway_limiters_share_a_keys_bucket_and_fall_back_to_their_own(ignite):
+    from gateway.limits import SharedRateLimiter
+
+    one = SharedRateLimiter(open_cache(ignite.address, deadline_seconds=2.0))
+    two = SharedRateLimiter(open_cache(ignite.address, deadline_seconds=2.0))
+    key = f"key:api_key:{unique()}"
+    waits = [await limiter.take(key, rate=0.5, burst=6) for _ in range(4) for limiter in (one, two)]
+    # six requests pass across both replicas, not six on each
+    assert waits[:6] == [0.0] * 6 and all(w > 0 for w in waits[6:])
+    # per-IP buckets stay per replica
+    assert [await one.take("ip:10.0.0.1", rate=0.5, burst=1), await two.take("ip:10.0.0.1", rate=0.5, burst=1)] == [0, 0]
+    # no cache: each replica's own bucket decides, nothing fails
+    alone = SharedRateLimiter(NoCache())
+    assert await alone.take(key, rate=0.5, burst=1) == 0.0 and await alone.take(key, rate=0.5, burst=1) > 0
+
+
+async def test_an_api_key_stored_after_its_revocation_is_undone(ignite):
+    from gateway.auth import SharedApiKeys
+    from loyalty.member.v1 import member_service_pb2 as member_pb
+
+    cache = open_cache(ignite.address, deadline_seconds=2.0)
+    keys = SharedApiKeys(cache)
+    found = member_pb.ApiKeyPrincipal(key_id=unique(), program_code="p", scopes=["points.read"])
+    await keys.put("secret-1", found)
+    assert (await keys.get("secret-1")).key_id == found.key_id
+    keys.revoked(found.key_id)
+    await asyncio.gather(*keys._tasks)
+    assert await keys.get("secret-1") is None
+    # a replica that authenticated the key just before the revocation and stores it just after
+    await keys.put("secret-1", found)
+    assert await keys.get("secret-1") is None
+    await cache.close()

@@ -5,15 +5,22 @@ time", so one compare-and-set per request), with the token-bucket semantics of g
 in-process limiter. Both answer None when the cache cannot: the caller then uses its local one.
 """
 
+import asyncio
+import random
 import time
 
 from services.common.cache.store import SharedCache
 
-ATTEMPTS = 16
+ATTEMPTS = 64  # compare-and-set rounds before giving up (the caller then decides locally)
+
+
+async def _backoff(attempt: int) -> None:
+    """After a lost race: a short random pause, so contenders do not collide again in lockstep."""
+    await asyncio.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 8)))
 
 
 async def incr(cache: SharedCache, key: str, *, by: int = 1, name: str = "counters") -> int | None:
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         current = await cache.get(name, key)
         if current is None and not cache.available:
             return None
@@ -23,6 +30,7 @@ async def incr(cache: SharedCache, key: str, *, by: int = 1, name: str = "counte
             return None
         if swapped:
             return value
+        await _backoff(attempt)
     return None
 
 
@@ -32,7 +40,7 @@ async def take(cache: SharedCache, key: str, *, rate: float, burst: int, clock=t
         return 60.0
     interval = 1.0 / rate
     tolerance = interval * max(burst - 1, 0)  # how far ahead of now the bucket may run: burst requests at once
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         current = await cache.get("rates", key)
         if current is None and not cache.available:
             return None
@@ -48,4 +56,5 @@ async def take(cache: SharedCache, key: str, *, rate: float, burst: int, clock=t
             return None
         if swapped:
             return 0.0
+        await _backoff(attempt)
     return None
