@@ -5,6 +5,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.billing.mutations import BillingMutations
 from gateway.billing.queries import BillingQueries
+from gateway.cdp.mutations import CdpMutations
+from gateway.cdp.queries import CdpQueries
 from gateway.execution import PlainFieldExecutionContext
 from gateway.identity.api_keys import ApiKeyMutations, ApiKeyQueries
 from gateway.identity.mutations import IdentityMutations, MemberSelfMutations
@@ -39,11 +41,11 @@ from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries,
-           NotificationsQueries, ProfileQueries, MessageQueries, MessageSettingsQueries)
+           NotificationsQueries, ProfileQueries, MessageQueries, MessageSettingsQueries, CdpQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
              RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations,
              NotificationsMutations, MessageMutations,
-             MessageSettingsMutations)
+             MessageSettingsMutations, CdpMutations)
 
 
 @strawberry.type

@@ -4,6 +4,8 @@ The services export their outbox rows here after commit (services/common/event_e
 rows become the catalogue's events (catalogue.py, mapping.py, events.py), stored once each, and
 each new event is queued for the program's webhook subscriptions that want it (subscriptions.py),
 which the dispatcher (dispatch.py) sends, signed (signing.py), to public addresses only (targets.py).
+A program's CDP connector (cdp.py) is owed the person, attributes, loyalty events and tag of its
+members, which cdp_sync.py sends to Infobip People (people.py) within the account's rate limits.
 An event with a template kind also queues the member's message (messages.py, templates.py), which
 the messenger sends by email or SMS (senders.py) as the member consented, outside quiet hours.
 """
@@ -14,7 +16,9 @@ from loyalty.notifications.v1 import notifications_service_pb2
 from services.common.server import ServiceDefinition, run
 from services.common.settings import ServiceSettings, load_settings
 from services.common.mail import smtp_sender
-from services.notifications import api, senders
+import socket
+
+from services.notifications import api, cdp_sync, peers, senders
 from services.notifications.dispatch import Dispatcher, Options
 from services.notifications.messages import Messenger
 
@@ -37,6 +41,11 @@ class NotificationsSettings(ServiceSettings):
     infobip_base_url: str = ""
     infobip_api_key: str = ""
     infobip_sender: str = "Loyalty"
+    # The CDP connector (cdp_sync.py) reads members' profiles from these services; without them it is off.
+    points_addr: str | None = None
+    tier_addr: str | None = None
+    rewards_addr: str | None = None
+    cdp_sweep_seconds: float = 1.0
 
 
 def options(settings: NotificationsSettings | None) -> Options:
@@ -60,11 +69,28 @@ def assemble(server, pool, settings) -> None:
                           sweep_seconds=getattr(settings, "messages_sweep_seconds", 2.0))
     messenger.start()
 
+    sync = None
+    addrs = [getattr(settings, f"{s}_addr", None) for s in ("member", "points", "tier", "rewards")]
+    if all(addrs):
+        profiles = peers.Profiles(member_addr=addrs[0], points_addr=addrs[1], tier_addr=addrs[2],
+                                  rewards_addr=addrs[3])
+        # named by host and port: this process restarted takes its programs' leases back at once
+        sync = cdp_sync.CdpSync(pool, profiles=profiles, options=cdp_sync.Options(sweep_seconds=settings.cdp_sweep_seconds),
+                                holder=f"{socket.gethostname()}:{settings.grpc_port}")
+        sync.start()
+        sync.kick()
+
+    def on_cdp(program_id=None) -> None:
+        if sync is not None:
+            sync.notify(program_id)
+
     def on_events(program_id=None) -> None:
         dispatcher.notify(program_id)
         messenger.notify(program_id)
+        on_cdp(program_id)
 
-    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=on_events, messenger=messenger))
+    api.register(server, api.NotificationsServicer(pool, options=opts, on_events=on_events, messenger=messenger,
+                                                   on_cdp=on_cdp))
 
 
 DEFINITION = ServiceDefinition(

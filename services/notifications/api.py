@@ -10,9 +10,9 @@ import grpc
 from loyalty.common.v1 import events_pb2
 from loyalty.notifications.v1 import notifications_service_pb2 as pb
 from loyalty.notifications.v1 import notifications_service_pb2_grpc as pb_grpc
-from services.common.errors import invalid
+from services.common.errors import invalid, not_found
 from services.common.tenancy import require_program
-from services.notifications import catalogue, deliveries, events, messages, subscriptions, templates
+from services.notifications import catalogue, cdp, deliveries, events, messages, subscriptions, templates
 from services.notifications.dispatch import Options
 from services.notifications.mapping import SourceEvent, parse_time
 
@@ -85,8 +85,10 @@ def message_to_proto(m: messages.Message) -> pb.MessageLogEntry:
 
 class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, *, options: Options | None = None, on_events=None,
-                 messenger: messages.Messenger | None = None):
+                 messenger: messages.Messenger | None = None, on_cdp=None):
         self._pool = pool
+        # after CDP work was queued by hand (a tag job, a backfill, a changed connector): on_cdp(program_id)
+        self._on_cdp = on_cdp or (lambda program_id=None: None)
         self._messenger = messenger or messages.Messenger(pool, member_addr=None, email=None, sms=None)
         self._options = options or Options()
         # after new deliveries committed: on_events(program_id), the dispatcher's notify
@@ -219,6 +221,70 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
             expiry_offsets=tuple(request.expiry_offsets))
         await messages.save_settings(self._pool, program_id=ctx.program_id, settings=settings)
         return settings_to_proto(await messages.get_settings(self._pool, program_id=ctx.program_id))
+
+    async def SaveCdpConnector(self, request, context):
+        ctx = require_program(context)
+        command = cdp.SaveCommand(
+            base_url=request.base_url, api_key=request.api_key,
+            attributes=({a.field: a.attribute for a in request.attributes} if request.set_attributes else None),
+            tag=request.tag, event_types=tuple(request.event_types) if request.set_event_types else None,
+            active=request.active, debounce_seconds=request.debounce_seconds,
+            creates_per_second=request.creates_per_second or cdp.people.DOCUMENTED["create"],
+            updates_per_second=request.updates_per_second or cdp.people.DOCUMENTED["update"],
+            tag_batch_size=request.tag_batch_size or cdp.people.MAX_TAG_BATCH,
+            active_within_days=request.active_within_days or 365, by=ctx.principal)
+        saved = await cdp.save(self._pool, program_id=ctx.program_id, command=command,
+                               allow_private=self._options.allow_private_targets)
+        self._on_cdp(ctx.program_id)
+        return connector_to_proto(saved, await cdp.backlog(self._pool, program_id=ctx.program_id))
+
+    async def GetCdpConnector(self, request, context):
+        ctx = require_program(context)
+        found = await cdp.get(self._pool, program_id=ctx.program_id)
+        if found is None:
+            raise not_found("CDP connector of program", str(ctx.program_id))
+        return connector_to_proto(found, await cdp.backlog(self._pool, program_id=ctx.program_id))
+
+    async def TagCdpPeople(self, request, context):
+        ctx = require_program(context)
+        if request.all_members == bool(request.loyalty_numbers):
+            raise invalid("loyaltyNumbers", "name the members, or ask for all members (not both)")
+        job = await cdp.start_job(self._pool, program_id=ctx.program_id, kind="untag" if request.remove else "tag",
+                                  loyalty_numbers=None if request.all_members else list(request.loyalty_numbers),
+                                  by=ctx.principal)
+        self._on_cdp(ctx.program_id)
+        return job_to_proto(job)
+
+    async def StartCdpBackfill(self, request, context):
+        ctx = require_program(context)
+        job = await cdp.start_job(self._pool, program_id=ctx.program_id, kind="backfill", loyalty_numbers=None,
+                                  by=ctx.principal)
+        self._on_cdp(ctx.program_id)
+        return job_to_proto(job)
+
+    async def ListCdpJobs(self, request, context):
+        ctx = require_program(context)
+        limit = request.limit or 20
+        if not 0 < limit <= 200:
+            raise invalid("limit", "must be between 1 and 200")
+        return pb.ListCdpJobsResponse(jobs=[job_to_proto(j) for j in
+                                            await cdp.list_jobs(self._pool, program_id=ctx.program_id, limit=limit)])
+
+
+def connector_to_proto(c: cdp.Connector, backlog: cdp.Backlog) -> pb.CdpConnector:
+    return pb.CdpConnector(
+        base_url=c.base_url, api_key_set=bool(c.api_key),
+        attributes=[pb.CdpAttribute(field=f, attribute=a) for f, a in c.attributes.items()], tag=c.tag,
+        event_types=list(c.event_types), active=c.active, debounce_seconds=c.debounce_seconds,
+        creates_per_second=c.creates_per_second, updates_per_second=c.updates_per_second,
+        tag_batch_size=c.tag_batch_size, active_within_days=c.active_within_days, updated_at=_time(c.updated_at),
+        updated_by=c.updated_by, pending=backlog.pending, failed=backlog.failed, last_error=backlog.last_error)
+
+
+def job_to_proto(j: cdp.Job) -> pb.CdpJob:
+    return pb.CdpJob(id=str(j.id), kind=j.kind, status=j.status, done=j.done, failed=j.failed, total=j.total or 0,
+                     last_error=j.last_error, created_at=_time(j.created_at), updated_at=_time(j.updated_at),
+                     finished_at=_time(j.finished_at))
 
 
 def _clock(value: str, field: str) -> dt.time:

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from services.common.db import tenant_tx
-from services.notifications import catalogue, messages, repository, webhook_repository
+from services.notifications import catalogue, cdp, messages, repository, webhook_repository
 from services.notifications.mapping import SourceEvent, map_event
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ class Event:
 async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[SourceEvent]) -> int:
     """Stores the catalogue events of `events` (one service's rows, in its outbox order) and queues a
     delivery of each new one to every active webhook subscription whose filter names its type and the
-    member's message of an event with a template kind (messages.py), in the same transaction;
+    member's message of an event with a template kind (messages.py) and what the program's CDP
+    connector owes People (cdp.py), in the same transaction;
     returns how many are new. A row whose data breaks its schema is kept
     aside in rejected_events, logged."""
     rows, rejected, made = [], [], []
@@ -71,6 +72,9 @@ async def ingest(pool: asyncpg.Pool, *, program_id: uuid.UUID, events: list[Sour
             await webhook_repository.fan_out(conn, program_id=program_id, sequences=stored)
         # the member's messages (welcome, tier, transfer): once per event and kind, whatever arrives again
         await messages.queue(conn, program_id=program_id, rows=messages.event_rows(made))
+        # what People is owed (cdp.py): the person, its attributes, the loyalty events, the tag
+        await cdp.queue(conn, program_id=program_id, made=made,
+                        touched=cdp.touched_members([e.payload for e in events]))
     return len(stored)
 
 

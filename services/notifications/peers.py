@@ -1,6 +1,7 @@
-"""The notifications service's client of the member and points services: besides api.py and the assembly
+"""The notifications service's client of the member, points, tier and rewards services: besides api.py and the assembly
 (__main__.py, jobs.py), the one module that reads or writes their protos; it answers with dataclasses."""
 
+import asyncio
 import dataclasses
 import uuid
 
@@ -8,7 +9,13 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
 from loyalty.points.v1 import points_service_pb2 as points_pb
 from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
+from loyalty.rewards.v1 import rewards_service_pb2 as rewards_pb
+from loyalty.rewards.v1 import rewards_service_pb2_grpc as rewards_grpc
+from loyalty.tier.v1 import tier_service_pb2 as tier_pb
+from loyalty.tier.v1 import tier_service_pb2_grpc as tier_grpc
 from services.common import clients
+from services.common.errors import DomainError, ErrorCode
+from services.notifications import profile
 
 PRINCIPAL = "notifications"
 
@@ -81,3 +88,46 @@ class Points:
 
     async def close(self) -> None:
         await self._channel.close()
+
+
+class Profiles:
+    """A member's loyalty profile (profile.py) from the member, points, tier and rewards services at
+    once, and the program's members page by page: what the CDP connector sends to People."""
+
+    def __init__(self, *, member_addr: str, points_addr: str, tier_addr: str, rewards_addr: str):
+        self._channels = [clients.channel(a) for a in (member_addr, points_addr, tier_addr, rewards_addr)]
+        self._member = member_grpc.MemberServiceStub(self._channels[0])
+        self._points = points_grpc.PointsServiceStub(self._channels[1])
+        self._tier = tier_grpc.TierServiceStub(self._channels[2])
+        self._rewards = rewards_grpc.RewardsServiceStub(self._channels[3])
+
+    async def profile(self, program_id: uuid.UUID, loyalty_number: str, *, active_within_days: int) -> dict | None:
+        """None: no such member (merged away, or never in this program)."""
+        md = clients.metadata(program_id=program_id, principal=PRINCIPAL)
+        try:
+            member, summary, progress, eligibility = await asyncio.gather(
+                clients.call(self._member.GetMember(member_pb.GetMemberRequest(loyalty_number=loyalty_number),
+                                                    metadata=md, timeout=10)),
+                clients.call(self._points.GetSummary(points_pb.GetSummaryRequest(loyalty_number=loyalty_number),
+                                                     metadata=md, timeout=10)),
+                clients.call(self._tier.GetProgress(tier_pb.GetProgressRequest(loyalty_number=loyalty_number),
+                                                    metadata=md, timeout=10)),
+                clients.call(self._rewards.GetEligibility(
+                    rewards_pb.GetEligibilityRequest(loyalty_number=loyalty_number), metadata=md, timeout=10)))
+        except DomainError as err:
+            if err.code == ErrorCode.NOT_FOUND:
+                return None
+            raise
+        return profile.build(member, summary, progress, eligibility, active_within_days=active_within_days)
+
+    async def members_page(self, program_id: uuid.UUID, *, page_token: str, page_size: int) -> tuple[list[str], str]:
+        """One page of the program's loyalty numbers in order, and the next page's token ('' at the end)."""
+        page = await clients.call(self._member.SearchMembers(
+            member_pb.SearchMembersRequest(query="", field="loyalty_number", sort="loyalty_number",
+                                           page_size=page_size, page_token=page_token),
+            metadata=clients.metadata(program_id=program_id, principal=PRINCIPAL), timeout=30))
+        return [m.loyalty_number for m in page.members], page.next_page_token
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()
