@@ -109,6 +109,10 @@ async def settle(pool: asyncpg.Pool, *, program_id: uuid.UUID, reference: str, l
             lapsed = True
     async with tenant_tx(pool, program_id) as conn:
         row = await repository.claim_by_reference(conn, reference, lock=True)
+        if row["status"] == "held" and lapsed and (row["hold_expires_at"] is None or row["hold_expires_at"] > now()):
+            # Ended before its time: a void racing this settle released it and records the claim itself.
+            raise DomainError(ErrorCode.CLAIM_NOT_ACTIVE, f"claim {reference!r} was voided while it was being "
+                              "settled", field="reference")
         if row["status"] == "held" and lapsed:
             await _give_back(conn, row, program_id=program_id, status="expired", at=now(), reason="hold lapsed")
         elif row["status"] == "held":
