@@ -56,9 +56,11 @@ CREATE TEMP TABLE imp_accounts ON COMMIT DROP AS
 SELECT a.member_id, a.id FROM imp_members m
 JOIN accounts a ON a.program_id = $1 AND a.kind = 'member_available' AND a.member_id = m.member_id;
 
+-- Locked as a foreign key's check would (the entries point at them); the member accounts are locked
+-- by the balances' update.
 -- name: program_accounts(program_id)
 CREATE TEMP TABLE imp_program_accounts ON COMMIT DROP AS
-SELECT kind, id FROM accounts WHERE program_id = $1 AND member_id IS NULL;
+SELECT kind, id FROM accounts WHERE program_id = $1 AND member_id IS NULL FOR KEY SHARE;
 
 -- name: analyze_accounts()
 ANALYZE imp_accounts; ANALYZE imp_program_accounts;
@@ -90,11 +92,13 @@ WITH posted AS (
     FROM imp_txns RETURNING 1
 ) SELECT count(*) FROM posted;
 
--- name: post_entries(program_id)
-INSERT INTO entries(program_id, transaction_id, account_id, amount)
-SELECT $1::uuid, t.id, a.id, t.signed FROM imp_txns t JOIN imp_accounts a ON a.member_id = t.member_id
+-- Entries are built here and written with one INSERT once the batch's transactions are posted.
+-- name: history_entries()
+CREATE TEMP TABLE imp_entries ON COMMIT DROP AS
+SELECT t.id AS transaction_id, a.id AS account_id, t.signed AS amount
+FROM imp_txns t JOIN imp_accounts a ON a.member_id = t.member_id
 UNION ALL
-SELECT $1::uuid, t.id, p.id, -t.signed FROM imp_txns t JOIN imp_program_accounts p
+SELECT t.id, p.id, -t.signed FROM imp_txns t JOIN imp_program_accounts p
     ON p.kind = CASE t.kind WHEN 'earn' THEN 'issuance' WHEN 'adjust' THEN 'adjustment'
                           WHEN 'burn' THEN 'redemption' ELSE 'breakage' END;
 
@@ -105,8 +109,8 @@ SELECT $1::uuid, t.id, p.id, -t.signed FROM imp_txns t JOIN imp_program_accounts
 -- name: new_lots(timezone, expiry_days, month_end, lot_sequence)
 CREATE TEMP TABLE imp_lots ON COMMIT DROP AS
 WITH credits AS (SELECT *, (occurred_at AT TIME ZONE $1)::date AS local_day FROM imp_txns WHERE signed > 0),
-     -- the expiry depends on the local day only: the policy function runs once per day, not per lot
-     policy AS (SELECT local_day,
+     -- MATERIALIZED: inlined, the call moved into the join's output and ran per lot (about 0.2 ms each)
+     policy AS MATERIALIZED (SELECT local_day,
                        policy_lot_expiry(local_day::timestamp AT TIME ZONE $1, $1, $2, $3) AS expires_at
                 FROM (SELECT DISTINCT local_day FROM credits) d)
 SELECT nextval($4::oid::regclass) AS id, c.member_id, c.id AS transaction_id, c.points,
@@ -207,7 +211,7 @@ WHERE f.live_lots > f.target AND l.lo < f.live_lots - f.target;
 -- name: missing_lots(now, timezone, expiry_days, month_end, lot_sequence)
 INSERT INTO imp_lots(id, member_id, transaction_id, points, earned_at, expires_at)
 SELECT nextval($5::oid::regclass), member_id, transaction_id, target - live_lots, $1,
-       policy_lot_expiry($1, $2, $3, $4)
+       (SELECT policy_lot_expiry($1, $2, $3, $4))  -- once, not per lot
 FROM imp_fix WHERE target > live_lots;
 
 -- name: post_expiry_and_remediation(program_id, import_text, now)
@@ -223,17 +227,21 @@ SELECT $1::uuid, transaction_id, 'REMEDIATION', 'legacy-remediation:' || $2::tex
        'computed_balance', ledger_balance)
 FROM imp_fix WHERE remediation <> 0;
 
--- name: expiry_and_remediation_entries(program_id)
-INSERT INTO entries(program_id, transaction_id, account_id, amount)
-SELECT $1::uuid, x.transaction_id, a.id, x.amount FROM (
+-- name: expiry_and_remediation_entries()
+INSERT INTO imp_entries(transaction_id, account_id, amount)
+SELECT x.transaction_id, a.id, x.amount FROM (
     SELECT e.transaction_id, e.member_id, -e.pts AS amount FROM imp_expire e
     UNION ALL SELECT transaction_id, member_id, remediation FROM imp_fix WHERE remediation <> 0
 ) x JOIN imp_accounts a ON a.member_id = x.member_id
 UNION ALL
-SELECT $1::uuid, e.transaction_id, p.id, e.pts FROM imp_expire e JOIN imp_program_accounts p ON p.kind = 'breakage'
+SELECT e.transaction_id, p.id, e.pts FROM imp_expire e JOIN imp_program_accounts p ON p.kind = 'breakage'
 UNION ALL
-SELECT $1::uuid, f.transaction_id, p.id, -f.remediation FROM imp_fix f
+SELECT f.transaction_id, p.id, -f.remediation FROM imp_fix f
 JOIN imp_program_accounts p ON p.kind = 'adjustment' WHERE f.remediation <> 0;
+
+-- name: write_entries(program_id)
+INSERT INTO entries(program_id, transaction_id, account_id, amount)
+SELECT $1, transaction_id, account_id, amount FROM imp_entries;
 
 -- Lots: new ones with what is left of them, old ones reduced; every change recorded as a movement.
 -- name: used()
@@ -267,14 +275,37 @@ UPDATE accounts a SET balance = f.target FROM imp_fix f WHERE a.kind = 'member_a
 INSERT INTO imported_members(program_id, import_id, member_id, legacy_id, legacy_balance, remediation)
 SELECT $1, $2, member_id, legacy_id, legacy_balance, remediation FROM imp_fix;
 
--- Checks before commit: every transaction's entries sum to zero ...
+-- Checks before commit: every transaction's entries (the batch wrote exactly imp_entries) sum to zero ...
 -- name: unbalanced() -> value
 WITH posted AS (
     SELECT id FROM imp_txns UNION ALL SELECT transaction_id FROM imp_expire
     UNION ALL SELECT transaction_id FROM imp_fix WHERE remediation <> 0
 )
-SELECT p.id FROM posted p LEFT JOIN entries e ON e.transaction_id = p.id
-GROUP BY p.id HAVING count(e.id) < 2 OR sum(e.amount) <> 0 LIMIT 1;
+SELECT p.id FROM posted p LEFT JOIN imp_entries e ON e.transaction_id = p.id
+GROUP BY p.id HAVING count(e.transaction_id) < 2 OR sum(e.amount) <> 0 LIMIT 1;
+
+-- ... every entry, lot and movement points at a transaction the batch posted, an account it holds and
+-- a lot it wrote or changed: what the foreign keys check row by row, proved here for the batch at once
+-- (history.py turns their per-row triggers off for the batch where the database allows it) ...
+-- name: dangling() -> value
+WITH posted AS (
+    SELECT id FROM imp_txns UNION ALL SELECT transaction_id FROM imp_expire
+    UNION ALL SELECT transaction_id FROM imp_fix WHERE remediation <> 0
+), held AS (
+    SELECT id FROM imp_accounts UNION ALL SELECT id FROM imp_program_accounts
+), lots_held AS (
+    SELECT id FROM imp_lots UNION ALL SELECT id FROM imp_pool
+)
+SELECT 'an entry of transaction ' || e.transaction_id FROM imp_entries e
+WHERE NOT EXISTS (SELECT 1 FROM posted p WHERE p.id = e.transaction_id)
+   OR NOT EXISTS (SELECT 1 FROM held a WHERE a.id = e.account_id)
+UNION ALL
+SELECT 'lot ' || l.id FROM imp_lots l WHERE NOT EXISTS (SELECT 1 FROM posted p WHERE p.id = l.transaction_id)
+UNION ALL
+SELECT 'a movement of lot ' || m.lot_id FROM imp_moves m
+WHERE m.pts > 0 AND (NOT EXISTS (SELECT 1 FROM posted p WHERE p.id = m.transaction_id)
+                     OR NOT EXISTS (SELECT 1 FROM lots_held l WHERE l.id = m.lot_id))
+LIMIT 1;
 
 -- ... and each member's lots sum to the balance.
 -- name: drift(program_id) -> value
