@@ -8,7 +8,7 @@ import uuid
 
 import asyncpg
 
-from services.importer import dump
+from services.importer import bulk_load, dump
 from services.importer.validation_report import Accepted, ValidationReport, classify
 
 BATCH = 50_000
@@ -57,6 +57,17 @@ async def load(
     Raises Refused (the caller rolls back) when the dump cannot be read or too much of it is bad.
     `directory` is a folder in the import format, for callers that have no source object."""
     source = source or dump.FolderDump(directory)
+    try:
+        async with conn.transaction():  # a savepoint: a declined fast path leaves nothing behind
+            fast = await bulk_load.load(conn, import_id=import_id, source=source, now=now,
+                                        max_reject_rate=max_reject_rate, progress=progress)
+    except bulk_load.Declined as why:
+        if progress:
+            progress(f"checking the dump row by row ({why})")
+    else:
+        if (refusal := fast.report.refusal()) is not None:
+            raise Refused(refusal)
+        return LoadResult(report=fast.report, loaded=fast.loaded)
     report = ValidationReport(directory=str(source.directory), max_reject_rate=max_reject_rate)
     buffers: dict[str, list[tuple]] = {f: [] for f in COLUMNS}
     rejects: list[tuple] = []
