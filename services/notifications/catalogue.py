@@ -60,6 +60,10 @@ _TIER = {
     "slab_code": STR, "from_tier": {"type": ["string", "null"]}, "to_tier": STR, "level": INT,
     "effective_on": DATE, "reason": STR,
 }
+_CLAIM = {"redemption_id": {**UUID, "description": "the claim"}, "reward_code": STR,
+          "points": {**INT, "description": "the reward's points cost"}}
+_CLAIM_OPTIONAL = {"reference": {**STR, "description": "the POS's reference of the claim"},
+                   "order_reference": STR}
 _TIER_OPTIONAL = {"value": {**DECIMAL, "description": "the qualifying value in the slab's window"}}
 
 _EVENTS = (
@@ -91,19 +95,19 @@ _EVENTS = (
     EventType("LOY_POINT_TRANSFER", 1, "Points moved between two members (a transfer, or a merge moving the "
               "merged member's points); one event per member, `direction` says which side.", "points",
               _obj({**_POSTING, "direction": {"enum": ["in", "out"]}}, _POSTING_PLACE)),
-    EventType("REWARD_CLAIMED", 1, "A member claimed a reward (its points held).", "rewards",
-              _obj({"redemption_id": UUID, "reward_code": STR, "points": INT}), emitted=False,
-              note="Not yet emitted: the rewards service writes no outbox events yet. The points of a "
-                   "settled claim leave as LOY_POINT_REDEMPTION (transaction_kind CAPTURE)."),
-    EventType("REWARD_SETTLED", 1, "A claimed reward was settled (picked up or paid).", "rewards",
-              _obj({"redemption_id": UUID, "reward_code": STR, "points": INT}), emitted=False,
-              note="Not yet emitted (see REWARD_CLAIMED)."),
-    EventType("REWARD_VOIDED", 1, "A claim was voided and its points released.", "rewards",
-              _obj({"redemption_id": UUID, "reward_code": STR, "points": INT}), emitted=False,
-              note="Not yet emitted (see REWARD_CLAIMED)."),
-    EventType("VOUCHER_ISSUED", 1, "A voucher code was issued to a member.", "rewards",
-              _obj({"voucher_id": STR, "reward_code": STR, "expires_at": {"type": ["string", "null"]}}),
-              emitted=False, note="Not yet emitted (see REWARD_CLAIMED)."),
+    EventType("REWARD_CLAIMED", 1, "A member claimed a reward (its points held until it is settled or voided).",
+              "rewards", _obj(_CLAIM, _CLAIM_OPTIONAL),
+              note="Written to the rewards service's outbox in the claim's transaction. The points leave as "
+                   "LOY_POINT_REDEMPTION (transaction_kind CAPTURE) when the claim is settled."),
+    EventType("REWARD_SETTLED", 1, "A claimed reward was settled (picked up or paid): its held points captured.",
+              "rewards", _obj(_CLAIM, _CLAIM_OPTIONAL)),
+    EventType("REWARD_VOIDED", 1, "A claim was voided (by itself or with its order): its points released or "
+              "given back, its voucher voided.", "rewards",
+              _obj(_CLAIM, {**_CLAIM_OPTIONAL, "reason": STR})),
+    EventType("VOUCHER_ISSUED", 1, "A voucher code was issued to a member with a claim of a reward that issues "
+              "one (in the claim's transaction, after REWARD_CLAIMED).", "rewards",
+              _obj({"voucher_id": {**STR, "description": "the voucher code"}, "reward_code": STR,
+                    "expires_at": {"type": ["string", "null"]}}, {"redemption_id": UUID})),
     EventType("MEMBER_MERGED", 1, "A duplicate member was merged into another; `member` is the one kept.",
               "member", _obj({"merge_id": UUID, "from_member_id": UUID, "from_loyalty_number": STR,
                               "reference": STR})),
@@ -111,13 +115,14 @@ _EVENTS = (
               _obj({"from_status": STR})),
     EventType("MEMBER_STATUS_CHANGED", 1, "A member's status changed (active, suspended, blocked, opted_out, "
               "merged, erased, ...).", "member", _obj({"status": STR, "from_status": STR})),
-    EventType("CAMPAIGN_STARTED", 1, "A campaign's time window opened.", "points",
-              _obj({"campaign_code": STR, "starts_at": TIME, "ends_at": {"type": ["string", "null"]}}),
-              emitted=False, note="Not yet emitted: a campaign starts by the clock, not by a transaction; "
-                                  "it needs a job that notices windows opening and closing."),
-    EventType("CAMPAIGN_ENDED", 1, "A campaign's time window closed.", "points",
-              _obj({"campaign_code": STR, "starts_at": TIME, "ends_at": TIME}), emitted=False,
-              note="Not yet emitted (see CAMPAIGN_STARTED)."),
+    EventType("CAMPAIGN_STARTED", 1, "A campaign's time window opened.", "campaigns",
+              _obj({"campaign_code": STR, "starts_at": TIME, "ends_at": {"type": ["string", "null"]}}, {"name": STR}),
+              note="A campaign starts by the clock, not by a transaction: the notifications service's "
+                   "`campaign-events` job (every few minutes) emits it once per window from the points service's "
+                   "campaigns; `occurred_at` is the window's start."),
+    EventType("CAMPAIGN_ENDED", 1, "A campaign's time window closed.", "campaigns",
+              _obj({"campaign_code": STR, "starts_at": TIME, "ends_at": TIME}, {"name": STR}),
+              note="Emitted once per window by the `campaign-events` job (see CAMPAIGN_STARTED)."),
 )
 
 CATALOGUE: dict[str, EventType] = {e.name: e for e in _EVENTS}

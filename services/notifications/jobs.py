@@ -3,6 +3,9 @@
 prune: deletes events (and what hangs off them) older than the retention, per program; a rerun
 deletes nothing more, and a killed run resumes where the next one starts.
 
+campaign-events (every few minutes): CAMPAIGN_STARTED / CAMPAIGN_ENDED once for each campaign window
+that opened or closed (campaigns.py), from the points service's campaigns; reruns add nothing.
+
 expiry-warnings (daily): queues each program's expiry warnings at its offsets (expiry_warnings.py);
 the notifications service sends them. A rerun or a run after a killed one queues no warning twice.
 """
@@ -12,7 +15,7 @@ import sys
 
 from services.common.jobs import JobContext, Jobs, arg
 from services.common.settings import ServiceSettings
-from services.notifications import events, expiry_warnings, peers, repository
+from services.notifications import campaigns, events, expiry_warnings, peers, repository
 
 
 class JobSettings(ServiceSettings):
@@ -48,6 +51,26 @@ async def expiry_warnings_job(ctx: JobContext) -> int:
             print(f"program {program_id}: {queued} warnings queued")
     finally:
         await points.close()
+    return 0
+
+
+@jobs.job("campaign-events", help="emit CAMPAIGN_STARTED/ENDED once for windows that opened or closed",
+          per_program=True, args=[arg("--lookback-hours", type=int, default=48,
+                                      help="edges older than this are history, not news (default 48)")])
+async def campaign_events_job(ctx: JobContext) -> int:
+    if not ctx.settings.points_addr:
+        print("POINTS_ADDR is not set", file=sys.stderr)
+        return 2
+    source = peers.Campaigns(ctx.settings.points_addr)
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        for program_id in await ctx.programs(repository.known_programs):
+            found = await source.of(program_id, principal="job:notifications.campaign-events")
+            made = await campaigns.emit(ctx.pool, program_id=program_id, campaigns=found, now=now,
+                                        lookback=dt.timedelta(hours=ctx.args.lookback_hours))
+            print(f"program {program_id}: {made} campaign events")
+    finally:
+        await source.close()
     return 0
 
 

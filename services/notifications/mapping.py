@@ -115,7 +115,41 @@ def _tier(event: SourceEvent) -> list[Mapped]:
     return [Mapped(event.event_type, p.get("member_id"), p.get("loyalty_number", ""), event.recorded_at, data)]
 
 
-SOURCES = {"points": _points, "member": _member, "tier": _tier}
+# ---- rewards: claims and vouchers (services/rewards/events.py) -----------------------------------
+
+_REWARD_EVENTS = ("REWARD_CLAIMED", "REWARD_SETTLED", "REWARD_VOIDED", "VOUCHER_ISSUED")
+
+
+def _rewards(event: SourceEvent) -> list[Mapped]:
+    if event.event_type not in _REWARD_EVENTS:
+        return []
+    p = event.payload
+    data = {"redemption_id": p["claim_id"], "reward_code": p["reward_code"], "points": int(p.get("points", 0)),
+            "reference": p.get("reference", "")}
+    if p.get("order_reference"):
+        data["order_reference"] = p["order_reference"]
+    if event.event_type == "REWARD_VOIDED" and p.get("reason"):
+        data["reason"] = p["reason"]
+    if event.event_type == "VOUCHER_ISSUED":
+        data = {"voucher_id": p["voucher_code"], "reward_code": p["reward_code"], "expires_at": None,
+                "redemption_id": p["claim_id"]}
+    return [Mapped(event.event_type, p.get("member_id"), p.get("loyalty_number", ""), event.recorded_at, data)]
+
+
+# ---- campaigns: windows opening and closing (the campaign-events job, campaigns.py) ---------------
+
+def _campaigns(event: SourceEvent) -> list[Mapped]:
+    if event.event_type not in ("CAMPAIGN_STARTED", "CAMPAIGN_ENDED"):
+        return []
+    p = event.payload
+    data = {"campaign_code": p["campaign_code"], "starts_at": p["starts_at"], "ends_at": p.get("ends_at")}
+    if p.get("name"):
+        data["name"] = p["name"]
+    at = parse_time(p["starts_at"] if event.event_type == "CAMPAIGN_STARTED" else p["ends_at"], "at")
+    return [Mapped(event.event_type, None, "", at, data)]
+
+
+SOURCES = {"points": _points, "member": _member, "tier": _tier, "rewards": _rewards, "campaigns": _campaigns}
 
 
 def map_event(event: SourceEvent) -> list[Mapped]:

@@ -9,6 +9,8 @@ from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
 from loyalty.points.v1 import points_service_pb2 as points_pb
 from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
+from loyalty.points.v1 import rules_service_pb2 as rules_pb
+from loyalty.points.v1 import rules_service_pb2_grpc as rules_grpc
 from loyalty.rewards.v1 import rewards_service_pb2 as rewards_pb
 from loyalty.rewards.v1 import rewards_service_pb2_grpc as rewards_grpc
 from loyalty.tier.v1 import tier_service_pb2 as tier_pb
@@ -131,3 +133,30 @@ class Profiles:
     async def close(self) -> None:
         for channel in self._channels:
             await channel.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Campaign:
+    code: str
+    name: str
+    starts_at: str
+    ends_at: str  # '' : open-ended
+    archived: bool
+
+
+class Campaigns:
+    """The points service's campaigns (its RulesService), for the campaign-events job."""
+
+    def __init__(self, points_addr: str):
+        self._channel = clients.channel(points_addr)
+        self._stub = rules_grpc.RulesServiceStub(self._channel)
+
+    async def of(self, program_id: uuid.UUID, *, principal: str) -> list[Campaign]:
+        reply = await clients.call(self._stub.ListCampaigns(
+            rules_pb.ListCampaignsRequest(), metadata=clients.metadata(program_id=program_id, principal=principal),
+            timeout=30))
+        return [Campaign(code=c.code, name=c.name, starts_at=c.starts_at, ends_at=c.ends_at, archived=c.archived)
+                for c in reply.campaigns]
+
+    async def close(self) -> None:
+        await self._channel.close()

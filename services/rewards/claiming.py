@@ -27,7 +27,7 @@ import asyncpg
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, not_found
 from services.common.idempotency import Replay, has_answer, run_once
-from services.rewards import commands, eligibility, otp, repository
+from services.rewards import commands, eligibility, events, otp, repository
 from services.rewards.eligibility import Where
 from services.rewards.otp import Clock, OtpPolicy
 from services.rewards.peers import Hold, MemberRef, Profile
@@ -196,6 +196,7 @@ async def _confirm(conn: asyncpg.Connection, *, reservation, held: Hold | None) 
     await repository.confirm_claim(conn, row["id"], hold_expires_at=expires_at)
     if (await repository.reward_by_id(conn, row["reward_id"]))["issues_voucher"]:
         await _issue_voucher(conn, program_id=row["program_id"], claim_id=row["id"])
+    await events.claim_changed(conn, program_id=row["program_id"], claim_id=row["id"], event_type="REWARD_CLAIMED")
     return to_result(await repository.claim_by_id(conn, row["id"]), available_after=held.available_after if held else 0)
 
 

@@ -18,7 +18,7 @@ import asyncpg
 
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
-from services.rewards import commands, repository
+from services.rewards import commands, events, repository
 from services.rewards.otp import Clock
 from services.rewards.peers import Hold
 from services.rewards.results import Claim, ClaimList, VoidedOrder
@@ -88,6 +88,8 @@ async def _give_back(conn: asyncpg.Connection, row, *, program_id: uuid.UUID, st
     await repository.restore(conn, reward_id=row["reward_id"], loyalty_number=row["loyalty_number"])
     await repository.void_voucher_of_claim(conn, row["id"])
     await repository.set_claim_status(conn, row["id"], status=status, at=at, reason=reason)
+    if status == "voided":
+        await events.claim_changed(conn, program_id=program_id, claim_id=row["id"], event_type="REWARD_VOIDED")
 
 
 async def settle(pool: asyncpg.Pool, *, program_id: uuid.UUID, reference: str, ledger: Ledger,
@@ -117,6 +119,7 @@ async def settle(pool: asyncpg.Pool, *, program_id: uuid.UUID, reference: str, l
             await _give_back(conn, row, program_id=program_id, status="expired", at=now(), reason="hold lapsed")
         elif row["status"] == "held":
             await repository.set_claim_status(conn, row["id"], status="settled", at=now())
+            await events.claim_changed(conn, program_id=program_id, claim_id=row["id"], event_type="REWARD_SETTLED")
             return to_result(await repository.claim_by_id(conn, row["id"]), available_after=balance)
         elif row["status"] == "settled" and not lapsed:
             return to_result(row, available_after=balance)
