@@ -3,7 +3,7 @@ import { refreshIfDue } from "./auth";
 import { getSession } from "./session";
 
 // The session's bearer token on every request, refreshed first when it is about to expire.
-async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+export async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   await refreshIfDue();
   const headers = new Headers(init?.headers);
   const session = getSession();

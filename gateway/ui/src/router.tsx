@@ -70,6 +70,14 @@ const member360 = createRoute({
   validateSearch: (s: Record<string, unknown>): { tab?: string; after?: string } => ({ tab: optional(s.tab), after: optional(s.after) }),
   component: lazyRouteComponent(() => import("./routes/admin/Member360")),
 });
+const duplicates = createRoute({
+  getParentRoute: () => staff, path: "/admin/duplicates",
+  validateSearch: (s: Record<string, unknown>): { q?: string; min?: number; limit?: number; a?: string; b?: string } => ({
+    q: optional(s.q), min: typeof s.min === "number" ? s.min : undefined, limit: typeof s.limit === "number" ? s.limit : undefined,
+    a: optional(s.a), b: optional(s.b),
+  }),
+  component: lazyRouteComponent(() => import("./routes/admin/Duplicates")),
+});
 const rules = createRoute({
   getParentRoute: () => staff, path: "/admin/rules",
   component: lazyRouteComponent(() => import("./routes/admin/RuleSets")),
@@ -91,6 +99,10 @@ const transactions = createRoute({
 });
 const reports = createRoute({
   getParentRoute: () => staff, path: "/admin/reports",
+  validateSearch: (s: Record<string, unknown>): { report?: string; from?: string; to?: string; period?: string; slab?: string; month?: string; campaign?: string } => ({
+    report: optional(s.report), from: optional(s.from), to: optional(s.to), period: optional(s.period), slab: optional(s.slab),
+    month: optional(s.month), campaign: optional(s.campaign),
+  }),
   component: lazyRouteComponent(() => import("./routes/admin/Reports")),
 });
 const users = createRoute({
@@ -156,7 +168,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

@@ -16,6 +16,7 @@ const MyPrograms = graphql(`query ShellPrograms { me { displayName email program
 const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin", label: "Dashboard", permission: "points.report" },
   { to: "/admin/members", label: "Members", permission: "member.read" },
+  { to: "/admin/duplicates", label: "Duplicates", permission: "member.merge" },
   { to: "/admin/transactions", label: "Transactions", permission: "points.report" },
   { to: "/admin/segments", label: "Segments", permission: "member.read" },
   { to: "/admin/rules", label: "Rules", permission: "rules.read" },

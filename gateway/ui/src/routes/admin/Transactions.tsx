@@ -3,6 +3,7 @@ import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { useClient, useQuery } from "urql";
 import { AnchorLink } from "../../components/Links";
+import { csvCell } from "../../csv";
 import { graphql } from "../../gql";
 import { ErrorNotice } from "../../errors";
 import { useProgram } from "../../components/ProgramScope";
@@ -21,12 +22,6 @@ const KINDS = ["EARN", "BURN", "VOID", "ADJUST", "GOODWILL", "TRANSFER", "RETRO_
 const CSV_COLUMNS = ["occurredAt", "loyaltyNumber", "kind", "reference", "points", "status", "amount", "currency", "orderReference", "locationCode", "reason"] as const;
 const CSV_LIMIT = 10_000;
 
-function csvCell(v: unknown): string {
-  const s = v == null ? "" : String(v);
-  // A leading =, +, - or @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 // Every member's transactions, newest first; the filters and the page live in the URL.
 export default function Transactions() {
