@@ -81,23 +81,63 @@ class LocalRateLimiter:
 
 
 class SharedRateLimiter:
-    """Per-key buckets every gateway replica shares (services/common/cache/counters.py: one compare-and-set
-    in the shared cache a request), so N replicas do not give a key N times its rate. Per-IP and anonymous
-    buckets stay in each process (they bound what one replica parses). When the cache cannot answer, the
-    process's own bucket decides: a limit is never a reason to fail a request."""
+    """Per-key buckets every gateway replica shares (services/common/cache/counters.py, a compare-and-set in
+    the shared cache), so N replicas do not give a key N times its rate. A replica takes its tokens from the
+    shared bucket in leases of `lease_fraction` of the burst (at least 1) and spends them locally, so a busy
+    key costs one cache round trip per lease, not per request; what a replica leased and did not spend is at
+    most one lease per replica. Per-IP and anonymous buckets stay in each process (they bound what one
+    replica parses). When the cache cannot answer, the process's own bucket decides: a limit is never a
+    reason to fail a request."""
 
     SHARED_PREFIXES = ("key:",)
+    MAX_KEYS = 100_000
 
-    def __init__(self, cache, *, local: RateLimiter | None = None):
+    def __init__(self, cache, *, local: RateLimiter | None = None, lease_fraction: float = 0.05,
+                 lease_seconds: float = 1.0, clock=time.monotonic):
         self._cache = cache
         self._local = local or LocalRateLimiter()
+        self._fraction = lease_fraction
+        self._lease_seconds = lease_seconds  # unspent tokens of a lease are not kept longer than this
+        self._clock = clock
+        self._leases: dict[str, tuple[int, float]] = {}  # key -> (tokens left, leased at)
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def take(self, key: str, *, rate: float, burst: int) -> float:
-        if key.startswith(self.SHARED_PREFIXES):
-            shared = await counters.take(self._cache, key, rate=rate, burst=burst)
-            if shared is not None:
-                return shared
-        return await self._local.take(key, rate=rate, burst=burst)
+        if not key.startswith(self.SHARED_PREFIXES):
+            return await self._local.take(key, rate=rate, burst=burst)
+        if self._spend(key):
+            return 0.0
+        lock = self._locks.get(key)
+        if lock is None:
+            if len(self._locks) >= self.MAX_KEYS:
+                self._locks.clear()
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:  # one lease at a time per key: concurrent requests wait for it, then spend from it
+            if self._spend(key):
+                return 0.0
+            return await self._lease(key, rate=rate, burst=burst)
+
+    def _spend(self, key: str) -> bool:
+        left, when = self._leases.get(key, (0, 0.0))
+        if left > 0 and self._clock() - when < self._lease_seconds:
+            self._leases[key] = (left - 1, when)
+            return True
+        return False
+
+    async def _lease(self, key: str, *, rate: float, burst: int) -> float:
+        now = self._clock()
+        size = max(1, int(burst * self._fraction))
+        wait = await counters.take(self._cache, key, rate=rate, burst=burst, cost=size)
+        if wait is not None and wait > 0 and size > 1:  # not a whole lease left: try for this one request
+            size = 1
+            wait = await counters.take(self._cache, key, rate=rate, burst=burst, cost=1)
+        if wait is None:
+            return await self._local.take(key, rate=rate, burst=burst)
+        if wait == 0:
+            if len(self._leases) >= self.MAX_KEYS:
+                self._leases.clear()
+            self._leases[key] = (size - 1, now)
+        return wait
 
 
 def shared_limiter(cache, settings: GatewaySettings) -> RateLimiter:

@@ -136,3 +136,14 @@ async def test_an_api_key_stored_after_its_revocation_is_undone(ignite):
     await keys.put("secret-1", found)
     assert await keys.get("secret-1") is None
     await cache.close()
+
+
+async def test_leased_tokens_never_let_two_replicas_past_the_shared_burst(ignite):
+    from gateway.limits import SharedRateLimiter
+
+    one = SharedRateLimiter(open_cache(ignite.address, deadline_seconds=2.0), lease_fraction=0.1)
+    two = SharedRateLimiter(open_cache(ignite.address, deadline_seconds=2.0), lease_fraction=0.1)
+    key = f"key:api_key:{unique()}"
+    waits = await asyncio.gather(*(limiter.take(key, rate=0.001, burst=100) for _ in range(100)
+                                   for limiter in (one, two)))
+    assert sum(1 for w in waits if w == 0) == 100  # leases of 10, taken whole: exactly the burst

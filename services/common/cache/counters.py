@@ -34,8 +34,9 @@ async def incr(cache: SharedCache, key: str, *, by: int = 1, name: str = "counte
     return None
 
 
-async def take(cache: SharedCache, key: str, *, rate: float, burst: int, clock=time.time) -> float | None:
-    """0 when a request may go on, else the seconds to wait; None when the cache could not say."""
+async def take(cache: SharedCache, key: str, *, rate: float, burst: int, cost: int = 1,
+               clock=time.time) -> float | None:
+    """0 when `cost` requests may go on, else the seconds to wait; None when the cache could not say."""
     if rate <= 0:
         return 60.0
     interval = 1.0 / rate
@@ -49,9 +50,10 @@ async def take(cache: SharedCache, key: str, *, rate: float, burst: int, clock=t
             tat = max(float(current), now) if current else now
         except ValueError:
             tat = now
-        if tat - now > tolerance:
-            return tat - now - tolerance
-        swapped = await cache.compare_and_set("rates", key, current, repr(tat + interval))
+        over = tat + interval * (cost - 1) - now - tolerance  # past the burst after taking `cost`
+        if over > 0:
+            return over
+        swapped = await cache.compare_and_set("rates", key, current, repr(tat + interval * cost))
         if swapped is None:
             return None
         if swapped:

@@ -1,7 +1,7 @@
 """The till's member card, written through to the shared cache (services/common/cache/member_cards.py).
 
 After a posting commits, `after_posting` reads the cards of every member it touched (those named in
-the request and those on either side of its transactions) in one transaction and stores them,
+the request and those on either side of its transactions) in one statement and stores them,
 versioned, before the answer leaves: an enquire on any gateway replica that follows the posting sees
 it. A read that found no card (`fill`) stores the one it read, unless a newer one is there already.
 
@@ -51,8 +51,8 @@ class MemberCards:
             return
         try:
             async with tenant_tx(self._pool, program_id) as conn:
-                members = await repository.members_touched(conn, loyalty_numbers=numbers, transaction_ids=ids)
-                rows = [(m["loyalty_number"], await repository.summary(conn, m["id"])) for m in members]
+                rows = [(r["loyalty_number"], r) for r in
+                        await repository.cards(conn, loyalty_numbers=numbers, transaction_ids=ids)]
         except Exception:  # the posting has committed: its answer must not fail for the cache's sake
             log.exception("member cards of a posting could not be read; dropping them")
             for number in numbers:

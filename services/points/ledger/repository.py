@@ -71,16 +71,6 @@ async def member_by_loyalty_number(conn: asyncpg.Connection, loyalty_number: str
     return await conn.fetchrow("SELECT id, loyalty_number, status FROM members WHERE loyalty_number = $1", loyalty_number)
 
 
-async def members_touched(conn: asyncpg.Connection, *, loyalty_numbers: list[str],
-                          transaction_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
-    """The members named, and those on either side of the transactions given (their cards change)."""
-    return await conn.fetch(
-        "SELECT id, loyalty_number FROM members WHERE loyalty_number = ANY($1::text[])"
-        " OR id IN (SELECT member_id FROM transactions WHERE id = ANY($2::uuid[])"
-        "           UNION SELECT counterparty_id FROM transactions WHERE id = ANY($2::uuid[]))",
-        loyalty_numbers, transaction_ids)
-
-
 async def members_by_id(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
     rows = await conn.fetch("SELECT id, loyalty_number, status FROM members WHERE id = ANY($1)", member_ids)
     return {r["id"]: r for r in rows}
@@ -277,9 +267,7 @@ async def extend_expiry(
     )
 
 
-async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record:
-    return await conn.fetchrow(
-        """
+SUMMARY = """
         WITH bal AS (
             SELECT coalesce(sum(balance) FILTER (WHERE kind = 'member_available'), 0)::bigint AS available,
                    coalesce(sum(balance) FILTER (WHERE kind = 'member_pending'), 0)::bigint AS pending,
@@ -322,9 +310,26 @@ async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Rec
                -- and a member's postings are serialised by its row locks, so this grows with each commit
                txns.n + other_side.n AS version, stale.points AS stale_points
         FROM bal, stale, txns, other_side LEFT JOIN next_lot ON true
-        """,
-        member_id,
-    )
+        """
+
+
+async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record:
+    return await conn.fetchrow(SUMMARY, member_id)
+
+
+# The member cards a posting changed (ledger/cards.py), in one statement: the members named, and those on
+# either side of the transactions given, each with its summary.
+CARDS = """
+    SELECT t.loyalty_number, s.* FROM (
+        SELECT id, loyalty_number FROM members WHERE loyalty_number = ANY($1::text[])
+           OR id IN (SELECT member_id FROM transactions WHERE id = ANY($2::uuid[])
+                     UNION SELECT counterparty_id FROM transactions WHERE id = ANY($2::uuid[]))
+    ) t, LATERAL (""" + SUMMARY.replace("$1", "t.id") + """) s"""
+
+
+async def cards(conn: asyncpg.Connection, *, loyalty_numbers: list[str],
+                transaction_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(CARDS, loyalty_numbers, transaction_ids)
 
 
 async def history(
