@@ -116,7 +116,7 @@ class MessageMutations:
 @strawberry.type(description="How a program's member messages go out")
 class MessageSettings:
     fallback_language: str = strawberry.field(description="Used when a member's language has no template")
-    time_zone: str = strawberry.field(description="IANA; the quiet hours are in it")
+    time_zone: str = strawberry.field(description="IANA; the quiet hours are in it (empty: the program's own)")
     quiet_start: str = strawberry.field(description="HH:MM local; no message goes out from here to quietEnd")
     quiet_end: str
     expiry_offsets: list[int] = strawberry.field(description="Days before points expire that a warning goes out")
@@ -131,7 +131,7 @@ class MessageSettings:
 class SaveMessageSettingsInput:
     program: str
     fallback_language: str = "en"
-    time_zone: str = "UTC"
+    time_zone: str = strawberry.field(default="", description="IANA; empty: the program's own time zone")
     quiet_start: str = strawberry.field(default="00:00", description="HH:MM; equal to quietEnd: no quiet hours")
     quiet_end: str = "00:00"
     expiry_offsets: list[int] = strawberry.field(default_factory=lambda: [30, 7])

@@ -216,11 +216,20 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
     async def SaveMessageSettings(self, request, context):
         ctx = require_program(context)
         settings = messages.Settings(
-            fallback_language=request.fallback_language or "en", time_zone=request.time_zone or "UTC",
+            fallback_language=request.fallback_language or "en", time_zone=request.time_zone,
             quiet_start=_clock(request.quiet_start, "quietStart"), quiet_end=_clock(request.quiet_end, "quietEnd"),
             expiry_offsets=tuple(request.expiry_offsets))
         await messages.save_settings(self._pool, program_id=ctx.program_id, settings=settings)
         return settings_to_proto(await messages.get_settings(self._pool, program_id=ctx.program_id))
+
+    async def SendPasscode(self, request, context):
+        ctx = require_program(context)
+        if not request.code or not 0 < request.valid_minutes <= 1440:
+            raise invalid("code", "a code and its minutes of validity (1 to 1440) are required")
+        channel, recipient = await messages.send_passcode(
+            self._messenger, program_id=ctx.program_id, loyalty_number=request.loyalty_number, code=request.code,
+            minutes=request.valid_minutes)
+        return pb.SendPasscodeResponse(channel=channel, recipient=recipient)
 
     async def SaveCdpConnector(self, request, context):
         ctx = require_program(context)

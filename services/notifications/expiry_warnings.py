@@ -45,10 +45,11 @@ def warning_rows(items, *, today: dt.date, time_zone: str, offsets: tuple[int, .
 
 
 async def queue_program(pool: asyncpg.Pool, *, points: peers.Points, program_id: uuid.UUID,
-                        now: dt.datetime | None = None) -> int:
-    """Queues the program's missing warnings; returns how many are new."""
+                        now: dt.datetime | None = None, program_zone: str = "") -> int:
+    """Queues the program's missing warnings; returns how many are new. Dates are in the message
+    settings' time zone, else the program's (`program_zone`)."""
     async with tenant_tx(pool, program_id) as conn:
-        settings = await messages.settings_of(conn)
+        settings = messages.in_zone(await messages.settings_of(conn), program_zone)
     if not settings.expiry_offsets:
         return 0
     today = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zoneinfo.ZoneInfo(settings.time_zone)).date()

@@ -21,6 +21,7 @@ from services.notifications import campaigns, events, expiry_warnings, peers, re
 class JobSettings(ServiceSettings):
     grpc_port: int = 0  # jobs serve nothing
     points_addr: str | None = None  # expiry-warnings asks the points service what expires
+    member_addr: str | None = None  # and the member service each program's time zone
 
 
 jobs = Jobs("notifications", settings=JobSettings, schema="notifications", description=__doc__)
@@ -45,9 +46,17 @@ async def expiry_warnings_job(ctx: JobContext) -> int:
         print("POINTS_ADDR is not set", file=sys.stderr)
         return 2
     points = peers.Points(ctx.settings.points_addr)
+    zones = {}
+    if ctx.settings.member_addr:
+        members = peers.Members(ctx.settings.member_addr)
+        try:
+            zones = {p: found["timezone"] for p, found in (await members.programs()).items()}
+        finally:
+            await members.close()
     try:
         for program_id in await ctx.programs(repository.known_programs):
-            queued = await expiry_warnings.queue_program(ctx.pool, points=points, program_id=program_id)
+            queued = await expiry_warnings.queue_program(ctx.pool, points=points, program_id=program_id,
+                                                         program_zone=zones.get(program_id, ""))
             print(f"program {program_id}: {queued} warnings queued")
     finally:
         await points.close()

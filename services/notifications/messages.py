@@ -17,7 +17,7 @@ import zoneinfo
 import asyncpg
 
 from services.common.db import global_tx, tenant_tx
-from services.common.errors import DomainError, invalid
+from services.common.errors import DomainError, ErrorCode, invalid
 from services.notifications import peers, repository, templates
 from services.notifications.mapping import Mapped
 
@@ -33,7 +33,7 @@ def kind_of(mapped: Mapped) -> str | None:
     if mapped.name == "LOY_POINT_TRANSFER" and mapped.data.get("transaction_kind") == "TRANSFER":
         return "transfer_received" if mapped.data.get("points", 0) > 0 else "transfer_sent"
     return {"LOY_OPT_IN": "welcome", "TIER_UPGRADE": "tier_upgrade", "TIER_DOWNGRADE": "tier_downgrade",
-            "CLOSE_TO_TIER_UPGRADE": "close_to_tier_upgrade"}.get(mapped.name)
+            "CLOSE_TO_TIER_UPGRADE": "close_to_tier_upgrade", "REWARD_CLAIMED": "reward_claimed"}.get(mapped.name)
 
 
 async def queue(conn: asyncpg.Connection, *, program_id: uuid.UUID, rows: list[dict]) -> int:
@@ -90,7 +90,7 @@ async def log_of(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_number: s
 @dataclasses.dataclass(frozen=True)
 class Settings:
     fallback_language: str = "en"
-    time_zone: str = "UTC"
+    time_zone: str = ""  # '': the program's own time zone (its ProgramSpec.timezone)
     quiet_start: dt.time = dt.time(0)
     quiet_end: dt.time = dt.time(0)
     expiry_offsets: tuple[int, ...] = (30, 7)
@@ -110,9 +110,15 @@ async def get_settings(pool: asyncpg.Pool, *, program_id: uuid.UUID) -> Settings
         return await settings_of(conn)
 
 
+def in_zone(settings: Settings, program_zone: str) -> Settings:
+    """The settings with the time zone their quiet hours and dates are in: their own, else the program's."""
+    return dataclasses.replace(settings, time_zone=settings.time_zone or program_zone or "UTC")
+
+
 async def save_settings(pool: asyncpg.Pool, *, program_id: uuid.UUID, settings: Settings) -> None:
     try:
-        zoneinfo.ZoneInfo(settings.time_zone)
+        if settings.time_zone:
+            zoneinfo.ZoneInfo(settings.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise invalid("timeZone", f"{settings.time_zone!r} is not an IANA time zone") from None
     if any(not 0 < d <= 366 for d in settings.expiry_offsets):
@@ -155,6 +161,7 @@ class Messenger:
         if member_addr:
             self._member = peers.Members(member_addr)
         self._email, self._sms = email, sms
+        self.email_sender, self.sms_sender = email, sms
         self._sweep = sweep_seconds
         self._wake = asyncio.Event()
         self._programs: dict[uuid.UUID, dict] = {}
@@ -194,6 +201,13 @@ class Messenger:
         now = dt.datetime.now(dt.timezone.utc)
         async with tenant_tx(self._pool, program_id) as conn:
             settings = await settings_of(conn)
+        if not settings.time_zone:  # quiet hours in the program's own time zone
+            try:
+                settings = in_zone(settings, (await self.program_of(program_id)).get("timezone", ""))
+            except Exception as err:  # noqa: BLE001 - the member service away: nothing is sent until it is back
+                log.warning("program %s time zone unknown (%s): messages wait", program_id, err)
+                return 0
+        async with tenant_tx(self._pool, program_id) as conn:
             opens = quiet_until(settings, now)
             if opens is not None:  # the whole program waits: its due messages move to the window's end
                 await conn.execute("UPDATE messages SET not_before = $1 WHERE status = 'queued' AND not_before < $1",
@@ -251,11 +265,7 @@ class Messenger:
             channel, recipient, sender = "sms", member.phone, self._sms
         else:
             return "skipped", "", "", "", "no consented channel (email or SMS) with an address"
-        try:
-            custom = json.loads(member.custom_attributes_json or "{}")
-        except ValueError:
-            custom = {}
-        language = str(custom.get("language") or settings.fallback_language)
+        language = language_of(member, settings)
         async with tenant_tx(self._pool, program_id) as conn:
             template = await templates.pick(conn, kind=row["kind"], language=language,
                                             fallback=settings.fallback_language)
@@ -276,6 +286,52 @@ class Messenger:
         except Exception as err:  # noqa: BLE001 - logged on the message, retried
             return "failed", channel, recipient, rendered.subject, f"{channel}: {err}"
         return "sent", channel, recipient, rendered.subject, ""
+
+
+async def send_passcode(messenger: "Messenger", *, program_id: uuid.UUID, loyalty_number: str, code: str,
+                        minutes: int) -> tuple[str, str]:
+    """The program's passcode template to the member now, by email, else SMS (a passcode the member
+    asked for: no marketing consent needed, no quiet hours); logged without the code. Returns
+    (channel, recipient)."""
+    member = await messenger.member_of(program_id, loyalty_number)
+    if member.email and messenger.email_sender is not None:
+        channel, recipient, sender = "email", member.email, messenger.email_sender
+    elif member.phone and messenger.sms_sender is not None:
+        channel, recipient, sender = "sms", member.phone, messenger.sms_sender
+    else:
+        raise invalid("loyaltyNumber", "the member has no email address (or phone for SMS) to send a passcode to")
+    async with tenant_tx(messenger.pool, program_id) as conn:
+        settings = await settings_of(conn)
+        template = await templates.pick(conn, kind="passcode", language=language_of(member, settings),
+                                        fallback=settings.fallback_language)
+    rendered = templates.render(template, member=member_context(member), program=await messenger.program_of(program_id),
+                                data={"code": code, "minutes": minutes})
+    error = ""
+    try:
+        if channel == "email":
+            await sender.send(to=recipient, subject=rendered.subject, body=rendered.body)
+        else:
+            await sender.send(to=recipient, subject="", body=rendered.sms or rendered.subject)
+    except Exception as err:  # noqa: BLE001 - logged, and the caller is told
+        error = f"{channel}: {err}"[:500]
+    async with tenant_tx(messenger.pool, program_id) as conn:
+        await conn.execute(
+            "INSERT INTO messages(program_id, key, kind, loyalty_number, data, status, channel, recipient, subject,"
+            " attempts, sent_at, error) VALUES ($1, $2, 'passcode', $3, $4::jsonb, $5, $6, $7, $8, 1,"
+            " CASE WHEN $5 = 'sent' THEN now() END, $9)",
+            program_id, f"passcode:{uuid.uuid4()}", loyalty_number, {"minutes": minutes},
+            "failed" if error else "sent", channel, recipient, rendered.subject, error)
+    if error:
+        raise DomainError(ErrorCode.UNAVAILABLE, "the passcode could not be sent; try again")
+    return channel, recipient
+
+
+def language_of(member, settings: Settings) -> str:
+    try:
+        custom = json.loads(member.custom_attributes_json or "{}")
+    except ValueError:
+        custom = {}
+    return str(custom.get("language") or settings.fallback_language)
 
 
 def member_context(member) -> dict:

@@ -58,11 +58,11 @@ class Members:
                        sms_consent=m.consents.sms, custom_attributes_json=m.custom_attributes_json)
 
     async def programs(self) -> dict[uuid.UUID, dict]:
-        """Every program's name and code, archived ones too."""
+        """Every program's name, code and time zone, archived ones too."""
         reply = await clients.call(self._stub.ListPrograms(
             member_pb.ListProgramsRequest(include_archived=True),
             metadata=clients.metadata(program_id=None, principal=PRINCIPAL), timeout=10))
-        return {uuid.UUID(p.id): {"name": p.name, "code": p.code} for p in reply.programs}
+        return {uuid.UUID(p.id): {"name": p.name, "code": p.code, "timezone": p.timezone} for p in reply.programs}
 
     async def sends_own_welcome(self, program_id: uuid.UUID) -> bool:
         settings = await clients.call(self._stub.GetMemberSettings(

@@ -16,7 +16,7 @@ from services.common.db import tenant_tx
 from services.common.errors import invalid
 
 KINDS = ("welcome", "expiry_warning", "tier_upgrade", "tier_downgrade", "close_to_tier_upgrade",
-         "transfer_sent", "transfer_received", "reward_claimed")
+         "transfer_sent", "transfer_received", "reward_claimed", "passcode")
 
 # A missing variable is an error, not an empty string: a typo is found at save, not by a member.
 ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True)
@@ -46,6 +46,10 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {  # kind -> (subject, body, sms)
     "transfer_received": ("You received {{ data.points }} points",
                           _HELLO + "{{ data.points }} points arrived in your account." + _BYE,
                           "You received {{ data.points }} points."),
+    "passcode": ("Your one-time passcode",
+                 "Your passcode is {{ data.code }}.\nShow it at the counter within {{ data.minutes }} minutes. "
+                 "It works once. If you did not ask for it, ignore this message.",
+                 "Your passcode is {{ data.code }} (valid {{ data.minutes }} min). It works once."),
     "reward_claimed": ("Your reward is on its way",
                        _HELLO + "you claimed {{ data.reward_code }}." + _BYE,
                        "You claimed {{ data.reward_code }}."),
@@ -63,8 +67,10 @@ SAMPLE_DATA = {
                               "effective_on": "2026-01-01", "reason": "", "next_tier": "Gold", "needed": "100"},
     "transfer_sent": {"points": -50, "transaction_id": str(uuid.UUID(int=0)), "direction": "out"},
     "transfer_received": {"points": 50, "transaction_id": str(uuid.UUID(int=0)), "direction": "in"},
-    "reward_claimed": {"reward_code": "COFFEE"},
+    "reward_claimed": {"redemption_id": str(uuid.UUID(int=0)), "reward_code": "COFFEE", "points": 200,
+                       "reference": "pos-1"},
 }
+SAMPLE_DATA["passcode"] = {"code": "123456", "minutes": 10}
 SAMPLE_DATA["tier_downgrade"] = {**SAMPLE_DATA["tier_upgrade"], "from_tier": "Gold", "to_tier": "Silver"}
 
 

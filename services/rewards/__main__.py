@@ -9,7 +9,7 @@ from services.common.server import ServiceDefinition, run
 from services.common.settings import load_settings
 from services.rewards import api
 from services.rewards.otp import OtpPolicy
-from services.rewards.peers import Peers
+from services.rewards.peers import Passcodes, Peers
 from services.rewards.settings import RewardsSettings
 
 
@@ -26,7 +26,10 @@ def register(server, pool, settings: RewardsSettings) -> None:
     start_export(pool, settings, source="rewards", consume=export_events, relay=relay)
     peers = Peers(member_addr=settings.member_addr, points_addr=settings.points_addr, tier_addr=settings.tier_addr)
     policy = OtpPolicy(pepper=settings.rewards_otp_pepper, requests_per_hour=settings.rewards_otp_requests_per_hour)
-    api.register(server, api.RewardsServicer(pool, peers=peers, sender=smtp_sender(settings), otp_policy=policy))
+    # passcodes go through the notifications service's template when it is there, else straight by mail
+    passcodes = Passcodes(settings.notifications_addr) if settings.notifications_addr else None
+    api.register(server, api.RewardsServicer(pool, peers=peers, sender=smtp_sender(settings), otp_policy=policy,
+                                             passcodes=passcodes))
 
 
 DEFINITION = ServiceDefinition(

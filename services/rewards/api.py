@@ -93,10 +93,11 @@ def program_copy_of(spec: program_pb2.ProgramSpec) -> program_copy.ProgramCopy:
 
 class RewardsServicer(pb_grpc.RewardsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, *, peers: Peers, sender: Sender, otp_policy: OtpPolicy,
-                 now: Clock = otp.utc_now):
+                 now: Clock = otp.utc_now, passcodes=None):
         self._pool = pool
         self._peers = peers
         self._sender = sender
+        self._passcodes = passcodes  # peers.Passcodes: the notifications service's passcode template
         self._otp = otp_policy
         self._now = now
 
@@ -142,7 +143,7 @@ class RewardsServicer(pb_grpc.RewardsServiceServicer):
         member = await self._peers.get_member(ctx.program_id, request.loyalty_number)
         return response(pb.RequestOtpResponse, await otp.issue(
             self._pool, program_id=ctx.program_id, member=member, sender=self._sender, policy=self._otp,
-            now=self._now))
+            now=self._now, passcodes=self._passcodes))
 
     async def Identify(self, request, context):
         ctx = require_program(context)

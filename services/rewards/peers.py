@@ -15,6 +15,8 @@ import uuid
 
 from loyalty.member.v1 import member_service_pb2 as member_pb
 from loyalty.member.v1 import member_service_pb2_grpc as member_grpc
+from loyalty.notifications.v1 import notifications_service_pb2 as notifications_pb
+from loyalty.notifications.v1 import notifications_service_pb2_grpc as notifications_grpc
 from loyalty.points.v1 import points_service_pb2 as points_pb
 from loyalty.points.v1 import points_service_pb2_grpc as points_grpc
 from loyalty.points.v1 import rules_service_pb2 as rules_pb
@@ -74,6 +76,25 @@ class Burned:
     transaction_id: str
     points: int  # the signed change to the available balance
     new_balance: int
+
+
+class Passcodes:
+    """A passcode to the member through the notifications service (its passcode template; email,
+    else SMS)."""
+
+    def __init__(self, notifications_addr: str):
+        self._channel = clients.channel(notifications_addr)
+        self._stub = notifications_grpc.NotificationsServiceStub(self._channel)
+
+    async def send(self, program_id: uuid.UUID, *, loyalty_number: str, code: str, minutes: int) -> tuple[str, str]:
+        """(channel, recipient)."""
+        sent = await call(self._stub.SendPasscode(
+            notifications_pb.SendPasscodeRequest(loyalty_number=loyalty_number, code=code, valid_minutes=minutes),
+            metadata=metadata(program_id=program_id, principal=PRINCIPAL), timeout=TIMEOUT))
+        return sent.channel, sent.recipient
+
+    async def close(self) -> None:
+        await self._channel.close()
 
 
 class Peers:
