@@ -15,6 +15,7 @@ VALUES = {
                                   "jwksUri": "https://auth.example.com/.well-known/jwks.json"},
     },
     "authorizationPolicies": {"create": True},
+    "ignite": {"enabled": True},  # its policy too (it selects nothing where Ignite is not deployed)
 }
 # istio/<file> <- kinds
 FILES = {
