@@ -10,14 +10,22 @@
 NOT EXISTS (SELECT 1 FROM imported_members im
             WHERE im.program_id = $2 AND im.import_id = $1 AND im.legacy_id = sm.legacy_id)
 
--- The bounds of the batches (history.py's stripes): every `size`-th pending legacy id; every worker gets
--- a share of a small import (`size` shrinks to the pending count / workers).
+-- A new posting's id: time_ordered_uuid()'s UUIDv7 layout (the time in milliseconds, then version 7 and
+-- random bits), written out here: the function's own search_path setting costs more than the id.
+-- fragment: new_id
+(overlay(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') PLACING '-' FROM 9 FOR 0)
+ || '-7' || substr(gen_random_uuid()::text, 16))::uuid
+
+-- The bounds of the batches (history.py's stripes): every `size`-th pending legacy id, `size` evened out
+-- so the batches are a whole number of rounds of the workers (no worker idles through a last batch
+-- alone); every worker gets a share of a small import (`size` shrinks to the pending count / workers).
 -- name: bounds(import_id, program_id, size, workers)
 SELECT legacy_id, pending FROM (
     SELECT sm.legacy_id, row_number() OVER (ORDER BY sm.legacy_id) AS n, count(*) OVER () AS pending
     FROM staging.members sm JOIN staging.member_map mm ON mm.program_id = $2 AND mm.legacy_id = sm.legacy_id
     WHERE sm.import_id = $1 AND {not_yet_imported}
-) s WHERE n % greatest(1, least($3, ceil(pending::numeric / $4)::bigint)) = 0 ORDER BY legacy_id;
+) s WHERE n % greatest(1, ceil(pending::numeric / ($4::int * ceil(pending::numeric / ($3::int * $4::int))))::bigint) = 0
+ORDER BY legacy_id;
 
 -- The members with legacy ids in ($3, $4] that import $1 into program $2 has not finished.
 -- name: members(import_id, program_id, lo, hi)
@@ -72,7 +80,7 @@ SELECT ledger_touch(array_agg(member_id ORDER BY member_id)) FROM imp_members WH
 
 -- name: transactions(import_id, program_id)
 CREATE TEMP TABLE imp_txns ON COMMIT DROP AS
-SELECT time_ordered_uuid() AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.points, t.channel,
+SELECT {new_id} AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.points, t.channel,
        t.reference AS legacy_reference,
        CASE WHEN t.kind IN ('earn', 'adjust') THEN t.points ELSE -t.points END AS signed
 FROM imp_members m
@@ -163,7 +171,7 @@ ANALYZE imp_after;
 -- Lots past their date under the policy expire now, as one EXPIRE posting per member.
 -- name: expiring()
 CREATE TEMP TABLE imp_expire ON COMMIT DROP AS
-SELECT member_id, time_ordered_uuid() AS transaction_id, sum(left_pts) AS pts
+SELECT member_id, {new_id} AS transaction_id, sum(left_pts) AS pts
 FROM imp_after WHERE past_due AND left_pts > 0 GROUP BY member_id;
 
 -- name: expiry_moves()
@@ -188,7 +196,7 @@ WITH state AS (
 SELECT member_id, legacy_id, ledger_balance, live_lots, legacy_balance,
        coalesce(legacy_balance, greatest(ledger_balance, 0)) AS target,
        coalesce(legacy_balance, greatest(ledger_balance, 0)) - ledger_balance AS remediation,
-       time_ordered_uuid() AS transaction_id
+       {new_id} AS transaction_id
 FROM state;
 
 -- name: analyze_fixes()
