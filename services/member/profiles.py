@@ -12,6 +12,7 @@ import jsonschema
 
 from services.common import validation
 from services.common.db import tenant_tx
+from services.common.outbox import add_event
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.member import duplicates, repository, segments
 
@@ -183,6 +184,10 @@ async def update_profile(
                     exclude_id=member["id"],
                 )
             updated = await repository.update_member_profile(conn, member["id"], values)
+            # no catalogue event (the fields' values are personal data); the CDP connector pushes the profile
+            await add_event(conn, program_id=program_id, event_type="MEMBER_PROFILE_UPDATED",
+                            payload={"member_id": str(member["id"]), "loyalty_number": member["loyalty_number"],
+                                     "fields": sorted(change.fields)})
             await segments.reevaluate_member(conn, program_id=program_id, member_id=member["id"])
     except asyncpg.UniqueViolationError as exc:
         raise duplicates.from_unique_violation(exc) from None

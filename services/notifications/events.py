@@ -98,6 +98,8 @@ def envelope(event: Event) -> dict:
 
 
 async def prune(pool: asyncpg.Pool, *, program_id: uuid.UUID, before: dt.datetime) -> int:
-    """Deletes the program's events recorded before `before`; returns how many."""
+    """Deletes the program's events recorded before `before`, and the CDP tasks finished before then;
+    returns how many events."""
     async with tenant_tx(pool, program_id) as conn:
+        await conn.execute("DELETE FROM cdp_tasks WHERE status <> 'pending' AND done_at < $1", before)
         return await repository.delete_events_before(conn, before=before)

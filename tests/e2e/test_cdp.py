@@ -14,6 +14,7 @@ from services.common.clients import call, metadata
 from services.notifications.tests.people_server import PeopleServer
 from tests.e2e.test_contract import new_member, new_program
 from tests.e2e.test_events import Notifications
+from tests.e2e.test_members_profiles import UPDATE as UPDATE_PROFILE
 from tests.e2e.test_members_statuses import CHANGE_STATUS
 from tests.e2e.test_points_ledger import EARN, REDEEM
 from tests.e2e.test_tiers_graphql import DEFINE_SLAB, RESTAURANT
@@ -111,6 +112,10 @@ async def test_a_members_life_reaches_people_as_person_attributes_events_and_tag
     assert attributes["Current Tier"] == "SUPERKING" and attributes["Loyalty Id"] == number
     assert attributes["Earned Points"] == 15100 and attributes["Opt-in Status"] is True
     assert people.persons[number]["tags"] == ["Loyalty"]
+
+    # when staff change the member's profile, the person follows
+    (await admin(UPDATE_PROFILE, program=program, number=number, zip="08001")).ok()
+    await eventually(lambda: people.persons[number]["customAttributes"].get("Zip Code") == "08001", "the new zip")
 
     # when the member opts out, People gets LOY_OPT_OUT, the tag comes off and the status is pushed
     (await admin(CHANGE_STATUS, program=program, number=number, status="opted_out", reason="asked")).ok()

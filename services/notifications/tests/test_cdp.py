@@ -306,3 +306,17 @@ async def test_one_programs_slow_people_does_not_hold_up_another(pools):
         slow.delay = 0
         await slow.stop()
         await fast.stop()
+
+
+async def test_the_prune_job_deletes_finished_cdp_tasks_and_keeps_pending_ones(pools):
+    from services.notifications import events
+    pool, program_id = pools["notifications"], uuid.uuid4()
+    async with tenant_tx(pool, program_id) as conn:
+        await conn.execute(
+            "INSERT INTO cdp_tasks(program_id, loyalty_number, kind, status, done_at) VALUES"
+            " ($1, 'L1', 'event', 'done', now() - interval '100 days'), ($1, 'L2', 'event', 'failed', now()),"
+            " ($1, 'L3', 'attributes', 'pending', NULL)", program_id)
+    await events.prune(pool, program_id=program_id, before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=90))
+    async with tenant_tx(pool, program_id) as conn:
+        left = [r["loyalty_number"] for r in await conn.fetch("SELECT loyalty_number FROM cdp_tasks ORDER BY id")]
+    assert left == ["L2", "L3"]
