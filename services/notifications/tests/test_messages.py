@@ -92,3 +92,54 @@ def test_expiry_offsets_cover_the_days_after_the_next_smaller_offset():
     rows = warning_rows(items, today=today, time_zone="Europe/Madrid", offsets=(30, 7))
     assert [(r["key"], r["data"]["points"], r["data"]["days"]) for r in rows] == [
         ("expiry:1:2027-01-01:30", 15, 30), ("expiry:2:2026-12-05:7", 3, 3)]
+
+
+async def test_a_passcode_goes_by_sms_when_the_member_has_no_email_and_is_logged_without_the_code(pools):
+    from types import SimpleNamespace
+
+    from services.common.db import tenant_tx
+    received = []
+
+    async def sms(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.json_response({"messages": []})
+
+    app = web.Application()
+    app.router.add_post("/sms/2/text/advanced", sms)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    program_id = uuid.uuid4()
+    messenger = messages.Messenger(pools["notifications"], member_addr=None, email=None,
+                                   sms=InfobipSms(base_url=f"http://127.0.0.1:{port}", api_key="k1"))
+
+    async def member_of(program_id, number):
+        return SimpleNamespace(loyalty_number=number, first_name="Ana", last_name="López", email="",
+                               phone="+34600000009", status="active", email_consent=False, sms_consent=False,
+                               custom_attributes_json="{}")
+
+    async def program_of(program_id):
+        return {"name": "Club", "code": "club", "timezone": "Europe/Madrid"}
+
+    messenger.member_of, messenger.program_of = member_of, program_of
+    try:
+        # (a passcode the member asked for needs no marketing consent)
+        channel, recipient = await messages.send_passcode(messenger, program_id=program_id, loyalty_number="L9",
+                                                          code="654321", minutes=15)
+        assert (channel, recipient) == ("sms", "+34600000009")
+        assert received[0]["messages"][0]["text"] == "Your passcode is 654321 (valid 15 min). It works once."
+        [entry] = await messages.log_of(pools["notifications"], program_id=program_id, loyalty_number="L9")
+        assert (entry.kind, entry.status, entry.channel) == ("passcode", "sent", "sms")
+        async with tenant_tx(pools["notifications"], program_id) as conn:
+            assert "654321" not in str(await conn.fetchval("SELECT data FROM messages WHERE id = $1", entry.id))
+    finally:
+        await runner.cleanup()
+
+
+def test_settings_naming_no_time_zone_use_the_programs():
+    assert messages.in_zone(messages.Settings(), "Pacific/Auckland").time_zone == "Pacific/Auckland"
+    assert messages.in_zone(messages.Settings(time_zone="Europe/Madrid"), "Pacific/Auckland").time_zone == \
+        "Europe/Madrid"
+    assert messages.in_zone(messages.Settings(), "").time_zone == "UTC"
