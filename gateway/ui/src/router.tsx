@@ -143,6 +143,10 @@ const campaigns = createRoute({
   validateSearch: (s: Record<string, unknown>) => ({ campaign: optional(s.campaign) }),
   component: lazyRouteComponent(() => import("./routes/admin/Campaigns")),
 });
+const settings = createRoute({
+  getParentRoute: () => staff, path: "/admin/settings",
+  component: lazyRouteComponent(() => import("./routes/admin/Settings")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -168,7 +172,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, settings, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

@@ -27,6 +27,7 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin/users", label: "Users", permission: "user.read" },
   { to: "/admin/api-keys", label: "API keys", permission: "program.manage_api_keys" },
   { to: "/admin/audit", label: "Audit log", permission: "audit.read" },
+  { to: "/admin/settings", label: "Settings", permission: "program.manage" },
   { to: "/till", label: "Till", permission: "points.earn" },
 ];
 

@@ -16,6 +16,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  mutation RefreshSession($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt } }\n": typeof types.RefreshSessionDocument,
     "\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n": typeof types.SignOutDocument,
+    "query TierFreezeWindows($program: String!) { tierFreezeWindows(program: $program) { id startsOn endsOn reason createdBy } }": typeof types.TierFreezeWindowsDocument,
+    "mutation AddTierFreezeWindow($input: AddTierFreezeWindowInput!) { addTierFreezeWindow(input: $input) { id } }": typeof types.AddTierFreezeWindowDocument,
+    "mutation RemoveTierFreezeWindow($input: RemoveTierFreezeWindowInput!) { removeTierFreezeWindow(input: $input) }": typeof types.RemoveTierFreezeWindowDocument,
     "query ShellPrograms { me { displayName email programs { code name } } }": typeof types.ShellProgramsDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken refreshToken expiresAt } }\n": typeof types.AcceptInvitationDocument,
     "\n  mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }\n": typeof types.RequestPasswordResetDocument,
@@ -79,6 +82,11 @@ type Documents = {
     "\n  query Segments($program: String!) { segments(program: $program) { code name kind rule memberCount refreshedAt unknownLoyaltyNumbers } }\n": typeof types.SegmentsDocument,
     "\n  query SegmentPreview($program: String!, $rule: JSON!) { segmentPreview(program: $program, rule: $rule, sampleSize: 10) { memberCount sampleLoyaltyNumbers } }\n": typeof types.SegmentPreviewDocument,
     "\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n": typeof types.SaveSegmentDocument,
+    "\n  query ProgramSettings($program: String!) {\n    program(program: $program) { code name currency timezone expiryDays expiryRoundToMonthEnd archived }\n    programLimits(program: $program) { goodwillLimit }\n  }\n": typeof types.ProgramSettingsDocument,
+    "\n  mutation UpdateProgramSettings($input: UpdateProgramInput!) { updateProgram(input: $input) { code name timezone expiryDays expiryRoundToMonthEnd } }\n": typeof types.UpdateProgramSettingsDocument,
+    "\n  query MemberSettingsScreen($program: String!) { memberSettings(program: $program) { welcomeEnabled welcomeSubject welcomeBody customAttributesSchema } }\n": typeof types.MemberSettingsScreenDocument,
+    "\n  mutation UpdateMemberSettingsScreen($input: UpdateMemberSettingsInput!) { updateMemberSettings(input: $input) { welcomeEnabled welcomeSubject welcomeBody } }\n": typeof types.UpdateMemberSettingsScreenDocument,
+    "\n  query PlatformPrograms($archived: Boolean!) { programs(includeArchived: $archived) { code name currency timezone expiryDays archived } }\n": typeof types.PlatformProgramsDocument,
     "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n": typeof types.TierSlabsDocument,
     "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n": typeof types.TierReportScreenDocument,
     "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }": typeof types.DefineTierSlabDocument,
@@ -107,6 +115,9 @@ type Documents = {
 const documents: Documents = {
     "\n  mutation RefreshSession($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken expiresAt } }\n": types.RefreshSessionDocument,
     "\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n": types.SignOutDocument,
+    "query TierFreezeWindows($program: String!) { tierFreezeWindows(program: $program) { id startsOn endsOn reason createdBy } }": types.TierFreezeWindowsDocument,
+    "mutation AddTierFreezeWindow($input: AddTierFreezeWindowInput!) { addTierFreezeWindow(input: $input) { id } }": types.AddTierFreezeWindowDocument,
+    "mutation RemoveTierFreezeWindow($input: RemoveTierFreezeWindowInput!) { removeTierFreezeWindow(input: $input) }": types.RemoveTierFreezeWindowDocument,
     "query ShellPrograms { me { displayName email programs { code name } } }": types.ShellProgramsDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken refreshToken expiresAt } }\n": types.AcceptInvitationDocument,
     "\n  mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }\n": types.RequestPasswordResetDocument,
@@ -170,6 +181,11 @@ const documents: Documents = {
     "\n  query Segments($program: String!) { segments(program: $program) { code name kind rule memberCount refreshedAt unknownLoyaltyNumbers } }\n": types.SegmentsDocument,
     "\n  query SegmentPreview($program: String!, $rule: JSON!) { segmentPreview(program: $program, rule: $rule, sampleSize: 10) { memberCount sampleLoyaltyNumbers } }\n": types.SegmentPreviewDocument,
     "\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n": types.SaveSegmentDocument,
+    "\n  query ProgramSettings($program: String!) {\n    program(program: $program) { code name currency timezone expiryDays expiryRoundToMonthEnd archived }\n    programLimits(program: $program) { goodwillLimit }\n  }\n": types.ProgramSettingsDocument,
+    "\n  mutation UpdateProgramSettings($input: UpdateProgramInput!) { updateProgram(input: $input) { code name timezone expiryDays expiryRoundToMonthEnd } }\n": types.UpdateProgramSettingsDocument,
+    "\n  query MemberSettingsScreen($program: String!) { memberSettings(program: $program) { welcomeEnabled welcomeSubject welcomeBody customAttributesSchema } }\n": types.MemberSettingsScreenDocument,
+    "\n  mutation UpdateMemberSettingsScreen($input: UpdateMemberSettingsInput!) { updateMemberSettings(input: $input) { welcomeEnabled welcomeSubject welcomeBody } }\n": types.UpdateMemberSettingsScreenDocument,
+    "\n  query PlatformPrograms($archived: Boolean!) { programs(includeArchived: $archived) { code name currency timezone expiryDays archived } }\n": types.PlatformProgramsDocument,
     "\n  query TierSlabs($program: String!) {\n    tierSlabs(program: $program) {\n      code name metric windowLength windowUnit downgrade graceDays closeToUpgradePercent\n      tiers { level code name benefits earnMultiplier threshold retentionThreshold validityMonths }\n    }\n  }\n": types.TierSlabsDocument,
     "\n  query TierReportScreen($program: String!, $slab: String!, $from: String!, $to: String!, $period: String!) {\n    tierReport(program: $program, slabCode: $slab, from: $from, to: $to, period: $period) {\n      slabCode tiers { tierCode members spend } periods { period upgrades downgrades }\n    }\n  }\n": types.TierReportScreenDocument,
     "mutation DefineTierSlab($input: DefineTierSlabInput!) { defineTierSlab(input: $input) { code } }": types.DefineTierSlabDocument,
@@ -218,6 +234,18 @@ export function graphql(source: "\n  mutation RefreshSession($token: String!) { 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n"): (typeof documents)["\n  mutation SignOut($token: String!) { signOut(refreshToken: $token) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query TierFreezeWindows($program: String!) { tierFreezeWindows(program: $program) { id startsOn endsOn reason createdBy } }"): (typeof documents)["query TierFreezeWindows($program: String!) { tierFreezeWindows(program: $program) { id startsOn endsOn reason createdBy } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation AddTierFreezeWindow($input: AddTierFreezeWindowInput!) { addTierFreezeWindow(input: $input) { id } }"): (typeof documents)["mutation AddTierFreezeWindow($input: AddTierFreezeWindowInput!) { addTierFreezeWindow(input: $input) { id } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation RemoveTierFreezeWindow($input: RemoveTierFreezeWindowInput!) { removeTierFreezeWindow(input: $input) }"): (typeof documents)["mutation RemoveTierFreezeWindow($input: RemoveTierFreezeWindowInput!) { removeTierFreezeWindow(input: $input) }"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -470,6 +498,26 @@ export function graphql(source: "\n  query SegmentPreview($program: String!, $ru
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n"): (typeof documents)["\n  mutation SaveSegment($input: SaveSegmentInput!) { saveSegment(input: $input) { code memberCount unknownLoyaltyNumbers } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProgramSettings($program: String!) {\n    program(program: $program) { code name currency timezone expiryDays expiryRoundToMonthEnd archived }\n    programLimits(program: $program) { goodwillLimit }\n  }\n"): (typeof documents)["\n  query ProgramSettings($program: String!) {\n    program(program: $program) { code name currency timezone expiryDays expiryRoundToMonthEnd archived }\n    programLimits(program: $program) { goodwillLimit }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateProgramSettings($input: UpdateProgramInput!) { updateProgram(input: $input) { code name timezone expiryDays expiryRoundToMonthEnd } }\n"): (typeof documents)["\n  mutation UpdateProgramSettings($input: UpdateProgramInput!) { updateProgram(input: $input) { code name timezone expiryDays expiryRoundToMonthEnd } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MemberSettingsScreen($program: String!) { memberSettings(program: $program) { welcomeEnabled welcomeSubject welcomeBody customAttributesSchema } }\n"): (typeof documents)["\n  query MemberSettingsScreen($program: String!) { memberSettings(program: $program) { welcomeEnabled welcomeSubject welcomeBody customAttributesSchema } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMemberSettingsScreen($input: UpdateMemberSettingsInput!) { updateMemberSettings(input: $input) { welcomeEnabled welcomeSubject welcomeBody } }\n"): (typeof documents)["\n  mutation UpdateMemberSettingsScreen($input: UpdateMemberSettingsInput!) { updateMemberSettings(input: $input) { welcomeEnabled welcomeSubject welcomeBody } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlatformPrograms($archived: Boolean!) { programs(includeArchived: $archived) { code name currency timezone expiryDays archived } }\n"): (typeof documents)["\n  query PlatformPrograms($archived: Boolean!) { programs(includeArchived: $archived) { code name currency timezone expiryDays archived } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

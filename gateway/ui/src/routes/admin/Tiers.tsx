@@ -8,6 +8,7 @@ import { type CombinedError, useMutation, useQuery } from "urql";
 import { graphql } from "../../gql";
 import type { DefineTierSlabInput, TierSlabsQuery } from "../../gql/graphql";
 import { ErrorNotice } from "../../errors";
+import { FreezeWindows } from "../../components/FreezeWindows";
 import { useProgram } from "../../components/ProgramScope";
 import { Empty, Loading } from "../../components/States";
 import { can, useGrants } from "../../session";
@@ -112,6 +113,7 @@ export default function Tiers() {
         <SlabForm initial={editing.input} isNew={editing.isNew} onClose={() => setEditing(null)}
           onSaved={(code) => { setEditing(null); refetch({ requestPolicy: "network-only" }); navigate({ search: { ...search, slab: code } }); }} />
       )}
+      <FreezeWindows program={program} canManage={manage} />
     </Stack>
   );
 }
