@@ -128,3 +128,16 @@ async def test_any_mutated_dump_loads_the_same_either_way(pools, tmp_path_factor
         fast, _ = await _load(pools, directory, fast=True, monkeypatch=monkeypatch)
         exact, _ = await _load(pools, directory, fast=False, monkeypatch=monkeypatch)
     assert fast == exact
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(emails=st.lists(st.one_of(
+    st.text(alphabet="aZ0.-@!_`{~'é ", max_size=12),
+    st.builds(lambda local, labels: local + "@" + ".".join(labels),
+              st.text(alphabet="aZ9.+-@", min_size=0, max_size=4),
+              st.lists(st.one_of(st.text(alphabet="aZ9-", max_size=5), st.text(alphabet="a-", min_size=60, max_size=66)),
+                       min_size=1, max_size=4))), min_size=1, max_size=60))
+async def test_the_sql_email_rule_is_the_enrolment_rule(pools, emails):
+    async with pools["staging"].acquire() as conn:
+        found = await conn.fetch(f"SELECT e, {bulk_load._email('e')} AS ok FROM unnest($1::text[]) e", emails)
+    assert {r["e"]: bool(r["ok"]) for r in found} == {e: bool(dump._EMAIL.match(e)) for e in emails}
