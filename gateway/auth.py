@@ -132,15 +132,20 @@ class ApiKeyCache:
 class SharedApiKeys:
     """Authenticated keys in the shared cache (docs/cache.md), so a replica whose own ApiKeyCache has not seen
     a key yet does not ask the member service: entries are the member service's answer, keyed by the key's
-    SHA-256 (never the key), with an index by key id. A revocation from the feed writes a tombstone first and
-    then removes the entry; a replica that stores an entry checks the tombstone after, so a store racing a
+    SHA-256 (never the key), with an index by key id. A revocation from the feed is remembered by each replica
+    (an entry of a revoked key is never used, even before its removal lands), and writes a tombstone before it
+    removes the entry; a replica that stores an entry checks the tombstone after, so a store racing a
     revocation is undone by one side or the other."""
 
     CACHE = "api_keys"
 
+    REMEMBER_SECONDS = 900.0  # past an entry's TTL in Ignite (600 s)
+
     def __init__(self, cache):
         self._cache = cache
         self._tasks: set = set()
+        # key ids this replica heard revoked: an entry of one is never used, even before its removal lands
+        self._revoked: dict[str, float] = {}
 
     @property
     def enabled(self) -> bool:
@@ -162,6 +167,8 @@ class SharedApiKeys:
             return None
         if found.expires_at and _seconds_until(found.expires_at) <= 0:
             return None
+        if found.key_id in self._revoked:
+            return None
         return found
 
     async def put(self, api_key: str, found: member_pb.ApiKeyPrincipal) -> None:
@@ -177,6 +184,10 @@ class SharedApiKeys:
         """From the revocation feed (every replica hears it; the removals are idempotent)."""
         if not self.enabled:
             return
+        now = time.monotonic()
+        if len(self._revoked) > 10_000:
+            self._revoked = {k: t for k, t in self._revoked.items() if now - t < self.REMEMBER_SECONDS}
+        self._revoked[key_id] = now
 
         async def forget():
             await self._cache.put(self.CACHE, f"revoked:{key_id}", "1")

@@ -24,7 +24,7 @@ class GatewaySettings(BaseSettings):
     # The shared cache (services/common/cache, docs/cache.md): Apache Ignite thin-client addresses; unset:
     # every read goes to the services (PostgreSQL). Each cache call gives up after the deadline.
     ignite_addresses: str | None = None
-    cache_deadline_seconds: float = 0.2
+    cache_deadline_seconds: float = 0.5
     shared_rate_limits: bool = True  # with Ignite: per-key rate limits shared by every replica (gateway/limits.py)
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None

@@ -33,7 +33,7 @@ class ServiceSettings(BaseSettings):
     # The shared cache (services/common/cache, docs/cache.md): Apache Ignite thin-client addresses
     # ("host:port,..."); unset: PostgreSQL alone. Each cache call gives up after the deadline.
     ignite_addresses: str | None = None
-    cache_deadline_seconds: float = 0.2
+    cache_deadline_seconds: float = 0.5
 
 
 S = TypeVar("S", bound=BaseSettings)

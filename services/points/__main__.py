@@ -50,7 +50,7 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     relay.start()
     start_export(pool, settings, source="points", consume=export_events, relay=relay)
     cache = open_cache(getattr(settings, "ignite_addresses", None),
-                       deadline_seconds=getattr(settings, "cache_deadline_seconds", 0.2))
+                       deadline_seconds=getattr(settings, "cache_deadline_seconds", 0.5))
     api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay,
                                             cards=MemberCards(pool, cache)))
     rules_api.register(server, rules_api.RulesServicer(pool, policy, facts, relay=relay))

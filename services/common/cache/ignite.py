@@ -53,7 +53,7 @@ def cache_config(name: str, ttl_seconds: float) -> dict:
 class IgniteCache:
     backend = "ignite"
 
-    def __init__(self, addresses: str, *, deadline_seconds: float = 0.2, prefix: str = "loyalty",
+    def __init__(self, addresses: str, *, deadline_seconds: float = 0.5, prefix: str = "loyalty",
                  breaker: CircuitBreaker | None = None):
         self._nodes = parse_addresses(addresses)
         self._deadline = deadline_seconds
@@ -112,6 +112,9 @@ class IgniteCache:
         except Exception as exc:  # timeouts, a lost connection, a node restarting: all mean "ask PostgreSQL"
             if self.breaker.failed():
                 log.warning("cache unavailable (%s: %s): answering from PostgreSQL", type(exc).__name__, exc)
+            if not isinstance(exc, TimeoutError) or self.breaker.state != "closed":
+                # a lost connection (or a probe that failed) is made anew by the next call the breaker lets
+                # through; a slow answer on a live connection is not a reason to reconnect (that costs more)
                 await self._drop()
             return fallback
         if self.breaker.succeeded():

@@ -74,7 +74,7 @@ class NoCache:
         return None
 
 
-def open_cache(addresses: str | None, *, deadline_seconds: float = 0.2, prefix: str = "loyalty") -> SharedCache:
+def open_cache(addresses: str | None, *, deadline_seconds: float = 0.5, prefix: str = "loyalty") -> SharedCache:
     """IGNITE_ADDRESSES ("host:port,host:port") -> the Ignite cache; unset or empty -> NoCache."""
     if not addresses:
         return NoCache()
