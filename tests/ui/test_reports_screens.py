@@ -4,7 +4,7 @@ import csv
 import io
 import re
 
-from tests.ui.conftest import enroll, new_program, sign_in
+from tests.ui.conftest import enroll, new_program, screenshot, sign_in
 
 REDEEM = """mutation($p: String!, $n: String!, $points: Int!, $r: String!) {
   redeem(input: {program: $p, loyaltyNumber: $n, points: $points, reference: $r}) { newBalance } }"""
@@ -33,6 +33,7 @@ def test_the_dashboard_shows_the_programs_figures(page, app_url, api):
     page.get_by_text("30 days", exact=True).click()
     assert page.get_by_test_id("kpi-earned").inner_text() == "150"
     assert page.get_by_test_id("liability").is_visible()
+    screenshot(page, "dashboard")
 
 
 def test_transactions_filter_page_and_export(page, app_url, api):

@@ -29,7 +29,6 @@ def test_sign_in_find_a_member_and_open_member_360(page, app_url, api):
     expect(page.get_by_test_id("available-points")).to_have_text("42")
     expect(page.get_by_test_id("member-360")).to_contain_text(email)
     expect(page.get_by_test_id("ledger")).to_contain_text("EARN")
-    screenshot(page, "member-360")
 
 
 def test_a_deep_link_loads_after_sign_in(page, app_url, api):

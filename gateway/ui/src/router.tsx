@@ -143,6 +143,11 @@ const campaigns = createRoute({
   validateSearch: (s: Record<string, unknown>) => ({ campaign: optional(s.campaign) }),
   component: lazyRouteComponent(() => import("./routes/admin/Campaigns")),
 });
+const partners = createRoute({
+  getParentRoute: () => staff, path: "/admin/partners",
+  validateSearch: (s: Record<string, unknown>): { status?: string } => ({ status: optional(s.status) }),
+  component: lazyRouteComponent(() => import("./routes/admin/Partners")),
+});
 const settings = createRoute({
   getParentRoute: () => staff, path: "/admin/settings",
   component: lazyRouteComponent(() => import("./routes/admin/Settings")),
@@ -172,7 +177,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, settings, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, partners, settings, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

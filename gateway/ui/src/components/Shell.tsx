@@ -23,6 +23,7 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin/campaigns", label: "Campaigns", permission: "rules.read" },
   { to: "/admin/rewards", label: "Rewards", permission: "rewards.read" },
   { to: "/admin/tiers", label: "Tiers", permission: "tier.read" },
+  { to: "/admin/partners", label: "Partners", permission: "billing.read" },
   { to: "/admin/reports", label: "Reports", permission: "points.report" },
   { to: "/admin/users", label: "Users", permission: "user.read" },
   { to: "/admin/api-keys", label: "API keys", permission: "program.manage_api_keys" },
@@ -91,7 +92,7 @@ export function Shell() {
       <AppShell.Navbar p="xs">
         {NAV.filter((n) => can(grants, n.permission)).map((n) => (
           <NavLinkLink
-            key={n.to} label={n.label} to={n.to}
+            key={n.to} label={n.label} to={n.to} activeOptions={{ exact: n.to === "/admin" }}
             active={n.to === "/admin" ? path === "/admin" : path.startsWith(n.to)}
           />
         ))}

@@ -59,6 +59,10 @@ type Documents = {
     "mutation SetTierOverride($input: SetTierOverrideInput!) { setTierOverride(input: $input) { slabCode tierCode } }": typeof types.SetTierOverrideDocument,
     "mutation ClearTierOverride($input: ClearTierOverrideInput!) { clearTierOverride(input: $input) { slabCode tierCode } }": typeof types.ClearTierOverrideDocument,
     "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": typeof types.SearchMembersDocument,
+    "\n  query PartnersScreen($program: String!, $status: String) {\n    partners(program: $program, status: $status) { code name status segmentCode locations { code name } contacts { name email } }\n    partnerSegments(program: $program) { code name partnerCodes }\n    rateCards(program: $program) { id partnerCode segmentCode campaignCode validFrom validTo issueRate redeemRate currency }\n  }\n": typeof types.PartnersScreenDocument,
+    "\n  mutation CreatePartnerScreen($input: CreatePartnerInput!) { createPartner(input: $input) { code } }\n": typeof types.CreatePartnerScreenDocument,
+    "\n  mutation UpdatePartnerStatus($input: UpdatePartnerInput!) { updatePartner(input: $input) { code status } }\n": typeof types.UpdatePartnerStatusDocument,
+    "\n  mutation CreateRateCardScreen($input: CreateRateCardInput!) { createRateCard(input: $input) { id } }\n": typeof types.CreateRateCardScreenDocument,
     "\n  query ReportLiability($program: String!) { pointsLiability(program: $program) { rows { expiryMonth points } totalPoints } }\n": typeof types.ReportLiabilityDocument,
     "\n  query ReportBreakage($program: String!, $from: String, $to: String, $period: String!) {\n    pointsBreakage(program: $program, from: $from, to: $to, period: $period) { rows { period pointsIssued pointsExpired } }\n  }\n": typeof types.ReportBreakageDocument,
     "\n  query ReportRewards($program: String!, $from: String!, $to: String!, $period: String!) {\n    rewardsReport(program: $program, from: $from, to: $to, period: $period) {\n      rows { period rewardCode redemptions settled pointsBurned } totalRedemptions totalPointsBurned openHolds openHoldPoints\n    }\n  }\n": typeof types.ReportRewardsDocument,
@@ -158,6 +162,10 @@ const documents: Documents = {
     "mutation SetTierOverride($input: SetTierOverrideInput!) { setTierOverride(input: $input) { slabCode tierCode } }": types.SetTierOverrideDocument,
     "mutation ClearTierOverride($input: ClearTierOverrideInput!) { clearTierOverride(input: $input) { slabCode tierCode } }": types.ClearTierOverrideDocument,
     "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n": types.SearchMembersDocument,
+    "\n  query PartnersScreen($program: String!, $status: String) {\n    partners(program: $program, status: $status) { code name status segmentCode locations { code name } contacts { name email } }\n    partnerSegments(program: $program) { code name partnerCodes }\n    rateCards(program: $program) { id partnerCode segmentCode campaignCode validFrom validTo issueRate redeemRate currency }\n  }\n": types.PartnersScreenDocument,
+    "\n  mutation CreatePartnerScreen($input: CreatePartnerInput!) { createPartner(input: $input) { code } }\n": types.CreatePartnerScreenDocument,
+    "\n  mutation UpdatePartnerStatus($input: UpdatePartnerInput!) { updatePartner(input: $input) { code status } }\n": types.UpdatePartnerStatusDocument,
+    "\n  mutation CreateRateCardScreen($input: CreateRateCardInput!) { createRateCard(input: $input) { id } }\n": types.CreateRateCardScreenDocument,
     "\n  query ReportLiability($program: String!) { pointsLiability(program: $program) { rows { expiryMonth points } totalPoints } }\n": types.ReportLiabilityDocument,
     "\n  query ReportBreakage($program: String!, $from: String, $to: String, $period: String!) {\n    pointsBreakage(program: $program, from: $from, to: $to, period: $period) { rows { period pointsIssued pointsExpired } }\n  }\n": types.ReportBreakageDocument,
     "\n  query ReportRewards($program: String!, $from: String!, $to: String!, $period: String!) {\n    rewardsReport(program: $program, from: $from, to: $to, period: $period) {\n      rows { period rewardCode redemptions settled pointsBurned } totalRedemptions totalPointsBurned openHolds openHoldPoints\n    }\n  }\n": types.ReportRewardsDocument,
@@ -406,6 +414,22 @@ export function graphql(source: "mutation ClearTierOverride($input: ClearTierOve
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"): (typeof documents)["\n  query SearchMembers($program: String!, $query: String!, $after: String, $status: String) {\n    searchMembers(program: $program, query: $query, first: 20, after: $after, status: $status) {\n      members { loyaltyNumber firstName lastName email phone status enrolledAt }\n      nextPageToken\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PartnersScreen($program: String!, $status: String) {\n    partners(program: $program, status: $status) { code name status segmentCode locations { code name } contacts { name email } }\n    partnerSegments(program: $program) { code name partnerCodes }\n    rateCards(program: $program) { id partnerCode segmentCode campaignCode validFrom validTo issueRate redeemRate currency }\n  }\n"): (typeof documents)["\n  query PartnersScreen($program: String!, $status: String) {\n    partners(program: $program, status: $status) { code name status segmentCode locations { code name } contacts { name email } }\n    partnerSegments(program: $program) { code name partnerCodes }\n    rateCards(program: $program) { id partnerCode segmentCode campaignCode validFrom validTo issueRate redeemRate currency }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreatePartnerScreen($input: CreatePartnerInput!) { createPartner(input: $input) { code } }\n"): (typeof documents)["\n  mutation CreatePartnerScreen($input: CreatePartnerInput!) { createPartner(input: $input) { code } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePartnerStatus($input: UpdatePartnerInput!) { updatePartner(input: $input) { code status } }\n"): (typeof documents)["\n  mutation UpdatePartnerStatus($input: UpdatePartnerInput!) { updatePartner(input: $input) { code status } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateRateCardScreen($input: CreateRateCardInput!) { createRateCard(input: $input) { id } }\n"): (typeof documents)["\n  mutation CreateRateCardScreen($input: CreateRateCardInput!) { createRateCard(input: $input) { id } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

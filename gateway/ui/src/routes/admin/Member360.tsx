@@ -108,6 +108,9 @@ const ClearOverride = graphql(`mutation ClearTierOverride($input: ClearTierOverr
 type Action = "adjust" | "goodwill" | "transfer" | "extend" | "status" | "merge" | "erase" | "override";
 const STATUSES = ["active", "suspended", "blacklisted", "opted_out"];
 const when = (s?: string | null) => (s ? s.slice(0, 16).replace("T", " ") : "—");
+// The API's decimals may come normalised ("1E+2"): shown with two decimals.
+const money = (amount?: string | null, currency?: string | null) =>
+  amount ? `${Number(amount).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 })} ${currency ?? ""}` : "";
 
 function Kpi({ label, value, testId }: { label: string; value: React.ReactNode; testId?: string }) {
   return (
@@ -301,7 +304,7 @@ function Ledger({ program, number, after, version }: TabProps & { after?: string
                 <Table.Td>{when(t.occurredAt)}</Table.Td>
                 <Table.Td>{t.kind}{t.counterpartyLoyaltyNumber ? ` ↔ ${t.counterpartyLoyaltyNumber}` : ""}</Table.Td>
                 <Table.Td>{t.reference}</Table.Td>
-                <Table.Td>{t.amount ? `${t.amount} ${t.currency ?? ""}` : ""}</Table.Td>
+                <Table.Td>{money(t.amount, t.currency)}</Table.Td>
                 <Table.Td ta="right">{t.points}</Table.Td>
                 <Table.Td>{t.status}</Table.Td>
                 <Table.Td>{t.reason ?? ""}</Table.Td>
@@ -448,7 +451,7 @@ function Earns({ program, number, version }: TabProps) {
           <Table.Tbody>
             {d.pointsHistory.items.map((t) => (
               <Table.Tr key={t.id} onClick={() => setReference(t.reference)} style={{ cursor: "pointer" }} bg={t.reference === reference ? "var(--mantine-color-blue-light)" : undefined}>
-                <Table.Td>{when(t.occurredAt)}</Table.Td><Table.Td>{t.reference}</Table.Td><Table.Td>{t.amount} {t.currency}</Table.Td><Table.Td ta="right">{t.points}</Table.Td>
+                <Table.Td>{when(t.occurredAt)}</Table.Td><Table.Td>{t.reference}</Table.Td><Table.Td>{money(t.amount, t.currency)}</Table.Td><Table.Td ta="right">{t.points}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
