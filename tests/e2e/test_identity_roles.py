@@ -33,7 +33,7 @@ ROLES = {
 }
 # Fields left out: they would end the test's own sessions or change what the others rely on.
 SKIP = {"signOut", "resetPassword", "purgeAuditLog"}
-SCALARS = {"String": '"x"', "ID": '"x"', "Int": "1", "Boolean": "false", "JSON": "{}",
+SCALARS = {"String": '"x"', "ID": '"x"', "Int": "1", "Float": "1.5", "Boolean": "false", "JSON": "{}",
            "DateTime": '"2026-01-01T00:00:00Z"', "_Any": "{}"}
 
 
