@@ -12,9 +12,11 @@ form feed or when the POS closes the connection, and the block goes in before th
 
 import asyncio
 import collections
+import fcntl
 import logging
 import re
 import socket
+import termios
 from decimal import Decimal, InvalidOperation
 
 from store_agent.escpos import Cut, CutScanner
@@ -119,6 +121,7 @@ class ReceiptProxy:
         self.keepalive = settings.printer_keepalive_seconds
         self._idle: _PrinterSide | None = None  # the printer's connection kept open between jobs
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._reprints: set[asyncio.Task] = set()
         self.receipts = 0
         self.blocks = 0
         self.printer_connects = 0
@@ -173,6 +176,29 @@ class ReceiptProxy:
         except (OSError, RuntimeError):
             pass
         link.transport.close()
+
+    def reprint(self, data: bytes) -> None:
+        """A job the printer did not take, on a connection of its own (ended by EOF, as without keep-alive)."""
+        self.printer_connects += 1
+        task = asyncio.get_running_loop().create_task(self._reprint(data))
+        self._reprints.add(task)
+        task.add_done_callback(self._reprints.discard)
+
+    async def _reprint(self, data: bytes) -> None:
+        host, port = self.printer
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), PRINTER_CONNECT_SECONDS)
+        except (OSError, asyncio.TimeoutError) as error:
+            log.error("printer %s:%s unreachable, a receipt is lost: %s", host, port, error)
+            return
+        try:
+            writer.write(data)
+            writer.write_eof()
+            await asyncio.wait_for(reader.read(), CLOSE_AFTER_EOF_SECONDS)
+        except (OSError, asyncio.TimeoutError):
+            pass
+        finally:
+            writer.close()
 
     def decode(self, raw: bytes) -> str:
         return raw.decode(self._s.receipt_encoding, errors="replace").replace("\r", "")
@@ -234,6 +260,8 @@ class _Job(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._lookup: asyncio.Task | None = None  # the held cut's block (a reference keeps the task alive)
         self._link: _PrinterSide | None = None
+        self._finishing = False
+        self._resend = b""
 
     # -- the POS's side ----------------------------------------------------------------------
 
@@ -244,6 +272,9 @@ class _Job(asyncio.Protocol):
             link.job = self
             self.printer_connected(link)
             return
+        self._connect()
+
+    def _connect(self) -> None:
         # Connect to the printer while the POS's first bytes arrive, not after (one task, no wait_for).
         self._proxy.printer_connects += 1
         loop = asyncio.get_running_loop()
@@ -292,10 +323,27 @@ class _Job(asyncio.Protocol):
 
     def printer_connected(self, link: "_PrinterSide") -> None:
         self._link, self._printer = link, link.transport
+        if link.written is None or not _unacknowledged(link.transport):
+            link.written = []  # else the last job's bytes are still on their way: kept until acknowledged
+        if self._resend:
+            data, self._resend = self._resend, b""
+            self._write([data])
 
     def printer_answered(self, data: bytes) -> None:
         if self._pos is not None:
             self._pos.write(data)  # status bytes straight back to the POS
+
+    def printer_lost_job(self, written: bytes) -> bool:
+        """The printer closed its side without taking what this job wrote: True when the job goes
+        again on a new connection (it is still running); False when the caller reprints it."""
+        if self._finishing:
+            return False
+        link, self._link, self._printer = self._link, None, None
+        if link is not None:
+            link.job = None
+        self._resend = written  # first on the new connection, before anything still waiting
+        self._connect()
+        return True
 
     def printer_closed(self) -> None:
         if self._printer is not None:
@@ -331,8 +379,15 @@ class _Job(asyncio.Protocol):
         self._write(out)
 
     def _write(self, out: list) -> None:
-        if out and self._printer is not None:
-            self._printer.write(out[0] if len(out) == 1 else b"".join(out))
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        if self._printer is None:
+            self._pieces.appendleft(data)  # the printer's connection is being opened again
+            return
+        if self._link.written is not None:
+            self._link.written.append(data)
+        self._printer.write(data)
 
     def _pump(self) -> None:
         if self._printer is None or self._holding:
@@ -383,6 +438,7 @@ class _Job(asyncio.Protocol):
             (self._pos.pause_reading if pause else self._pos.resume_reading)()
 
     def _finish(self) -> None:
+        self._finishing = True
         printer = self._printer
         if printer is None:
             return
@@ -421,32 +477,57 @@ def _still_open(transport: asyncio.Transport) -> bool:
         sock.detach()
 
 
+def _unacknowledged(transport: asyncio.Transport) -> int:
+    """Bytes the printer's side has not acknowledged yet (Linux SIOCOUTQ)."""
+    sock = transport.get_extra_info("socket")
+    try:
+        return int.from_bytes(fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, bytes(4)), "little")
+    except (OSError, ValueError):
+        return 0
+
+
 class _PrinterSide(asyncio.Protocol):
-    """Our connection to the printer; `job` is the job using it, None while it is kept idle."""
+    """Our connection to the printer; `job` is the job using it, None while it is kept idle.
+
+    `written` holds what the last job wrote on it until the printer answers anything. A printer
+    that closes its side before taking those bytes (its FIN crossed them: they are still unacknowledged;
+    or it reset the connection with them unread) never printed them: that job goes again, once, on a
+    new connection. A printer that took them and closed later (its own idle timeout) is let go as is."""
 
     def __init__(self, job: _Job):
         self.job: _Job | None = job
         self._proxy = job._proxy
         self.transport: asyncio.Transport | None = None
+        self.written: list[bytes] | None = None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
         self.job.printer_connected(self)
 
     def data_received(self, data: bytes) -> None:
+        self.written = None  # the printer is reading: what it was sent is its own
         if self.job is not None:
             self.job.printer_answered(data)
 
     def eof_received(self) -> bool:
-        if self.job is not None:
-            self.job.printer_closed()  # the printer is done: the job ends on the POS's side too, now
-        else:
-            self._proxy.idle_printer_gone(self)
+        lost = self.transport is not None and _unacknowledged(self.transport) > 0
+        self._closed(lost)
         return False
 
     def connection_lost(self, exc) -> None:
-        if self.job is not None:
-            self.job.printer_closed()
+        self._closed(isinstance(exc, (ConnectionResetError, BrokenPipeError)))
+
+    def _closed(self, lost: bool) -> None:
+        written, self.written = self.written, None
+        job = self.job
+        if lost and written:
+            data = b"".join(written)
+            log.warning("the printer closed its connection without taking the last job: it goes again")
+            if job is not None and job.printer_lost_job(data):
+                return
+            self._proxy.reprint(data)
+        if job is not None:
+            job.printer_closed()  # the printer is done: the job ends on the POS's side too, now
         else:
             self._proxy.idle_printer_gone(self)
 

@@ -7,6 +7,8 @@ import dataclasses
 import os
 import pathlib
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -87,6 +89,10 @@ class Printer:
         self._server = None
         self.port = 0
         self.job_done = asyncio.Condition()
+        self.received = 0  # bytes read so far, over all connections
+        # Set: the connection closes as soon as more bytes come after this many, and those bytes are
+        # not printed (a printer that closed its side just before them, as its own idle timeout would).
+        self.close_after: int | None = None
 
     async def start(self) -> "Printer":
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -99,7 +105,14 @@ class Printer:
         data = bytearray()
         try:
             while chunk := await reader.read(65536):
+                if self.close_after is not None and len(data) >= self.close_after:
+                    self.close_after = None
+                    # unread bytes on close: the printer's side answers with a reset, as a real one does
+                    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                               struct.pack("ii", 1, 0))
+                    break
                 data += chunk
+                self.received += len(chunk)
                 if b"\x10\x04\x01" in chunk:  # DLE EOT 1: answer the status like a printer
                     writer.write(b"\x16")
                     await writer.drain()
@@ -110,6 +123,11 @@ class Printer:
         async with self.job_done:
             self.jobs.append(bytes(data))
             self.job_done.notify_all()
+
+    async def wait_received(self, n: int, timeout: float = 30) -> None:
+        async with asyncio.timeout(timeout):
+            while self.received < n:
+                await asyncio.sleep(0.01)
 
     async def wait_jobs(self, n: int, timeout: float = 30) -> list[bytes]:
         async with self.job_done:

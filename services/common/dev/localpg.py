@@ -87,13 +87,22 @@ def start_server(data: pathlib.Path, port: int, *, fsync: bool | None = None) ->
     if fsync is None:
         fsync = not os.environ.get("LOYALTY_PG_FAST")
     log = open(data / "server.log", "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [str(bin_dir() / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1", "-p", str(port),
          "-k", str(data), *(() if fsync else ("-c", "fsync=off")),
          "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
         preexec_fn=_demote(), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # signals reach it only through us: we ask for a fast shutdown
     )
+    proc.server_log = data / "server.log"
+    return proc
+
+
+def _log_tail(proc: subprocess.Popen, lines: int = 30) -> str:
+    path = getattr(proc, "server_log", None)
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def admin_dsn(port: int, database: str = "postgres") -> str:
@@ -110,7 +119,8 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise SystemExit(f"PostgreSQL exited with status {proc.returncode}; see its server.log")
+            raise SystemExit(f"PostgreSQL exited with status {proc.returncode}; its server.log ends:\n"
+                             f"{_log_tail(proc)}")
         try:
             asyncio.run(ping())
             return
