@@ -161,9 +161,10 @@ async def run(database, *, quick: bool) -> float:
                 spec = work[k % len(work)]
                 request = pb.EarnRequest(reference=f"{tag}-{k}-{uuid.uuid4().hex[:6]}", **spec)
                 # as the servicer runs it: the request through api.py's translation, both ways
-                points_api.response(pb.EarnResponse, await earning.earn(
+                stored = points_api.replay(request, pb.EarnResponse, results.Earned)
+                points_api.reply(stored, pb.EarnResponse, await earning.earn(
                     pool, program_id=program_id, command=points_api.command(commands.Earn, request), policy=policy,
-                    replay=points_api.replay(request, pb.EarnResponse, results.Earned)))
+                    replay=stored))
             return earn
 
         # warm up both (compile caches, connections)
