@@ -89,14 +89,7 @@ def platform(database: TestDatabase, *, extra_env: dict | None = None, root: pat
         platform_fixture.wait_healthy(url, processes, logs, timeout=120)
         yield url, ports, processes
     finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in processes.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        platform_fixture.stop_processes(processes.values())
 
 
 async def run_for(seconds: float, workers: int, one) -> float:

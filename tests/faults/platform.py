@@ -16,7 +16,7 @@ import warnings
 from services.common.dev import localpg
 from services.common.dev.dbsetup import SERVICES, setup_database
 from tests.faults.proxy import FaultProxy
-from tests.fixtures.platform import _spawn, platform_env, wait_healthy
+from tests.fixtures.platform import _spawn, platform_env, stop_processes, wait_healthy
 from tests.fixtures.postgres import TestDatabase, free_port
 
 
@@ -109,14 +109,7 @@ def running_faulty_platform(smtp, base: pathlib.Path, *, extra_env: dict | None 
         yield platform
     finally:
         running = platform.processes if platform else processes
-        for proc in running.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in running.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(running.values())
         for proxy in proxies:
             proxy.close()
         localpg.stop_server(platform.pg_process if platform else pg_process)
