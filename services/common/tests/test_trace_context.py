@@ -2,6 +2,7 @@
 and a nested call gets no more than what is left of its caller's budget: on the product's channel."""
 
 import grpc
+import pytest
 from opentelemetry import context, trace
 
 from services.common import clients, deadlines
@@ -9,6 +10,14 @@ from services.common.trace_context import TraceContextServerInterceptor
 
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 SPAN_ID = 0xB7AD6B7169203331
+BUDGET = 20  # below the call's own 30 s timeout, and far above a first call's time on a loaded machine
+
+
+@pytest.fixture(autouse=True)
+def without_a_tracer(monkeypatch):
+    """Another test in the same process may have configured tracing (a process-wide switch), which
+    gives the interceptor channel instead of the one these tests are about."""
+    monkeypatch.setattr(clients, "tracing_enabled", lambda: False)
 
 
 async def current_trace(request: bytes, servicer_context) -> bytes:
@@ -16,7 +25,7 @@ async def current_trace(request: bytes, servicer_context) -> bytes:
     span_context = trace.get_current_span().get_span_context()
     sent = any(key == "traceparent" for key, _ in servicer_context.invocation_metadata())
     left = servicer_context.time_remaining()
-    return f"{span_context.trace_id:032x} {sent} {left is not None and left <= 2}".encode()
+    return f"{span_context.trace_id:032x} {sent} {left is not None and left <= BUDGET}".encode()
 
 
 async def call_once(*, parent: trace.SpanContext | None, budget: float | None = None) -> str:
@@ -47,3 +56,6 @@ async def test_the_callers_trace_goes_on_in_the_callee():
 async def test_no_trace_no_headers():
     assert await call_once(parent=None) == f"{0:032x} False False"
 
+
+async def test_a_nested_call_gets_what_is_left_of_the_budget_not_its_own_timeout():
+    assert await call_once(parent=None, budget=BUDGET) == f"{0:032x} False True"
