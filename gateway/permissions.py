@@ -79,6 +79,7 @@ class P(str, enum.Enum):
     BILLING_CLOSE = "billing.close"
     WEBHOOK_READ = "webhook.read"
     WEBHOOK_MANAGE = "webhook.manage"
+    IMPORT_READ = "import.read"
     SELF_READ = "self.read"
     SELF_ACT = "self.act"
 
@@ -130,6 +131,7 @@ _DESCRIPTIONS: dict[P, tuple[str, Scope]] = {
     P.WEBHOOK_READ: ("Read webhook subscriptions, their delivery log, the event catalogue", Scope.PROGRAM),
     P.WEBHOOK_MANAGE: ("Create, change, delete webhook subscriptions, rotate secrets; redeliver, replay",
                        Scope.PROGRAM),
+    P.IMPORT_READ: ("Read the legacy import runs: state, counts, reconciliation, rejected rows", Scope.PROGRAM),
     P.SELF_READ: ("A member reads their own data (member token)", Scope.MEMBER),
     P.SELF_ACT: ("A member acts on their own account (member token)", Scope.MEMBER),
 }

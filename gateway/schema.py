@@ -11,6 +11,7 @@ from gateway.execution import PlainFieldExecutionContext
 from gateway.identity.api_keys import ApiKeyMutations, ApiKeyQueries
 from gateway.identity.mutations import IdentityMutations, MemberSelfMutations
 from gateway.identity.queries import IdentityQueries
+from gateway.imports.queries import ImportQueries
 from gateway.members.mutations import MemberMutations
 from gateway.members.queries import MemberQueries
 from gateway.notifications.messages import (
@@ -41,7 +42,7 @@ from gateway.scalars import SCALAR_MAP
 
 QUERIES = (ProgramQueries, MemberQueries, PointsQueries, RewardsQueries, BillingQueries, TierQueries,
            RulesQueries, ProgramConfigQueries, IdentityQueries, ApiKeyQueries, AuditQueries, RuleVocabularyQueries,
-           NotificationsQueries, ProfileQueries, MessageQueries, MessageSettingsQueries, CdpQueries)
+           NotificationsQueries, ProfileQueries, MessageQueries, MessageSettingsQueries, CdpQueries, ImportQueries)
 MUTATIONS = (ProgramMutations, MemberMutations, PointsMutations, RewardsMutations, BillingMutations, TierMutations,
              RulesMutations, ProgramConfigMutations, IdentityMutations, ApiKeyMutations, AuditMutations, MemberSelfMutations,
              NotificationsMutations, MessageMutations,

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from loyalty.billing.v1 import billing_service_pb2_grpc
 from loyalty.identity.v1 import identity_service_pb2_grpc
-from loyalty.member.v1 import member_service_pb2_grpc, program_config_service_pb2_grpc
+from loyalty.member.v1 import member_import_service_pb2_grpc, member_service_pb2_grpc, program_config_service_pb2_grpc
 from loyalty.notifications.v1 import notifications_service_pb2_grpc
 from loyalty.points.v1 import points_service_pb2_grpc, rules_service_pb2_grpc
 from loyalty.rewards.v1 import rewards_service_pb2_grpc
@@ -25,6 +25,7 @@ T = TypeVar("T")
 class Services:
     member: member_service_pb2_grpc.MemberServiceStub
     program_config: program_config_service_pb2_grpc.ProgramConfigServiceStub  # served by the member process
+    member_import: member_import_service_pb2_grpc.MemberImportServiceStub  # the import records (member process)
     points: points_service_pb2_grpc.PointsServiceStub
     rules: rules_service_pb2_grpc.RulesServiceStub  # served by the points process
     tier: tier_service_pb2_grpc.TierServiceStub
@@ -54,6 +55,7 @@ class Services:
         return cls(
             member=member_service_pb2_grpc.MemberServiceStub(channels["member"]),
             program_config=program_config_service_pb2_grpc.ProgramConfigServiceStub(channels["member"]),
+            member_import=member_import_service_pb2_grpc.MemberImportServiceStub(channels["member"]),
             points=points_service_pb2_grpc.PointsServiceStub(channels["points"]),
             rules=rules_service_pb2_grpc.RulesServiceStub(channels["points"]),
             tier=tier_service_pb2_grpc.TierServiceStub(channels["tier"]),

@@ -250,6 +250,10 @@ async def reconcile(settings: ImportSettings, *, program_code: str, label: str, 
             "rows_quarantined": legacy["quarantined"],
         }
         (directory / "reconciliation-report.json").write_text(json.dumps(report, indent=2))
+        # kept on the import record too: the admin console's import status screen shows the last one
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE imports SET reconciliation = $2::jsonb WHERE id = $1", row["id"],
+                               json.dumps(report | {"checked_at": dt.datetime.now(dt.timezone.utc).isoformat()}))
         return report
     finally:
         await peers.close()

@@ -152,6 +152,11 @@ const settings = createRoute({
   getParentRoute: () => staff, path: "/admin/settings",
   component: lazyRouteComponent(() => import("./routes/admin/Settings")),
 });
+const imports = createRoute({
+  getParentRoute: () => staff, path: "/admin/imports",
+  validateSearch: (s: Record<string, unknown>): { run?: string; after?: string } => ({ run: optional(s.run), after: optional(s.after) }),
+  component: lazyRouteComponent(() => import("./routes/admin/Imports")),
+});
 const till = createRoute({
   getParentRoute: () => staff, path: "/till",
   component: lazyRouteComponent(() => import("./routes/till/Find")),
@@ -177,7 +182,7 @@ const notFound = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signIn, acceptInvitation, resetPassword, index, blank, memberSignIn, portal, notFound,
-  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, partners, settings, till, tillMember]),
+  staff.addChildren([dashboard, members, member360, duplicates, rules, ruleEditor, transactions, reports, users, apiKeys, audit, rewards, tiers, segments, campaigns, partners, settings, imports, till, tillMember]),
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: false });

@@ -29,6 +29,7 @@ const NAV: { to: string; label: string; permission: string }[] = [
   { to: "/admin/api-keys", label: "API keys", permission: "program.manage_api_keys" },
   { to: "/admin/audit", label: "Audit log", permission: "audit.read" },
   { to: "/admin/settings", label: "Settings", permission: "program.manage" },
+  { to: "/admin/imports", label: "Legacy imports", permission: "import.read" },
   { to: "/till", label: "Till", permission: "points.earn" },
 ];
 
