@@ -51,10 +51,10 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     start_export(pool, settings, source="points", consume=export_events, relay=relay)
     cache = open_cache(getattr(settings, "ignite_addresses", None),
                        deadline_seconds=getattr(settings, "cache_deadline_seconds", 0.5))
-    api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay,
-                                            cards=MemberCards(pool, cache)))
-    rules_api.register(server, rules_api.RulesServicer(pool, policy, facts, relay=relay))
-    import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks))
+    cards = MemberCards(cache)
+    api.register(server, api.PointsServicer(pool, earn_policy=policy, hooks=hooks, relay=relay, cards=cards))
+    rules_api.register(server, rules_api.RulesServicer(pool, policy, facts, relay=relay, cards=cards))
+    import_api.register(server, import_api.PointsImportServicer(pool, hooks=hooks, cards=cards))
 
 
 DEFINITION = ServiceDefinition(

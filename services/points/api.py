@@ -10,7 +10,7 @@ were, so a key stored by an earlier version replays the same answer.
 import dataclasses
 import functools
 import keyword
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import grpc
@@ -136,18 +136,8 @@ def provision_command(spec: program_pb2.ProgramSpec) -> commands.ProvisionProgra
         retro_claim_days=spec.retro_claim_days, hold_timeout_seconds=spec.hold_timeout_seconds)
 
 
-def _loyalty_numbers(request: Message) -> list[str]:
-    """Every member a posting request names (loyalty_number, from_/to_loyalty_number, ...)."""
-    return [getattr(request, f.name) for f in request.DESCRIPTOR.fields
-            if f.name.endswith("loyalty_number") and f.type == f.TYPE_STRING and not f.is_repeated]
-
-
-def _transaction_ids(message: Message) -> list[str]:
-    fields = message.DESCRIPTOR.fields_by_name
-    ids = list(message.transaction_ids) if "transaction_ids" in fields else []
-    if "transaction_id" in fields:
-        ids.append(message.transaction_id)
-    return ids
+async def _answer(stored: Replay, message_type: type[Message], answered: Awaitable) -> Message:
+    return reply(stored, message_type, await answered)
 
 
 class PointsServicer(pb_grpc.PointsServiceServicer):
@@ -159,14 +149,15 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         self._relay = relay
         self._cards = cards
 
-    async def _posted(self, request: Message, context, message: Message, *, kick: bool = True) -> Message:
-        """After a posting committed: its events on their way, and its members' cards written through."""
+    async def _posted(self, context, posting: Awaitable[Message], *, kick: bool = True) -> Message:
+        """Run a posting; once it committed: its events on their way, and its members' cards written through
+        (read by its own transaction: ledger/changes.py)."""
+        if self._cards is None:
+            message = await posting
+        else:
+            message = await self._cards.posted(program_id=require_program(context).program_id, operation=posting)
         if kick and self._relay is not None:
             self._relay.kick()
-        if self._cards is not None and self._cards.enabled:
-            await self._cards.after_posting(
-                program_id=require_program(context).program_id, loyalty_numbers=_loyalty_numbers(request),
-                transaction_ids=_transaction_ids(message))
         return message
 
     async def ProvisionProgram(self, request, context):
@@ -177,73 +168,69 @@ class PointsServicer(pb_grpc.PointsServiceServicer):
         ctx = require_program(context)
         await members.register(self._pool, program_id=ctx.program_id, hooks=self._hooks,
                                command=command(commands.RegisterMember, request))
-        return await self._posted(request, context, pb.RegisterMemberResponse(), kick=False)
+        return pb.RegisterMemberResponse()
 
     async def Earn(self, request, context):
         ctx = require_program(context)
         stored = replay(request, pb.EarnResponse, results.Earned)
-        earned = await earning.earn(self._pool, program_id=ctx.program_id, command=command(commands.Earn, request),
-                                    policy=self._earn_policy, replay=stored)
-        return await self._posted(request, context, reply(stored, pb.EarnResponse, earned))
+        return await self._posted(context, _answer(stored, pb.EarnResponse, earning.earn(
+            self._pool, program_id=ctx.program_id, command=command(commands.Earn, request), policy=self._earn_policy,
+            replay=stored)))
 
     async def RetroClaim(self, request, context):
         ctx = require_program(context)
         stored = replay(request, pb.EarnResponse, results.Earned)
-        earned = await earning.retro_claim(
+        return await self._posted(context, _answer(stored, pb.EarnResponse, earning.retro_claim(
             self._pool, program_id=ctx.program_id, command=command(commands.RetroClaim, request),
-            policy=self._earn_policy, replay=stored)
-        return await self._posted(request, context, reply(stored, pb.EarnResponse, earned))
+            policy=self._earn_policy, replay=stored)))
 
     async def ActivatePending(self, request, context):
-        return await self._posted(request, context, await self._posting(
-            earning.activate_pending, commands.ActivatePending, request, context))
+        return await self._posted(context, self._posting(earning.activate_pending, commands.ActivatePending,
+                                                         request, context))
 
     async def Burn(self, request, context):
-        return await self._posted(request, context, await self._posting(spending.burn, commands.Burn, request, context))
+        return await self._posted(context, self._posting(spending.burn, commands.Burn, request, context))
 
     async def Hold(self, request, context):
         ctx = require_program(context)
         stored = replay(request, pb.HoldResponse, results.Held)
-        held = await spending.hold(self._pool, program_id=ctx.program_id, command=command(commands.Hold, request),
-                                   replay=stored)
-        return await self._posted(request, context, reply(stored, pb.HoldResponse, held), kick=False)
+        return await self._posted(context, _answer(stored, pb.HoldResponse, spending.hold(
+            self._pool, program_id=ctx.program_id, command=command(commands.Hold, request), replay=stored)),
+            kick=False)
 
     async def CaptureHold(self, request, context):
-        return await self._posted(request, context, await self._posting(
-            spending.capture, commands.CaptureHold, request, context))
+        return await self._posted(context, self._posting(spending.capture, commands.CaptureHold, request, context))
 
     async def ReleaseHold(self, request, context):
-        return await self._posted(request, context, await self._posting(
-            spending.release, commands.ReleaseHold, request, context), kick=False)
+        return await self._posted(context, self._posting(spending.release, commands.ReleaseHold, request, context),
+                                  kick=False)
 
     async def Void(self, request, context):
-        return await self._posted(request, context, await self._posting(
+        return await self._posted(context, self._posting(
             voiding.void, commands.Void, request, context, hooks=self._hooks, staff=True,
             stores=tuple(request.stores)))
 
     async def Adjust(self, request, context):
-        return await self._posted(request, context, await self._posting(
-            adjusting.adjust, commands.Adjust, request, context, staff=True))
+        return await self._posted(context, self._posting(adjusting.adjust, commands.Adjust, request, context,
+                                                         staff=True))
 
     async def Goodwill(self, request, context):
-        return await self._posted(request, context, await self._posting(
+        return await self._posted(context, self._posting(
             adjusting.goodwill, commands.Goodwill, request, context, staff=True, unlimited=request.unlimited))
 
     async def Transfer(self, request, context):
-        return await self._posted(request, context, await self._posting(
-            adjusting.transfer, commands.Transfer, request, context, staff=True))
+        return await self._posted(context, self._posting(adjusting.transfer, commands.Transfer, request, context,
+                                                         staff=True))
 
     async def MergeMembers(self, request, context):
-        return await self._posted(request, context, await self._posting(
-            adjusting.merge, commands.MergeMembers, request, context))
+        return await self._posted(context, self._posting(adjusting.merge, commands.MergeMembers, request, context))
 
     async def ExtendExpiry(self, request, context):
         ctx = require_program(context)
         stored = replay(request, pb.ExtendExpiryResponse, results.Extended)
-        extended = await adjusting.extend_expiry(
+        return await self._posted(context, _answer(stored, pb.ExtendExpiryResponse, adjusting.extend_expiry(
             self._pool, program_id=ctx.program_id, command=command(commands.ExtendExpiry, request),
-            replay=stored, actor=ctx.principal)
-        return await self._posted(request, context, reply(stored, pb.ExtendExpiryResponse, extended), kick=False)
+            replay=stored, actor=ctx.principal)), kick=False)
 
     async def _posting(self, operation, command_type, request, context, *, staff: bool = False,
                        **extra) -> pb.PostingResponse:

@@ -3,14 +3,13 @@ the session's Ignite node (IGNITE_ADDRESSES), against the session's PostgreSQL."
 
 import dataclasses
 import subprocess
-import sys
 
 import pytest
 
 from services.common.dev.dbsetup import SERVICES
 from tests.fixtures.graphql import GraphQLClient
-from tests.fixtures.platform import ADMIN_TOKEN, _spawn, platform_env, wait_healthy
-from tests.fixtures.postgres import ROOT, free_port
+from tests.fixtures.platform import ADMIN_TOKEN, _spawn, platform_env, stop_processes, wait_healthy
+from tests.fixtures.postgres import free_port
 
 
 @dataclasses.dataclass
@@ -24,13 +23,6 @@ class Replicas:
         return GraphQLClient(self.urls[replica], token=token, api_key=api_key)
 
 
-def spawn_gateway(name: str, env: dict, port: int, spans_dir, logs_dir) -> subprocess.Popen:
-    proc_env = {**env, "GATEWAY_PORT": str(port), "OTEL_SPANS_FILE": str(spans_dir / f"{name}.jsonl")}
-    log = open(logs_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=proc_env, stdout=log,
-                            stderr=subprocess.STDOUT)
-
-
 @pytest.fixture(scope="session")
 def replicas(database, smtp_server, ignite, tmp_path_factory) -> Replicas:
     base = tmp_path_factory.mktemp("replicas")
@@ -40,23 +32,14 @@ def replicas(database, smtp_server, ignite, tmp_path_factory) -> Replicas:
     ports = {name: free_port() for name in (*SERVICES, "gateway", "gateway2")}
     env = platform_env(database, ports, smtp_server)
     env.update({"IGNITE_ADDRESSES": ignite.address, "CACHE_DEADLINE_SECONDS": "0.5"})
-    processes = {name: _spawn(name, env, ports, spans_dir, logs_dir) for name in SERVICES}
-    for name in ("gateway", "gateway2"):
-        processes[name] = spawn_gateway(name, env, ports[name], spans_dir, logs_dir)
+    processes = {name: _spawn(name, env, ports, spans_dir, logs_dir) for name in (*SERVICES, "gateway", "gateway2")}
     urls = [f"http://127.0.0.1:{ports['gateway']}", f"http://127.0.0.1:{ports['gateway2']}"]
     try:
         for url in urls:
             wait_healthy(url, processes, logs_dir)
         yield Replicas(urls=urls, processes=processes, env=env, logs_dir=logs_dir)
     finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in processes.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(processes.values())
 
 
 @pytest.fixture

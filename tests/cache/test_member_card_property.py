@@ -1,13 +1,17 @@
 """Property: after any interleaving of postings, write-throughs and late cache fills (a read whose card
-reaches the cache after later postings), every member's cached card equals the database's summary.
+reaches the cache after later postings, however late), every member's cached card equals the database's
+summary.
 
 Hypothesis draws the steps; they run on a real PostgreSQL (the points schema) and a real Ignite node,
-through the same write-through the points service makes after each posting (ledger/cards.py)."""
+through the same write-through the points service makes for each posting: the cards read by the posting's
+own transaction under the card locks (ledger/changes.py), stored after its commit (ledger/cards.py), with
+the writer's memory of what it stored (one round trip a card)."""
 
 import asyncio
 import dataclasses
 import os
 import uuid
+from collections.abc import Awaitable
 
 import asyncpg
 import pytest
@@ -33,6 +37,7 @@ step = st.one_of(
     st.tuples(st.just("void"), member),
     st.tuples(st.just("concurrent_earns"), member, st.integers(1, 20), st.integers(1, 20)),
     st.tuples(st.just("read"), member),          # a read's card, stored later
+    st.tuples(st.just("earn_and_read"), member, st.integers(1, 20)),  # a read racing a posting's card read
     st.tuples(st.just("late_fill"), st.integers(0, 5)),
 )
 
@@ -57,13 +62,20 @@ class Run:
     earns: dict = dataclasses.field(default_factory=dict)  # member -> references of its earns
     holds: dict = dataclasses.field(default_factory=dict)
 
-    async def write_through(self, answer, *numbers: str) -> None:
-        ids = list(getattr(answer, "transaction_ids", ())) + [getattr(answer, "transaction_id", "")]
-        await self.cards.after_posting(program_id=self.ledger.program_id, loyalty_numbers=numbers, transaction_ids=ids)
+    async def posted(self, answer: Awaitable):
+        """A posting as the servicer runs it: its transaction reads the cards of the members it changed."""
+        with self.cards.posting() as changed:
+            await answer
+        return changed
 
-    async def row(self, number: str):
+    async def write_through(self, changed) -> None:
+        await self.cards.after_posting(program_id=self.ledger.program_id, changed=changed)
+
+    async def row(self, number: str, *, as_a_fill: bool = False):
         async with tenant_tx(self.ledger.pool, self.ledger.program_id) as conn:
             found = await repository.member_by_loyalty_number(conn, number)
+            if as_a_fill:  # as summary.member_summary reads a card it will store
+                await repository.lock_card_shared(conn, found["id"])
             return await repository.summary(conn, found["id"])
 
     async def apply(self, op) -> None:
@@ -72,31 +84,37 @@ class Run:
         try:
             if kind == "earn":
                 number = self.numbers[op[1]]
-                await self.write_through(await l.earn(number, str(op[2]), ref), number)
+                await self.write_through(await self.posted(l.earn(number, str(op[2]), ref)))
                 self.earns.setdefault(op[1], []).append(ref)
             elif kind == "burn":
                 number = self.numbers[op[1]]
-                await self.write_through(await l.burn(number, op[2], ref), number)
+                await self.write_through(await self.posted(l.burn(number, op[2], ref)))
             elif kind == "transfer" and op[1] != op[2]:
                 a, b = self.numbers[op[1]], self.numbers[op[2]]
-                await self.write_through(await l.transfer(a, b, op[3], ref), a, b)
+                await self.write_through(await self.posted(l.transfer(a, b, op[3], ref)))
             elif kind == "hold":
                 number = self.numbers[op[1]]
-                await self.write_through(await l.hold(number, op[2], ref), number)
+                await self.write_through(await self.posted(l.hold(number, op[2], ref)))
                 self.holds.setdefault(op[1], []).append(ref)
             elif kind == "release" and self.holds.get(op[1]):
-                await self.write_through(await l.release(self.holds[op[1]].pop(), ref))  # by reference only
+                await self.write_through(await self.posted(l.release(self.holds[op[1]].pop(), ref)))  # by reference
             elif kind == "void" and self.earns.get(op[1]):
-                await self.write_through(await l.void(self.earns[op[1]].pop(), ref))  # by reference only
+                await self.write_through(await self.posted(l.void(self.earns[op[1]].pop(), ref)))  # by reference
             elif kind == "concurrent_earns":
                 number = self.numbers[op[1]]
-                first, second = await asyncio.gather(l.earn(number, str(op[2]), ref + "a"),
-                                                     l.earn(number, str(op[3]), ref + "b"))
+                first, second = await asyncio.gather(self.posted(l.earn(number, str(op[2]), ref + "a")),
+                                                     self.posted(l.earn(number, str(op[3]), ref + "b")))
                 # their write-throughs race too, in either order
-                await asyncio.gather(self.write_through(second, number), self.write_through(first, number))
+                await asyncio.gather(self.write_through(second), self.write_through(first))
             elif kind == "read":
                 number = self.numbers[op[1]]
-                self.reads.append((number, await self.row(number)))
+                self.reads.append((number, await self.row(number, as_a_fill=True)))
+            elif kind == "earn_and_read":
+                number = self.numbers[op[1]]
+                changed, row = await asyncio.gather(self.posted(l.earn(number, str(op[2]), ref)),
+                                                    self.row(number, as_a_fill=True))
+                self.reads.append((number, row))  # lands later, after or before the posting's own card
+                await self.write_through(changed)
             elif kind == "late_fill" and self.reads:
                 number, row = self.reads.pop(min(op[1], len(self.reads) - 1))
                 await self.cards._store(l.program_id, number, row, summary=summary_from_row(row), remember=False)
@@ -123,7 +141,7 @@ def test_the_cached_card_always_equals_the_database_summary(env, steps):
         cache = open_cache(ignite.address, deadline_seconds=2.0)
         ledger = await Ledger.new(pool)
         numbers = [await ledger.member() for _ in range(MEMBERS)]
-        run = Run(ledger=ledger, cards=MemberCards(pool, cache), cache=cache, numbers=numbers)
+        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=numbers)
         try:
             for n in numbers:  # every member starts with a card (as after a first enquire)
                 row = await run.row(n)
@@ -143,4 +161,95 @@ def test_the_cached_card_always_equals_the_database_summary(env, steps):
 def test_cards_are_not_written_without_a_cache(env):
     loop, pool, _ = env
     from services.common.cache import NoCache
-    assert not MemberCards(pool, NoCache()).enabled
+    assert not MemberCards(NoCache()).enabled
+
+
+class Counting:
+    """The cache, counting the round trips made through it."""
+
+    def __init__(self, cache):
+        self._cache = cache
+        self.calls: list[str] = []
+
+    def __getattr__(self, name):
+        found = getattr(self._cache, name)
+        if name in ("get", "put", "remove", "compare_and_set", "clear"):
+            async def counted(*args, **kwargs):
+                self.calls.append(name)
+                return await found(*args, **kwargs)
+            return counted
+        return found
+
+
+def test_a_posting_replaces_its_card_in_one_round_trip(env):
+    loop, pool, ignite = env
+
+    async def scenario():
+        cache = Counting(open_cache(ignite.address, deadline_seconds=2.0))
+        ledger = await Ledger.new(pool)
+        number = await ledger.member()
+        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=[number])
+        try:
+            row = await run.row(number)  # the card as the first enquire filled it, by this process
+            await run.cards._store(ledger.program_id, number, row, summary=summary_from_row(row), remember=False)
+            cache.calls.clear()
+            await run.write_through(await run.posted(ledger.earn(number, "12", "e1")))
+            assert cache.calls == ["compare_and_set"]  # before: a get, then the compare-and-set
+            # another replica of the points service (it did not write the card): a get, then the compare-and-set
+            other = MemberCards(cache)
+            cache.calls.clear()
+            await other.after_posting(program_id=ledger.program_id,
+                                      changed=await run.posted(ledger.earn(number, "7", "e2")))
+            assert cache.calls == ["get", "compare_and_set"]
+            # and the first one's memory is now wrong: its compare-and-set fails, it reads, and it still lands
+            cache.calls.clear()
+            await run.write_through(await run.posted(ledger.earn(number, "3", "e3")))
+            assert cache.calls == ["compare_and_set", "get", "compare_and_set"]
+            assert await member_cards.load_versioned(cache, program_id=ledger.program_id, loyalty_number=number)
+            await run.check()  # and it is the database's summary
+        finally:
+            await cache.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_card_that_would_land_late_is_removed_instead(env):
+    loop, pool, ignite = env
+
+    async def scenario():
+        cache = open_cache(ignite.address, deadline_seconds=2.0)
+        ledger = await Ledger.new(pool)
+        number = await ledger.member()
+        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=[number])
+        try:
+            old = await run.row(number)
+            await run.cards._store(ledger.program_id, number, old, summary=summary_from_row(old), remember=False)
+            changed = await run.posted(ledger.earn(number, "10", "late"))
+            changed.cards = {m: (row, read_at - 60) for m, (row, read_at) in changed.cards.items()}  # written late
+            await run.write_through(changed)
+            assert await member_cards.load_versioned(cache, program_id=ledger.program_id, loyalty_number=number) is None
+        finally:
+            await cache.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_an_import_run_leaves_no_card_behind(env):
+    loop, pool, ignite = env
+
+    async def scenario():
+        cache = open_cache(ignite.address, deadline_seconds=2.0)
+        ledger = await Ledger.new(pool)
+        number = await ledger.member()
+        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=[number])
+        try:
+            await run.write_through(await run.posted(ledger.earn(number, "10", "before-import")))
+            assert await member_cards.load(cache, program_id=ledger.program_id, loyalty_number=number) is not None
+            await run.cards.after_import(settle_seconds=0.2)
+            assert await member_cards.load(cache, program_id=ledger.program_id, loyalty_number=number) is None
+            await asyncio.sleep(0.5)  # the second clear ran
+            assert not run.cards._tasks
+        finally:
+            await cache.close()
+
+    loop.run_until_complete(scenario())

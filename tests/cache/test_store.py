@@ -40,6 +40,21 @@ async def test_an_older_version_never_overwrites_a_newer_one(ignite):
     await cache.close()
 
 
+async def test_a_writers_memory_saves_the_get_but_never_stops_a_write(ignite):
+    cache = open_cache(ignite.address, deadline_seconds=2.0)
+    key, known = unique(), versioned.Known()
+    assert await versioned.put_if_newer(cache, "counters", key, version=5, payload="five", known=known) is True
+    assert await versioned.put_if_newer(cache, "counters", key, version=6, payload="six", known=known) is True
+    assert await cache.remove("counters", key)  # gone behind the writer's back (a restarted cache, an eviction)
+    assert await versioned.put_if_newer(cache, "counters", key, version=6, payload="six", known=known) is True
+    assert versioned.decode(await cache.get("counters", key)) == (6, "six")
+    # a wrong memory only costs round trips: an older version still never lands
+    assert await cache.compare_and_set("counters", key, versioned.encode(6, "six"), versioned.encode(9, "nine"))
+    assert await versioned.put_if_newer(cache, "counters", key, version=7, payload="seven", known=known) is False
+    assert versioned.decode(await cache.get("counters", key)) == (9, "nine")
+    await cache.close()
+
+
 async def test_member_card_expires_with_its_next_lot(ignite):
     cache = open_cache(ignite.address, deadline_seconds=2.0)
     program = uuid.uuid4()

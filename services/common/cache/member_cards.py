@@ -28,10 +28,13 @@ def encode(summary: dict, *, valid_until: str | None) -> str:
 
 
 async def store(cache: SharedCache, *, program_id, loyalty_number: str, version: int, summary: dict,
-                valid_until: str | None) -> bool | None:
-    """True: stored; False: a newer card is there; None: the cache could not answer."""
+                valid_until: str | None, known: versioned.Known | None = None,
+                write_by: float | None = None) -> bool | None:
+    """True: stored (or removed, past `write_by`); False: a newer card is there; None: the cache could not
+    answer. `known`: the writer's memory of the cards it wrote (one round trip when nobody else wrote)."""
     return await versioned.put_if_newer(cache, CACHE, key(program_id, loyalty_number), version=version,
-                                        payload=encode(summary, valid_until=valid_until))
+                                        payload=encode(summary, valid_until=valid_until), known=known,
+                                        write_by=write_by)
 
 
 async def load(cache: SharedCache, *, program_id, loyalty_number: str, now: dt.datetime | None = None) -> dict | None:
@@ -57,5 +60,8 @@ async def load_versioned(cache: SharedCache, *, program_id, loyalty_number: str)
     return found[0], json.loads(found[1])["s"]
 
 
-async def forget(cache: SharedCache, *, program_id, loyalty_number: str) -> bool:
+async def forget(cache: SharedCache, *, program_id, loyalty_number: str,
+                 known: versioned.Known | None = None) -> bool:
+    if known is not None:
+        known.drop(key(program_id, loyalty_number))
     return await cache.remove(CACHE, key(program_id, loyalty_number))

@@ -10,6 +10,7 @@ from loyalty.points.v1 import points_import_service_pb2 as pb
 from loyalty.points.v1 import points_import_service_pb2_grpc as pb_grpc
 from services.common import validation
 from services.points import api as points_api
+from services.points.ledger.cards import MemberCards
 from services.points.ledger.hooks import LedgerHooks
 from services.points.importing import report as import_report
 from services.points.importing import history as importing
@@ -20,12 +21,14 @@ def _import_id(raw: str) -> uuid.UUID:
 
 
 class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, *, hooks: LedgerHooks):
+    def __init__(self, pool: asyncpg.Pool, *, hooks: LedgerHooks, cards: MemberCards | None = None):
         self._pool = pool
         self._hooks = hooks
+        self._cards = cards
 
     async def ImportHistory(self, request, context):
         progress: asyncio.Queue = asyncio.Queue()
+        cleared = False
         work = asyncio.create_task(importing.import_history(
             self._pool, import_id=_import_id(request.import_id),
             void_before=validation.timestamp(request.void_before, "voidBefore") if request.void_before else None,
@@ -40,9 +43,15 @@ class PointsImportServicer(pb_grpc.PointsImportServiceServicer):
                     yield pb.ImportHistoryResponse(**waiting.result())
                 else:
                     waiting.cancel()
-            yield pb.ImportHistoryResponse(**work.result(), finished=True)
+            finished = work.result()
+            if self._cards is not None:  # imported postings write no card: none read before them may stay
+                await self._cards.after_import()
+                cleared = True
+            yield pb.ImportHistoryResponse(**finished, finished=True)
         finally:
             work.cancel()  # the caller went away: the open batch rolls back, finished ones stay
+            if self._cards is not None and not cleared:
+                self._cards.after_import_soon()
 
     async def CompareBalances(self, request, context):
         compared = await import_report.compare(self._pool, import_id=_import_id(request.import_id),

@@ -4,7 +4,6 @@ import uuid
 
 import asyncpg
 
-from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import Replay, json_replay, run_once
 from services.points.ledger import commands, posting, repository
@@ -28,7 +27,7 @@ async def adjust(
     actor: str = "",
 ) -> Posted:
     reference, reason = command.reference, command.reason
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         member = await posting.load_member(conn, command.loyalty_number)
 
@@ -70,7 +69,7 @@ async def goodwill(
 ) -> Posted:
     """`unlimited`: the caller holds points.goodwill_unlimited; otherwise the program's goodwill limit applies."""
     points, reference, reason = command.points, command.reference, command.reason
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         member = await posting.load_active_member(conn, command.loyalty_number)
 
@@ -111,7 +110,7 @@ async def transfer(
 ) -> Posted:
     """Moves points between two members of one program; the lots keep their expiry dates."""
     points, reference, reason = command.points, command.reference, command.reason
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
         source, target = await _two_members(conn, command.from_loyalty_number, command.to_loyalty_number)
         posting.ensure_active(source, "fromLoyaltyNumber")
@@ -147,7 +146,7 @@ async def merge(
     """Everything of one member to another as one MERGE: open lots (same expiry, traceable to their
     source lot), pending and held points and open holds. Afterwards the from-member cannot earn or burn."""
     reference = command.reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
         source, target = await _two_members(conn, command.from_loyalty_number, command.to_loyalty_number)
 
@@ -193,7 +192,7 @@ async def extend_expiry(
     replay: Replay[Extended] | None = None, actor: str = "",
 ) -> Extended:
     new_expires_at, reason, reference = command.new_expires_at, command.reason, command.reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
         member = await posting.load_member(conn, command.loyalty_number)
 

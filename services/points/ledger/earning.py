@@ -5,10 +5,9 @@ import uuid
 
 import asyncpg
 
-from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import Replay, json_replay, run_once
-from services.points.ledger import commands, posting, repository
+from services.points.ledger import changes, commands, posting, repository
 from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, FactsNeeded, posting_details
 from services.points.ledger.expiry import lot_expiry
 from services.points.ledger.posting import Leg
@@ -51,7 +50,7 @@ async def _earn(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Earn, policy: EarnPolicy,
     replay: Replay[Earned] | None, occurred_at: dt.datetime, facts,
 ) -> Earned:
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program, member = await posting.load_program_and_active_member(conn, program_id, command.loyalty_number,
                                                                        currency=command.currency)
 
@@ -75,6 +74,7 @@ async def _earn(
                 reference=command.reference, occurred_at=occurred_at, details=details, amount=command.amount,
                 currency=command.currency,
             )
+            changes.note([member["id"]])
             with posting.refusals():
                 row = await repository.post_earn(
                     conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
@@ -111,7 +111,7 @@ async def _retro_claim(
     replay: Replay[Earned] | None, current: dt.datetime, facts,
 ) -> Earned:
     receipt, purchased_at = command.receipt_reference, command.purchased_at
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         if command.currency != program["currency"]:
             raise invalid("currency", f"{command.currency!r} is not the program's currency {program['currency']}")
@@ -159,7 +159,7 @@ async def activate_pending(
     replay: Replay[Posted] | None = None,
 ) -> Posted:
     reference, target_reference = command.reference, command.target_reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
         async def perform() -> Posted:

@@ -10,12 +10,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import asyncpg
 
+from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
-from services.points.ledger import repository
+from services.points.ledger import changes, repository
 
 SPENDING_STATUSES = frozenset({"active"})
 INSUFFICIENT = "LY001"
@@ -80,6 +81,16 @@ def event(
     return payload
 
 
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool, program_id: uuid.UUID) -> AsyncIterator[asyncpg.Connection]:
+    """A posting's transaction: when the service writes member cards, the cards of the members it changed
+    are read as its last statements (ledger/changes.py)."""
+    changes.begin()
+    async with tenant_tx(pool, program_id) as conn:
+        yield conn
+        await changes.read_cards(conn)
+
+
 @contextlib.contextmanager
 def refusals() -> Iterator[None]:
     """Turn the database's refusals into domain errors (the transaction then rolls back)."""
@@ -109,6 +120,7 @@ async def post(
     """Post one transaction; returns its id and the member's new available balance. `touch`: members
     to lock (in id order) and touch first, in the same round trip."""
     transaction_id = transaction_id or uuid.uuid4()
+    changes.note((member_id, counterparty_id, *touch))
     with refusals():
         balance = await repository.ledger_post(
             conn, transaction_id=transaction_id, kind=kind, reference=reference, member_id=member_id,
@@ -121,6 +133,7 @@ async def post(
 
 
 async def touch(conn: asyncpg.Connection, member_ids: Sequence[uuid.UUID]) -> None:
+    changes.note(member_ids)  # (expiries and timed-out holds are postings too)
     with refusals():
         await repository.touch(conn, sorted(set(member_ids)))
 

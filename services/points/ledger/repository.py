@@ -306,8 +306,8 @@ SUMMARY = """
                least(txns.first_activity_at, other_side.first_activity_at) AS first_activity_at,
                greatest(txns.last_activity_at, other_side.last_activity_at) AS last_activity_at,
                txns.first_purchase_at, txns.last_purchase_at,
-               -- the member card's version (services/points/ledger/cards.py): transactions are append-only
-               -- and a member's postings are serialised by its row locks, so this grows with each commit
+               -- the member card's version (services/points/ledger/changes.py): transactions are append-only,
+               -- and the card writers of a member are serialised by its card lock, so this grows with each commit
                txns.n + other_side.n AS version, stale.points AS stale_points
         FROM bal, stale, txns, other_side LEFT JOIN next_lot ON true
         """
@@ -317,19 +317,29 @@ async def summary(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Rec
     return await conn.fetchrow(SUMMARY, member_id)
 
 
-# The member cards a posting changed (ledger/cards.py), in one statement: the members named, and those on
-# either side of the transactions given, each with its summary.
+# The member cards a posting changed (ledger/changes.py): each member with its summary, in one statement.
 CARDS = """
-    SELECT t.loyalty_number, s.* FROM (
-        SELECT id, loyalty_number FROM members WHERE loyalty_number = ANY($1::text[])
-           OR id IN (SELECT member_id FROM transactions WHERE id = ANY($2::uuid[])
-                     UNION SELECT counterparty_id FROM transactions WHERE id = ANY($2::uuid[]))
-    ) t, LATERAL (""" + SUMMARY.replace("$1", "t.id") + """) s"""
+    SELECT t.id AS member_id, t.loyalty_number, s.* FROM members t, LATERAL (""" + SUMMARY.replace("$1", "t.id") + """) s
+    WHERE t.id = ANY($1::uuid[])"""
+CARD_LOCK = 0x63617264  # the class of the card locks (two-int advisory locks: apart from the bigint ones)
 
 
-async def cards(conn: asyncpg.Connection, *, loyalty_numbers: list[str],
-                transaction_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
-    return await conn.fetch(CARDS, loyalty_numbers, transaction_ids)
+def card_lock_key(member_id: uuid.UUID) -> int:
+    return int.from_bytes(member_id.bytes[-4:], "big", signed=True)  # a collision only makes one more wait
+
+
+async def lock_cards(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> None:
+    """The members' card locks, exclusive, in key order, held to the end of the transaction."""
+    keys = sorted({card_lock_key(m) for m in member_ids})
+    await conn.execute("SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) AS k", CARD_LOCK, keys)
+
+
+async def lock_card_shared(conn: asyncpg.Connection, member_id: uuid.UUID) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2)", CARD_LOCK, card_lock_key(member_id))
+
+
+async def cards_of(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(CARDS, member_ids)
 
 
 async def history(

@@ -5,10 +5,9 @@ import uuid
 
 import asyncpg
 
-from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.common.idempotency import Replay, json_replay, run_once
-from services.points.ledger import commands, posting, repository
+from services.points.ledger import changes, commands, posting, repository
 from services.points.ledger.posting import Leg
 from services.points.ledger.results import Held, Posted
 
@@ -21,7 +20,7 @@ def _posting(transaction_id: uuid.UUID, kind: str, points: int, balance: int) ->
 async def burn(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Burn, replay: Replay[Posted] | None = None
 ) -> Posted:
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
         member = await posting.load_active_member(conn, command.loyalty_number)
         return await run_once(conn, program_id=program_id, operation="burn", key=command.reference,
@@ -53,7 +52,7 @@ async def hold(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Hold, replay: Replay[Held] | None = None
 ) -> Held:
     points, reference, order_reference = command.points, command.reference, command.order_reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         member = await posting.load_active_member(conn, command.loyalty_number)
 
@@ -98,7 +97,7 @@ async def capture(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.CaptureHold, replay: Replay[Posted] | None = None
 ) -> Posted:
     reference, hold_reference = command.reference, command.hold_reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
         async def perform() -> Posted:
@@ -132,7 +131,7 @@ async def release(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.ReleaseHold, replay: Replay[Posted] | None = None
 ) -> Posted:
     reference, hold_reference = command.reference, command.hold_reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
         async def perform() -> Posted:
@@ -142,6 +141,7 @@ async def release(
                 raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"hold {hold_reference!r} is no longer open "
                                   f"({h['captured']} captured, {h['released']} released)", field="holdReference")
             transaction_id = uuid.uuid4()
+            changes.note([h["member_id"]])
             with posting.refusals():
                 balance = await repository.release_hold(
                     conn, hold_id=h["id"], points=open_points, transaction_id=transaction_id, kind="RELEASE",

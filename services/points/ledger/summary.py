@@ -18,6 +18,8 @@ async def member_summary(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_n
     """The member's summary; with `cards` (cards.MemberCards) it also fills the shared cache's card."""
     async with tenant_tx(pool, program_id) as conn:
         member = await posting.load_member(conn, loyalty_number)
+        if cards is not None and cards.enabled:  # not while a posting of the member reads its card (changes.py)
+            await repository.lock_card_shared(conn, member["id"])
         row = await repository.summary(conn, member["id"])
     found = summary_from_row(row)
     if cards is not None:

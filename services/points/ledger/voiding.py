@@ -10,7 +10,6 @@ import uuid
 
 import asyncpg
 
-from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.common.idempotency import Replay, json_replay, run_once
 from services.points.ledger import commands, posting, repository
@@ -130,7 +129,7 @@ async def void(
 ) -> Posted:
     """`stores`: the caller acts for these stores only (empty: any)."""
     reference, target_reference = command.reference, command.target_reference
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         await posting.load_program(conn, program_id)
 
         async def load_targets() -> tuple[list[asyncpg.Record], bool]:

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import json
+from collections.abc import Awaitable
 from decimal import Decimal
+from typing import TypeVar
 
 import asyncpg
 import grpc
@@ -14,6 +16,7 @@ from services.common.errors import invalid
 from services.common.idempotency import Replay, request_fingerprint
 from services.common.tenancy import require_program
 from services.points.ledger import commands
+from services.points.ledger.cards import MemberCards
 from services.points.ledger.posting import rfc3339
 from services.points.ledger.results import Posted
 from services.points.rules import baskets, bonuses, burn_quotes, campaigns, dry_runs, rulesets
@@ -131,12 +134,23 @@ def billed_burn_replay(request: pb.BurnWithBillRequest) -> Replay:
                   decode=lambda raw: billed_burn_from_proto(pb.BilledBurn.FromString(raw)))
 
 
+T = TypeVar("T")
+
+
 class RulesServicer(pb_grpc.RulesServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, policy: RulesEarnPolicy, facts: RemoteFacts, *, relay=None):
+    def __init__(self, pool: asyncpg.Pool, policy: RulesEarnPolicy, facts: RemoteFacts, *, relay=None,
+                 cards: MemberCards | None = None):
         self._pool = pool
         self._policy = policy
         self._facts = facts
         self._relay = relay  # the ledger's event relay: kicked after a posting made here
+        self._cards = cards  # the member cards of the postings made here, written through as the ledger's
+
+    async def _posted(self, context, posting: Awaitable[T]) -> T:
+        """Run a posting made here; once it committed, its members' cards written through (ledger/cards.py)."""
+        if self._cards is None:
+            return await posting
+        return await self._cards.posted(program_id=require_program(context).program_id, operation=posting)
 
     async def SaveRuleSet(self, request, context):
         ctx = require_program(context)
@@ -241,8 +255,9 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
 
     async def BurnWithBill(self, request, context):
         ctx = require_program(context)
-        billed = await burn_quotes.burn_with_bill(self._pool, program_id=ctx.program_id, facts_source=self._facts,
-                                                  command=bill_burn(request), replay=billed_burn_replay(request))
+        billed = await self._posted(context, burn_quotes.burn_with_bill(
+            self._pool, program_id=ctx.program_id, facts_source=self._facts, command=bill_burn(request),
+            replay=billed_burn_replay(request)))
         if self._relay is not None:
             self._relay.kick()
         return billed_burn_to_proto(billed)
@@ -259,14 +274,14 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
 
     async def ApplyEnrollRules(self, request, context):
         ctx = require_program(context)
-        return grants_to_proto(await bonuses.apply_enroll_rules(
-            self._pool, program_id=ctx.program_id, facts_source=self._facts, loyalty_number=request.loyalty_number))
+        return grants_to_proto(await self._posted(context, bonuses.apply_enroll_rules(
+            self._pool, program_id=ctx.program_id, facts_source=self._facts, loyalty_number=request.loyalty_number)))
 
     async def ApplyReferral(self, request, context):
         ctx = require_program(context)
-        return grants_to_proto(await bonuses.apply_referral(
+        return grants_to_proto(await self._posted(context, bonuses.apply_referral(
             self._pool, program_id=ctx.program_id, facts_source=self._facts,
-            referrer=request.referrer_loyalty_number, referred=request.referred_loyalty_number))
+            referrer=request.referrer_loyalty_number, referred=request.referred_loyalty_number)))
 
     async def RunBirthdays(self, request, context):
         ctx = require_program(context)
@@ -274,8 +289,8 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
             day = dt.date.fromisoformat(request.date) if request.date else None
         except ValueError:
             raise invalid("date", f"{request.date!r} is not an ISO date (YYYY-MM-DD)") from None
-        return grants_to_proto(await bonuses.run_birthdays(self._pool, program_id=ctx.program_id,
-                                                           facts_source=self._facts, date=day))
+        return grants_to_proto(await self._posted(context, bonuses.run_birthdays(
+            self._pool, program_id=ctx.program_id, facts_source=self._facts, date=day)))
 
 
 

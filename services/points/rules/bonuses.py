@@ -81,7 +81,7 @@ async def apply_enroll_rules(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts
                              ) -> list[Grant]:
     """The welcome bonus of every matching enroll rule, once per member and rule."""
     grants = []
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         member = await posting.load_active_member(conn, loyalty_number)
         for rule_set, rule in await _enroll_rules(conn, "enrolment"):
@@ -99,7 +99,7 @@ async def apply_referral(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_sou
     if not referrer or not referred:
         raise invalid("referrerLoyaltyNumber" if not referrer else "referredLoyaltyNumber", "is required")
     grants = []
-    async with tenant_tx(pool, program_id) as conn:
+    async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         a = await posting.load_active_member(conn, referrer, "referrerLoyaltyNumber")
         b = await posting.load_active_member(conn, referred, "referredLoyaltyNumber")
@@ -132,7 +132,7 @@ async def run_birthdays(
     born_today = await facts_source.birthdays(program_id=program_id, day=day)
     grants = []
     for member_id in born_today:
-        async with tenant_tx(pool, program_id) as conn:  # one member per transaction: resumable
+        async with posting.transaction(pool, program_id) as conn:  # one member per transaction: resumable
             member = await repository.member_by_id(conn, member_id)
             if member is None or member["status"] not in posting.SPENDING_STATUSES:
                 continue

@@ -98,7 +98,7 @@ async def burn_with_bill(
     facts = Facts()
     for _ in range(3):
         try:
-            async with tenant_tx(pool, program_id) as conn:
+            async with posting.transaction(pool, program_id) as conn:
                 return await run_once(conn, program_id=program_id, operation="burn", key=command.reference,
                                       perform=lambda: _priced_burn(conn, program_id, command, facts), replay=replay)
         except FactsNeeded as wanted:
