@@ -26,7 +26,6 @@ import contextlib
 import os
 import pathlib
 import shutil
-import subprocess
 import tempfile
 import time
 import uuid
@@ -103,14 +102,7 @@ def two_replicas(database: TestDatabase, *, extra_env: dict):
             platform_fixture.wait_healthy(url, processes, logs, timeout=180)
         yield urls
     finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in processes.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        platform_fixture.stop_processes(processes.values())
 
 
 async def seed(args, database: TestDatabase, url: str) -> tuple[str, str, list[str], list[str]]:
