@@ -270,7 +270,7 @@ class _Job(asyncio.Protocol):
         link = self._proxy.take_idle_printer()
         if link is not None:
             link.job = self
-            self.printer_connected(link)
+            self.printer_connected(link, reused=True)
             return
         self._connect()
 
@@ -321,9 +321,11 @@ class _Job(asyncio.Protocol):
         if self._pos is not None:
             self._pos.close()
 
-    def printer_connected(self, link: "_PrinterSide") -> None:
+    def printer_connected(self, link: "_PrinterSide", *, reused: bool = False) -> None:
         self._link, self._printer = link, link.transport
-        if link.written is None or not _unacknowledged(link.transport):
+        if not reused:
+            link.written = None  # a new connection: the printer has just accepted it, nothing crosses
+        elif link.written is None or not _unacknowledged(link.transport):
             link.written = []  # else the last job's bytes are still on their way: kept until acknowledged
         if self._resend:
             data, self._resend = self._resend, b""
@@ -489,7 +491,8 @@ def _unacknowledged(transport: asyncio.Transport) -> int:
 class _PrinterSide(asyncio.Protocol):
     """Our connection to the printer; `job` is the job using it, None while it is kept idle.
 
-    `written` holds what the last job wrote on it until the printer answers anything. A printer
+    `written` holds what the last job on a kept connection wrote on it until the printer answers
+    anything (a new connection's jobs are not kept: nothing can cross them). A printer
     that closes its side before taking those bytes (its FIN crossed them: they are still unacknowledged;
     or it reset the connection with them unread) never printed them: that job goes again, once, on a
     new connection. A printer that took them and closed later (its own idle timeout) is let go as is."""

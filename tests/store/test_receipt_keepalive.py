@@ -53,6 +53,7 @@ async def test_a_connection_the_printer_closed_is_not_written_to(platform, store
     assert (await printer.wait_jobs(1)) == [first]
     # then the next receipt goes on a new connection, whole
     await print_job(proxy_port, second)
+    await printer.wait_received(len(first) + len(second))  # the printer's accept runs after the POS is done
     assert printer.connections == 2
     for writer in list(printer.open):
         writer.close()
