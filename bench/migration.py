@@ -14,7 +14,10 @@ Prints:
     RATIO reconcile_vs_import <v> target <= 0.2   time of `reconcile` divided by time of `run`
 All sides run in the same process tree on the same PostgreSQL, one after the other.
 `--profile-ms N` logs every statement slower than N ms during the import and prints the slowest
-kinds of statement by total time (to find where the import's time goes).
+kinds of statement by total time (to find where the import's time goes); `--explain-ms N` writes the
+plans (EXPLAIN ANALYZE, BUFFERS, through auto_explain) of the import's statements slower than N ms to
+`--plans FILE`. The load average is printed beside each measured side: on a shared machine it moves
+the seconds more than most changes do.
 """
 
 import argparse
@@ -25,6 +28,7 @@ import json
 import os
 import re
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,6 +124,28 @@ def timed(cmd: list[str], env: dict) -> float:
     return elapsed
 
 
+async def explain_slow_statements(dsn: str, ms: int | None) -> None:
+    """auto_explain in every new session (set before the platform starts, so the services' pools load it),
+    logging plans with their actual rows, times and buffers for statements slower than `ms` (None: off)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("LOAD 'auto_explain'")  # its settings are known to ALTER SYSTEM once loaded
+        if ms is not None:
+            await conn.execute("ALTER SYSTEM SET session_preload_libraries = 'auto_explain'")
+            await conn.execute("ALTER SYSTEM SET log_autovacuum_min_duration = 0")  # when statistics change
+            for name, value in (("log_analyze", "on"), ("log_buffers", "on"), ("log_timing", "on"),
+                                ("log_nested_statements", "off")):
+                await conn.execute(f"ALTER SYSTEM SET auto_explain.{name} = {value}")
+        await conn.execute(f"ALTER SYSTEM SET auto_explain.log_min_duration = {-1 if ms is None else int(ms)}")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 async def log_slow_statements(dsn: str, ms: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
@@ -148,16 +174,27 @@ def main() -> None:
     parser.add_argument("--members", type=int)
     parser.add_argument("--transactions-per-member", type=int, default=10)
     parser.add_argument("--profile-ms", type=int, help="log statements slower than this during the import")
+    parser.add_argument("--explain-ms", type=int, help="write plans of the import's statements slower than this")
+    parser.add_argument("--dump", type=pathlib.Path,
+                        help="a folder to keep the generated dump in and reuse when it is there (same size)")
+    parser.add_argument("--plans", type=pathlib.Path, default=pathlib.Path("migration-plans.log"),
+                        help="where --explain-ms writes the plans")
     args = parser.parse_args()
     members = args.members or (5_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="loyalty-bench-dump-") as tmp, _common.local_postgres() as database:
         dump = pathlib.Path(tmp) / "dump"
         start = time.perf_counter()
-        write_dump(dump, members=members, transactions_per_member=args.transactions_per_member,
-                   now=dt.datetime.now(dt.timezone.utc), plant_errors=False)
-        print(f"generated {members:,} members in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        kept = args.dump and (args.dump / "transactions.csv").is_file()
+        if not kept:
+            write_dump(args.dump or dump, members=members, transactions_per_member=args.transactions_per_member,
+                       now=dt.datetime.now(dt.timezone.utc), plant_errors=False)
+            print(f"generated {members:,} members in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        if args.dump:  # a copy: the run writes its reports into the dump's folder
+            shutil.copytree(args.dump, dump)
         copy_seconds, rows = asyncio.run(plain_copy(database.admin_dsn, dump))
-        print(f"plain COPY: {rows:,} rows in {copy_seconds:.2f}s", file=sys.stderr)
+        print(f"plain COPY: {rows:,} rows in {copy_seconds:.2f}s ({load_average()})", file=sys.stderr)
+        if args.explain_ms is not None:
+            asyncio.run(explain_slow_statements(database.admin_dsn, args.explain_ms))
         with _common.platform(database) as (url, ports, _):
             program = gql(url, 'mutation { createProgram(input: {code: "bench", name: "Bench", currency: "EUR",'
                                ' timezone: "Europe/Madrid", expiryDays: 180, expiryRoundToMonthEnd: true})'
@@ -169,7 +206,16 @@ def main() -> None:
             cli = [sys.executable, "-m", "services.importer.cli"]
             if args.profile_ms is not None:
                 asyncio.run(log_slow_statements(database.admin_dsn, args.profile_ms))
+            print(f"import starts ({load_average()})", file=sys.stderr)
             import_seconds = timed([*cli, "run", str(dump), "--program", "bench"], env)
+            import_load = load_average()
+            if args.explain_ms is not None:
+                asyncio.run(explain_slow_statements(database.admin_dsn, None))
+                log = (database.data / "pg" / "server.log").read_text(errors="replace")
+                args.plans.write_text("".join(m.group(0) for m in re.finditer(
+                    r"^[^\n]*(?:duration: [0-9.]+ ms\s+plan:|automatic (?:vacuum|analyze) of table).*?"
+                    r"(?=^\S*\d{4}-\d\d-\d\d |\Z)", log, re.S | re.M)))
+                print(f"plans of the statements over {args.explain_ms} ms: {args.plans}", file=sys.stderr)
             if args.profile_ms is not None:
                 asyncio.run(log_slow_statements(database.admin_dsn, -1))
                 print("slowest statements during the import (total, count, statement):", file=sys.stderr)
@@ -180,13 +226,14 @@ def main() -> None:
             counters = json.loads(status[-1])["counters"] if status else {}
             steps = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}s" for k, v in counters.items()
                               if k.endswith("_seconds"))
-            print(f"import: {rows:,} rows in {import_seconds:.1f}s ({steps})", file=sys.stderr)
+            print(f"import: {rows:,} rows in {import_seconds:.1f}s ({steps}; at its end {import_load})",
+                  file=sys.stderr)
             reconcile_seconds = timed([*cli, "reconcile", "--program", "bench", str(dump)], env)
-            print(f"reconcile: {reconcile_seconds:.1f}s", file=sys.stderr)
+            print(f"reconcile: {reconcile_seconds:.1f}s ({load_average()})", file=sys.stderr)
             floor_seconds, ledger_rows = asyncio.run(ledger_write_floor(database.admin_dsn, program))
             print(f"ledger rows the import wrote: {ledger_rows:,}; writing only them into tables with the ledger's"
                   f" indexes takes {floor_seconds:.1f}s, so import_vs_copy cannot exceed"
-                  f" {copy_seconds / floor_seconds:.3f} for this ledger model", file=sys.stderr)
+                  f" {copy_seconds / floor_seconds:.3f} for this ledger model ({load_average()})", file=sys.stderr)
     print(f"RATIO import_vs_ledger_ceiling {floor_seconds / import_seconds:.3f} target >= 0.6")
     print(f"RATIO import_vs_copy {copy_seconds / import_seconds:.3f} target >= 0.2")
     print(f"RATIO reconcile_vs_import {reconcile_seconds / import_seconds:.3f} target <= 0.2")
