@@ -76,10 +76,14 @@ async def _load(
     say("loading the dump into staging (COPY)")
     try:
         async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL jit = off")  # one-off statements over fresh tables: compiling costs more
             for table in ("quarantine", "transactions", "balances", "members"):
                 await conn.execute(f"DELETE FROM {table} WHERE import_id = $1", import_id)
             result = await loading.load(conn, import_id=import_id, source=source, now=now,
                                         max_reject_rate=max_reject_rate, progress=say)
+            # the services' set-based statements read these rows next: planned on their real counts, not
+            # on whatever autovacuum has sampled by then (a plan that flips mid-import)
+            await conn.execute("ANALYZE members, balances, transactions")
             await _advance(conn, import_id, "loaded", {
                 "rows": result.report.row_counts, "loaded": result.loaded,
                 "quarantined_on_load": len(result.report.rejections),
@@ -145,6 +149,7 @@ async def run_import(
                         "members_seconds": round(time.monotonic() - started, 2)}
             async with pool.acquire() as conn:
                 await _advance(conn, import_id, "members", counters)
+                await conn.execute("ANALYZE member_map")  # the history's batches join it (see _load)
             state = "members"
             say(f"members: {counters}")
 

@@ -123,9 +123,11 @@ async def import_history(
 
 
 # The batch's own session: its commit need not wait for the WAL flush (a crash loses at most the last
-# batches, which a rerun imports again: imported_members is written in the same transaction), and its
-# sorts and hashes over a batch's rows stay in memory.
-LOAD_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '128MB'"
+# batches, which a rerun imports again: imported_members is written in the same transaction), its
+# sorts and hashes over a batch's rows stay in memory, and no JIT: the batch's statements run once on
+# tables just made, whose cost estimates crossed the JIT thresholds (compiling the transactions' CTAS
+# took 2 to 3 of its 5 to 8 seconds) and turned it on or off from one batch to the next.
+LOAD_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '128MB'; SET LOCAL jit = off"
 
 
 async def _keys_per_batch(pool: asyncpg.Pool) -> bool:
