@@ -6,7 +6,7 @@ from strawberry.scalars import JSON
 from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
-from gateway.members.types import LikelyDuplicate, Member, MemberSearchResult, MemberSettings, Segment, SegmentPreview
+from gateway.members.types import LikelyDuplicate, LikelyDuplicatePage, Member, MemberSearchResult, MemberSettings, Segment, SegmentPreview
 from gateway.permissions import Allow, P
 from gateway.services import rpc
 
@@ -39,6 +39,22 @@ class MemberQueries:
             member_pb.ListLikelyDuplicatesRequest(limit=limit), metadata=md, timeout=30))
         return [LikelyDuplicate(first=Member.from_proto(p.first, program), second=Member.from_proto(p.second, program),
                                 reasons=list(p.reasons), score=p.score) for p in found.pairs]
+
+    @strawberry.field(permission_classes=[Allow(P.MEMBER_SEARCH)],
+                      description="The likely duplicates queue by page, highest score first; `query` matches either"
+                                  " member's number, name, email or phone")
+    async def likely_duplicates(
+        self, info: Info, program: str, first: int = 50, after: str | None = None, min_score: int = 0,
+        query: str | None = None,
+    ) -> LikelyDuplicatePage:
+        md = await info.context.metadata(program)
+        found = await rpc(info.context.services.member.ListLikelyDuplicates(
+            member_pb.ListLikelyDuplicatesRequest(limit=first, page_token=after or "", min_score=min_score,
+                                                  query=query or ""), metadata=md, timeout=30))
+        return LikelyDuplicatePage(
+            pairs=[LikelyDuplicate(first=Member.from_proto(p.first, program), second=Member.from_proto(p.second, program),
+                                   reasons=list(p.reasons), score=p.score) for p in found.pairs],
+            next_cursor=found.next_page_token or None)
 
     @strawberry.field(permission_classes=[Allow(P.MEMBER_SEARCH)],
                       description="Everything the member service holds about a member (data subject access)")

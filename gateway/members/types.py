@@ -193,6 +193,12 @@ class LikelyDuplicate:
     score: int
 
 
+@strawberry.type(description="A page of the likely duplicates queue, highest score first")
+class LikelyDuplicatePage:
+    pairs: list[LikelyDuplicate]
+    next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page; null on the last")
+
+
 @strawberry.type
 class MemberSettings:
     welcome_enabled: bool

@@ -200,8 +200,10 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
 
     async def ListLikelyDuplicates(self, request, context):
         ctx = require_program(context)
-        pairs = await duplicates.likely_duplicates(self._pool, program_id=ctx.program_id, limit=request.limit)
-        return pb.LikelyDuplicates(pairs=[
+        pairs, token = await duplicates.likely_duplicates(
+            self._pool, program_id=ctx.program_id, limit=request.limit, page_token=request.page_token,
+            min_score=request.min_score, query=request.query)
+        return pb.LikelyDuplicates(next_page_token=token, pairs=[
             pb.LikelyDuplicate(first=member_to_proto(a), second=member_to_proto(b), reasons=reasons, score=score)
             for a, b, reasons, score in pairs
         ])

@@ -59,9 +59,26 @@ async def refuse_blocked_or_duplicate(
         raise duplicate(found[0])
 
 
-async def likely_duplicates(pool: asyncpg.Pool, *, program_id: uuid.UUID, limit: int = 100):
+async def likely_duplicates(pool: asyncpg.Pool, *, program_id: uuid.UUID, limit: int = 100, page_token: str = "",
+                            min_score: int = 0, query: str = ""):
+    """A page of the likely duplicates queue, highest score first, and the next page's token ("" at the end)."""
     limit = min(max(limit or 100, 1), 1000)
+    after = _after(page_token)
     async with tenant_tx(pool, program_id) as conn:
-        pairs = await repository.likely_duplicates(conn, limit=limit)
+        pairs = await repository.likely_duplicates(conn, limit=limit + 1, after=after, min_score=min_score,
+                                                   query=query.strip())
+        more, pairs = len(pairs) > limit, pairs[:limit]
         members = await repository.members_by_ids(conn, list({i for p in pairs for i in (p["a"], p["b"])}))
-    return [(members[p["a"]], members[p["b"]], list(p["reasons"]), p["score"]) for p in pairs]
+    last = pairs[-1] if pairs else None
+    token = f"{last['score']}:{last['a']}:{last['b']}" if more and last else ""
+    return [(members[p["a"]], members[p["b"]], list(p["reasons"]), p["score"]) for p in pairs], token
+
+
+def _after(token: str) -> tuple[int, uuid.UUID, uuid.UUID] | None:
+    if not token:
+        return None
+    try:
+        score, a, b = token.split(":")
+        return int(score), uuid.UUID(a), uuid.UUID(b)
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_INPUT, "after: is not a page token of this list", field="after") from None

@@ -188,8 +188,12 @@ async def status_history(conn: asyncpg.Connection, member_id: uuid.UUID) -> list
     )
 
 
-async def likely_duplicates(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
-    """Pairs of live members that look like one person: each rule is an indexed self-join."""
+async def likely_duplicates(conn: asyncpg.Connection, *, limit: int, after: tuple[int, uuid.UUID, uuid.UUID] | None = None,
+                            min_score: int = 0, query: str = "") -> list[asyncpg.Record]:
+    """Pairs of live members that look like one person: each rule is an indexed self-join. Pages by
+    (score descending, a, b): `after` is the last pair of the previous page."""
+    score, a, b = after or (None, None, None)
+    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if query else ""
     return await conn.fetch(
         """
         WITH live AS (
@@ -211,11 +215,20 @@ async def likely_duplicates(conn: asyncpg.Connection, *, limit: int) -> list[asy
             UNION ALL
             SELECT a.id, b.id, 'same_phone_last_8_digits', 30
               FROM live a JOIN live b ON a.phone <> '' AND right(a.phone, 8) = right(b.phone, 8) AND a.id < b.id
+        ), scored AS (
+            SELECT a, b, array_agg(reason ORDER BY score DESC) AS reasons, sum(score)::int AS score
+            FROM pairs GROUP BY a, b
         )
-        SELECT a, b, array_agg(reason ORDER BY score DESC) AS reasons, sum(score)::int AS score
-        FROM pairs GROUP BY a, b ORDER BY score DESC, a, b LIMIT $1
+        SELECT a, b, reasons, score FROM scored
+        WHERE score >= $2
+          AND ($3::int IS NULL OR score < $3 OR (score = $3 AND (a, b) > ($4::uuid, $5::uuid)))
+          AND ($6 = '' OR EXISTS (
+                SELECT 1 FROM members m WHERE m.id IN (scored.a, scored.b)
+                  AND lower(m.loyalty_number || ' ' || m.first_name || ' ' || m.last_name || ' ' || m.email_normalized
+                            || ' ' || m.phone) LIKE $6))
+        ORDER BY score DESC, a, b LIMIT $1
         """,
-        limit,
+        limit, min_score, score, a, b, pattern,
     )
 
 

@@ -47,6 +47,11 @@ query($program: String!, $number: String!) {
 DUPLICATES = """
 query($program: String!) { likelyDuplicateMembers(program: $program) { first { loyaltyNumber } second { loyaltyNumber } reasons } }
 """
+DUPLICATE_PAGE = """
+query($program: String!, $after: String, $min: Int!, $q: String) {
+  likelyDuplicates(program: $program, first: 1, after: $after, minScore: $min, query: $q) {
+    pairs { first { lastName } score } nextCursor } }
+"""
 
 
 async def mail_to(smtp_server, address: str) -> list:
@@ -184,3 +189,31 @@ async def test_likely_duplicates_report(admin):
     assert {pairs[0]["first"]["loyaltyNumber"], pairs[0]["second"]["loyaltyNumber"]} == {a["loyaltyNumber"],
                                                                                          b["loyaltyNumber"]}
     assert "same_name_zip" in pairs[0]["reasons"]
+
+
+async def test_the_likely_duplicates_queue_pages_by_score(admin):
+    # given two pairs: same name and zip (40), same name, zip and email local part (70)
+    program = await new_program(admin)
+    for first, last, zip_code, email in (("Pedro", "Pérez", "41001", None), ("pedro", "PÉREZ", "41001", None),
+                                         ("Rosa", "Díaz", "28001", "rosa.diaz@a.example.com"),
+                                         ("ROSA", "díaz", "28001", "rosa.diaz@b.example.com")):
+        await enrol(admin, program, firstName=first, lastName=last, zip=zip_code,
+                    **({"email": email} if email else {}))
+
+    # when the queue is read a pair per page
+    seen, after = [], None
+    while True:
+        page = (await admin(DUPLICATE_PAGE, program=program, after=after, min=0, q=None)).ok()["likelyDuplicates"]
+        seen += [(p["first"]["lastName"].lower(), p["score"]) for p in page["pairs"]]
+        after = page["nextCursor"]
+        if after is None:
+            break
+
+    # then each pair comes once, highest score first; the filters are the server's
+    assert seen == [("díaz", 70), ("pérez", 40)]
+    only = (await admin(DUPLICATE_PAGE, program=program, after=None, min=50, q=None)).ok()["likelyDuplicates"]
+    assert [p["score"] for p in only["pairs"]] == [70] and only["nextCursor"] is None
+    found = (await admin(DUPLICATE_PAGE, program=program, after=None, min=0, q="PEDRO")).ok()["likelyDuplicates"]
+    assert [p["first"]["lastName"].lower() for p in found["pairs"]] == ["pérez"]
+    refused = await admin(DUPLICATE_PAGE, program=program, after="nonsense", min=0, q=None)
+    assert refused.codes == ["INVALID_INPUT"]

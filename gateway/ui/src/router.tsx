@@ -3,6 +3,8 @@ import {
 } from "@tanstack/react-router";
 import { getSession } from "./session";
 import { Shell } from "./components/Shell";
+import { client } from "./client";
+import { Header as Member360Header, LedgerTab as Member360Ledger } from "./routes/admin/member360Queries";
 
 // Every screen is its own chunk: the till and the portal never download the rule builder or charts.
 const rootRoute = createRootRoute({ component: () => <Outlet /> });
@@ -68,12 +70,22 @@ const members = createRoute({
 const member360 = createRoute({
   getParentRoute: () => staff, path: "/admin/members/$number",
   validateSearch: (s: Record<string, unknown>): { tab?: string; after?: string } => ({ tab: optional(s.tab), after: optional(s.after) }),
+  loaderDeps: ({ search }) => ({ tab: search.tab, after: search.after }),
+  // Not awaited: the screen renders at once and its queries find these in flight or cached.
+  loader: ({ params, deps }) => {
+    const program = getSession()?.program;
+    if (!program) return;
+    void client.query(Member360Header, { program, number: params.number }).toPromise();
+    if (!deps.tab || deps.tab === "ledger") {
+      void client.query(Member360Ledger, { program, number: params.number, after: deps.after ?? null, closed: false }).toPromise();
+    }
+  },
   component: lazyRouteComponent(() => import("./routes/admin/Member360")),
 });
 const duplicates = createRoute({
   getParentRoute: () => staff, path: "/admin/duplicates",
-  validateSearch: (s: Record<string, unknown>): { q?: string; min?: number; limit?: number; a?: string; b?: string } => ({
-    q: optional(s.q), min: typeof s.min === "number" ? s.min : undefined, limit: typeof s.limit === "number" ? s.limit : undefined,
+  validateSearch: (s: Record<string, unknown>): { q?: string; min?: number; after?: string; a?: string; b?: string } => ({
+    q: optional(s.q), min: typeof s.min === "number" ? s.min : undefined, after: optional(s.after),
     a: optional(s.a), b: optional(s.b),
   }),
   component: lazyRouteComponent(() => import("./routes/admin/Duplicates")),

@@ -124,7 +124,39 @@ async def test_likely_duplicates_report(pools, program, enrol):
     a = await enrol(first_name="Jon", last_name="Snow", zip="11111", birth_date="1985-05-05")
     b = await enrol(first_name="JON", last_name="snow", zip="11111", birth_date="1985-06-06")
     await enrol(first_name="Arya", last_name="Stark")
-    pairs = await duplicates.likely_duplicates(pools["member"], program_id=program)
+    pairs, token = await duplicates.likely_duplicates(pools["member"], program_id=program)
     found = {frozenset((x["id"], y["id"])): reasons for x, y, reasons, _ in pairs}
     assert found[frozenset((a["id"], b["id"]))] == ["same_name_zip"]
-    assert len(found) == 1
+    assert len(found) == 1 and token == ""
+
+
+async def test_likely_duplicates_page_by_score_with_filters(pools, program, enrol):
+    # given three pairs: same name, zip and email local part (40 + 30); same name and zip (40); same last
+    # name and birth date (30)
+    for first, last, zip_code, born, email in (
+            ("Jon", "Snow", "11111", "1985-05-05", "jon.snow@a.example.com"),
+            ("JON", "snow", "11111", "1985-06-06", "jon.snow@b.example.com"),
+            ("Cat", "Tully", "22222", "1962-02-02", None), ("cat", "TULLY", "22222", "1963-03-03", None),
+            ("Arya", "Stark", "", "1990-01-01", None), ("Sansa", "Stark", "", "1990-01-01", None)):
+        await enrol(first_name=first, last_name=last, zip=zip_code, birth_date=born,
+                    **({"email": email} if email else {}))
+
+    # when the queue is read a pair at a time
+    seen, token = [], ""
+    while True:
+        page, token = await duplicates.likely_duplicates(pools["member"], program_id=program, limit=1,
+                                                         page_token=token)
+        seen += [(x["last_name"].lower(), score) for x, _, _, score in page]
+        if not token:
+            break
+
+    # then every pair comes once, highest score first
+    assert seen == [("snow", 70), ("tully", 40), ("stark", 30)]
+    # and the score and text filters apply before paging
+    page, _ = await duplicates.likely_duplicates(pools["member"], program_id=program, min_score=40)
+    assert sorted(x["last_name"].lower() for x, _, _, _ in page) == ["snow", "tully"]
+    page, _ = await duplicates.likely_duplicates(pools["member"], program_id=program, query="TULL")
+    assert [x["last_name"].lower() for x, _, _, _ in page] == ["tully"]
+    with pytest.raises(DomainError) as refused:
+        await duplicates.likely_duplicates(pools["member"], program_id=program, page_token="nonsense")
+    assert refused.value.code == ErrorCode.INVALID_INPUT

@@ -9,12 +9,16 @@ import { useProgram } from "../../components/ProgramScope";
 import { Empty, Loading } from "../../components/States";
 import { can, useGrants } from "../../session";
 
+// One page of the queue, filtered and paged by the server (the cursor is kept in the URL).
 const Queue = graphql(`
-  query LikelyDuplicates($program: String!, $limit: Int!) {
-    likelyDuplicateMembers(program: $program, limit: $limit) {
-      score reasons
-      first { loyaltyNumber firstName lastName email phone enrolledAt status }
-      second { loyaltyNumber firstName lastName email phone enrolledAt status }
+  query LikelyDuplicates($program: String!, $after: String, $minScore: Int!, $query: String) {
+    likelyDuplicates(program: $program, first: 50, after: $after, minScore: $minScore, query: $query) {
+      pairs {
+        score reasons
+        first { loyaltyNumber firstName lastName email phone enrolledAt status }
+        second { loyaltyNumber firstName lastName email phone enrolledAt status }
+      }
+      nextCursor
     }
   }
 `);
@@ -45,17 +49,19 @@ function QueueScreen() {
   const search = useSearch({ from: "/staff/admin/duplicates" });
   const navigate = useNavigate({ from: "/admin/duplicates" });
   const minScore = search.min ?? 0;
-  const [r] = useQuery({ query: Queue, variables: { program, limit: search.limit ?? 100 }, pause: !program, requestPolicy: "cache-and-network" });
-  const q = (search.q ?? "").toLowerCase();
-  const pairs = (r.data?.likelyDuplicateMembers ?? []).filter((p) => p.score >= minScore && (!q ||
-    [p.first, p.second].some((m) => `${m.loyaltyNumber} ${m.firstName} ${m.lastName} ${m.email} ${m.phone}`.toLowerCase().includes(q))));
+  const [r] = useQuery({
+    query: Queue, variables: { program, after: search.after ?? null, minScore, query: search.q ?? null },
+    pause: !program, requestPolicy: "cache-and-network",
+  });
+  const pairs = r.data?.likelyDuplicates.pairs ?? [];
+  const nextCursor = r.data?.likelyDuplicates.nextCursor;
   const [text, setText] = useState(search.q ?? "");
   return (
     <Stack>
       <Title order={2}>Likely duplicates</Title>
-      <Group component="form" align="flex-end" onSubmit={(e: React.FormEvent) => { e.preventDefault(); navigate({ search: { ...search, q: text || undefined } }); }}>
+      <Group component="form" align="flex-end" onSubmit={(e: React.FormEvent) => { e.preventDefault(); navigate({ search: { ...search, q: text || undefined, after: undefined } }); }}>
         <TextInput label="Search" aria-label="Search duplicates" value={text} onChange={(e) => setText(e.currentTarget.value)} placeholder="Name, email, phone or number" />
-        <NumberInput label="Minimum score" w={140} value={minScore} min={0} onChange={(v) => navigate({ search: { ...search, min: Number(v) || undefined } })} />
+        <NumberInput label="Minimum score" w={140} value={minScore} min={0} onChange={(v) => navigate({ search: { ...search, min: Number(v) || undefined, after: undefined } })} />
         <Button type="submit">Filter</Button>
       </Group>
       <ErrorNotice error={r.error} />
@@ -83,9 +89,10 @@ function QueueScreen() {
           </Table.Tbody>
         </Table>
       )}
-      {r.data && r.data.likelyDuplicateMembers.length >= (search.limit ?? 100) && (
-        <Button variant="default" w="fit-content" onClick={() => navigate({ search: { ...search, limit: (search.limit ?? 100) + 100 } })}>Show more</Button>
-      )}
+      <Group>
+        {search.after && <Button variant="default" onClick={() => navigate({ search: { ...search, after: undefined } })}>First page</Button>}
+        {nextCursor && <Button variant="default" data-testid="duplicates-next" onClick={() => navigate({ search: { ...search, after: nextCursor } })}>Next page</Button>}
+      </Group>
     </Stack>
   );
 }

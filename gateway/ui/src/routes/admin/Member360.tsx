@@ -11,33 +11,9 @@ import { type ActionField, ActionModal } from "../../components/ActionForm";
 import { AnchorLink } from "../../components/Links";
 import { useProgram } from "../../components/ProgramScope";
 import { Empty, Loading } from "../../components/States";
+import { Header, LedgerTab } from "./member360Queries";
 import { can, useGrants } from "../../session";
 
-// The header: who, status, tier and progress, the balances. Each tab below runs its own single query
-// when opened (none fetches per row).
-const Header = graphql(`
-  query Member360($program: String!, $number: String!) {
-    member(program: $program, loyaltyNumber: $number) {
-      loyaltyNumber firstName lastName email phone status mergedInto
-      points { availablePoints pendingPoints onHoldPoints lifetimeEarned usedPoints expiredPoints nextExpiringPoints nextExpiryDate }
-      tiers { slabCode tierCode tierName level achievedAt }
-    }
-    tierProgress(program: $program, loyaltyNumber: $number) {
-      slabCode tierCode metric currentValue nextTierCode nextThreshold needed closeToUpgrade
-    }
-  }
-`);
-const LedgerTab = graphql(`
-  query Member360Ledger($program: String!, $number: String!, $after: String, $closed: Boolean!) {
-    pointsHistory(program: $program, loyaltyNumber: $number, first: 25, after: $after) {
-      items { id kind reference points occurredAt status reason amount currency orderReference counterpartyLoyaltyNumber }
-      nextCursor
-    }
-    memberLots(program: $program, loyaltyNumber: $number, includeClosed: $closed) {
-      id kind reference points remaining earnedAt expiresAt
-    }
-  }
-`);
 const ProfileTab = graphql(`
   query Member360Profile($program: String!, $number: String!) {
     member(program: $program, loyaltyNumber: $number) {
