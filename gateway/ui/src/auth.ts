@@ -23,8 +23,9 @@ function due(s: Session | null): s is Session {
   return Boolean(s?.refreshToken && s.expiresAt && Date.parse(s.expiresAt) - Date.now() < REFRESH_MARGIN_MS);
 }
 
-export function refreshIfDue(): Promise<void> {
-  if (!due(storedSession())) return Promise.resolve();
+// null when nothing is due (the common case): the caller sends at once, without a turn of the event loop.
+export function refreshIfDue(): Promise<void> | null {
+  if (!due(storedSession())) return null;
   inFlight ??= withTabLock(refreshNow).finally(() => { inFlight = null; });
   return inFlight;
 }
