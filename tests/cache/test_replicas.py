@@ -239,3 +239,36 @@ async def test_wrong_passcodes_split_across_two_replicas_lock_it_at_exactly_five
     finally:
         for till in tills:
             await till.aclose()
+
+
+async def test_a_session_signed_out_on_one_replica_is_refused_by_the_other_at_once(admins, replicas, smtp_server):
+    import time
+    import types
+
+    from tests.e2e.identity_helpers import ME, SIGN_OUT, invite_and_accept
+    from tests.fixtures.graphql import GraphQLClient
+
+    admin_a, _ = admins
+    program = await new_program(admin_a)
+    _, tokens = await invite_and_accept(admin_a, types.SimpleNamespace(url=replicas.urls[0]), smtp_server,
+                                        program=program, role="front_line_manager")
+    staff = [replicas.client(0, token=tokens["accessToken"]), replicas.client(1, token=tokens["accessToken"])]
+    anonymous_a = GraphQLClient(replicas.urls[0])
+    try:
+        for client in staff:  # the session is in use on both replicas
+            assert (await client(ME)).ok()["me"]["kind"] == "STAFF"
+        assert (await anonymous_a(SIGN_OUT, token=tokens["refreshToken"])).ok()["signOut"] is True
+        signed_out_at = time.monotonic()
+        # a bounded wait (not a timed assertion): the other replica refuses it as soon as the feed announces it
+        for _ in range(200):
+            result = await staff[1](ME)
+            if result.codes == ["UNAUTHENTICATED"]:
+                break
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - signed_out_at
+        assert result.codes == ["UNAUTHENTICATED"], result
+        assert (await staff[0](ME)).codes == ["UNAUTHENTICATED"]
+        print(f"sign-out seen by the other replica after {took:.3f}s")
+    finally:
+        for client in (*staff, anonymous_a):
+            await client.aclose()
