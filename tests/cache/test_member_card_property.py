@@ -62,6 +62,17 @@ class Run:
     earns: dict = dataclasses.field(default_factory=dict)  # member -> references of its earns
     holds: dict = dataclasses.field(default_factory=dict)
 
+    @classmethod
+    async def new(cls, pool, cache, *, members: int = 1) -> "Run":
+        ledger = await Ledger.new(pool)
+        numbers = [await ledger.member() for _ in range(members)]
+        return cls(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=numbers)
+
+    async def fill(self, number: str, row=None) -> None:
+        """A read's card stored (by default the member's card now), not remembered as this writer's own."""
+        row = row if row is not None else await self.row(number)
+        await self.cards._store(self.ledger.program_id, number, row, summary=summary_from_row(row), remember=False)
+
     async def posted(self, answer: Awaitable):
         """A posting as the servicer runs it: its transaction reads the cards of the members it changed."""
         with self.cards.posting() as changed:
@@ -116,8 +127,7 @@ class Run:
                 self.reads.append((number, row))  # lands later, after or before the posting's own card
                 await self.write_through(changed)
             elif kind == "late_fill" and self.reads:
-                number, row = self.reads.pop(min(op[1], len(self.reads) - 1))
-                await self.cards._store(l.program_id, number, row, summary=summary_from_row(row), remember=False)
+                await self.fill(*self.reads.pop(min(op[1], len(self.reads) - 1)))
         except DomainError:
             pass  # refused (not enough points, ...): nothing posted, nothing to write
 
@@ -131,31 +141,37 @@ class Run:
             assert cached[1] == dataclasses.asdict(truth), (number, cached, truth)
 
 
+def with_cache(env, scenario, *, counting: bool = False) -> None:
+    """scenario(pool, cache) on the module's loop, with a cache of its own (closed after)."""
+    loop, pool, ignite = env
+
+    async def run():
+        cache = open_cache(ignite.address, deadline_seconds=2.0)
+        cache = Counting(cache) if counting else cache
+        try:
+            await scenario(pool, cache)
+        finally:
+            await cache.close()
+
+    loop.run_until_complete(run())
+
+
 @settings(max_examples=int(os.environ.get("CARD_PROPERTY_EXAMPLES", "15")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=25))
 def test_the_cached_card_always_equals_the_database_summary(env, steps):
-    loop, pool, ignite = env
-
-    async def scenario():
-        cache = open_cache(ignite.address, deadline_seconds=2.0)
-        ledger = await Ledger.new(pool)
-        numbers = [await ledger.member() for _ in range(MEMBERS)]
-        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=numbers)
-        try:
-            for n in numbers:  # every member starts with a card (as after a first enquire)
-                row = await run.row(n)
-                await run.cards._store(ledger.program_id, n, row, summary=summary_from_row(row), remember=False)
-            for op in steps:
-                await run.apply(op)
-                await run.check()
-            for number, row in run.reads:  # reads still in flight land after everything
-                await run.cards._store(ledger.program_id, number, row, summary=summary_from_row(row), remember=False)
+    async def scenario(pool, cache):
+        run = await Run.new(pool, cache, members=MEMBERS)
+        for n in run.numbers:  # every member starts with a card (as after a first enquire)
+            await run.fill(n)
+        for op in steps:
+            await run.apply(op)
             await run.check()
-        finally:
-            await cache.close()
+        for number, row in run.reads:  # reads still in flight land after everything
+            await run.fill(number, row)
+        await run.check()
 
-    loop.run_until_complete(scenario())
+    with_cache(env, scenario)
 
 
 def test_cards_are_not_written_without_a_cache(env):
@@ -182,74 +198,51 @@ class Counting:
 
 
 def test_a_posting_replaces_its_card_in_one_round_trip(env):
-    loop, pool, ignite = env
+    async def scenario(pool, cache):
+        run = await Run.new(pool, cache)
+        ledger, [number] = run.ledger, run.numbers
+        await run.fill(number)  # the card as the first enquire filled it, by this process
+        cache.calls.clear()
+        await run.write_through(await run.posted(ledger.earn(number, "12", "e1")))
+        assert cache.calls == ["compare_and_set"]  # before: a get, then the compare-and-set
+        # another replica of the points service (it did not write the card): a get, then the compare-and-set
+        other = MemberCards(cache)
+        cache.calls.clear()
+        await other.after_posting(program_id=ledger.program_id,
+                                  changed=await run.posted(ledger.earn(number, "7", "e2")))
+        assert cache.calls == ["get", "compare_and_set"]
+        # and the first one's memory is now wrong: its compare-and-set fails, it reads, and it still lands
+        cache.calls.clear()
+        await run.write_through(await run.posted(ledger.earn(number, "3", "e3")))
+        assert cache.calls == ["compare_and_set", "get", "compare_and_set"]
+        assert await member_cards.load_versioned(cache, program_id=ledger.program_id, loyalty_number=number)
+        await run.check()  # and it is the database's summary
 
-    async def scenario():
-        cache = Counting(open_cache(ignite.address, deadline_seconds=2.0))
-        ledger = await Ledger.new(pool)
-        number = await ledger.member()
-        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=[number])
-        try:
-            row = await run.row(number)  # the card as the first enquire filled it, by this process
-            await run.cards._store(ledger.program_id, number, row, summary=summary_from_row(row), remember=False)
-            cache.calls.clear()
-            await run.write_through(await run.posted(ledger.earn(number, "12", "e1")))
-            assert cache.calls == ["compare_and_set"]  # before: a get, then the compare-and-set
-            # another replica of the points service (it did not write the card): a get, then the compare-and-set
-            other = MemberCards(cache)
-            cache.calls.clear()
-            await other.after_posting(program_id=ledger.program_id,
-                                      changed=await run.posted(ledger.earn(number, "7", "e2")))
-            assert cache.calls == ["get", "compare_and_set"]
-            # and the first one's memory is now wrong: its compare-and-set fails, it reads, and it still lands
-            cache.calls.clear()
-            await run.write_through(await run.posted(ledger.earn(number, "3", "e3")))
-            assert cache.calls == ["compare_and_set", "get", "compare_and_set"]
-            assert await member_cards.load_versioned(cache, program_id=ledger.program_id, loyalty_number=number)
-            await run.check()  # and it is the database's summary
-        finally:
-            await cache.close()
-
-    loop.run_until_complete(scenario())
+    with_cache(env, scenario, counting=True)
 
 
 def test_a_card_that_would_land_late_is_removed_instead(env):
-    loop, pool, ignite = env
+    async def scenario(pool, cache):
+        run = await Run.new(pool, cache)
+        ledger, [number] = run.ledger, run.numbers
+        await run.fill(number)
+        changed = await run.posted(ledger.earn(number, "10", "late"))
+        changed.cards = {m: (row, read_at - 60) for m, (row, read_at) in changed.cards.items()}  # written late
+        await run.write_through(changed)
+        assert await member_cards.load_versioned(cache, program_id=ledger.program_id, loyalty_number=number) is None
 
-    async def scenario():
-        cache = open_cache(ignite.address, deadline_seconds=2.0)
-        ledger = await Ledger.new(pool)
-        number = await ledger.member()
-        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=[number])
-        try:
-            old = await run.row(number)
-            await run.cards._store(ledger.program_id, number, old, summary=summary_from_row(old), remember=False)
-            changed = await run.posted(ledger.earn(number, "10", "late"))
-            changed.cards = {m: (row, read_at - 60) for m, (row, read_at) in changed.cards.items()}  # written late
-            await run.write_through(changed)
-            assert await member_cards.load_versioned(cache, program_id=ledger.program_id, loyalty_number=number) is None
-        finally:
-            await cache.close()
-
-    loop.run_until_complete(scenario())
+    with_cache(env, scenario)
 
 
 def test_an_import_run_leaves_no_card_behind(env):
-    loop, pool, ignite = env
+    async def scenario(pool, cache):
+        run = await Run.new(pool, cache)
+        ledger, [number] = run.ledger, run.numbers
+        await run.write_through(await run.posted(ledger.earn(number, "10", "before-import")))
+        assert await member_cards.load(cache, program_id=ledger.program_id, loyalty_number=number) is not None
+        await run.cards.after_import(settle_seconds=0.2)
+        assert await member_cards.load(cache, program_id=ledger.program_id, loyalty_number=number) is None
+        await asyncio.sleep(0.5)  # the second clear ran
+        assert not run.cards._tasks
 
-    async def scenario():
-        cache = open_cache(ignite.address, deadline_seconds=2.0)
-        ledger = await Ledger.new(pool)
-        number = await ledger.member()
-        run = Run(ledger=ledger, cards=MemberCards(cache), cache=cache, numbers=[number])
-        try:
-            await run.write_through(await run.posted(ledger.earn(number, "10", "before-import")))
-            assert await member_cards.load(cache, program_id=ledger.program_id, loyalty_number=number) is not None
-            await run.cards.after_import(settle_seconds=0.2)
-            assert await member_cards.load(cache, program_id=ledger.program_id, loyalty_number=number) is None
-            await asyncio.sleep(0.5)  # the second clear ran
-            assert not run.cards._tasks
-        finally:
-            await cache.close()
-
-    loop.run_until_complete(scenario())
+    with_cache(env, scenario)
