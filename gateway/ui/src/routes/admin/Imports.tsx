@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Card, Grid, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useQuery } from "urql";
 import { graphql } from "../../gql";
@@ -106,7 +106,7 @@ function RunList() {
 
 function Figures({ title, rows, testId }: { title: string; rows: [string, React.ReactNode][]; testId: string }) {
   return (
-    <Card withBorder data-testid={testId}>
+    <Card withBorder h="100%" data-testid={testId}>
       <Text fw={600} mb="xs">{title}</Text>
       <Table>
         <Table.Tbody>
@@ -177,8 +177,10 @@ function RunScreen({ id, after }: { id: string; after?: string }) {
       </Group>
       <Text size="sm" c="dimmed" style={{ wordBreak: "break-all" }}>{run.source} · updated {when(run.updatedAt)}{run.finishedAt ? ` · finished ${when(run.finishedAt)}` : ""}{run.voidBefore ? ` · voids postings before ${when(run.voidBefore)}` : ""}</Text>
       {run.error && <Alert color={run.state === "held" ? "orange" : "red"} title={run.state === "held" ? "Held" : "Failed"} data-testid="import-error">{run.error}</Alert>}
-      <SimpleGrid cols={{ base: 1, md: 3 }}>
-        <Card withBorder data-testid="import-rows">
+      {/* the rows per file need the widest column: four columns of figures beside the file names */}
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+        <Card withBorder h="100%" data-testid="import-rows">
           <Text fw={600} mb="xs">Rows</Text>
           <Table>
             <Table.Thead><Table.Tr><Table.Th>File</Table.Th><Table.Th ta="right">Read</Table.Th><Table.Th ta="right">Loaded</Table.Th><Table.Th ta="right">Rejected</Table.Th></Table.Tr></Table.Thead>
@@ -193,6 +195,8 @@ function RunScreen({ id, after }: { id: string; after?: string }) {
           </Table>
           {run.controlBatches > 0 && <Text size="sm" mt="xs">Control totals: {run.controlBatchesOk} of {run.controlBatches} batches match{run.controlBreak ? ` — ${run.controlBreak}` : ""}</Text>}
         </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 4 }}>
         <Figures title="Members and history" testId="import-counts" rows={[
           ["Members created", n(run.membersCreated)], ["Matched to existing members", n(run.membersMatched)],
           ["Members quarantined", n(run.membersQuarantined)],
@@ -203,8 +207,11 @@ function RunScreen({ id, after }: { id: string; after?: string }) {
           ["Members tiered", n(run.membersTiered)],
           ...(run.unknownTierCodes.length ? [["Unknown tier codes", run.unknownTierCodes.join(", ")] as [string, string]] : []),
         ]} />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 3 }}>
         <Figures title="Time per step" testId="import-steps" rows={run.stepSeconds.map((s): [string, string] => [s.step, `${s.seconds.toFixed(1)} s`])} />
-      </SimpleGrid>
+        </Grid.Col>
+      </Grid>
       <Reconciliation run={run} />
       <Card withBorder>
         <Group justify="space-between" mb="xs">
