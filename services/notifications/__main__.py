@@ -75,7 +75,9 @@ def assemble(server, pool, settings) -> None:
         profiles = peers.Profiles(member_addr=addrs[0], points_addr=addrs[1], tier_addr=addrs[2],
                                   rewards_addr=addrs[3])
         # named by host and port: this process restarted takes its programs' leases back at once
-        sync = cdp_sync.CdpSync(pool, profiles=profiles, options=cdp_sync.Options(sweep_seconds=settings.cdp_sweep_seconds),
+        sync_options = cdp_sync.Options(sweep_seconds=settings.cdp_sweep_seconds,
+                                        allow_private_targets=settings.webhook_allow_private_targets)
+        sync = cdp_sync.CdpSync(pool, profiles=profiles, options=sync_options,
                                 holder=f"{socket.gethostname()}:{settings.grpc_port}")
         sync.start()
         sync.kick()

@@ -22,7 +22,7 @@ import asyncpg
 
 from services.common.db import global_tx, tenant_tx
 from services.common.outbox import RelayLoop
-from services.notifications import cdp, people, profile
+from services.notifications import cdp, people, profile, targets
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ class Options:
     timeout_seconds: float = 15.0
     backoff_seconds: float = 0.2  # people.People's retry of a 5xx, doubled each time
     max_task_backoff_seconds: float = 300.0
+    # WEBHOOK_ALLOW_PRIVATE_TARGETS: a saved base URL's host is checked again on every new connection
+    allow_private_targets: bool = False
 
 
 def _backoff(attempts: int, options: Options) -> float:
@@ -61,7 +63,8 @@ class ProgramWorker:
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self._options.timeout_seconds)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        connector = targets.connector(allow_private=self._options.allow_private_targets)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             async with tenant_tx(self._pool, self.program_id) as conn:
                 # a killed worker's claims: let go now instead of waiting out the claim
                 await conn.execute("UPDATE cdp_tasks SET claimed = false, due_at = now() WHERE claimed")

@@ -83,15 +83,17 @@ async def post(session: aiohttp.ClientSession, *, url: str, secrets: list[str], 
     }
     started = time.monotonic()
     try:
-        await targets.check(url, allow_private=options.allow_private_targets)
+        # a host name is checked by the session's connector on the addresses it connects to
+        targets.check_literal(url, allow_private=options.allow_private_targets)
         async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
             status = response.status
             await response.read()  # drained so the connection is reused; bounded by the session's timeout
-    except targets.TargetRefused as exc:
-        return Outcome(False, None, _ms(started), f"refused: {exc}")
     except asyncio.TimeoutError:
         return Outcome(False, None, _ms(started), f"timed out after {options.timeout_seconds:g}s")
     except (aiohttp.ClientError, OSError, ValueError) as exc:
+        refused = targets.refusal_of(exc)
+        if refused is not None:
+            return Outcome(False, None, _ms(started), f"refused: {refused}")
         return Outcome(False, None, _ms(started), f"{type(exc).__name__}: {exc}"[:500])
     ok = 200 <= status < 300
     return Outcome(ok, status, _ms(started), None if ok else f"HTTP {status}")
@@ -121,7 +123,8 @@ class SubscriptionWorker:
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self._options.timeout_seconds)
-        connector = aiohttp.TCPConnector(limit=self._options.concurrency_per_subscription)
+        connector = targets.connector(allow_private=self._options.allow_private_targets,
+                                      limit=self._options.concurrency_per_subscription)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             try:
                 while await self._one_batch(session) or await self._woken():

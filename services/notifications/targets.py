@@ -2,21 +2,26 @@
 addresses. Loopback, link-local (cloud metadata at 169.254.169.254), private, shared, multicast,
 reserved and unspecified addresses are refused unless the operator allows them
 (WEBHOOK_ALLOW_PRIVATE_TARGETS, for local development and tests). Checked when a subscription is
-saved and again before each delivery (an address can change after it was saved); redirects are
-never followed."""
+saved, and again on the addresses each new connection is actually opened to (`connector`: an
+address can change after it was saved, and a check before the request would leave the connection's
+own lookup unchecked); redirects are never followed."""
 
 import asyncio
 import ipaddress
 import socket
 import urllib.parse
 
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
 from services.common.errors import invalid
 
 MAX_URL_LENGTH = 2000
 
 
-class TargetRefused(Exception):
-    """The URL's host is (now) an address webhooks may not reach."""
+class TargetRefused(OSError):
+    """The URL's host is (now) an address webhooks may not reach (an OSError, so aiohttp's connector
+    reports it as the connection's failure)."""
 
 
 def parse_url(url: str, *, field: str = "url") -> urllib.parse.SplitResult:
@@ -50,6 +55,11 @@ async def resolve(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
+def _refusal(host: str, address: str) -> TargetRefused:
+    return TargetRefused(f"{host!r} resolves to a non-public address ({address}); "
+                         "webhooks go to public addresses only")
+
+
 async def check(url: str, *, allow_private: bool) -> None:
     """Raises TargetRefused when the URL's host resolves to any address webhooks may not reach."""
     parts = parse_url(url)
@@ -58,8 +68,7 @@ async def check(url: str, *, allow_private: bool) -> None:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     refused = [a for a in await resolve(parts.hostname, port) if not _is_public(a)]
     if refused:
-        raise TargetRefused(f"{parts.hostname!r} resolves to a non-public address ({refused[0]}); "
-                            "webhooks go to public addresses only")
+        raise _refusal(parts.hostname, refused[0])
 
 
 async def check_for_saving(url: str, *, allow_private: bool, field: str = "url") -> str:
@@ -68,3 +77,52 @@ async def check_for_saving(url: str, *, allow_private: bool, field: str = "url")
     except TargetRefused as exc:
         raise invalid(field, str(exc)) from None
     return url.strip()
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """aiohttp's resolver, refusing a host with any non-public address: the connector connects only
+    to addresses this returned, and caches them (ttl_dns_cache), so deliveries pay no lookup of their
+    own and a host re-pointed at an internal address after the check cannot be reached."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        refused = [r["host"] for r in results if not _is_public(r["host"])]
+        if refused:
+            raise _refusal(host, refused[0])
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def connector(*, allow_private: bool, limit: int = 100) -> aiohttp.TCPConnector:
+    """The connector for every outbound request to a URL a program saved (webhooks, the CDP)."""
+    if allow_private:
+        return aiohttp.TCPConnector(limit=limit)
+    return aiohttp.TCPConnector(limit=limit, resolver=PublicOnlyResolver())
+
+
+def check_literal(url: str, *, allow_private: bool) -> None:
+    """The connector does not resolve an IP-literal host (it connects to it as written): such a host
+    is checked here, without a lookup."""
+    if allow_private:
+        return
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return  # a name: PublicOnlyResolver checks what it resolves to
+    if not _is_public(host):
+        raise _refusal(host, host)
+
+
+def refusal_of(exc: BaseException) -> TargetRefused | None:
+    """The refusal behind a connector's error, if that is what it was."""
+    if isinstance(exc, TargetRefused):
+        return exc
+    cause = getattr(exc, "os_error", None)
+    return cause if isinstance(cause, TargetRefused) else None

@@ -58,6 +58,7 @@ def verify(signature_header: str, raw_body: bytes, secret: str, tolerance: int =
 
 **Where webhooks may go.** `http(s)` URLs whose host resolves to public addresses only: loopback,
 link-local (cloud metadata), private, shared, multicast and reserved addresses are refused when a
-subscription is saved and again before every delivery. The operator may allow them for local
+subscription is saved, and again on the addresses every new connection is opened to (a name re-pointed
+at an internal address after it was saved is not reached). The operator may allow them for local
 development and tests (`WEBHOOK_ALLOW_PRIVATE_TARGETS=true`; `make run` sets it).
 """

@@ -127,6 +127,8 @@ async def test_the_client_never_goes_over_the_servers_limit(server, session):
     assert server.max_in_any_second("update") <= server.limits["update"]
 
 
+# the local People server listens on 127.0.0.1: let the sync's connector reach it
+LOCAL_SYNC = cdp_sync.Options(sweep_seconds=0.05, allow_private_targets=True)
 PROFILE = {field: None for field in profile.FIELDS} | {
     "loyalty_id": "L7", "first_name": "Ana", "last_name": "López", "email": "ana@example.com", "phone": "+34600000001",
     "birthday": "1990-02-03", "available_points": 120, "available_rewards": ["$5 Reward", "$10 Reward"],
@@ -252,7 +254,7 @@ async def test_attribute_pushes_are_debounced_per_member_and_the_latest_state_wi
         debounce_seconds=0.5))
     profiles = Profiles()
     profiles.profiles["L1"] = PROFILE | {"loyalty_id": "L1", "available_points": 0}
-    sync = cdp_sync.CdpSync(pool, profiles=profiles, options=cdp_sync.Options(sweep_seconds=0.05))
+    sync = cdp_sync.CdpSync(pool, profiles=profiles, options=LOCAL_SYNC)
     sync.start()
     sync.kick()
     try:
@@ -284,7 +286,7 @@ async def test_one_programs_slow_people_does_not_hold_up_another(pools):
     profiles = Profiles()
     profiles.profiles["S1"] = PROFILE | {"loyalty_id": "S1"}
     profiles.profiles["F1"] = PROFILE | {"loyalty_id": "F1"}
-    sync = cdp_sync.CdpSync(pool, profiles=profiles, options=cdp_sync.Options(sweep_seconds=0.05))
+    sync = cdp_sync.CdpSync(pool, profiles=profiles, options=LOCAL_SYNC)
     try:
         slow_program, fast_program = uuid.uuid4(), uuid.uuid4()
         for program_id, srv, key in ((slow_program, slow, "s"), (fast_program, fast, "f")):
