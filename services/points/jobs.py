@@ -12,7 +12,7 @@ import sys
 
 from services.common.jobs import JobContext, Jobs, arg, program_ids
 from services.common.settings import ServiceSettings
-from services.points.ledger import expiry, repository
+from services.points.ledger import cards, expiry, repository
 from services.points.rules import jobs as rules_jobs
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,10 @@ async def run_expire(pool, *, now: dt.datetime, programs: list[str] = (), batch_
     return total
 
 
-async def run_release_holds(pool, *, programs: list[str] = ()) -> int:
+async def run_release_holds(pool, *, programs: list[str] = (), member_cards: cards.MemberCards | None = None) -> int:
     total = 0
     for program_id in await program_ids(pool, programs, repository.program_ids):
-        total += await expiry.release_expired_holds(pool, program_id)
+        total += await expiry.release_expired_holds(pool, program_id, cards=member_cards)
     return total
 
 
@@ -53,7 +53,9 @@ async def expire(ctx: JobContext) -> None:
 
 @jobs.job("release-holds", help="release holds past their timeout", per_program=True)
 async def release_holds(ctx: JobContext) -> None:
-    count = await run_release_holds(ctx.pool, programs=ctx.args.program)
+    async with cards.opened(addresses=ctx.settings.ignite_addresses,
+                            deadline_seconds=ctx.settings.cache_deadline_seconds) as member_cards:
+        count = await run_release_holds(ctx.pool, programs=ctx.args.program, member_cards=member_cards)
     print(f"released holds of {count} members", flush=True)
 
 

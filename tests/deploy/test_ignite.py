@@ -71,8 +71,18 @@ def test_the_mesh_and_the_network_let_in_exactly_the_cache_clients_and_the_peers
     ingress = by_kind(docs, "NetworkPolicy")["loyalty-ignite"]["spec"]["ingress"]
     assert [sorted(p["port"] for p in rule["ports"]) for rule in ingress] == [["communication", "discovery"],
                                                                             ["thin-client"]]
-    clients = sorted(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in ingress[1]["from"])
-    assert clients == ["gateway", "points"]
+    selectors = [peer["podSelector"]["matchLabels"] for peer in ingress[1]["from"]]
+    clients = sorted((s["app.kubernetes.io/name"], s["app.kubernetes.io/component"]) for s in selectors)
+    assert clients == [("gateway", "server"), ("points", "job"), ("points", "server")]
+    # the points CronJobs' pods (they write the member cards of what they post) are the ones let in
+    (job_selector,) = [s for s in selectors if s["app.kubernetes.io/component"] == "job"]
+    points_jobs = [c for c in by_kind(docs, "CronJob").values()
+                   if c["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+                   == "points"]
+    assert points_jobs
+    for cron in points_jobs:
+        labels = cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+        assert job_selector.items() <= labels.items()
 
 
 def test_no_ignite_no_address():

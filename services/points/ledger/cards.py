@@ -21,12 +21,12 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar
 
 import asyncpg
 
-from services.common.cache import member_cards
+from services.common.cache import member_cards, open_cache
 from services.common.cache.store import SharedCache
 from services.common.cache.versioned import Known
 from services.points.ledger import changes, posting
@@ -150,3 +150,14 @@ class MemberCards:
                 await self._forget(program_id, number)
 
         self._background(drop())
+
+
+@contextlib.asynccontextmanager
+async def opened(*, addresses: str | None, deadline_seconds: float) -> AsyncIterator[MemberCards]:
+    """The cards of a batch job's process (its postings write them through as the API's do: otherwise a card
+    read before the job shows the old balance until the member's next posting or the card's TTL)."""
+    cache = open_cache(addresses, deadline_seconds=deadline_seconds)
+    try:
+        yield MemberCards(cache)
+    finally:
+        await cache.close()

@@ -5,7 +5,7 @@ import datetime as dt
 import zoneinfo
 
 from services.common.db import tenant_tx
-from services.points.ledger import repository
+from services.points.ledger import posting, repository
 
 
 def lot_expiry(
@@ -34,14 +34,22 @@ async def expire_program(pool, program_id, *, now: dt.datetime, batch_members: i
         total += done
 
 
-async def release_expired_holds(pool, program_id, *, batch_members: int = 500) -> int:
-    """Release every hold of one program past its timeout (the touch of each member does it)."""
+async def release_expired_holds(pool, program_id, *, batch_members: int = 500, cards=None) -> int:
+    """Release every hold of one program past its timeout (the touch of each member does it), a batch of
+    members per transaction; with `cards` (ledger/cards.py) each batch's member cards are written through
+    after its commit, as an API posting's are."""
     total = 0
     while True:
-        async with tenant_tx(pool, program_id) as conn:
-            members = await repository.expired_hold_members(conn, limit=batch_members)
-            if members:
-                await repository.touch(conn, members)
-        if not members:
+        batch = _release_batch(pool, program_id, limit=batch_members)
+        released = await (cards.posted(program_id=program_id, operation=batch) if cards else batch)
+        if not released:
             return total
-        total += len(members)
+        total += released
+
+
+async def _release_batch(pool, program_id, *, limit: int) -> int:
+    async with posting.transaction(pool, program_id) as conn:
+        members = await repository.expired_hold_members(conn, limit=limit)
+        if members:
+            await posting.touch(conn, members)
+    return len(members)

@@ -79,14 +79,20 @@ async def grant(
 
 async def apply_enroll_rules(pool: asyncpg.Pool, *, program_id: uuid.UUID, facts_source, loyalty_number: str
                              ) -> list[Grant]:
-    """The welcome bonus of every matching enroll rule, once per member and rule."""
+    """The welcome bonus of every matching enroll rule, once per member and rule. The facts the rules need
+    are fetched before the posting's transaction opens: no connection is held across a call."""
+    async with tenant_tx(pool, program_id) as conn:
+        member = await posting.load_active_member(conn, loyalty_number)
+        rules = await _enroll_rules(conn, "enrolment")
+    if not rules:
+        return []
+    facts = [await _facts(facts_source, program_id, member["id"], rule) for _, rule in rules]
     grants = []
     async with posting.transaction(pool, program_id) as conn:
         program = await posting.load_program(conn, program_id)
         member = await posting.load_active_member(conn, loyalty_number)
-        for rule_set, rule in await _enroll_rules(conn, "enrolment"):
-            facts = await _facts(facts_source, program_id, member["id"], rule)
-            if not _matches(rule, program, facts, posting.now()):
+        for (rule_set, rule), rule_facts in zip(rules, facts, strict=True):
+            if not _matches(rule, program, rule_facts, posting.now()):
                 continue
             grants.append(await grant(conn, program=program, member=member, rule_set=rule_set, rule=rule,
                                       reference=f"enroll:{rule.code}:{member['id']}", reason="welcome"))
