@@ -2,7 +2,7 @@
 bench's load runs, and the hottest functions are printed per process (by hand; needs py-spy).
 
     .venv/bin/pip install py-spy            # a profiling tool, not a dependency of the product
-    .venv/bin/python bench/profile.py [--path graphql|grpc] [--seconds 20] [--out DIR]
+    .venv/bin/python bench/profile.py [--path graphql|persisted|grpc] [--seconds 20] [--out DIR]
 
 Writes each process's collapsed stacks (DIR/<process>.txt: flamegraph.pl or speedscope read them)
 and prints, per process (samples taken while it holds the GIL: running Python, not waiting), the share of samples in the top functions: self (the function's own code)
@@ -23,7 +23,7 @@ from _common import LeanHttpClient, local_postgres, platform, run_for  # noqa: I
 
 import asyncpg  # noqa: E402
 
-from ledger import CREATE_PROGRAM, EARN, cpu_seconds, seed  # noqa: E402
+from ledger import CREATE_PROGRAM, EARN, cpu_seconds, post_persisted, seed  # noqa: E402
 from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402
 from services.common import clients  # noqa: E402
@@ -75,11 +75,17 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
         if body.get("errors"):
             raise RuntimeError(body["errors"])
 
+    async def persisted(k: int) -> None:
+        body = await post_persisted(lean, EARN, {"program": code, "number": numbers[k % len(numbers)],
+                                                 "reference": f"p{tag}-{k}"})
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+
     async def grpc(k: int) -> None:
         await stub.Earn(pb.EarnRequest(loyalty_number=numbers[k % len(numbers)], amount="12.50", currency="EUR",
                                        reference=f"g{tag}-{k}"), metadata=md, timeout=30)
 
-    one = graphql if args.path == "graphql" else grpc
+    one = {"graphql": graphql, "persisted": persisted, "grpc": grpc}[args.path]
     await run_for(2.0, args.workers, one)  # warm
     watched = ("gateway", "points", "member")
     cpu_before = {name: cpu_seconds(processes[name].pid) for name in watched}
@@ -103,7 +109,7 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--path", choices=("graphql", "grpc"), default="graphql")
+    parser.add_argument("--path", choices=("graphql", "persisted", "grpc"), default="graphql")
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)

@@ -26,6 +26,7 @@ from gateway.identity.audit import AuditWriter
 from gateway.errors import GatewayErrorCode, error_body, public_error
 from gateway.limits import GraphQLEdge, shared_limiter
 from gateway.loaders import make_loaders
+from gateway import persisted
 from gateway.revocation import IdentityRevocationFeed, RevocationFeed
 from gateway.schema import schema
 from gateway.services import Services
@@ -48,6 +49,7 @@ class LoyaltyGraphQL(GraphQL):
         self.revocations: RevocationFeed | None = None  # started with the services
         self.shared_keys: SharedApiKeys | None = None  # API keys in the shared cache, with the services
         self.audit: AuditWriter | None = None
+        self.persisted = persisted.PersistedOperations(schema, settings)
 
     async def identify(self, request) -> tuple:
         """(principal or None, the credentials' error or None), once per request (the edge asks first)."""
@@ -71,7 +73,9 @@ class LoyaltyGraphQL(GraphQL):
             return await super().__call__(scope, receive, send)
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._persisted(request) if scope["method"] == "POST" else None
+            if response is None:
+                response = await self.run(request)
         except HTTPException as exc:
             code = ErrorCodeFor.get(exc.status_code, GatewayErrorCode.BAD_REQUEST)
             response = JSONResponse(error_body(code, exc.reason), status_code=exc.status_code)
@@ -79,6 +83,31 @@ class LoyaltyGraphQL(GraphQL):
             log.exception("unhandled error serving /graphql")
             response = JSONResponse(error_body(ErrorCode.INTERNAL, "internal error"), status_code=500)
         await response(scope, receive, send)
+
+    async def _persisted(self, request: Request):
+        """The answer to a persisted operation (gateway/persisted.py), or None for Strawberry's full path."""
+        raw = await request.body()  # kept by the request: the full path reads it again for free
+        if b"persistedQuery" not in raw or not request.headers.get("content-type", "").startswith("application/json"):
+            return None
+        body = persisted.parse_body(raw)
+        key = persisted.persisted_hash(body) if body is not None else None
+        if key is None:
+            return None
+        text = body.get("query")
+        if text is None:
+            plan = self.persisted.get(key)
+            if plan is None:
+                return persisted.not_found()
+        elif not isinstance(text, str) or persisted.sha256(text) != key:
+            return persisted.mismatch()
+        else:
+            plan = self.persisted.get(key)
+            if plan is None:
+                principal, _ = await self.identify(request)
+                plan = self.persisted.register(key, text, kind=principal.kind if principal else "anonymous")
+                if plan is None:
+                    return None  # not kept (too long, not valid for this caller): the full path answers
+        return await persisted.run_plan(self, request, plan, body)
 
     async def process_result(self, request, result):
         body = {"data": result.data}

@@ -23,6 +23,8 @@ class GatewayErrorCode(str, enum.Enum):
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"  # body over the limit (HTTP 413)
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"  # tokens, aliases, cost or mutations per document over the limit
     RATE_LIMITED = "RATE_LIMITED"  # too many requests: retry after `extensions.retryAfter` seconds (HTTP 429)
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"  # unknown hash: send the request again with `query`
+    PERSISTED_QUERY_MISMATCH = "PERSISTED_QUERY_MISMATCH"  # the hash is not the query's SHA-256 (HTTP 400)
 
 
 INTERNAL_MESSAGE = "internal error"

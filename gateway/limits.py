@@ -421,28 +421,31 @@ class DocumentLimits(SchemaExtension):
         if settings is None or ctx.graphql_document is None:
             yield
             return
-        error = self._refusal(settings, document_stats(ctx.graphql_document))
+        stats = document_stats(ctx.graphql_document)
+        error = document_refusal(settings, stats, kind=self._kind(), variables=ctx.variables)
         if error is not None:
             ctx.result = GraphQLExecutionResult(data=None, errors=[error])
             yield
             return
-        with deadlines.budget(deadlines.for_fields(settings, document_stats(ctx.graphql_document).root_fields)):
+        with deadlines.budget(deadlines.for_fields(settings, stats.root_fields)):
             yield
 
-    def _refusal(self, settings: GatewaySettings, stats: DocumentStats):
-        kind = self._kind()
-        too_complex = GatewayErrorCode.QUERY_TOO_COMPLEX
-        if stats.aliases > (limit := per_kind(settings.max_aliases, kind)):
-            return graphql_error(too_complex, f"document has {stats.aliases} aliases; the limit is {limit}")
-        if stats.cost > (limit := per_kind(settings.max_cost, kind)):
-            return graphql_error(too_complex, f"document costs {stats.cost}; the limit is {limit} "
-                                              "(1 per field, times the page size of the list it is in)")
-        if stats.mutations > (limit := settings.max_mutations_per_document):
-            return graphql_error(too_complex, f"document has {stats.mutations} mutations; the limit is {limit}")
-        if kind == ANONYMOUS and "_service" in stats.root_fields:
-            return graphql_error(ErrorCode.UNAUTHENTICATED, "authentication required: send a bearer token or an API key")
-        for field in (stats.nul_field, nul_in_variables(self.execution_context.variables)):
-            if field is not None:
-                return graphql_error(ErrorCode.INVALID_INPUT, f"{field}: must not contain the NUL character",
-                                     field=field)
-        return None
+
+def document_refusal(settings: GatewaySettings, stats: DocumentStats, *, kind: str, variables: dict | None):
+    """The error refusing a valid document before it runs (over a limit of the caller's kind, NUL), or None.
+    The same check for a document sent as text and for a persisted one (gateway/persisted.py)."""
+    too_complex = GatewayErrorCode.QUERY_TOO_COMPLEX
+    if stats.aliases > (limit := per_kind(settings.max_aliases, kind)):
+        return graphql_error(too_complex, f"document has {stats.aliases} aliases; the limit is {limit}")
+    if stats.cost > (limit := per_kind(settings.max_cost, kind)):
+        return graphql_error(too_complex, f"document costs {stats.cost}; the limit is {limit} "
+                                          "(1 per field, times the page size of the list it is in)")
+    if stats.mutations > (limit := settings.max_mutations_per_document):
+        return graphql_error(too_complex, f"document has {stats.mutations} mutations; the limit is {limit}")
+    if kind == ANONYMOUS and "_service" in stats.root_fields:
+        return graphql_error(ErrorCode.UNAUTHENTICATED, "authentication required: send a bearer token or an API key")
+    for field in (stats.nul_field, nul_in_variables(variables)):
+        if field is not None:
+            return graphql_error(ErrorCode.INVALID_INPUT, f"{field}: must not contain the NUL character",
+                                 field=field)
+    return None
