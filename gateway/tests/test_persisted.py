@@ -69,3 +69,49 @@ def test_the_hash_is_read_from_apollos_extension_only():
     for body in ({}, {"extensions": None}, {"extensions": {"persistedQuery": "x"}},
                  {"extensions": {"persistedQuery": {"sha256Hash": 3}}}):
         assert persisted_hash(body) is None
+
+
+class FakeView:
+    """What run_plan asks of LoyaltyGraphQL, with a caller of the given kind."""
+
+    def __init__(self, *, kind: str | None, settings):
+        from types import SimpleNamespace
+
+        from gateway.app import LoyaltyGraphQL
+
+        self.schema, self.settings = schema, settings
+        self._principal = None if kind is None else SimpleNamespace(kind=kind, subject="s")
+        self.process_result = LoyaltyGraphQL.process_result.__get__(self)
+        self.create_response = LoyaltyGraphQL.create_response.__get__(self)
+        self.get_sub_response = LoyaltyGraphQL.get_sub_response.__get__(self)
+        self.encode_json = LoyaltyGraphQL.encode_json.__get__(self)
+
+    async def identify(self, request):
+        return self._principal, None
+
+    async def get_context(self, request, response):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(principal=self._principal, audit=None, settings=self.settings)
+
+
+async def test_a_plan_runs_without_strawberrys_execute_and_takes_the_full_path_past_the_callers_limits():
+    import json
+    from types import SimpleNamespace
+
+    from gateway.persisted import run_plan
+
+    text = "query Q { __typename }"
+    settings = settings_with(max_tokens={"anonymous": 3, "api_key": 5_000})
+    operations = PersistedOperations(schema, settings)
+    plan = operations.register(sha256(text), text, kind="api_key")
+    request = SimpleNamespace(_body=b"{}")
+    response = await run_plan(FakeView(kind="api_key", settings=settings), request, plan, {"variables": {}})
+    assert json.loads(response.body) == {"data": {"__typename": "Query"}}
+    assert request._body == b"{}"
+    # over the anonymous token limit: None, and the body now holds the text for the full path to refuse
+    assert await run_plan(FakeView(kind=None, settings=settings), request, plan, {"variables": {}}) is None
+    assert json.loads(request._body)["query"] == text
+    # an operation name the document lacks: the full path answers it
+    assert await run_plan(FakeView(kind="api_key", settings=settings), request, plan,
+                          {"operationName": "Other"}) is None
