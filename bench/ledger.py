@@ -140,10 +140,8 @@ async def sql_earn(pool, program_id: uuid.UUID, number: str, reference: str) -> 
     """What the Earn RPC does, statement for statement, on raw asyncpg."""
     request = pb.EarnRequest(loyalty_number=number, amount="12.50", currency="EUR", reference=reference)
     async with tenant_tx(pool, program_id) as conn:
-        row = await repository.program_and_member(conn, program_id, number)
-        await conn.fetchval(
-            "INSERT INTO idempotency_keys(program_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING RETURNING true", program_id, "earn", reference, request_fingerprint(request))
+        row = await repository.program_member_and_claim(conn, program_id, number, operation="earn", key=reference,
+                                                        fingerprint=request_fingerprint(request))
         await rules_repository.revision(conn)  # the rules engine's one query when the program has no rules
         transaction_id = uuid.uuid4()
         now = posting.now()

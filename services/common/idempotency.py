@@ -90,18 +90,28 @@ async def run_once(
     response_type: type[M] | None = None,
 ) -> A:
     replay = replay or proto_replay(request, response_type)
-    fingerprint = replay.fingerprint
-    claimed = await conn.fetchval(
-        "INSERT INTO idempotency_keys(program_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING RETURNING true",
-        program_id, operation, key, fingerprint,
-    )
+    claimed = await conn.fetchval(CLAIM, program_id, operation, key, replay.fingerprint)
+    return await run_claimed(conn, claimed=bool(claimed), program_id=program_id, operation=operation, key=key,
+                             perform=perform, replay=replay)
+
+
+# The claim: a row under the key, or nothing when one is there (a concurrent first request: wait for it).
+CLAIM = ("INSERT INTO idempotency_keys(program_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)"
+         " ON CONFLICT DO NOTHING RETURNING true")
+
+
+async def run_claimed(
+    conn: asyncpg.Connection, *, claimed: bool, program_id: uuid.UUID, operation: str, key: str,
+    perform: Callable[[], Awaitable[A]], replay: Replay[A],
+) -> A:
+    """run_once after the claim, for a caller that made it inside a statement of its own (CLAIM's insert
+    in a CTE; the earn path: one round trip fewer): perform and keep the answer, or replay the stored one."""
     if not claimed:
         row = await conn.fetchrow(
             "SELECT request_hash, response FROM idempotency_keys WHERE program_id = $1 AND operation = $2 AND key = $3",
             program_id, operation, key,
         )
-        if row["request_hash"] != fingerprint:
+        if row["request_hash"] != replay.fingerprint:
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 f"reference {key!r} was already used for a different {operation} request",

@@ -6,7 +6,7 @@ import uuid
 import asyncpg
 
 from services.common.errors import DomainError, ErrorCode, invalid
-from services.common.idempotency import Replay, json_replay, run_once
+from services.common.idempotency import Replay, json_replay, run_claimed, run_once
 from services.points.ledger import changes, commands, posting, repository
 from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, FactsNeeded, posting_details
 from services.points.ledger.expiry import lot_expiry
@@ -50,9 +50,12 @@ async def _earn(
     pool: asyncpg.Pool, *, program_id: uuid.UUID, command: commands.Earn, policy: EarnPolicy,
     replay: Replay[Earned] | None, occurred_at: dt.datetime, facts,
 ) -> Earned:
+    replay = replay or json_replay(command, Earned)
     async with posting.transaction(pool, program_id) as conn:
-        program, member = await posting.load_program_and_active_member(conn, program_id, command.loyalty_number,
-                                                                       currency=command.currency)
+        # the idempotency claim rides on the first read (one round trip fewer per earn)
+        program, member = await posting.load_program_and_active_member(
+            conn, program_id, command.loyalty_number, currency=command.currency,
+            claim=("earn", command.reference, replay.fingerprint))
 
         async def perform() -> Earned:
             quote = await policy.quote(conn, program=program, member_id=member["id"], request=command,
@@ -86,8 +89,8 @@ async def _earn(
             return Earned(transaction_id=str(transaction_id), old_balance=row["old_balance"], points_earned=points,
                           new_balance=row["new_balance"], pending=command.pending, breakdown=quote.lines)
 
-        return await run_once(conn, program_id=program_id, operation="earn", key=command.reference, perform=perform,
-                              replay=replay or json_replay(command, Earned))
+        return await run_claimed(conn, claimed=program["claimed"], program_id=program_id, operation="earn",
+                                 key=command.reference, perform=perform, replay=replay)
 
 
 async def retro_claim(

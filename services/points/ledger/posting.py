@@ -149,13 +149,19 @@ async def load_program(conn: asyncpg.Connection, program_id: uuid.UUID) -> async
 
 async def load_program_and_active_member(
     conn: asyncpg.Connection, program_id: uuid.UUID, loyalty_number: str, *, currency: str,
-    field: str = "loyaltyNumber",
+    field: str = "loyaltyNumber", claim: tuple[str, str, bytes] | None = None,
 ) -> tuple[asyncpg.Record, dict]:
     """Both in one round trip (the earn path): the program's row (whose currency the purchase must be in)
-    and the member, who must be active."""
+    and the member, who must be active. With `claim` (operation, key, fingerprint) the idempotency key is
+    claimed in the same statement: the row's `claimed` says whether this request holds it."""
     if not loyalty_number:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: is required", field=field)
-    row = await repository.program_and_member(conn, program_id, loyalty_number)
+    if claim is None:
+        row = await repository.program_and_member(conn, program_id, loyalty_number)
+    else:
+        operation, key, fingerprint = claim
+        row = await repository.program_member_and_claim(conn, program_id, loyalty_number, operation=operation,
+                                                        key=key, fingerprint=fingerprint)
     if row is None:
         raise not_found("program", str(program_id))
     if row["archived"]:

@@ -55,6 +55,23 @@ async def program_and_member(
     )
 
 
+async def program_member_and_claim(
+    conn: asyncpg.Connection, program_id: uuid.UUID, loyalty_number: str, *, operation: str, key: str,
+    fingerprint: bytes,
+) -> asyncpg.Record | None:
+    """program_and_member and the idempotency claim (services/common/idempotency.py CLAIM) in one trip:
+    `claimed` is true when this request holds the key. A refusal after it (no such member) rolls the
+    claim back with the transaction."""
+    return await conn.fetchrow(
+        "WITH claim AS (INSERT INTO idempotency_keys(program_id, operation, key, request_hash)"
+        " VALUES ($1, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true AS claimed)"
+        " SELECT p.*, m.id AS m_id, m.loyalty_number AS m_loyalty_number, m.status AS m_status,"
+        " coalesce((SELECT claimed FROM claim), false) AS claimed"
+        " FROM programs p LEFT JOIN members m ON m.loyalty_number = $2 WHERE p.id = $1",
+        program_id, loyalty_number, operation, key, fingerprint,
+    )
+
+
 async def upsert_member(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID, loyalty_number: str, status: str
 ) -> bool:
