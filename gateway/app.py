@@ -104,7 +104,9 @@ class LoyaltyGraphQL(GraphQL):
             plan = self.persisted.get(key)
             if plan is None:
                 principal, _ = await self.identify(request)
-                plan = self.persisted.register(key, text, kind=principal.kind if principal else "anonymous")
+                if principal is None:  # only signed-in callers register: nobody anonymous can flush the tills' plans
+                    return None
+                plan = self.persisted.register(key, text, kind=principal.kind)
                 if plan is None:
                     return None  # not kept (too long, not valid for this caller): the full path answers
         return await persisted.run_plan(self, request, plan, body)

@@ -6,7 +6,9 @@ The request carries Apollo's automatic persisted query extension,
   path), executed by graphql-core directly, without Strawberry's HTTP view, its execution context and
   its three extension hooks per request (gateway/schema.py);
 - an unknown hash answers PERSISTED_QUERY_NOT_FOUND (HTTP 200, as Apollo clients expect): the client
-  sends the same request again with `query`, which registers it;
+  sends the same request again with `query`, which registers it when the caller is signed in (an
+  anonymous one is answered on the full path, so nobody anonymous can fill the bounded registry and
+  push the tills' plans out);
 - a hash with a `query` whose SHA-256 is another one is refused (PERSISTED_QUERY_MISMATCH, HTTP 400), so
   no caller can bind a hash to a text of its choosing; a text that does not parse or validate is never
   kept, and the request takes the full path, which reports its errors as usual.

@@ -108,6 +108,13 @@ async def test_a_persisted_hash_never_skips_authentication_or_another_callers_ri
     # nobody signed in: refused (the hash is known, the caller is not)
     nobody = await tills().hashed(query, program=mine, number=my_member, amount="10", reference=unique("r"))
     assert nobody["data"] is None and codes(nobody) == ["UNAUTHENTICATED"]
+    # nobody signed in registers anything: the text is answered (refused) on the full path, the hash stays unknown
+    fresh = EARN + f"# {unique('doc')}"
+    anonymous = tills()
+    assert codes(await anonymous(fresh, program=mine, number=my_member, amount="10", reference=unique("r"))) == \
+        ["UNAUTHENTICATED"]
+    assert codes(await anonymous.hashed(fresh, program=mine, number=my_member, amount="10",
+                                        reference=unique("r"))) == ["PERSISTED_QUERY_NOT_FOUND"]
     # a bad token is the same refusal it is on the full path
     forged = await tills(authorization="Bearer not-a-token").hashed(query, program=mine, number=my_member,
                                                                      amount="10", reference=unique("r"))
