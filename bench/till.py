@@ -4,8 +4,9 @@
     .venv/bin/python bench/till.py --quick    # 2,000 members, short rounds
 
 The mix, as a till sends it: 35% enquire (balance), 35% identify (the find box: a member by loyalty
-number), 25% earn, 5% redeem. First the GraphQL side's maximum rate (closed loop, 16 callers),
-then both sides OPEN LOOP at half of it: request k is due at start + k / rate whatever happened to
+number), 25% earn, 5% redeem, each document by its persisted hash (gateway/persisted.py; `--text`
+sends the text instead). First the GraphQL side's maximum rate (closed loop, 16 callers), then both
+sides OPEN LOOP at half of it: request k is due at start + k / rate whatever happened to
 the ones before, and its latency counts from when it was due, so queueing shows (no coordinated
 omission). The SQL side runs the same statements on raw asyncpg: the summary query, the member
 search's statement, the earn transaction of bench/ledger.py, and the ledger's burn (its domain
@@ -25,7 +26,7 @@ from _common import LeanHttpClient, local_postgres, median, platform, run_for  #
 
 import asyncpg  # noqa: E402
 
-from ledger import SEED_BALANCES, sql_earn  # noqa: E402
+from ledger import SEED_BALANCES, post_persisted, sql_earn  # noqa: E402
 from members import generate_sql  # noqa: E402
 from services.common.db import create_pool, tenant_tx  # noqa: E402
 from services.member import search  # noqa: E402
@@ -127,8 +128,9 @@ async def bench(args, database, url: str) -> None:
         async def one(k: int) -> None:
             kind, n = KINDS[k % 20], number(k)
             query = {"enquire": ENQUIRE, "identify": IDENTIFY, "earn": EARN, "redeem": REDEEM}[kind]
-            body = await lean.post_json("/graphql", {"query": query, "variables": {
-                "p": code, "n": n, **({"r": f"{kind}-{tag}-{k}"} if kind in ("earn", "redeem") else {})}})
+            variables = {"p": code, "n": n, **({"r": f"{kind}-{tag}-{k}"} if kind in ("earn", "redeem") else {})}
+            body = await (lean.post_json("/graphql", {"query": query, "variables": variables}) if args.text
+                          else post_persisted(lean, query, variables))
             if body.get("errors"):
                 raise RuntimeError(body["errors"])
         return one
@@ -181,6 +183,8 @@ async def bench(args, database, url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--text", action="store_true",
+                        help="send the documents' text; by default the till sends their persisted hashes")
     parser.add_argument("--members", type=int)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--seconds", type=float)
