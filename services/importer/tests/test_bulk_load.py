@@ -35,6 +35,11 @@ def _field(data: bytes, n: int, index: int, value: bytes) -> bytes:
     return _line(data, n, change)
 
 
+def test_whitespace_is_what_strip_removes():
+    """The fast path's written-out list of whitespace is every code point str.strip() removes."""
+    assert bulk_load.WHITESPACE == tuple(c for c in range(0x110000) if chr(c).isspace())
+
+
 # each a clean dump but for one thing the fast path must decline or read exactly as the reader does
 CASES = {
     "clean": None,
