@@ -2,6 +2,7 @@ import strawberry
 
 from loyalty.points.v1 import points_service_pb2 as points_pb
 
+from gateway.inputs import planned_input
 from gateway.scalars import Long
 
 
@@ -31,6 +32,7 @@ class PointsSummary:
         )
 
 
+@planned_input
 @strawberry.input(description="A basket line, for item rules (sku or category).")
 class BasketItemInput:
     sku: str
@@ -39,6 +41,7 @@ class BasketItemInput:
     price: str | None = strawberry.field(default=None, description="Unit price in the program's currency")
 
 
+@planned_input
 @strawberry.input
 class EarnInput:
     program: str
@@ -100,6 +103,7 @@ class PostingPayload:
                    transaction_ids=list(r.transaction_ids))
 
 
+@planned_input
 @strawberry.input
 class RedeemInput:
     program: str
