@@ -85,7 +85,7 @@ def has_discounts(rule_sets: Sequence[RuleSet]) -> bool:
 
 
 def _discount_rules(rule_set: RuleSet):
-    return rule_set.discount_rules
+    return rule_set.discount_entries
 
 
 def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts

@@ -137,6 +137,19 @@ class RuleSet:
         return self.campaign.needs if self.campaign else frozenset()
 
     @functools.cached_property
+    def earn_entries(self) -> tuple["_Entry", ...]:
+        return tuple(_Entry(rule, self) for rule in self.earn_rules)
+
+    @functools.cached_property
+    def discount_entries(self) -> tuple["_Entry", ...]:
+        return tuple(_Entry(rule, self) for rule in self.discount_rules)
+
+    @functools.cached_property
+    def lines(self) -> dict:
+        """Lines that are the same at every earn (a fixed bonus given in full), made once: rule code -> Line."""
+        return {}
+
+    @functools.cached_property
     def needs(self) -> frozenset[str]:
         """Facts needed to know whether the set applies, and what its earn rules read."""
         out = set(self.scope_needs)
@@ -164,17 +177,34 @@ class Counter:
     shard: int = 0  # campaign_total: the share this member's earns lock (the budget reads them all)
 
 
+class _Entry:
+    """What a rule set's rule needs to be tested and ranked, worked out once per compiled rule set
+    instead of at every earn (the match loop runs over every candidate rule of every earn)."""
+
+    __slots__ = ("rule", "always", "native", "basket", "skus", "categories", "needs", "precedence", "rank")
+
+    def __init__(self, rule: Rule, rule_set: RuleSet):
+        self.rule = rule
+        self.always = rule.compiled is None
+        self.native = rule.native
+        self.basket = rule.needs_basket_items
+        self.skus, self.categories = rule.action.item_skus, rule.action.item_categories
+        self.needs = rule.needs
+        self.precedence = (rule_set.level, rule.priority)
+        self.rank = (-rule_set.level, -rule.priority)
+
+
 class Candidate:
     """A matching rule of an applicable rule set (a plain slotted class: the hot path makes many)."""
 
     __slots__ = ("rule", "rule_set", "order", "precedence", "sort_key")
 
-    def __init__(self, *, rule: Rule, rule_set: RuleSet, order: int):
+    def __init__(self, *, rule: Rule, rule_set: RuleSet, order: int, precedence: tuple[int, int] | None = None):
         self.rule = rule
         self.rule_set = rule_set
         self.order = order
-        self.precedence = (rule_set.level, rule.priority)
-        self.sort_key = (-rule_set.level, -rule.priority, order)
+        self.precedence = precedence or (rule_set.level, rule.priority)
+        self.sort_key = (-self.precedence[0], -self.precedence[1], order)
 
     @property
     def key(self) -> str:
@@ -247,13 +277,14 @@ def candidates(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts) -> 
     return matching(rule_sets, txn, facts, rules_of=_earn_rules)
 
 
-def _earn_rules(rule_set: RuleSet) -> tuple[Rule, ...]:
-    return rule_set.earn_rules
+def _earn_rules(rule_set: RuleSet) -> tuple[_Entry, ...]:
+    return rule_set.earn_entries
 
 
 def matching(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts, *, rules_of
              ) -> tuple[list[Candidate], list[Line]]:
-    """The rules (of each set, `rules_of(set)`) whose condition holds, in document order."""
+    """The rules (of each set, `rules_of(set)`: its earn or discount entries) whose condition holds, in
+    document order."""
     values = context(txn, facts)
     ctx = Context(values)
     unavailable = facts.unavailable
@@ -273,20 +304,20 @@ def matching(rule_sets: Sequence[RuleSet], txn: Transaction, facts: Facts, *, ru
             continue
         if rule_set.scope != "program" and not set_applies(rule_set, txn, facts):
             continue
-        for rule in rules:
+        for entry in rules:
             order += 1
-            if rule.needs_basket_items and not (rule.action.item_skus & basket_skus
-                                                or rule.action.item_categories & basket_categories):
+            if entry.basket and not (entry.skus & basket_skus or entry.categories & basket_categories):
                 continue
-            if unavailable and rule.needs & unavailable:
+            rule = entry.rule
+            if unavailable and entry.needs & unavailable:
                 notes.append(Line(rule=rule.code, points=0, point_type=rule.action.point_type,
                                   rule_version=rule_set.version_label, campaign_code=rule_set.campaign_code,
                                   description=_not_applied(_missing(rule.needs, facts))))
                 continue
             # a native predicate (native.py) when the condition has one: no JSON, no call into Rust
-            native = rule.native
-            if rule.compiled is None or (native(values) if native is not None else rule.matches(ctx)):
-                matched.append(Candidate(rule=rule, rule_set=rule_set, order=order))
+            native = entry.native
+            if entry.always or (native(values) if native is not None else rule.matches(ctx)):
+                matched.append(Candidate(rule=rule, rule_set=rule_set, order=order, precedence=entry.precedence))
     return matched, notes
 
 
@@ -408,11 +439,19 @@ def needed_counters(planned: Sequence[Planned]) -> list[Counter]:
 
 
 def _line(p: Planned, points: int, notes: list[str]) -> Line:
-    a = p.cand.rule.action
-    return Line(rule=p.cand.rule.code, points=points, point_type=a.point_type,
-                rule_version=p.cand.rule_set.version_label,
-                description=notes[0] if len(notes) == 1 else "; ".join(notes),
-                campaign_code=p.cand.rule_set.campaign_code, expiry_days=a.expiry_days)
+    rule, rule_set = p.cand.rule, p.cand.rule_set
+    a = rule.action
+    description = notes[0] if len(notes) == 1 else "; ".join(notes)
+    constant = a.kind == "bonus" and points == a.fixed_bonus and description is a.bonus_text
+    if constant:  # a fixed bonus given in full: the same line at every earn (Lines are frozen)
+        line = rule_set.lines.get(rule.code)
+        if line is not None:
+            return line
+    line = Line(rule=rule.code, points=points, point_type=a.point_type, rule_version=rule_set.version_label,
+                description=description, campaign_code=rule_set.campaign_code, expiry_days=a.expiry_days)
+    if constant:
+        rule_set.lines[rule.code] = line
+    return line
 
 
 def apply_caps(planned: Sequence[Planned], *, used: Mapping[Counter, int], notes: Sequence[Line] = ()) -> Evaluation:
