@@ -10,7 +10,7 @@ each know every one) and measures, side by side in the same run:
 
     RATIO member360_vs_blank_route <member 360 load to data shown / blank route load> target <= 2.0
     RATIO till_earn_vs_api_earn <till earn, Enter keydown to the result screen painted (page clock) / the same
-                                 earn POSTed to GraphQL> target <= 1.5
+                                 earn POSTed to GraphQL by the page's fetch (page clock)> target <= 1.5
     RATIO initial_route_gzip_kb <gzipped JS+CSS the first screen loads> target <= 300
 
 and the gzipped size of each route's own chunk, so the till and the portal can be seen to load
@@ -65,6 +65,17 @@ TILL_CLOCK = """() => {
     requestAnimationFrame(() => { window.__painted = performance.now(); });
   });
   seen.observe(document.body, {childList: true, subtree: true});
+}"""
+
+# The same earn POSTed to GraphQL by the same page (its network stack and connection, its clock): the
+# till's figure less this one is what the app adds to the API.
+PAGE_EARN = """async ([query, variables, token]) => {
+  const started = performance.now();
+  const answer = await fetch("/graphql", {method: "POST", body: JSON.stringify({query, variables}),
+    headers: {"content-type": "application/json", authorization: `Bearer ${token}`}});
+  const body = await answer.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return performance.now() - started;
 }"""
 
 
@@ -156,7 +167,7 @@ def run(args) -> None:
                 blank += timed_loads(page, f"{url}/blank", "[data-testid=blank-ready]", 1)
                 m360 += timed_loads(page, f"{url}/admin/members/{number}", "[data-testid=available-points]", 1)
 
-            till, harness, direct = [], [], []
+            till, harness, direct, fetched = [], [], [], []
             page.goto(f"{url}/till/{number}")
             page.wait_for_selector("[data-testid=earn-amount]")
             for i in range(args.rounds):
@@ -176,14 +187,18 @@ def run(args) -> None:
                     "reference": f"api-{i}", "orderReference": f"api-{i}", "channel": "pos"}}})
                 answer.json()
                 direct.append(time.perf_counter() - started)
+                fetched.append(page.evaluate(PAGE_EARN, [EARN, {"input": {
+                    "program": code, "loyaltyNumber": number, "amount": "9.99", "currency": "EUR",
+                    "reference": f"page-{i}", "orderReference": f"page-{i}", "channel": "pos"}}, ADMIN_TOKEN]) / 1000)
             browser.close()
 
     med = statistics.median
     print(f"  blank route {med(blank) * 1000:.0f} ms, member 360 {med(m360) * 1000:.0f} ms, "
           f"till earn {med(till) * 1000:.0f} ms (with the harness's own round trips {med(harness) * 1000:.0f} ms), "
-          f"API earn {med(direct) * 1000:.0f} ms (medians of {args.rounds})")
+          f"API earn {med(direct) * 1000:.0f} ms from this process, {med(fetched) * 1000:.0f} ms from the page's fetch "
+          f"(medians of {args.rounds}; load average {os.getloadavg()[0]:.2f})")
     print(f"RATIO member360_vs_blank_route {med(m360) / med(blank):.2f} target <= 2.0")
-    print(f"RATIO till_earn_vs_api_earn {med(till) / med(direct):.2f} target <= 1.5")
+    print(f"RATIO till_earn_vs_api_earn {med(till) / med(fetched):.2f} target <= 1.5")
 
 
 def main() -> None:

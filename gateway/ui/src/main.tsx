@@ -11,13 +11,18 @@ import { router } from "./router";
 
 const theme = createTheme({ primaryColor: "teal", defaultRadius: "md" });
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="auto">
-      <Notifications />
-      <UrqlProvider value={client}>
-        <RouterProvider router={router} />
-      </UrqlProvider>
-    </MantineProvider>
-  </StrictMode>,
-);
+// The first route's code (and its loader's requests) before the first render: a tree rendered while
+// its route is still pending suspends, and React holds back a suspended tree's reveal for up to
+// 300 ms after its fallback showed (a deep link or a reload would wait that long for nothing).
+router.load().catch(console.error).finally(() => {
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <MantineProvider theme={theme} defaultColorScheme="auto">
+        <Notifications />
+        <UrqlProvider value={client}>
+          <RouterProvider router={router} />
+        </UrqlProvider>
+      </MantineProvider>
+    </StrictMode>,
+  );
+});

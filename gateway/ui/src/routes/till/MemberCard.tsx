@@ -6,6 +6,7 @@ import { useParams } from "@tanstack/react-router";
 import { ButtonLink } from "../../components/Links";
 import { useHotkeys } from "@mantine/hooks";
 import { useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { type AnyVariables, type CombinedError, type DocumentInput, useClient, useMutation, useQuery } from "urql";
 import { graphql } from "../../gql";
 import { ErrorNotice } from "../../errors";
@@ -56,6 +57,8 @@ const RetroClaim = graphql(`
 interface Result {
   title: string;
   reference: string;
+  // The available balance the action left, from its own answer: the card shows it at once.
+  balance?: number;
   lines: [string, string | number][];
   breakdown?: { rule: string; points: number; description: string }[];
 }
@@ -77,9 +80,16 @@ export default function MemberCard() {
   const [reference, setReference] = useState(() => newReference("till"));
   const [result, setResult] = useState<Result | null>(null);
 
+  const [shown, setShown] = useState<{ balance: number; over: typeof data } | null>(null);
+  // The result screen commits in the answer's own task (not a scheduler turn later), the card's
+  // balance from the same answer; the card's other figures (pending, held, expiry) are fetched
+  // again once that frame is painted, so that request and its render never delay the result.
   const finished = (r: Result) => {
-    setResult(r);
-    refetch({ requestPolicy: "network-only" });
+    flushSync(() => {
+      setResult(r);
+      if (r.balance !== undefined) setShown({ balance: r.balance, over: data });
+    });
+    requestAnimationFrame(() => setTimeout(() => refetch({ requestPolicy: "network-only" })));
   };
   const next = () => {
     setResult(null);
@@ -96,6 +106,8 @@ export default function MemberCard() {
   if (error && !data) return <ErrorNotice error={error} />;
   if (!data) return <Loading />;
   const m = data.member;
+  // Until the card's own refetch answers, the balance the last action reported.
+  const available = shown && shown.over === data ? shown.balance : m.points.availablePoints;
   const currency = data.program.currency;
   const actions = ACTIONS.filter(([, , p]) => can(grants, p));
 
@@ -116,7 +128,7 @@ export default function MemberCard() {
           </Group>
         </Group>
         <SimpleGrid cols={3} mt="md">
-          <div><Text size="xs" c="dimmed">AVAILABLE</Text><Text fw={700} size="xl" data-testid="till-balance">{m.points.availablePoints}</Text></div>
+          <div><Text size="xs" c="dimmed">AVAILABLE</Text><Text fw={700} size="xl" data-testid="till-balance">{available}</Text></div>
           <div><Text size="xs" c="dimmed">PENDING / HELD</Text><Text fw={700}>{m.points.pendingPoints} / {m.points.onHoldPoints}</Text></div>
           <div><Text size="xs" c="dimmed">EXPIRING NEXT</Text><Text fw={700}>{m.points.nextExpiryDate ? `${m.points.nextExpiringPoints} on ${m.points.nextExpiryDate.slice(0, 10)}` : "—"}</Text></div>
         </SimpleGrid>
@@ -206,6 +218,7 @@ function EarnForm({ program, number, currency, reference, onDone }: FormProps & 
   const { fetching, error, submit } = useTillAction(Earn, onDone, ({ earn: p }) => ({
     title: p.pending ? "Points pending" : "Points earned", reference,
     lines: [["Points earned", p.pointsEarned], ["Old balance", p.oldBalance], ["New balance", p.newBalance], ["Order", reference]],
+    balance: p.newBalance,
     breakdown: p.breakdown,
   }));
   const first = useRef<HTMLInputElement>(null);
@@ -252,7 +265,7 @@ function RedeemForm({ program, number, reference, onDone }: FormProps) {
   const [otp, setOtp] = useState("");
   const [otpState, requestOtp] = useMutation(RequestOtp);
   const { fetching, error, submit } = useTillAction(Redeem, onDone, ({ redeem: p }) => (
-    { title: "Points redeemed", reference, lines: [["Points redeemed", Math.abs(p.points)], ["New balance", p.newBalance]] }
+    { title: "Points redeemed", reference, lines: [["Points redeemed", Math.abs(p.points)], ["New balance", p.newBalance]], balance: p.newBalance }
   ));
   return (
     <Stack
@@ -286,10 +299,10 @@ function VoidForm({ program, number, reference, onDone }: FormProps) {
   const [reason, setReason] = useState("");
   // One void by order reference: the order's earns and redemptions, and its reward claims given back.
   const orderState = useTillAction(VoidOrder, onDone, ({ voidOrder: p }) => (
-    { title: "Order voided", reference: target, lines: [["Claims given back", p.claims.length], ["New balance", p.newBalance]] }
+    { title: "Order voided", reference: target, lines: [["Claims given back", p.claims.length], ["New balance", p.newBalance]], balance: p.newBalance }
   ));
   const voidState = useTillAction(Void, onDone, ({ void: p }) => (
-    { title: "Transaction voided", reference, lines: [["Points reversed", p.points], ["New balance", p.newBalance]] }
+    { title: "Transaction voided", reference, lines: [["Points reversed", p.points], ["New balance", p.newBalance]], balance: p.newBalance }
   ));
   const busy = voidState.fetching || orderState.fetching;
   return (
@@ -313,7 +326,7 @@ function GoodwillForm({ program, number, reference, onDone }: FormProps) {
   const [points, setPoints] = useState<number | string>("");
   const [reason, setReason] = useState("service_recovery");
   const { fetching, error, submit } = useTillAction(Goodwill, onDone, ({ goodwill: p }) => (
-    { title: "Goodwill granted", reference, lines: [["Points", p.points], ["New balance", p.newBalance]] }
+    { title: "Goodwill granted", reference, lines: [["Points", p.points], ["New balance", p.newBalance]], balance: p.newBalance }
   ));
   return (
     <Stack
@@ -334,7 +347,7 @@ function RetroForm({ program, number, currency, onDone }: FormProps & { currency
   const [date, setDate] = useState("");
   // The receipt is the idempotency reference here: one claim per receipt.
   const { fetching, error, submit } = useTillAction(RetroClaim, onDone, ({ retroClaim: p }) => (
-    { title: "Retro-claim posted", reference: receipt, lines: [["Points earned", p.pointsEarned], ["New balance", p.newBalance]], breakdown: p.breakdown }
+    { title: "Retro-claim posted", reference: receipt, lines: [["Points earned", p.pointsEarned], ["New balance", p.newBalance]], breakdown: p.breakdown, balance: p.newBalance }
   ));
   return (
     <Stack
