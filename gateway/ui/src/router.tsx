@@ -71,14 +71,16 @@ const member360 = createRoute({
   getParentRoute: () => staff, path: "/admin/members/$number",
   validateSearch: (s: Record<string, unknown>): { tab?: string; after?: string } => ({ tab: optional(s.tab), after: optional(s.after) }),
   loaderDeps: ({ search }) => ({ tab: search.tab, after: search.after }),
-  // Not awaited: the screen renders at once and its queries find these in flight or cached.
-  loader: ({ params, deps }) => {
+  // Both leave with the route match; the header is awaited, so the screen's first render shows the
+  // member (one commit, not a loader and then the whole screen); the ledger is found in flight or cached.
+  loader: async ({ params, deps }) => {
     const program = getSession()?.program;
     if (!program) return;
-    void client.query(Member360Header, { program, number: params.number }).toPromise();
+    const header = client.query(Member360Header, { program, number: params.number }).toPromise();
     if (!deps.tab || deps.tab === "ledger") {
       void client.query(Member360Ledger, { program, number: params.number, after: deps.after ?? null, closed: false }).toPromise();
     }
+    await header;
   },
   component: lazyRouteComponent(() => import("./routes/admin/Member360")),
 });

@@ -194,15 +194,26 @@ interface FormProps { program: string; number: string; reference: string; onDone
 interface Line { sku: string; category: string; quantity: string; price: string }
 
 // Every till form: one submit at a time (a double Enter posts once; the reference makes a retry safe
-// too), then the result screen once the platform answers.
+// too), then the result screen once the platform answers. The request leaves before the form shows
+// itself busy: a state set in the submit handler would re-render the form first, synchronously at the
+// end of the event, and the request (sent a microtask later by the client) would wait for that render.
 function useTillAction<Data, Vars extends AnyVariables>(
   doc: DocumentInput<Data, Vars>, onDone: (r: Result) => void, toResult: (data: Data) => Result | null | undefined,
 ) {
-  const [{ fetching, error }, execute] = useMutation(doc);
+  const client = useClient();
+  const sending = useRef(false);
+  const [fetching, setFetching] = useState(false);
+  const [error, setError] = useState<CombinedError | undefined>();
   const submit = (variables: () => Vars) => async (e: React.FormEvent) => {
     e.preventDefault();
-    if (fetching) return;
-    const r = await execute(variables());
+    if (sending.current) return;
+    sending.current = true;
+    const answer = client.mutation(doc, variables()).toPromise();
+    setTimeout(() => { if (sending.current) { setError(undefined); setFetching(true); } });
+    const r = await answer;
+    sending.current = false;
+    setFetching(false);
+    setError(r.error);
     const result = r.data ? toResult(r.data) : null;
     if (result) onDone(result);
   };
