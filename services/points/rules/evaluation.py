@@ -181,7 +181,7 @@ class _Entry:
     """What a rule set's rule needs to be tested and ranked, worked out once per compiled rule set
     instead of at every earn (the match loop runs over every candidate rule of every earn)."""
 
-    __slots__ = ("rule", "always", "native", "basket", "skus", "categories", "needs", "precedence", "rank")
+    __slots__ = ("rule", "always", "native", "basket", "skus", "categories", "needs", "precedence")
 
     def __init__(self, rule: Rule, rule_set: RuleSet):
         self.rule = rule
@@ -191,7 +191,6 @@ class _Entry:
         self.skus, self.categories = rule.action.item_skus, rule.action.item_categories
         self.needs = rule.needs
         self.precedence = (rule_set.level, rule.priority)
-        self.rank = (-rule_set.level, -rule.priority)
 
 
 class Candidate:
