@@ -11,7 +11,6 @@ to each call by services/common/clients.py) do only that, and nothing at all for
 
 import grpc
 from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 
 from services.common.telemetry import tracing_enabled
 
@@ -51,9 +50,14 @@ def with_trace_context(metadata):
 
 
 def server_interceptor() -> grpc.aio.ServerInterceptor:
-    return aio_server_interceptor() if tracing_enabled() else TraceContextServerInterceptor()
+    if not tracing_enabled():
+        return TraceContextServerInterceptor()
+    # imported only by a process that traces: it is a tenth of a command line's start
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+    return aio_server_interceptor()
 
 
 def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
     """A tracing process's: spans per call (one that does not trace uses `with_trace_context`)."""
+    from opentelemetry.instrumentation.grpc import aio_client_interceptors
     return aio_client_interceptors()

@@ -1,4 +1,7 @@
-"""loyalty-import: bring a legacy program in, and prove it reconciles."""
+"""loyalty-import: bring a legacy program in, and prove it reconciles.
+
+Each command imports the modules it uses: the short ones (reconcile, status) start without the load's.
+"""
 
 import argparse
 import asyncio
@@ -9,7 +12,7 @@ import pathlib
 import sys
 
 from services.common.errors import DomainError
-from services.importer import dump, loading, mapping, runner, sources, validation_report
+from services.importer import dump, sources
 from services.importer.settings import ImportSettings
 
 
@@ -36,6 +39,7 @@ def _open_dump(args: argparse.Namespace) -> tuple[dump.FolderDump, str]:
             sftp_client_key=settings.sftp_client_key, sftp_known_hosts=settings.sftp_known_hosts)))
         _say(f"fetched {len(got.fetched)} files, resumed {len(got.resumed)}, {len(got.skipped)} already complete")
     if args.mapping:
+        from services.importer import mapping
         return mapping.MappedDump(directory, mapping.load_mapping(args.mapping)), label
     return dump.FolderDump(directory), label
 
@@ -47,6 +51,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from services.importer import validation_report
     source, _ = _open_dump(args)
     report = validation_report.validate(source, max_reject_rate=args.max_reject_rate, progress=_say)
     print("\n".join(validation_report.summary_lines(report)))
@@ -65,6 +70,7 @@ def _void_before(value: str | None) -> dt.datetime | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from services.importer import runner
     source, label = _open_dump(args)
     import_id = asyncio.run(runner.run_import(
         ImportSettings(), source=source, label=label, program_code=args.program,
@@ -75,12 +81,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from services.importer import runner
     for item in asyncio.run(runner.status(ImportSettings(), program_code=args.program)):
         print(json.dumps(item, default=str))
     return 0
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:
+    from services.importer import runner
     rows = asyncio.run(runner.mapping(ImportSettings(), program_code=args.program))
     out = open(args.out, "w", newline="") if args.out else sys.stdout
     writer = csv.writer(out)
@@ -93,9 +101,10 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
+    from services.importer import reconcile
     directory, label = _local(args.directory, args.spool)
-    report = asyncio.run(runner.reconcile(ImportSettings(), program_code=args.program, label=label,
-                                          directory=directory))
+    report = asyncio.run(reconcile.reconcile(ImportSettings(), program_code=args.program, label=label,
+                                             directory=directory))
     totals = report["control_totals"]
     print(f"members imported: {report['members_imported']:,}")
     print(f"balances matching: {report['balances_matching']:,} ({report['matching_share']:.2%})")
@@ -108,6 +117,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from services.importer import runner
     source, _ = _open_dump(args)
     report = asyncio.run(runner.compare(ImportSettings(), program_code=args.program, source=source,
                                         since=_void_before(args.since)))
@@ -173,19 +183,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (dump.StructureError, loading.Refused) as err:
-        print(f"loyalty-import: refused, nothing imported: {err}", file=sys.stderr)
-        return 1
-    except runner.Held as err:
-        print(f"loyalty-import: {err}", file=sys.stderr)
-        return 1
-    except (sources.SourceError, mapping.MappingError) as err:
-        print(f"loyalty-import: {err}", file=sys.stderr)
-        return 1
     except DomainError as err:
         print(f"loyalty-import: {err.code.value}: {err.message}", file=sys.stderr)
         return 2
+    except Exception as err:
+        message = _refusal(err)
+        if message is None:
+            raise
+        print(f"loyalty-import: {message}", file=sys.stderr)
+        return 1
 
+
+def _refusal(err: Exception) -> str | None:
+    """What to say of one of the tool's own refusals (None for anything else)."""
+    from services.importer import loading, mapping, runner
+    if isinstance(err, (dump.StructureError, loading.Refused)):
+        return f"refused, nothing imported: {err}"
+    if isinstance(err, (runner.Held, sources.SourceError, mapping.MappingError)):
+        return str(err)
+    return None
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,7 +7,6 @@ in; every step is idempotent by legacy ids, so redoing a half-done step changes 
 import dataclasses
 import datetime as dt
 import json
-import pathlib
 import time
 import uuid
 from collections.abc import Callable
@@ -15,30 +14,14 @@ from collections.abc import Callable
 import asyncpg
 
 from services.common.errors import DomainError, ErrorCode
-from services.common.migrations import migrate
 from services.importer import compare as comparing
 from services.importer import dump, loading
 from services.importer.peers import HistoryProgress, Peers
 from services.importer.settings import ImportSettings
-
-MIGRATIONS = pathlib.Path(__file__).parent / "migrations"
-
+from services.importer.staging import current_import, open_staging
 
 class Held(Exception):
     """The import stopped at the first batch that breaks the dump's control totals."""
-
-
-async def open_staging(settings: ImportSettings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(settings.dsn, min_size=1, max_size=4,
-                                     server_settings={"search_path": "staging"})
-    await migrate(pool, schema="staging", directory=MIGRATIONS, kernel=False)
-    return pool
-
-
-async def _current_import(conn, *, program_code: str, directory: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM imports WHERE program_code = $1 AND directory = $2 ORDER BY started_at DESC LIMIT 1",
-        program_code, str(directory))
 
 
 async def _advance(conn, import_id: uuid.UUID, state: str, counters: dict) -> None:
@@ -118,7 +101,7 @@ async def run_import(
     try:
         program_id = await peers.program_id(program_code)
         async with pool.acquire() as conn:
-            row = await _current_import(conn, program_code=program_code, directory=label)
+            row = await current_import(conn, program_code=program_code, directory=label)
             if row is None or row["state"] == "done":
                 import_id = uuid.uuid4()
                 await conn.execute(
@@ -217,49 +200,6 @@ async def mapping(settings: ImportSettings, *, program_code: str) -> list[tuple[
             rows = await conn.fetch("SELECT legacy_id, loyalty_number, email FROM member_map WHERE program_id = $1"
                                     " ORDER BY legacy_id", program_id)
         return [tuple(r) for r in rows]
-    finally:
-        await peers.close()
-        await pool.close()
-
-
-async def reconcile(settings: ImportSettings, *, program_code: str, label: str, directory: pathlib.Path) -> dict:
-    """Compare the import recorded under `label`; the report is written into `directory`."""
-    pool = await open_staging(settings)
-    peers = Peers.connect(settings)
-    try:
-        async with pool.acquire() as conn:
-            row = await _current_import(conn, program_code=program_code, directory=label)
-            if row is None:
-                raise DomainError(ErrorCode.NOT_FOUND, f"no import of {label} into {program_code!r}")
-            legacy = await conn.fetchrow(
-                "SELECT (SELECT count(*) FROM members WHERE import_id = $1) AS members,"
-                " (SELECT coalesce(sum(points_balance), 0)::bigint FROM balances WHERE import_id = $1) AS balances,"
-                " (SELECT count(*) FROM quarantine WHERE import_id = $1) AS quarantined", row["id"])
-            by_kind = {r["kind"]: r["points"] for r in await conn.fetch(
-                "SELECT kind, sum(points)::bigint AS points FROM transactions WHERE import_id = $1 GROUP BY kind",
-                row["id"])}
-        compared = await peers.compare_balances(row["id"], max_mismatches=100)
-        report = {
-            "import_id": str(row["id"]), "state": row["state"],
-            "members_imported": compared.members, "balances_matching": compared.matching,
-            "matching_share": (compared.matching / compared.members) if compared.members else 1.0,
-            "mismatches": [{"legacy_id": m.legacy_id, "loyalty_number": m.loyalty_number,
-                            "legacy": m.legacy_balance, "platform": m.platform_balance} for m in compared.mismatches],
-            "remediation": [{"range": b.range, "members": b.members, "points": b.points} for b in compared.remediation],
-            "control_totals": {
-                "legacy": {"members": legacy["members"], "balances": legacy["balances"], "points_by_kind": by_kind},
-                "platform": {"members": compared.members, "balances": compared.platform_balance_total,
-                             "points_by_kind": dict(compared.imported_points_by_kind),
-                             "transactions_imported": compared.transactions_imported},
-            },
-            "rows_quarantined": legacy["quarantined"],
-        }
-        (directory / "reconciliation-report.json").write_text(json.dumps(report, indent=2))
-        # kept on the import record too: the admin console's import status screen shows the last one
-        async with pool.acquire() as conn:
-            await conn.execute("UPDATE imports SET reconciliation = $2::jsonb WHERE id = $1", row["id"],
-                               json.dumps(report | {"checked_at": dt.datetime.now(dt.timezone.utc).isoformat()}))
-        return report
     finally:
         await peers.close()
         await pool.close()
