@@ -1,8 +1,12 @@
-"""Where an earn's CPU goes: py-spy samples the real gateway, points and member processes while the
-bench's load runs, and the hottest functions are printed per process (by hand; needs py-spy).
+"""Where an earn's (or a member search's) CPU goes: py-spy samples the real gateway, points and member
+processes while the bench's load runs, and the hottest functions are printed per process (by hand;
+needs py-spy).
 
     .venv/bin/pip install py-spy            # a profiling tool, not a dependency of the product
-    .venv/bin/python bench/profile.py [--path graphql|persisted|grpc] [--seconds 20] [--out DIR]
+    .venv/bin/python bench/profile.py [--path graphql|persisted|grpc|search|search-persisted] [--seconds 20] [--out DIR]
+
+`search` runs bench/members.py's searches (20 members a page, as text; `search-persisted` by hash)
+over --members generated members instead of earns.
 
 Writes each process's collapsed stacks (DIR/<process>.txt: flamegraph.pl or speedscope read them)
 and prints, per process (samples taken while it holds the GIL: running Python, not waiting), the share of samples in the top functions: self (the function's own code)
@@ -24,6 +28,7 @@ from _common import LeanHttpClient, local_postgres, platform, run_for  # noqa: I
 import asyncpg  # noqa: E402
 
 from ledger import CREATE_PROGRAM, EARN, cpu_seconds, post_persisted, seed  # noqa: E402
+import members as member_bench  # noqa: E402
 from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402
 from services.common import clients  # noqa: E402
@@ -58,11 +63,19 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
     code = f"prof-{uuid.uuid4().hex[:8]}"
     program_id = uuid.UUID((await lean.post_json("/graphql", {"query": CREATE_PROGRAM, "variables": {"code": code}}))
                            ["data"]["createProgram"]["program"]["id"])
-    admin = await asyncpg.connect(database.admin_dsn,
-                                  server_settings={"search_path": "points", "enable_nestloop": "off"})
-    await seed(admin, program_id, prefix="E", members=args.members, points=1000, lots=1, expires_at=None)
-    await admin.execute("ANALYZE points.members; ANALYZE points.accounts; ANALYZE points.lots")
-    await admin.close()
+    if not args.path.startswith("search"):
+        admin = await asyncpg.connect(database.admin_dsn,
+                                      server_settings={"search_path": "points", "enable_nestloop": "off"})
+        await seed(admin, program_id, prefix="E", members=args.members, points=1000, lots=1, expires_at=None)
+        await admin.execute("ANALYZE points.members; ANALYZE points.accounts; ANALYZE points.lots")
+        await admin.close()
+    else:
+        admin = await asyncpg.connect(database.admin_dsn)
+        for first in range(1, args.members + 1, 100_000):
+            await admin.execute(member_bench.generate_sql(first, min(100_000, args.members - first + 1)), program_id)
+        await admin.execute("ANALYZE member.members")
+        await admin.close()
+    queries = member_bench.lookups(500, args.members, __import__("random").Random(7))
     numbers = [f"E{i:09d}" for i in range(1, args.members + 1)]
     channel = clients.channel(f"127.0.0.1:{ports['points']}")
     stub = pb_grpc.PointsServiceStub(channel)
@@ -85,7 +98,18 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
         await stub.Earn(pb.EarnRequest(loyalty_number=numbers[k % len(numbers)], amount="12.50", currency="EUR",
                                        reference=f"g{tag}-{k}"), metadata=md, timeout=30)
 
-    one = {"graphql": graphql, "persisted": persisted, "grpc": grpc}[args.path]
+    async def search(k: int) -> None:
+        field, q = queries[k % len(queries)]
+        variables = {"program": code, "q": q, "field": field}
+        if args.path == "search-persisted":
+            body = await post_persisted(lean, member_bench.SEARCH_QUERY, variables)
+        else:
+            body = await lean.post_json("/graphql", {"query": member_bench.SEARCH_QUERY, "variables": variables})
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+
+    one = {"graphql": graphql, "persisted": persisted, "grpc": grpc, "search": search,
+           "search-persisted": search}[args.path]
     await run_for(2.0, args.workers, one)  # warm
     watched = ("gateway", "points", "member")
     cpu_before = {name: cpu_seconds(processes[name].pid) for name in watched}
@@ -98,7 +122,7 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
            for name in watched}
     for spy in spies.values():
         spy.wait()
-    print(f"earn over {args.path}: {rate:,.0f}/s with {args.workers} callers; CPU ms per earn: "
+    print(f"{'search' if args.path.startswith('search') else 'earn'} over {args.path}: {rate:,.0f}/s with {args.workers} callers; CPU ms per operation: "
           + ", ".join(f"{name} {v:.2f}" for name, v in cpu.items()), flush=True)
     for name in spies:
         print(f"{name}:")
@@ -109,7 +133,7 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--path", choices=("graphql", "persisted", "grpc"), default="graphql")
+    parser.add_argument("--path", choices=("graphql", "persisted", "grpc", "search", "search-persisted"), default="graphql")
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)

@@ -6,6 +6,7 @@ from strawberry.scalars import JSON
 from loyalty.member.v1 import member_service_pb2 as member_pb
 
 from gateway.context import Info
+from gateway.members import selection
 from gateway.members.types import LikelyDuplicate, LikelyDuplicatePage, Member, MemberSearchResult, MemberSettings, Segment, SegmentPreview
 from gateway.permissions import Allow, P
 from gateway.services import rpc
@@ -47,7 +48,8 @@ class MemberQueries:
         md = await info.context.metadata(program)
         found = await rpc(info.context.services.member.SearchMembers(
             member_pb.SearchMembersRequest(query=query, field=field or "", sort=sort or "", descending=descending,
-                                           page_size=first, page_token=after or "", status=status or ""),
+                                           page_size=first, page_token=after or "", status=status or "",
+                                           fields=selection.member_fields(info)),
             metadata=md, timeout=5))
         return MemberSearchResult(members=[Member.from_proto(m, program) for m in found.members],
                                   next_page_token=found.next_page_token or None)

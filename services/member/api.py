@@ -192,11 +192,13 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
 
     async def SearchMembers(self, request, context):
         ctx = require_program(context)
-        rows, token = await search.search(self._pool, program_id=ctx.program_id, query=search.SearchQuery(
+        query = search.SearchQuery(
             query=request.query, field=request.field, sort=request.sort, descending=request.descending,
             page_size=request.page_size, page_token=request.page_token, status=request.status,
-        ))
-        return search_response(rows, token)
+            fields=frozenset(request.fields),
+        )
+        rows, token = await search.search(self._pool, program_id=ctx.program_id, query=query)
+        return search_response(rows, token, fields=search.page_fields(query))
 
     async def ListLikelyDuplicates(self, request, context):
         ctx = require_program(context)

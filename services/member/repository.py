@@ -5,13 +5,31 @@ import uuid
 import asyncpg
 
 PROGRAM_COLUMNS = "id, code, name, currency, timezone, expiry_days, expiry_round_to_month_end, loyalty_number_prefix, archived_at"
+MERGED_INTO_NUMBER = (
+    "CASE WHEN merged_into IS NULL THEN '' ELSE (SELECT t.loyalty_number FROM members t"
+    " WHERE t.program_id = members.program_id AND t.id = members.merged_into) END AS merged_into_number"
+)
 MEMBER_COLUMNS = (
     "id, program_id, loyalty_number, email, email_normalized, first_name, last_name, phone, birth_date, status,"
     " channel, enrolled_at, zip, nationality, marketing_email, marketing_sms, marketing_post, custom_attributes,"
-    " opted_in_at, status_changed_at, merged_into, erased_at, updated_at,"
-    " CASE WHEN merged_into IS NULL THEN '' ELSE (SELECT t.loyalty_number FROM members t"
-    " WHERE t.program_id = members.program_id AND t.id = members.merged_into) END AS merged_into_number"
+    " opted_in_at, status_changed_at, merged_into, erased_at, updated_at, " + MERGED_INTO_NUMBER
 )
+# The columns each field of the Member message is made from (member_proto.py), in the message's order:
+# a search asked for some fields reads only theirs.
+MEMBER_FIELD_COLUMNS = {
+    "id": "id", "loyalty_number": "loyalty_number", "email": "email", "first_name": "first_name",
+    "last_name": "last_name", "phone": "phone", "birth_date": "birth_date", "status": "status",
+    "enrolled_at": "enrolled_at", "channel": "channel", "zip": "zip", "nationality": "nationality",
+    "consents": "marketing_email, marketing_sms, marketing_post", "custom_attributes_json": "custom_attributes",
+    "opted_in_at": "opted_in_at", "status_changed_at": "status_changed_at", "merged_into": MERGED_INTO_NUMBER,
+}
+
+
+def member_columns(fields) -> str:
+    """The select list for these Member fields (all of MEMBER_COLUMNS when none are named)."""
+    if not fields:
+        return MEMBER_COLUMNS
+    return ", ".join(column for field, column in MEMBER_FIELD_COLUMNS.items() if field in fields)
 
 
 async def program_by_code(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
@@ -300,9 +318,11 @@ SEARCH_KEYS = {
 }
 
 
-def search_sql(*, field: str, sort: str, descending: bool, after: bool, status: bool) -> str:
+def search_sql(*, field: str, sort: str, descending: bool, after: bool, status: bool,
+               columns: str = MEMBER_COLUMNS) -> str:
     """One indexed statement. Parameters: $1 program, $2 / $3 the prefix range [start, end), $4 the
-    limit, then the keyset cursor (sort key, id) when `after`, then the status filter when `status`."""
+    limit, then the keyset cursor (sort key, id) when `after`, then the status filter when `status`.
+    `columns` must hold id (and enrolled_at when it is the sort): the page token is made of them."""
     match = SEARCH_KEYS[field]
     key = SEARCH_KEYS[sort]
     direction = "DESC" if descending else "ASC"
@@ -317,7 +337,7 @@ def search_sql(*, field: str, sort: str, descending: bool, after: bool, status: 
     if status:
         where.append(f"status = ${n}")
     return (
-        f"SELECT {MEMBER_COLUMNS}, ({key})::text AS sort_key FROM members WHERE {' AND '.join(where)}"
+        f"SELECT {columns}, ({key})::text AS sort_key FROM members WHERE {' AND '.join(where)}"
         f" ORDER BY {key} {direction}, id {direction} LIMIT $4"
     )
 

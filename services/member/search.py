@@ -29,6 +29,11 @@ class SearchQuery:
     page_size: int = 20
     page_token: str = ""
     status: str = ""
+    fields: frozenset[str] = frozenset()  # the Member fields asked for; empty: all
+
+
+# What every page holds, whatever is asked for: the member's identity (and the page token's).
+ALWAYS = frozenset({"id", "loyalty_number"})
 
 
 def guess_field(query: str) -> str:
@@ -84,11 +89,17 @@ def plan(q: SearchQuery) -> tuple[str, list, str]:
         raise invalid("pageSize", "must be between 1 and 100")
     if len(q.query) > 100:
         raise invalid("query", "must be at most 100 characters")
+    unknown = sorted(q.fields - repository.MEMBER_FIELD_COLUMNS.keys())
+    if unknown:
+        raise invalid("fields", f"{unknown[0]!r} is not a field of Member")
     size = q.page_size or 20
     start, end = prefix_range(normalise(field, q.query))
     after = decode_token(q.page_token) if q.page_token else None
+    columns = page_fields(q)
+    if columns and sort == "enrolled_at":  # the page token's key
+        columns = columns | {"enrolled_at"}
     sql = repository.search_sql(field=field, sort=sort, descending=q.descending, after=after is not None,
-                                status=bool(q.status))
+                                status=bool(q.status), columns=repository.member_columns(columns))
     args: list = [start, end, size + 1]
     if after:
         key = after[0]
@@ -101,6 +112,11 @@ def plan(q: SearchQuery) -> tuple[str, list, str]:
     if q.status:
         args.append(q.status)
     return sql, args, sort
+
+
+def page_fields(q: SearchQuery) -> frozenset[str]:
+    """The Member fields a page's members have: empty (every one) unless some are asked for."""
+    return q.fields | ALWAYS if q.fields else frozenset()
 
 
 async def search(pool: asyncpg.Pool, *, program_id: uuid.UUID, query: SearchQuery):

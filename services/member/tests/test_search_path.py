@@ -6,6 +6,7 @@ import pytest
 from loyalty.member.v1 import member_service_pb2 as pb
 from services.common.db import create_pool
 from services.member import search
+from services.member.profiles import Consents
 from services.member.member_proto import member_to_proto, search_response
 from services.member.tenant_read import TenantReadConnection, tenant_read
 
@@ -67,3 +68,54 @@ async def test_only_a_clean_read_skips_the_pool_reset_and_it_leaves_no_program_b
         assert SpyConnection.resets[-1] != ""  # that use was not a tenant read: full reset again
     finally:
         await pool.close()
+
+
+async def test_a_page_of_some_fields_is_the_full_page_with_only_those_fields(pools, program, enrol):
+    lola = await enrol(first_name="Lola", last_name="Arias", phone="+34600111222", birth_date="1990-02-03",
+                       zip="28001", nationality="ES", consents=Consents(email=True, post=True))
+    await enrol(first_name="Luis", last_name="Arias")
+    async with pools["member"].acquire() as conn, conn.transaction():  # attributes without a program schema
+        await conn.execute("SELECT set_config('app.program_id', $1, true)", str(program))
+        await conn.execute("""UPDATE members SET custom_attributes = '{"b": 1, "a": 2}' WHERE id = $1""", lola["id"])
+    full = search_response(*await search.search(pools["member"], program_id=program,
+                                                  query=search.SearchQuery(query="arias")))
+    assert len(full.members) == 2
+    assert {m.custom_attributes_json for m in full.members} == {'{"a": 2, "b": 1}', "{}"}
+    names = list(pb.Member.DESCRIPTOR.fields_by_name)
+    for asked in ([name] for name in names):  # each field alone, then all of them
+        query = search.SearchQuery(query="arias", fields=frozenset(asked))
+        rows, token = await search.search(pools["member"], program_id=program, query=query)
+        page = search_response(rows, token, fields=search.page_fields(query))
+        kept = set(asked) | search.ALWAYS
+        expected = pb.SearchMembersResponse(next_page_token=full.next_page_token)
+        for member in full.members:
+            expected.members.add().CopyFrom(member)
+            for name in names:
+                if name not in kept:
+                    expected.members[-1].ClearField(name)
+        assert page == expected, asked
+    query = search.SearchQuery(query="arias", fields=frozenset(names))
+    assert search_response(*await search.search(pools["member"], program_id=program, query=query),
+                           fields=search.page_fields(query)) == full
+
+
+async def test_a_page_of_some_fields_sorted_by_enrolment_pages_on(pools, program, enrol):
+    for first in ("Ana", "Bea", "Carla"):
+        await enrol(first_name=first, last_name="Quiroga")
+    seen, token = [], ""
+    while True:
+        query = search.SearchQuery(query="quiroga", sort="enrolled_at", page_size=1, page_token=token,
+                                   fields=frozenset({"first_name"}))
+        rows, token = await search.search(pools["member"], program_id=program, query=query)
+        seen += [m.first_name for m in search_response(rows, token, fields=search.page_fields(query)).members]
+        if not token:
+            break
+    assert seen == ["Ana", "Bea", "Carla"]
+
+
+async def test_a_field_that_is_not_a_members_is_refused(pools, program):
+    from services.common.errors import DomainError
+
+    with pytest.raises(DomainError, match="fields"):
+        await search.search(pools["member"], program_id=program,
+                            query=search.SearchQuery(query="x", fields=frozenset({"password"})))
