@@ -87,8 +87,10 @@ class LoyaltyGraphQL(GraphQL):
     async def _persisted(self, request: Request):
         """The answer to a persisted operation (gateway/persisted.py), or None for Strawberry's full path."""
         raw = await request.body()  # kept by the request: the full path reads it again for free
-        if b"persistedQuery" not in raw or not request.headers.get("content-type", "").startswith("application/json"):
+        if not request.headers.get("content-type", "").startswith("application/json"):
             return None
+        if b"persistedQuery" not in raw:
+            return await self._known_text(request, raw)
         body = persisted.parse_body(raw)
         key = persisted.persisted_hash(body) if body is not None else None
         if key is None:
@@ -109,6 +111,25 @@ class LoyaltyGraphQL(GraphQL):
                 plan = self.persisted.register(key, text, kind=principal.kind)
                 if plan is None:
                     return None  # not kept (too long, not valid for this caller): the full path answers
+        return await persisted.run_plan(self, request, plan, body)
+
+    async def _known_text(self, request: Request, raw: bytes):
+        """A document sent as text runs as its hash would (the plan kept under its SHA-256, registered by
+        the first signed-in caller who sends it): a staff screen's or a till's documents repeat, and the
+        plan skips Strawberry's view, parse, validation and hooks as for a hash; None: the full path."""
+        body = persisted.parse_body(raw)
+        text = body.get("query") if body is not None else None
+        if not isinstance(text, str) or len(text) > persisted.MAX_TEXT:
+            return None
+        key = persisted.sha256(text)
+        plan = self.persisted.get(key)
+        if plan is None:
+            principal, _ = await self.identify(request)
+            if principal is None:  # as for a hash: nobody anonymous registers
+                return None
+            plan = self.persisted.register(key, text, kind=principal.kind)
+            if plan is None:
+                return None
         return await persisted.run_plan(self, request, plan, body)
 
     async def process_result(self, request, result):

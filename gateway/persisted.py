@@ -114,9 +114,9 @@ class PersistedOperations:
         limit = per_kind(self._settings.max_tokens, kind)
         try:
             document, tokens = parse_counting(text, max_tokens=limit)
-        except GraphQLError:
-            return None
-        if validate_document(self._schema._schema, document, self._rules):
+            if validate_document(self._schema._schema, document, self._rules):
+                return None
+        except (GraphQLError, RecursionError):  # a document nested too deeply: the full path refuses it
             return None
         operations = {}
         for definition in document.definitions:

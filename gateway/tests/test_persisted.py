@@ -42,6 +42,7 @@ def test_a_valid_document_is_kept_with_its_measures_and_the_till_deadline():
     "{ noSuchField }",  # not valid
     "{ __schema { types { name } } }",  # introspection, off
     "query { enquire(program: \"p\", loyaltyNumber: \"n\") { availablePoints } }" + " " * 9000,  # too long
+    "{ " + "a { " * 500 + "}" * 500 + " }",  # nested deeper than the parser's recursion
 ])
 def test_what_the_full_path_would_refuse_is_never_kept(text):
     operations = registry()

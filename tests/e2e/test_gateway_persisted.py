@@ -131,6 +131,35 @@ async def test_a_persisted_hash_never_skips_authentication_or_another_callers_ri
         {"enquire": {"availablePoints": 0}}
 
 
+async def test_a_document_sent_as_text_runs_as_its_hash_would_checked_as_its_callers_own(admin, platform, tills):
+    program = await new_program(admin)
+    number = (await enrol(admin, program))["loyaltyNumber"]
+    query = EARN + f"# {unique('doc')}"
+
+    def variables(amount: str) -> dict:
+        return {"program": program, "number": number, "amount": amount, "reference": unique("r")}
+
+    staff = tills(authorization=f"Bearer {ADMIN_TOKEN}")
+    status, body = await staff.post({"query": query, "variables": variables("10")})
+    assert status == 200 and body["data"]["earn"]["newBalance"] == 10
+    # kept under its hash by a signed-in caller's text: the hash alone is known now
+    assert (await staff.hashed(query, **variables("5")))["data"]["earn"]["newBalance"] == 15
+    status, body = await staff.post({"query": query, "variables": variables("1")})
+    assert body == {"data": {"earn": {"pointsEarned": 1, "newBalance": 16}}}
+    # the same text from a reader without points.earn, and from nobody: refused as on the full path
+    reader = tills(authorization=f"Bearer {staff_token(programs=[program], permissions=['points.read'])}")
+    status, body = await reader.post({"query": query, "variables": variables("10")})
+    assert body["data"] is None and codes(body) == ["FORBIDDEN"]
+    status, body = await tills().post({"query": query, "variables": variables("10")})
+    assert body["data"] is None and codes(body) == ["UNAUTHENTICATED"]
+    # a text nested too deeply is never kept: the full path refuses it as before
+    deep = "{ " + "a { " * 500 + "}" * 500 + " }"
+    status, body = await staff.post({"query": deep})
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert codes(await staff.hashed(deep)) == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert (await staff(ENQUIRE_POINTS, program=program, number=number))["data"]["enquire"]["availablePoints"] == 16
+
+
 async def test_a_persisted_mutation_is_audited_like_one_sent_as_text(admin, platform, tills):
     from tests.e2e.test_identity_access import audited
 
