@@ -10,22 +10,34 @@ from services.common.errors import not_found
 BUCKETS = (("< -100", None, -101), ("-100..-1", -100, -1), ("0", 0, 0), ("1..100", 1, 100), ("> 100", 101, None))
 
 
+def _bucket(i: int, low: int | None, high: int | None) -> str:
+    within = " AND ".join(c for c in (low is not None and f"im.remediation >= {low}",
+                                      high is not None and f"im.remediation <= {high}") if c)
+    return (f"count(*) FILTER (WHERE {within}) AS members_{i},"
+            f" coalesce(sum(im.remediation) FILTER (WHERE {within}), 0)::bigint AS points_{i}")
+
+
+# Balances compared and remediation bands in one pass over the import's members: a member without
+# an account counts in the bands, not in the comparison.
+_TOTALS = f"""
+    SELECT count(a.member_id) AS members,
+           count(a.member_id) FILTER (WHERE a.balance = coalesce(im.legacy_balance, a.balance)) AS matching,
+           coalesce(sum(im.legacy_balance) FILTER (WHERE a.member_id IS NOT NULL), 0)::bigint AS legacy_total,
+           coalesce(sum(a.balance), 0)::bigint AS platform_total,
+           {", ".join(_bucket(i, low, high) for i, (_, low, high) in enumerate(BUCKETS))}
+    FROM imported_members im
+    LEFT JOIN accounts a ON a.kind = 'member_available' AND a.member_id = im.member_id
+    WHERE im.import_id = $1
+"""
+
+
 async def compare(pool: asyncpg.Pool, *, import_id: uuid.UUID, max_mismatches: int) -> dict:
     async with pool.acquire() as conn:
         program_id = await conn.fetchval("SELECT program_id FROM staging.imports WHERE id = $1", import_id)
     if program_id is None:
         raise not_found("import", str(import_id))
     async with tenant_tx(pool, program_id) as conn:
-        totals = await conn.fetchrow(
-            """
-            SELECT count(*) AS members,
-                   count(*) FILTER (WHERE a.balance = coalesce(im.legacy_balance, a.balance)) AS matching,
-                   coalesce(sum(im.legacy_balance), 0)::bigint AS legacy_total,
-                   coalesce(sum(a.balance), 0)::bigint AS platform_total
-            FROM imported_members im
-            JOIN accounts a ON a.kind = 'member_available' AND a.member_id = im.member_id
-            WHERE im.import_id = $1
-            """, import_id)
+        totals = await conn.fetchrow(_TOTALS, import_id)
         mismatches = await conn.fetch(
             """
             SELECT im.legacy_id, m.loyalty_number, im.legacy_balance, a.balance AS platform_balance
@@ -42,13 +54,6 @@ async def compare(pool: asyncpg.Pool, *, import_id: uuid.UUID, max_mismatches: i
             WHERE im.import_id = $1 AND t.reference LIKE 'legacy:%' AND t.details->>'import_id' = $1::text
             GROUP BY t.kind
             """, import_id)
-        buckets = []
-        for label, low, high in BUCKETS:
-            row = await conn.fetchrow(
-                "SELECT count(*) AS members, coalesce(sum(remediation), 0)::bigint AS points FROM imported_members"
-                " WHERE import_id = $1 AND ($2::bigint IS NULL OR remediation >= $2)"
-                " AND ($3::bigint IS NULL OR remediation <= $3)", import_id, low, high)
-            buckets.append({"range": label, "members": row["members"], "points": row["points"]})
     return {
         "members": totals["members"], "matching": totals["matching"], "legacy_total": totals["legacy_total"],
         "platform_total": totals["platform_total"], "transactions": sum(r["n"] for r in kinds),
@@ -56,5 +61,6 @@ async def compare(pool: asyncpg.Pool, *, import_id: uuid.UUID, max_mismatches: i
         "mismatches": [{"legacy_id": r["legacy_id"], "loyalty_number": r["loyalty_number"],
                         "legacy_balance": r["legacy_balance"], "platform_balance": r["platform_balance"]}
                        for r in mismatches],
-        "remediation": buckets,
+        "remediation": [{"range": label, "members": totals[f"members_{i}"], "points": totals[f"points_{i}"]}
+                        for i, (label, _, _) in enumerate(BUCKETS)],
     }

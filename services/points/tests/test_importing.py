@@ -63,6 +63,13 @@ async def test_every_balance_matches_the_legacy_balance_and_reruns_post_nothing(
     compared = await import_report.compare(pools["points"], import_id=import_id, max_mismatches=10)
     assert compared["matching"] == compared["members"] == 30
     assert compared["by_kind"] == {k: v for k, v in answers.points_by_kind.items() if v}
+    # the remediation bands: each member in the one band its fix falls in, the fixes summed per band
+    fixes = [answers.balances[k] - answers.computed[k] for k in answers.valid_members]
+    bands = {label: [f for f in fixes if (low is None or f >= low) and (high is None or f <= high)]
+             for label, low, high in import_report.BUCKETS}
+    assert compared["remediation"] == [{"range": label, "members": len(bands[label]), "points": sum(bands[label])}
+                                       for label, _, _ in import_report.BUCKETS]
+    assert sum(b["members"] for b in compared["remediation"]) == 30
 
 
 async def test_ledger_invariants_hold_after_import(pools, admin_conn, tmp_path):
