@@ -32,6 +32,8 @@ async def create_pool(
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                # a connection class may prepare each acquired connection (member's TenantReadConnection)
+                setup=getattr(connection_class, "pool_setup", None),
                 connection_class=connection_class,
                 server_settings={"search_path": schema, "application_name": application},
             )

@@ -119,3 +119,60 @@ async def test_a_field_that_is_not_a_members_is_refused(pools, program):
     with pytest.raises(DomainError, match="fields"):
         await search.search(pools["member"], program_id=program,
                             query=search.SearchQuery(query="x", fields=frozenset({"password"})))
+
+
+class CountingConnection(TenantReadConnection):
+    executed: list[str] = []
+
+    async def execute(self, query, *args, **kwargs):
+        CountingConnection.executed.append(query)
+        return await super().execute(query, *args, **kwargs)
+
+
+async def test_a_held_program_costs_one_statement_per_read_and_never_reaches_another_use(database, pools, program,
+                                                                                         enrol):
+    from services.common.db import tenant_tx
+    from services.member import programs
+    from tests.fixtures.postgres import program_spec
+
+    spec = program_spec()
+    other, _ = await programs.provision(pools["member"], programs.ProgramInput(
+        code=spec.code, name=spec.name, currency="EUR", timezone="Europe/Madrid"))
+    other = other["id"]
+    await enrol(first_name="Held", last_name="Mine")
+    async with tenant_tx(pools["member"], other) as conn:
+        await conn.execute("INSERT INTO members(program_id, id, loyalty_number, email, email_normalized, first_name,"
+                           " last_name) VALUES ($1, gen_random_uuid(), '77', 'o@example.com', 'o@example.com', 'O', 'O')",
+                           other)
+    pool = await create_pool(database.service_dsn("member"), schema="member", application="test-held",
+                             min_size=1, max_size=1, connection_class=CountingConnection)
+
+    async def programs_seen(program_id) -> set:
+        async with tenant_read(pool, program_id) as conn:
+            return {r["program_id"] for r in await conn.fetch("SELECT program_id FROM members")}
+
+    try:
+        executed = CountingConnection.executed
+        assert await programs_seen(program) == {program}
+        count = len(executed)
+        assert await programs_seen(program) == {program}
+        assert len(executed) == count  # held: the read's own statement only
+        assert await programs_seen(other) == {other}  # another program: dropped, then set
+        assert await programs_seen(program) == {program}
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            async with tenant_read(pool, program) as conn:
+                await conn.execute("UPDATE members SET zip = zip")
+        assert await programs_seen(program) == {program}
+        async with pool.acquire() as conn:  # any other use: no program, not read-only, no transaction
+            assert await conn.fetchval("SELECT current_setting('app.program_id', true)") in (None, "")
+            assert await conn.fetchval("SHOW default_transaction_read_only") == "off"
+            assert not conn.is_in_transaction()
+            assert await conn.fetch("SELECT program_id FROM members") == []
+        assert await programs_seen(other) == {other}
+        async with tenant_tx(pool, program) as conn:  # a transaction of its own program
+            assert {r["program_id"] for r in await conn.fetch("SELECT program_id FROM members")} == {program}
+            assert await conn.fetchval("SHOW default_transaction_read_only") == "off"
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT current_setting('app.program_id', true)") in (None, "")
+    finally:
+        await pool.close()
