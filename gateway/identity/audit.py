@@ -11,6 +11,7 @@ identity service being down delays them (kept in memory, bounded, retried).
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -33,10 +34,22 @@ TARGET = re.compile(r"(loyaltyNumber|LoyaltyNumber|Id$|^id$|reference|Reference|
 MAX_BUFFER = 100_000
 
 
+# An argument's keys are the schema's names (and an input's JSON keys): the same few on every request,
+# so each key's verdict is kept instead of running both patterns on it per entry.
+@functools.lru_cache(maxsize=4_096)
+def is_secret(key: str) -> bool:
+    return SECRET.search(key) is not None
+
+
+@functools.lru_cache(maxsize=4_096)
+def is_target(key: str) -> bool:
+    return TARGET.search(key) is not None and not is_secret(key)
+
+
 def scrub(value):
     """Arguments without secrets: any key that names one is replaced."""
     if isinstance(value, dict):
-        return {text(k): ("[redacted]" if SECRET.search(k) else scrub(v)) for k, v in value.items()}
+        return {text(k): ("[redacted]" if is_secret(k) else scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return text(value) if isinstance(value, str) else value
@@ -45,7 +58,7 @@ def scrub(value):
 def targets(value, found: list) -> list:
     if isinstance(value, dict):
         for k, v in value.items():
-            if isinstance(v, (str, int)) and TARGET.search(k) and not SECRET.search(k):
+            if isinstance(v, (str, int)) and is_target(k):
                 found.append(text(f"{k}={v}"))
             else:
                 targets(v, found)
