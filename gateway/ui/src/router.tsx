@@ -71,14 +71,18 @@ const member360 = createRoute({
   getParentRoute: () => staff, path: "/admin/members/$number",
   validateSearch: (s: Record<string, unknown>): { tab?: string; after?: string } => ({ tab: optional(s.tab), after: optional(s.after) }),
   loaderDeps: ({ search }) => ({ tab: search.tab, after: search.after }),
-  // Both leave with the route match; the header is awaited, so the screen's first render shows the
-  // member (one commit, not a loader and then the whole screen); the ledger is found in flight or cached.
-  loader: async ({ params, deps }) => {
+  // Both leave with the route match, from the network (the screen then reads them from the cache, one
+  // request each); the header is awaited, so the screen's first render shows the member (one commit,
+  // not a loader and then the whole screen); the ledger is found in flight or cached once the header
+  // is painted. A tab or page change (`stay`) keeps the header it has.
+  loader: async ({ params, deps, cause }) => {
     const program = getSession()?.program;
     if (!program) return;
-    const header = client.query(Member360Header, { program, number: params.number }).toPromise();
+    const header = client.query(Member360Header, { program, number: params.number },
+      { requestPolicy: cause === "stay" ? "cache-first" : "network-only" }).toPromise();
     if (!deps.tab || deps.tab === "ledger") {
-      void client.query(Member360Ledger, { program, number: params.number, after: deps.after ?? null, closed: false }).toPromise();
+      void client.query(Member360Ledger, { program, number: params.number, after: deps.after ?? null, closed: false },
+        { requestPolicy: "network-only" }).toPromise();
     }
     await header;
   },

@@ -1,5 +1,5 @@
 import { Button, Group, Modal, NumberInput, Select, Stack, Text, TextInput } from "@mantine/core";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { CombinedError } from "urql";
 import { ErrorNotice } from "../errors";
 
@@ -24,10 +24,15 @@ export function ActionModal(props: {
   const [values, setValues] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CombinedError | undefined>();
+  // Nothing (not even the modal's portal) until first opened: a screen offers several of these, and
+  // each closed one would still cost its first render. Mounted closed, then opened, so it animates in.
+  const [used, setUsed] = useState(false);
+  useEffect(() => { if (props.opened) setUsed(true); }, [props.opened]);
   const set = (name: string, value: string) => setValues((v) => ({ ...v, [name]: value }));
   const close = () => { setValues({}); setError(undefined); props.onClose(); };
+  if (!used && !props.opened) return null;
   return (
-    <Modal opened={props.opened} onClose={close} title={props.title}>
+    <Modal opened={props.opened && used} onClose={close} title={props.title}>
       <Stack
         component="form" data-testid={props.testId}
         onSubmit={async (e: React.FormEvent) => {

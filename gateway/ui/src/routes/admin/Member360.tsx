@@ -13,6 +13,7 @@ import { useProgram } from "../../components/ProgramScope";
 import { Empty, Loading } from "../../components/States";
 import { Header, LedgerTab } from "./member360Queries";
 import { can, useGrants } from "../../session";
+import { usePainted } from "../../paint";
 
 const ProfileTab = graphql(`
   query Member360Profile($program: String!, $number: String!) {
@@ -104,9 +105,9 @@ export default function Member360() {
   const navigate = useNavigate({ from: "/admin/members/$number" });
   const grants = useGrants();
   const client = useClient();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: Header, variables: { program, number }, pause: !program, requestPolicy: "cache-and-network",
-  });
+  // The route's loader fetched the header (awaited) and the ledger page (in flight) from the network
+  // as it matched: both are read from the cache here, not asked for a second time.
+  const [{ data, fetching, error }, refetch] = useQuery({ query: Header, variables: { program, number }, pause: !program });
   const [, adjust] = useMutation(Adjust);
   const [, goodwill] = useMutation(Goodwill);
   const [, transfer] = useMutation(Transfer);
@@ -120,6 +121,7 @@ export default function Member360() {
   const [exportError, setExportError] = useState<import("urql").CombinedError | undefined>();
   // A change refetches the header and whichever tab is open (their queries are network-only on a bump).
   const [version, setVersion] = useState(0);
+  const painted = usePainted();
 
   if (error && !data) return <ErrorNotice error={error} />;
   if (!data) return fetching ? <Loading /> : null;
@@ -226,7 +228,8 @@ export default function Member360() {
         })} noReason confirmLabel="Erase for good"
         warning="Name, contacts and profile are removed for good (the ledger stays whole, anonymous). The erasure itself is recorded in the audit log." />
 
-      <Tabs value={tab} onChange={(t) => navigate({ search: { tab: t === "ledger" ? undefined : t ?? undefined } })} keepMounted={false}>
+      {/* The open tab's table (25 ledger rows and the lots) renders once the header is painted. */}
+      {painted && <Tabs value={tab} onChange={(t) => navigate({ search: { tab: t === "ledger" ? undefined : t ?? undefined } })} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="ledger">Ledger and lots</Tabs.Tab>
           <Tabs.Tab value="profile">Profile and consents</Tabs.Tab>
@@ -235,22 +238,24 @@ export default function Member360() {
           <Tabs.Tab value="earns">Earn breakdowns</Tabs.Tab>
           <Tabs.Tab value="groups">Clubs and segments</Tabs.Tab>
         </Tabs.List>
-        <Tabs.Panel value="ledger" pt="md"><Ledger program={program} number={number} after={search.after} version={version} /></Tabs.Panel>
+        <Tabs.Panel value="ledger" pt="md"><Ledger program={program} number={number} after={search.after} version={version} cached /></Tabs.Panel>
         <Tabs.Panel value="profile" pt="md"><Profile program={program} number={number} version={version} /></Tabs.Panel>
         <Tabs.Panel value="tiers" pt="md"><TierTab program={program} number={number} version={version} canClear={can(grants, "tier.override")} onChange={done} /></Tabs.Panel>
         <Tabs.Panel value="rewards" pt="md"><RewardTab program={program} number={number} version={version} /></Tabs.Panel>
         <Tabs.Panel value="earns" pt="md"><Earns program={program} number={number} version={version} /></Tabs.Panel>
         <Tabs.Panel value="groups" pt="md"><Groups program={program} number={number} version={version} /></Tabs.Panel>
-      </Tabs>
+      </Tabs>}
     </Stack>
   );
 }
 
 interface TabProps { program: string; number: string; version: number }
 
-// A tab's one query; after an action (`version` bumped) it asks the API again.
-function useTabQuery<D, V extends AnyVariables>(query: TypedDocumentNode<D, V>, variables: V, version: number) {
-  const [result, refetch] = useQuery<D, V>({ query, variables, requestPolicy: "cache-and-network" } as UseQueryArgs<V, D>);
+// A tab's one query; after an action (`version` bumped) it asks the API again. `cached`: the route's
+// loader has just sent it to the network (the ledger), so the cache answers.
+function useTabQuery<D, V extends AnyVariables>(query: TypedDocumentNode<D, V>, variables: V, version: number, cached = false) {
+  const requestPolicy = cached ? "cache-first" : "cache-and-network";
+  const [result, refetch] = useQuery<D, V>({ query, variables, requestPolicy } as UseQueryArgs<V, D>);
   const seen = useRef(version);
   useEffect(() => {
     if (seen.current !== version) { seen.current = version; refetch({ requestPolicy: "network-only" }); }
@@ -264,10 +269,10 @@ function tabBody<Q>(result: { data?: Q; error?: import("urql").CombinedError; fe
   return <>{render(result.data)}</>;
 }
 
-function Ledger({ program, number, after, version }: TabProps & { after?: string }) {
+function Ledger({ program, number, after, version, cached }: TabProps & { after?: string; cached?: boolean }) {
   const navigate = useNavigate({ from: "/admin/members/$number" });
   const [closed, setClosed] = useState(false);
-  const r = useTabQuery(LedgerTab, { program, number, after: after ?? null, closed }, version);
+  const r = useTabQuery(LedgerTab, { program, number, after: after ?? null, closed }, version, cached && !closed);
   return tabBody(r, (d) => (
     <Stack>
       <Title order={4}>Transactions</Title>

@@ -5,12 +5,14 @@ import {
 import { useParams } from "@tanstack/react-router";
 import { ButtonLink } from "../../components/Links";
 import { useHotkeys } from "@mantine/hooks";
-import { useEffect, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
-import { type AnyVariables, type CombinedError, type DocumentInput, useClient, useMutation, useQuery } from "urql";
+import { type AnyVariables, type CombinedError, type TypedDocumentNode, useClient, useMutation, useQuery } from "urql";
 import { graphql } from "../../gql";
 import { ErrorNotice } from "../../errors";
-import { newReference } from "../../client";
+import { newReference, postOperation } from "../../client";
+import type { TillMemberQuery } from "../../gql/graphql";
+import { type Store, afterPaint, makeStore, usePainted } from "../../paint";
 import { useProgram } from "../../components/ProgramScope";
 import { Loading } from "../../components/States";
 import { can, useGrants } from "../../session";
@@ -76,26 +78,83 @@ export default function MemberCard() {
   const grants = useGrants();
   const { number } = useParams({ from: "/staff/till/$number" });
   const [{ data, error }, refetch] = useQuery({ query: TillMember, variables: { program, number }, pause: !program });
+  // The available balance the last action answered: the card shows it in the result screen's own
+  // commit (only its figure re-renders), until the card's refetch, sent once that frame is painted,
+  // replaces the data it was read over.
+  const [answered] = useState(() => makeStore<Answered | null>(null));
+  const latest = useRef({ data, refetch });
+  latest.current = { data, refetch };
+  const onAnswer = useCallback((balance?: number) => {
+    if (balance !== undefined) answered.set({ balance, over: latest.current.data });
+    afterPaint(() => latest.current.refetch({ requestPolicy: "network-only" }));
+  }, [answered]);
+  const allowed = ACTIONS.filter(([, , p]) => can(grants, p)).map(([value]) => value).join(" ");
+  const actions = useMemo(() => ACTIONS.filter(([value]) => allowed.split(" ").includes(value)), [allowed]);
+
+  if (error && !data) return <ErrorNotice error={error} />;
+  if (!data) return <Loading />;
+  return (
+    <Stack maw={820}>
+      <Group justify="space-between">
+        <ButtonLink to="/till" variant="subtle">← Next customer</ButtonLink>
+      </Group>
+      <Summary data={data} answered={answered} />
+      <Desk program={program} number={number} currency={data.program.currency} actions={actions} onAnswer={onAnswer} />
+    </Stack>
+  );
+}
+
+interface Answered { balance: number; over: unknown }
+
+const Summary = memo(function Summary({ data, answered }: { data: TillMemberQuery; answered: Store<Answered | null> }) {
+  const m = data.member;
+  return (
+    <Card withBorder data-testid="member-card">
+      <Group justify="space-between">
+        <div>
+          <Title order={3}>{m.firstName} {m.lastName}</Title>
+          <Text c="dimmed">{m.loyaltyNumber}</Text>
+        </div>
+        <Group>
+          <Badge size="lg" variant="light">{m.status}</Badge>
+          {(m.tiers ?? []).map((t) => <Badge key={t.slabCode} size="lg" color="grape">{t.tierName}</Badge>)}
+        </Group>
+      </Group>
+      <SimpleGrid cols={3} mt="md">
+        <div><Text size="xs" c="dimmed">AVAILABLE</Text><Available data={data} answered={answered} /></div>
+        <div><Text size="xs" c="dimmed">PENDING / HELD</Text><Text fw={700}>{m.points.pendingPoints} / {m.points.onHoldPoints}</Text></div>
+        <div><Text size="xs" c="dimmed">EXPIRING NEXT</Text><Text fw={700}>{m.points.nextExpiryDate ? `${m.points.nextExpiringPoints} on ${m.points.nextExpiryDate.slice(0, 10)}` : "—"}</Text></div>
+      </SimpleGrid>
+    </Card>
+  );
+});
+
+function Available({ data, answered }: { data: TillMemberQuery; answered: Store<Answered | null> }) {
+  const shown = useSyncExternalStore(answered.subscribe, answered.get);
+  return <Text fw={700} size="xl" data-testid="till-balance">{shown && shown.over === data ? shown.balance : data.member.points.availablePoints}</Text>;
+}
+
+// The actions and their result. The result screen's commit changes only what the cashier must see:
+// the form is hidden, not torn down (it is replaced, under a fresh reference, by "New action"), and
+// the card above re-renders only its balance.
+const Desk = memo(function Desk({ program, number, currency, actions, onAnswer }: {
+  program: string; number: string; currency: string; actions: typeof ACTIONS; onAnswer: (balance?: number) => void;
+}) {
   const [action, setAction] = useState<Action>("earn");
   const [reference, setReference] = useState(() => newReference("till"));
   const [result, setResult] = useState<Result | null>(null);
 
-  const [shown, setShown] = useState<{ balance: number; over: typeof data } | null>(null);
-  // The result screen commits in the answer's own task (not a scheduler turn later), the card's
-  // balance from the same answer; the card's other figures (pending, held, expiry) are fetched
-  // again once that frame is painted, so that request and its render never delay the result.
-  const finished = (r: Result) => {
+  // The result screen commits in the answer's own task (not a scheduler turn later).
+  const finished = useCallback((r: Result) => {
     flushSync(() => {
       setResult(r);
-      if (r.balance !== undefined) setShown({ balance: r.balance, over: data });
+      onAnswer(r.balance);
     });
-    requestAnimationFrame(() => setTimeout(() => refetch({ requestPolicy: "network-only" })));
-  };
+  }, [onAnswer]);
   const next = () => {
     setResult(null);
     setReference(newReference("till"));
   };
-
   const pick = (value: Action) => {
     if (value !== action) setReference(newReference("till"));
     setAction(value);
@@ -103,64 +162,42 @@ export default function MemberCard() {
   // Alt+1..5 switch the action without the mouse.
   useHotkeys(ACTIONS.map(([value], i) => [`alt+${i + 1}`, () => { if (!result) pick(value); }] as [string, () => void]), []);
 
-  if (error && !data) return <ErrorNotice error={error} />;
-  if (!data) return <Loading />;
-  const m = data.member;
-  // Until the card's own refetch answers, the balance the last action reported.
-  const available = shown && shown.over === data ? shown.balance : m.points.availablePoints;
-  const currency = data.program.currency;
-  const actions = ACTIONS.filter(([, , p]) => can(grants, p));
+  const props = { program, number, reference, onDone: finished };
+  const forms = useMemo(() => (
+    <>
+      <Group gap="xs">
+        {actions.map(([value, label], i) => (
+          <Button
+            key={value} size="md" variant={value === action ? "filled" : "default"} aria-pressed={value === action}
+            data-testid={`action-${value}`} title={`Alt+${i + 1}`} onClick={() => pick(value)}
+          >
+            {label}
+          </Button>
+        ))}
+      </Group>
+      {action === "earn" && <EarnForm key={reference} {...props} currency={currency} />}
+      {action === "redeem" && <RedeemForm key={reference} {...props} />}
+      {action === "void" && <VoidForm key={reference} {...props} />}
+      {action === "goodwill" && <GoodwillForm key={reference} {...props} />}
+      {action === "retro" && <RetroForm key={reference} {...props} currency={currency} />}
+    </>
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- pick and props are made of these
+  ), [actions, action, reference, program, number, currency, finished]);
 
   return (
-    <Stack maw={820}>
-      <Group justify="space-between">
-        <ButtonLink to="/till" variant="subtle">← Next customer</ButtonLink>
-      </Group>
-      <Card withBorder data-testid="member-card">
-        <Group justify="space-between">
-          <div>
-            <Title order={3}>{m.firstName} {m.lastName}</Title>
-            <Text c="dimmed">{m.loyaltyNumber}</Text>
-          </div>
-          <Group>
-            <Badge size="lg" variant="light">{m.status}</Badge>
-            {(m.tiers ?? []).map((t) => <Badge key={t.slabCode} size="lg" color="grape">{t.tierName}</Badge>)}
-          </Group>
-        </Group>
-        <SimpleGrid cols={3} mt="md">
-          <div><Text size="xs" c="dimmed">AVAILABLE</Text><Text fw={700} size="xl" data-testid="till-balance">{available}</Text></div>
-          <div><Text size="xs" c="dimmed">PENDING / HELD</Text><Text fw={700}>{m.points.pendingPoints} / {m.points.onHoldPoints}</Text></div>
-          <div><Text size="xs" c="dimmed">EXPIRING NEXT</Text><Text fw={700}>{m.points.nextExpiryDate ? `${m.points.nextExpiringPoints} on ${m.points.nextExpiryDate.slice(0, 10)}` : "—"}</Text></div>
-        </SimpleGrid>
-      </Card>
-      {result ? (
-        <ResultScreen result={result} onNext={next} />
-      ) : (
-        <>
-          <Group gap="xs">
-            {actions.map(([value, label], i) => (
-              <Button
-                key={value} size="md" variant={value === action ? "filled" : "default"} aria-pressed={value === action}
-                data-testid={`action-${value}`} title={`Alt+${i + 1}`} onClick={() => pick(value)}
-              >
-                {label}
-              </Button>
-            ))}
-          </Group>
-          {action === "earn" && <EarnForm program={program} number={number} currency={currency} reference={reference} onDone={finished} />}
-          {action === "redeem" && <RedeemForm program={program} number={number} reference={reference} onDone={finished} />}
-          {action === "void" && <VoidForm program={program} number={number} reference={reference} onDone={finished} />}
-          {action === "goodwill" && <GoodwillForm program={program} number={number} reference={reference} onDone={finished} />}
-          {action === "retro" && <RetroForm program={program} number={number} currency={currency} reference={reference} onDone={finished} />}
-        </>
-      )}
-    </Stack>
+    <>
+      <Stack style={result ? { display: "none" } : undefined}>{forms}</Stack>
+      {result && <ResultScreen result={result} onNext={next} />}
+    </>
   );
-}
+});
 
 function ResultScreen({ result, onNext }: { result: Result; onNext: () => void }) {
   const nextButton = useRef<HTMLButtonElement>(null);
-  useEffect(() => nextButton.current?.focus(), []);
+  // The focus (a style and layout pass of its own) and the printable breakdown once the result is
+  // on screen.
+  const painted = usePainted();
+  useEffect(() => { if (painted) nextButton.current?.focus(); }, [painted]);
   return (
     <Paper withBorder p="lg" data-testid="till-result">
       <Title order={3} mb="sm">{result.title}</Title>
@@ -172,7 +209,7 @@ function ResultScreen({ result, onNext }: { result: Result; onNext: () => void }
           <Table.Tr><Table.Td>Reference</Table.Td><Table.Td>{result.reference}</Table.Td></Table.Tr>
         </Table.Tbody>
       </Table>
-      {result.breakdown && result.breakdown.length > 0 && (
+      {painted && result.breakdown && result.breakdown.length > 0 && (
         <Table mt="sm" data-testid="result-breakdown">
           <Table.Thead><Table.Tr><Table.Th>Rule</Table.Th><Table.Th>Why</Table.Th><Table.Th ta="right">Points</Table.Th></Table.Tr></Table.Thead>
           <Table.Tbody>
@@ -190,17 +227,18 @@ function ResultScreen({ result, onNext }: { result: Result; onNext: () => void }
   );
 }
 
+const BUSY_AFTER_MS = 150;
+
 interface FormProps { program: string; number: string; reference: string; onDone: (r: Result) => void }
 interface Line { sku: string; category: string; quantity: string; price: string }
 
 // Every till form: one submit at a time (a double Enter posts once; the reference makes a retry safe
-// too), then the result screen once the platform answers. The request leaves before the form shows
-// itself busy: a state set in the submit handler would re-render the form first, synchronously at the
-// end of the event, and the request (sent a microtask later by the client) would wait for that render.
+// too), then the result screen once the platform answers. The request leaves from the submit handler
+// itself, before anything re-renders (a state set there would re-render the form first, at the end of
+// the event).
 function useTillAction<Data, Vars extends AnyVariables>(
-  doc: DocumentInput<Data, Vars>, onDone: (r: Result) => void, toResult: (data: Data) => Result | null | undefined,
+  doc: TypedDocumentNode<Data, Vars>, onDone: (r: Result) => void, toResult: (data: Data) => Result | null | undefined,
 ) {
-  const client = useClient();
   const sending = useRef(false);
   const [fetching, setFetching] = useState(false);
   const [error, setError] = useState<CombinedError | undefined>();
@@ -208,9 +246,12 @@ function useTillAction<Data, Vars extends AnyVariables>(
     e.preventDefault();
     if (sending.current) return;
     sending.current = true;
-    const answer = client.mutation(doc, variables()).toPromise();
-    setTimeout(() => { if (sending.current) { setError(undefined); setFetching(true); } });
+    const answer = postOperation(doc, variables());
+    // Busy is shown only for a slow answer: a spinner flashing for a quick one is noise, and its render
+    // and animation frames would hold up handling the answer (and take CPU from a till's small machine).
+    const busy = setTimeout(() => { if (sending.current) { setError(undefined); setFetching(true); } }, BUSY_AFTER_MS);
     const r = await answer;
+    clearTimeout(busy);
     sending.current = false;
     setFetching(false);
     setError(r.error);
