@@ -162,12 +162,14 @@ class ProgramWorker:
     async def _finish(self, row: asyncpg.Record, *, status: str, error: str) -> None:
         async with tenant_tx(self._pool, self.program_id) as conn:
             if row["kind"] == "attributes" and status == "done":
-                # a change that came while this push was in flight: pushed again after the debounce
-                left = await conn.fetchval(
-                    "UPDATE cdp_tasks SET claimed = false, due_at = now() + make_interval(secs => debounce)"
-                    " FROM (SELECT debounce_seconds AS debounce FROM cdp_connectors) c"
-                    " WHERE id = $1 AND changes <> $2 RETURNING true", row["id"], row["changes"])
-                if left:
+                # A change that came while this push was in flight: pushed again after the debounce. The
+                # row is locked first: a change counted between a check and the update would be lost (the
+                # change waits on the lock, then finds no pending row and queues a new one).
+                changes = await conn.fetchval("SELECT changes FROM cdp_tasks WHERE id = $1 FOR UPDATE", row["id"])
+                if changes != row["changes"]:
+                    await conn.execute(
+                        "UPDATE cdp_tasks SET claimed = false, due_at = now() + make_interval(secs => debounce)"
+                        " FROM (SELECT debounce_seconds AS debounce FROM cdp_connectors) c WHERE id = $1", row["id"])
                     return
             await conn.execute("UPDATE cdp_tasks SET status = $2, claimed = false, done_at = now(), last_error = $3"
                                " WHERE id = $1", row["id"], status, error)
