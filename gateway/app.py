@@ -103,15 +103,21 @@ class LoyaltyGraphQL(GraphQL):
         elif not isinstance(text, str) or persisted.sha256(text) != key:
             return persisted.mismatch()
         else:
-            plan = self.persisted.get(key)
+            plan = await self._kept_plan(request, key, text)
             if plan is None:
-                principal, _ = await self.identify(request)
-                if principal is None:  # only signed-in callers register: nobody anonymous can flush the tills' plans
-                    return None
-                plan = self.persisted.register(key, text, kind=principal.kind)
-                if plan is None:
-                    return None  # not kept (too long, not valid for this caller): the full path answers
+                return None
         return await persisted.run_plan(self, request, plan, body)
+
+    async def _kept_plan(self, request: Request, key: str, text: str):
+        """The plan kept under `key`, registered now if a signed-in caller sends it first; None: not kept
+        (an anonymous caller, who could flush the tills' plans; too long or not valid for this caller)."""
+        plan = self.persisted.get(key)
+        if plan is None:
+            principal, _ = await self.identify(request)
+            if principal is None:
+                return None
+            plan = self.persisted.register(key, text, kind=principal.kind)
+        return plan
 
     async def _known_text(self, request: Request, raw: bytes):
         """A document sent as text runs as its hash would (the plan kept under its SHA-256, registered by
@@ -121,15 +127,9 @@ class LoyaltyGraphQL(GraphQL):
         text = body.get("query") if body is not None else None
         if not isinstance(text, str) or len(text) > persisted.MAX_TEXT:
             return None
-        key = persisted.sha256(text)
-        plan = self.persisted.get(key)
+        plan = await self._kept_plan(request, persisted.sha256(text), text)
         if plan is None:
-            principal, _ = await self.identify(request)
-            if principal is None:  # as for a hash: nobody anonymous registers
-                return None
-            plan = self.persisted.register(key, text, kind=principal.kind)
-            if plan is None:
-                return None
+            return None
         return await persisted.run_plan(self, request, plan, body)
 
     async def process_result(self, request, result):
