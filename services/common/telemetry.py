@@ -1,13 +1,10 @@
-"""OpenTelemetry: one trace from the gateway through gRPC into SQL."""
+"""OpenTelemetry: one trace from the gateway through gRPC into SQL.
+
+The SDK is imported only by a process that exports spans: the others (every short command, and
+every process with tracing off) start without it.
+"""
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    SimpleSpanProcessor,
-)
 
 _configured = False
 _enabled = False  # a tracer provider exports spans (see configure_tracing)
@@ -27,6 +24,10 @@ def configure_tracing(*, service: str, otlp_endpoint: str | None, spans_file: st
         # paths (a span per SQL statement) cost nothing.
         _configured = True
         return
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -51,6 +52,10 @@ def _instrument_asyncpg() -> None:
 
 
 def shutdown_tracing() -> None:
+    if not _enabled:
+        return  # no SDK provider was set
+    from opentelemetry.sdk.trace import TracerProvider
+
     provider = trace.get_tracer_provider()
     if isinstance(provider, TracerProvider):
         provider.shutdown()

@@ -11,10 +11,14 @@ import gc
 import json
 import pathlib
 import sys
+from typing import TYPE_CHECKING
 
 from services.common.errors import DomainError
-from services.importer import dump, sources
+from services.importer import sources
 from services.importer.settings import ImportSettings
+
+if TYPE_CHECKING:
+    from services.importer import dump
 
 
 def _say(message: str) -> None:
@@ -29,9 +33,10 @@ def _local(location: str, spool: pathlib.Path | None) -> tuple[pathlib.Path, str
     return directory, str(directory)
 
 
-def _open_dump(args: argparse.Namespace) -> tuple[dump.FolderDump, str]:
+def _open_dump(args: argparse.Namespace) -> tuple["dump.FolderDump", str]:
     """Fetch a remote dump (resuming an earlier transfer) and read it through its mapping, if any."""
-    settings = ImportSettings()
+    from services.importer import dump
+    settings = ImportSettings.from_environment()
     directory, label = _local(args.directory, args.spool)
     if sources.is_remote(args.directory):
         _say(f"fetching {args.directory} into {directory}")
@@ -74,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from services.importer import runner
     source, label = _open_dump(args)
     import_id = asyncio.run(runner.run_import(
-        ImportSettings(), source=source, label=label, program_code=args.program,
+        ImportSettings.from_environment(), source=source, label=label, program_code=args.program,
         void_before=_void_before(args.void_before), say=_say, batch_members=args.batch_members,
         max_reject_rate=args.max_reject_rate))
     print(f"import {import_id} done")
@@ -83,14 +88,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from services.importer import runner
-    for item in asyncio.run(runner.status(ImportSettings(), program_code=args.program)):
+    for item in asyncio.run(runner.status(ImportSettings.from_environment(), program_code=args.program)):
         print(json.dumps(item, default=str))
     return 0
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:
     from services.importer import runner
-    rows = asyncio.run(runner.mapping(ImportSettings(), program_code=args.program))
+    rows = asyncio.run(runner.mapping(ImportSettings.from_environment(), program_code=args.program))
     out = open(args.out, "w", newline="") if args.out else sys.stdout
     writer = csv.writer(out)
     writer.writerow(["legacy_id", "loyalty_number", "email"])
@@ -104,8 +109,8 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from services.importer import reconcile
     directory, label = _local(args.directory, args.spool)
-    report = asyncio.run(reconcile.reconcile(ImportSettings(), program_code=args.program, label=label,
-                                             directory=directory))
+    report = asyncio.run(reconcile.reconcile(ImportSettings.from_environment(), program_code=args.program,
+                                             label=label, directory=directory))
     totals = report["control_totals"]
     print(f"members imported: {report['members_imported']:,}")
     print(f"balances matching: {report['balances_matching']:,} ({report['matching_share']:.2%})")
@@ -120,8 +125,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from services.importer import runner
     source, _ = _open_dump(args)
-    report = asyncio.run(runner.compare(ImportSettings(), program_code=args.program, source=source,
-                                        since=_void_before(args.since)))
+    report = asyncio.run(runner.compare(ImportSettings.from_environment(), program_code=args.program,
+                                        source=source, since=_void_before(args.since)))
     out = args.report or source.directory / "compare-report.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     summary = report["summary"]
@@ -197,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _refusal(err: Exception) -> str | None:
     """What to say of one of the tool's own refusals (None for anything else)."""
-    from services.importer import loading, mapping, runner
+    from services.importer import dump, loading, mapping, runner
     if isinstance(err, (dump.StructureError, loading.Refused)):
         return f"refused, nothing imported: {err}"
     if isinstance(err, (runner.Held, sources.SourceError, mapping.MappingError)):
