@@ -5,7 +5,8 @@ minute to minute, this is how one change is measured: both sides see the same mi
     .venv/bin/python bench/ab.py --a /path/to/before --b .    # each checkout with its own .venv
 
 Prints, per side, the median rate and the CPU milliseconds per earn of the gateway, points and
-member processes (/proc), and the median of the per-round rate ratios:
+member processes and of the PostgreSQL cluster (the postmaster and its backends; /proc), and the
+median of the per-round rate ratios:
 
     AB earn_b_vs_a <rate of B / rate of A>
 """
@@ -25,7 +26,19 @@ from ledger import CREATE_PROGRAM, EARN, cpu_seconds, seed  # noqa: E402
 import members as member_bench  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 
-WATCHED = ("gateway", "points", "member")
+WATCHED = ("gateway", "points", "member", "postgres")
+
+
+def cluster_cpu_seconds(postmaster: int) -> float:
+    """The cluster's CPU: the postmaster and its children (the platform's pooled backends stay for the
+    run; one that exits within a round takes its share with it)."""
+    total = cpu_seconds(postmaster)
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += cpu_seconds(int(stat.parent.name))
+    return total
 
 
 class Side:
@@ -78,11 +91,16 @@ class Side:
                 raise RuntimeError(body["errors"])
         return one
 
+    def cpu_seconds(self, process: str) -> float:
+        if process == "postgres":
+            return cluster_cpu_seconds(self.database.process.pid)
+        return cpu_seconds(self.processes[process].pid)
+
     async def measure(self, seconds: float, workers: int) -> float:
-        before = {p: cpu_seconds(self.processes[p].pid) for p in WATCHED}
+        before = {p: self.cpu_seconds(p) for p in WATCHED}
         rate = await run_for(seconds, workers, self.work())
         for p in WATCHED:
-            self.cpu[p].append((cpu_seconds(self.processes[p].pid) - before[p]) / (rate * seconds) * 1000)
+            self.cpu[p].append((self.cpu_seconds(p) - before[p]) / (rate * seconds) * 1000)
         self.rates.append(rate)
         return rate
 

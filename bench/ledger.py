@@ -145,17 +145,16 @@ async def sql_earn(pool, program_id: uuid.UUID, number: str, reference: str) -> 
         await rules_repository.revision(conn)  # the rules engine's one query when the program has no rules
         transaction_id = uuid.uuid4()
         now = posting.now()
-        row = await repository.post_earn(
+        # the answer without its balances: the posting's statement keeps it with them (as the earn does)
+        answer = pb.EarnResponse(transaction_id=str(transaction_id), points_earned=12)
+        await repository.post_earn(
             conn, program_id=program_id, transaction_id=transaction_id, member_id=row["m_id"], reference=reference,
             points=12, amount=validation.amount("12.50"), currency="EUR", occurred_at=now,
             expires_at=now + dt.timedelta(days=365),
             details={"breakdown": [{"rule": "base-rate", "points": 12}], "channel": "", "partner_code": "",
                      "location_code": ""},
-            event={"event_type": "LOY_POINT_ACCRUAL", "transaction_id": str(transaction_id), "points": 12})
-        response = pb.EarnResponse(transaction_id=str(transaction_id), old_balance=row["old_balance"],
-                                   points_earned=12, new_balance=row["new_balance"])
-        await conn.execute("UPDATE idempotency_keys SET response = $4 WHERE program_id = $1 AND operation = $2"
-                           " AND key = $3", program_id, "earn", reference, response.SerializeToString())
+            event={"event_type": "LOY_POINT_ACCRUAL", "transaction_id": str(transaction_id), "points": 12},
+            answer=answer.SerializeToString())
 
 
 LEDGER_TABLES = ("transactions", "entries", "lots", "lot_movements", "outbox", "idempotency_keys")

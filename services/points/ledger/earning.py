@@ -1,12 +1,13 @@
 """Earning: earn (optionally pending), retro-claim of a past receipt, activation of pending points."""
 
+import dataclasses
 import datetime as dt
 import uuid
 
 import asyncpg
 
 from services.common.errors import DomainError, ErrorCode, invalid
-from services.common.idempotency import Replay, json_replay, run_claimed, run_once
+from services.common.idempotency import Replay, json_replay, run_once
 from services.points.ledger import changes, commands, posting, repository
 from services.points.ledger.earn_policy import EarnPolicy, EarnQuote, FactsNeeded, posting_details
 from services.points.ledger.expiry import lot_expiry
@@ -56,41 +57,58 @@ async def _earn(
         program, member = await posting.load_program_and_active_member(
             conn, program_id, command.loyalty_number, currency=command.currency,
             claim=("earn", command.reference, replay.fingerprint))
-
-        async def perform() -> Earned:
-            quote = await policy.quote(conn, program=program, member_id=member["id"], request=command,
-                                       amount=command.amount, occurred_at=occurred_at, facts=facts)
-            points = posting.within_cap(program, quote.points, "amount")
-            if points == 0:
-                balance = await repository.available_balance(conn, member["id"])
-                return Earned(old_balance=balance, points_earned=0, new_balance=balance, pending=command.pending,
-                              breakdown=quote.lines)
-            transaction_id = uuid.uuid4()
-            expires_at = _expiry(program, quote, occurred_at)
-            details = {**posting_details(quote), "channel": command.channel,
-                       "partner_code": command.partner_code, "location_code": command.location_code}
-            if command.pending:
-                details["pending"] = True
-                details["expires_at"] = expires_at.isoformat() if expires_at else None
-            event = None if command.pending else posting.event(
-                "LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="EARN", member=member, points=points,
-                reference=command.reference, occurred_at=occurred_at, details=details, amount=command.amount,
-                currency=command.currency,
+        if not program["claimed"]:
+            return await replayed(conn, program_id=program_id, key=command.reference, replay=replay)
+        quote = await policy.quote(conn, program=program, member_id=member["id"], request=command,
+                                   amount=command.amount, occurred_at=occurred_at, facts=facts)
+        points = posting.within_cap(program, quote.points, "amount")
+        if points == 0:
+            balance = await repository.available_balance(conn, member["id"])
+            earned = Earned(old_balance=balance, points_earned=0, new_balance=balance, pending=command.pending,
+                            breakdown=quote.lines)
+            await repository.keep_answer(conn, program_id=program_id, operation="earn", key=command.reference,
+                                         response=replay.encode(earned))
+            return earned
+        transaction_id = uuid.uuid4()
+        expires_at = _expiry(program, quote, occurred_at)
+        details = {**posting_details(quote), "channel": command.channel,
+                   "partner_code": command.partner_code, "location_code": command.location_code}
+        if command.pending:
+            details["pending"] = True
+            details["expires_at"] = expires_at.isoformat() if expires_at else None
+        event = None if command.pending else posting.event(
+            "LOY_POINT_ACCRUAL", transaction_id=transaction_id, kind="EARN", member=member, points=points,
+            reference=command.reference, occurred_at=occurred_at, details=details, amount=command.amount,
+            currency=command.currency,
+        )
+        # the answer is kept by the posting's own statement, with the balances only it knows (one round trip)
+        earned = Earned(transaction_id=str(transaction_id), points_earned=points, pending=command.pending,
+                        breakdown=quote.lines)
+        changes.note([member["id"]])
+        with posting.refusals():
+            row = await repository.post_earn(
+                conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
+                reference=command.reference, points=points, amount=command.amount, currency=command.currency,
+                occurred_at=occurred_at, expires_at=expires_at, details=details, pending=command.pending,
+                order_reference=command.order_reference, event=event,
+                funding_account="partner_funded" if command.partner_code else "issuance",
+                answer=replay.encode(earned),
             )
-            changes.note([member["id"]])
-            with posting.refusals():
-                row = await repository.post_earn(
-                    conn, program_id=program_id, transaction_id=transaction_id, member_id=member["id"],
-                    reference=command.reference, points=points, amount=command.amount, currency=command.currency,
-                    occurred_at=occurred_at, expires_at=expires_at, details=details, pending=command.pending,
-                    order_reference=command.order_reference, event=event,
-                    funding_account="partner_funded" if command.partner_code else "issuance",
-                )
-            return Earned(transaction_id=str(transaction_id), old_balance=row["old_balance"], points_earned=points,
-                          new_balance=row["new_balance"], pending=command.pending, breakdown=quote.lines)
+        return dataclasses.replace(earned, old_balance=row["old_balance"], new_balance=row["new_balance"])
 
-        return await run_claimed(conn, claimed=program["claimed"], program_id=program_id, operation="earn",
-                                 key=command.reference, perform=perform, replay=replay)
+
+async def replayed(conn: asyncpg.Connection, *, program_id: uuid.UUID, key: str, replay: Replay[Earned]) -> Earned:
+    """The first answer under an earn's key (the key was not claimed: a request before this one holds it).
+    A key kept by a posting's statement has the balances beside the answer; one kept before migration
+    0111 (or by an earn that posted nothing) has them in the answer itself."""
+    row = await repository.stored_answer(conn, program_id=program_id, operation="earn", key=key)
+    if row["request_hash"] != replay.fingerprint:
+        raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT,
+                          f"reference {key!r} was already used for a different earn request", field="reference")
+    answer = replay.decode(row["response"])
+    if row["old_balance"] is None:
+        return answer
+    return dataclasses.replace(answer, old_balance=row["old_balance"], new_balance=row["new_balance"])
 
 
 async def retro_claim(

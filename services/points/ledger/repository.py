@@ -117,10 +117,12 @@ async def post_earn(
     conn: asyncpg.Connection, *, program_id: uuid.UUID, transaction_id: uuid.UUID, member_id: uuid.UUID,
     reference: str, points: int, amount, currency: str, occurred_at, expires_at, details: dict,
     pending: bool = False, order_reference: str | None = None, event: dict | None = None,
-    funding_account: str = "issuance",
+    funding_account: str = "issuance", answer: bytes | None = None,
 ) -> asyncpg.Record:
     """Transaction, two entries, a lot and both balances in one statement; returns the old and new
-    spendable balance (what the summary shows: lots past their date do not count)."""
+    spendable balance (what the summary shows: lots past their date do not count). With `answer` (the
+    earn's answer without its balances) the same statement keeps it under the earn's idempotency key,
+    claimed before, with the balances it computes (migration 0111; earning.replayed reads them)."""
     return await conn.fetchrow(
         """
         WITH program_account AS (
@@ -154,15 +156,40 @@ async def post_earn(
             WHERE member_id = $3 AND remaining > 0 AND expires_at <= now()
         ), born_stale AS (  -- an earn dated further back than the expiry policy: its lot is already past
             SELECT CASE WHEN NOT $11 AND $9::timestamptz <= now() THEN $5::bigint ELSE 0 END AS points
+        ), balances AS (
+            SELECT CASE WHEN $11 THEN available.balance ELSE member_account.balance - $5 END - stale.points
+                       AS old_balance,
+                   CASE WHEN $11 THEN available.balance ELSE member_account.balance END - stale.points
+                       - born_stale.points AS new_balance
+            FROM member_account, available, stale, born_stale
+        ), answered AS (
+            UPDATE idempotency_keys k SET response = $15, old_balance = b.old_balance, new_balance = b.new_balance
+            FROM balances b WHERE $15::bytea IS NOT NULL AND k.program_id = $1 AND k.operation = 'earn' AND k.key = $4
         )
-        SELECT CASE WHEN $11 THEN available.balance ELSE member_account.balance - $5 END - stale.points
-                   AS old_balance,
-               CASE WHEN $11 THEN available.balance ELSE member_account.balance END - stale.points - born_stale.points
-                   AS new_balance
-        FROM member_account, available, stale, born_stale
+        SELECT old_balance, new_balance FROM balances
         """,
         program_id, transaction_id, member_id, reference, points, amount, currency, occurred_at, expires_at, details,
-        pending, order_reference, event, funding_account,
+        pending, order_reference, event, funding_account, answer,
+    )
+
+
+async def stored_answer(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str,
+                        key: str) -> asyncpg.Record:
+    """What an idempotency key keeps: the request's fingerprint, the answer, and (an earn's, since
+    migration 0111) the balances its posting's statement wrote beside it."""
+    return await conn.fetchrow(
+        "SELECT request_hash, response, old_balance, new_balance FROM idempotency_keys"
+        " WHERE program_id = $1 AND operation = $2 AND key = $3",
+        program_id, operation, key,
+    )
+
+
+async def keep_answer(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str, key: str,
+                      response: bytes) -> None:
+    """The whole answer under a claimed key (what an earn that posts nothing answers)."""
+    await conn.execute(
+        "UPDATE idempotency_keys SET response = $4 WHERE program_id = $1 AND operation = $2 AND key = $3",
+        program_id, operation, key, response,
     )
 
 
