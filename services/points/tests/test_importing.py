@@ -70,6 +70,15 @@ async def test_every_balance_matches_the_legacy_balance_and_reruns_post_nothing(
     assert compared["remediation"] == [{"range": label, "members": len(bands[label]), "points": sum(bands[label])}
                                        for label, _, _ in import_report.BUCKETS]
     assert sum(b["members"] for b in compared["remediation"]) == 30
+    # another import's legacy posting for one of these members counts in that import's report only
+    member_id = await admin_conn.fetchval(
+        "SELECT member_id FROM points.imported_members WHERE import_id = $1 LIMIT 1", import_id)
+    await admin_conn.execute(
+        "INSERT INTO points.transactions(program_id, id, kind, reference, member_id, points, occurred_at, details)"
+        " VALUES ($1, $2, 'EARN', 'legacy:from-another-import', $3, 500, now(), $4::jsonb)",
+        program_id, uuid.uuid4(), member_id, f'{{"import_id": "{uuid.uuid4()}"}}')
+    again = await import_report.compare(pools["points"], import_id=import_id, max_mismatches=10)
+    assert (again["by_kind"], again["transactions"]) == (compared["by_kind"], compared["transactions"])
 
 
 async def test_ledger_invariants_hold_after_import(pools, admin_conn, tmp_path):
