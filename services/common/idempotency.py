@@ -107,23 +107,39 @@ async def run_claimed(
     """run_once after the claim, for a caller that made it inside a statement of its own (CLAIM's insert
     in a CTE; the earn path: one round trip fewer): perform and keep the answer, or replay the stored one."""
     if not claimed:
-        row = await conn.fetchrow(
-            "SELECT request_hash, response FROM idempotency_keys WHERE program_id = $1 AND operation = $2 AND key = $3",
-            program_id, operation, key,
-        )
-        if row["request_hash"] != replay.fingerprint:
-            raise DomainError(
-                ErrorCode.IDEMPOTENCY_CONFLICT,
-                f"reference {key!r} was already used for a different {operation} request",
-                field="reference",
-            )
+        row = await stored(conn, program_id=program_id, operation=operation, key=key, fingerprint=replay.fingerprint)
         return replay.decode(row["response"])
     response = await perform()
+    await keep_answer(conn, program_id=program_id, operation=operation, key=key, response=replay.encode(response))
+    return response
+
+
+async def stored(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str, key: str,
+                 fingerprint: bytes, extra: tuple[str, ...] = ()) -> asyncpg.Record:
+    """The row under a key this request did not claim (a request before it did); IDEMPOTENCY_CONFLICT
+    when that request was a different one. `extra`: columns a service keeps beside the answer (the
+    points service an earn's balances, its migration 0111)."""
+    row = await conn.fetchrow(
+        f"SELECT {', '.join(('request_hash', 'response', *extra))} FROM idempotency_keys"
+        " WHERE program_id = $1 AND operation = $2 AND key = $3",
+        program_id, operation, key,
+    )
+    if row["request_hash"] != fingerprint:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+            f"reference {key!r} was already used for a different {operation} request",
+            field="reference",
+        )
+    return row
+
+
+async def keep_answer(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str, key: str,
+                      response: bytes) -> None:
+    """The answer under a key this request claimed."""
     await conn.execute(
         "UPDATE idempotency_keys SET response = $4 WHERE program_id = $1 AND operation = $2 AND key = $3",
-        program_id, operation, key, replay.encode(response),
+        program_id, operation, key, response,
     )
-    return response
 
 
 async def has_answer(conn: asyncpg.Connection, *, operation: str, key: str) -> bool:

@@ -6,6 +6,7 @@ import uuid
 
 import asyncpg
 
+from services.common import idempotency
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.idempotency import Replay, json_replay, run_once
 from services.points.ledger import changes, commands, posting, repository
@@ -66,8 +67,8 @@ async def _earn(
             balance = await repository.available_balance(conn, member["id"])
             earned = Earned(old_balance=balance, points_earned=0, new_balance=balance, pending=command.pending,
                             breakdown=quote.lines)
-            await repository.keep_answer(conn, program_id=program_id, operation="earn", key=command.reference,
-                                         response=replay.encode(earned))
+            await idempotency.keep_answer(conn, program_id=program_id, operation="earn", key=command.reference,
+                                          response=replay.encode(earned))
             return earned
         transaction_id = uuid.uuid4()
         expires_at = _expiry(program, quote, occurred_at)
@@ -101,10 +102,8 @@ async def replayed(conn: asyncpg.Connection, *, program_id: uuid.UUID, key: str,
     """The first answer under an earn's key (the key was not claimed: a request before this one holds it).
     A key kept by a posting's statement has the balances beside the answer; one kept before migration
     0111 (or by an earn that posted nothing) has them in the answer itself."""
-    row = await repository.stored_answer(conn, program_id=program_id, operation="earn", key=key)
-    if row["request_hash"] != replay.fingerprint:
-        raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT,
-                          f"reference {key!r} was already used for a different earn request", field="reference")
+    row = await idempotency.stored(conn, program_id=program_id, operation="earn", key=key,
+                                   fingerprint=replay.fingerprint, extra=("old_balance", "new_balance"))
     answer = replay.decode(row["response"])
     if row["old_balance"] is None:
         return answer

@@ -173,26 +173,6 @@ async def post_earn(
     )
 
 
-async def stored_answer(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str,
-                        key: str) -> asyncpg.Record:
-    """What an idempotency key keeps: the request's fingerprint, the answer, and (an earn's, since
-    migration 0111) the balances its posting's statement wrote beside it."""
-    return await conn.fetchrow(
-        "SELECT request_hash, response, old_balance, new_balance FROM idempotency_keys"
-        " WHERE program_id = $1 AND operation = $2 AND key = $3",
-        program_id, operation, key,
-    )
-
-
-async def keep_answer(conn: asyncpg.Connection, *, program_id: uuid.UUID, operation: str, key: str,
-                      response: bytes) -> None:
-    """The whole answer under a claimed key (what an earn that posts nothing answers)."""
-    await conn.execute(
-        "UPDATE idempotency_keys SET response = $4 WHERE program_id = $1 AND operation = $2 AND key = $3",
-        program_id, operation, key, response,
-    )
-
-
 async def available_balance(conn: asyncpg.Connection, member_id: uuid.UUID) -> int:
     return await conn.fetchval(
         "SELECT coalesce(max(balance), 0) FROM accounts WHERE kind = 'member_available' AND member_id = $1",
