@@ -7,11 +7,15 @@ periodic sweep picks up anything a crash left behind.
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.jobs import JobContext, Jobs, arg
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +113,57 @@ class OutboxRelay(RelayLoop):
             for follower in self._followers:
                 follower.kick()
         return len(rows)
+
+
+# An outbox row is done once its service's consumers have it (delivered_at) and it has left the
+# platform (exported_at: '-infinity' for rows written before the export existed). Nothing reads a done
+# row again, so past the retention it is deleted, oldest first, a batch per transaction.
+_DONE = ("SELECT id FROM outbox WHERE delivered_at < $1 AND (exported_at < $1 OR ($2 AND exported_at IS NULL))"
+         " ORDER BY id LIMIT $3")
+
+
+async def prune_done(pool: asyncpg.Pool, *, before: dt.datetime, unexported: bool = False, batch: int = 5000,
+                     dependents: Sequence[str] = ()) -> int:
+    """Deletes done rows older than `before`; returns how many. `unexported` also takes rows never
+    exported (a platform running without the notifications service). `dependents` are statements that
+    delete what refers to the batch's ids ($1) first, in the same transaction."""
+    pruned = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(_DONE, before, unexported, batch)]
+            for statement in dependents:
+                await conn.execute(statement, ids)
+            if ids:
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
+        pruned += len(ids)
+        if len(ids) < batch:
+            return pruned
+
+
+class PruneSettings(BaseSettings):
+    """The prune needs the database alone, not the service's peers."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    log_level: str = "INFO"
+
+
+def declare_prune(jobs: Jobs, *, dependents: Sequence[str] = ()) -> None:
+    """The service's `prune-outbox` job (one per service that writes an outbox)."""
+    @jobs.job("prune-outbox", help="delete outbox events delivered and exported before the retention", args=[
+        arg("--keep-days", type=int, default=7, help="keep done events this many days (default 7, at least 1)"),
+        arg("--unexported", action="store_true",
+            help="also delete delivered events never exported (a platform without the notifications service)"),
+        arg("--batch", type=int, default=5000, help="events deleted per transaction")], settings=PruneSettings)
+    async def prune_outbox(ctx: JobContext) -> int:
+        if ctx.args.keep_days < 1:
+            raise SystemExit(f"--keep-days: {ctx.args.keep_days} is under 1 day")
+        if ctx.args.batch < 1:
+            raise SystemExit(f"--batch: {ctx.args.batch} is under 1")
+        before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=ctx.args.keep_days)
+        pruned = await prune_done(ctx.pool, before=before, unexported=ctx.args.unexported, batch=ctx.args.batch,
+                                  dependents=dependents)
+        log.info("pruned %d outbox events done before %s", pruned, before.isoformat())
+        print(f"pruned {pruned} outbox events", flush=True)
+        return 0

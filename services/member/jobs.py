@@ -8,7 +8,7 @@ send-mail         send queued mail now (the service does this itself; for operat
 import logging
 import sys
 
-from services.common import clients
+from services.common import clients, outbox
 from services.common.db import global_tx
 from services.common.jobs import JobContext, Jobs
 from services.common.mail import smtp_sender
@@ -54,6 +54,8 @@ async def send_mail(ctx: JobContext) -> None:
         sent += batch
     log.info("mail attempted: %d", sent)
 
+
+outbox.declare_prune(jobs)
 
 if __name__ == "__main__":
     sys.exit(jobs.main())

@@ -10,9 +10,10 @@ import datetime as dt
 import logging
 import sys
 
+from services.common import outbox
 from services.common.jobs import JobContext, Jobs, arg, program_ids
 from services.common.settings import ServiceSettings
-from services.points.ledger import cards, expiry, repository
+from services.points.ledger import cards, events, expiry, repository
 from services.points.rules import jobs as rules_jobs
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ async def release_holds(ctx: JobContext) -> None:
 
 
 jobs.include(rules_jobs.jobs)
+outbox.declare_prune(jobs, dependents=[events.PRUNED_DELIVERIES])
 
 if __name__ == "__main__":
     sys.exit(jobs.main())

@@ -9,6 +9,7 @@ Each claim ends in its own transaction, so the job is safe to rerun and to kill.
 import logging
 import sys
 
+from services.common import outbox
 from services.common.jobs import JobContext, Jobs, program_ids
 from services.rewards import claiming, redemption, repository
 from services.rewards.otp import Clock, utc_now
@@ -48,6 +49,8 @@ async def expire_claims(ctx: JobContext) -> None:
     finally:
         await peers.close()
 
+
+outbox.declare_prune(jobs)
 
 if __name__ == "__main__":
     sys.exit(jobs.main())

@@ -9,6 +9,7 @@ import json
 import sys
 import uuid
 
+from services.common import outbox
 from services.common.errors import DomainError
 from services.common.jobs import JobContext, Jobs, arg
 from services.common.settings import ServiceSettings
@@ -45,6 +46,8 @@ async def evaluate(ctx: JobContext) -> int:
                               "skipped": r.skipped}), flush=True)
     return 0
 
+
+outbox.declare_prune(jobs)
 
 if __name__ == "__main__":
     sys.exit(jobs.main())
