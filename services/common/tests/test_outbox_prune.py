@@ -70,14 +70,14 @@ async def test_only_done_events_past_the_retention_are_pruned_with_their_deliver
 
 
 async def test_the_deliveries_of_pruned_events_are_found_by_their_key(pools, admin_conn):
-    # a plan read inside a transaction that is rolled back: many deliveries, no statistics on them
+    # a plan read inside a transaction that is rolled back: 150,000 deliveries, no statistics on them
     transaction = admin_conn.transaction()
     await transaction.start()
     try:
         await admin_conn.execute("SET LOCAL search_path = points")
         first = await admin_conn.fetchval(
             "WITH made AS (INSERT INTO outbox(program_id, event_type, payload)"
-            " SELECT $1, 'X', '{}' FROM generate_series(1, 5000) RETURNING id) SELECT min(id) FROM made", uuid.uuid4())
+            " SELECT $1, 'X', '{}' FROM generate_series(1, 50000) RETURNING id) SELECT min(id) FROM made", uuid.uuid4())
         await admin_conn.execute(
             "INSERT INTO outbox_deliveries(subscriber, event_id) SELECT s, id FROM outbox,"
             " unnest(ARRAY['one', 'two', 'three']) AS s WHERE id >= $1", first)

@@ -168,13 +168,8 @@ DELIVERED = ("UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[]
              " true) FROM outbox_subscribers s)")
 
 
-# The deliveries of events being pruned (outbox.prune_done), each looked up by its whole primary key
-# whatever the statistics say (OFFSET 0 keeps the lookup a probe per pair): the subscribers that have
-# deliveries are read from the key's leading column, one probe each.
+# The deliveries of events being pruned (outbox.prune_done), by the leading column of their key: one
+# probe per event whatever the statistics say (OFFSET 0 keeps it a probe rather than a join).
 PRUNED_DELIVERIES = (
-    "WITH RECURSIVE subscribers(name) AS (SELECT min(subscriber) FROM outbox_deliveries"
-    " UNION ALL SELECT (SELECT min(subscriber) FROM outbox_deliveries WHERE subscriber > name)"
-    " FROM subscribers WHERE name IS NOT NULL)"
-    " DELETE FROM outbox_deliveries WHERE ctid = ANY(ARRAY("
-    "  SELECT found.ctid FROM subscribers s CROSS JOIN unnest($1::bigint[]) AS e(id) CROSS JOIN LATERAL"
-    "  (SELECT d.ctid FROM outbox_deliveries d WHERE d.subscriber = s.name AND d.event_id = e.id OFFSET 0) found))")
+    "DELETE FROM outbox_deliveries WHERE ctid = ANY(ARRAY(SELECT found.ctid FROM unnest($1::bigint[]) AS e(id)"
+    " CROSS JOIN LATERAL (SELECT d.ctid FROM outbox_deliveries d WHERE d.event_id = e.id OFFSET 0) found))")
