@@ -35,7 +35,9 @@ async def create_pool(
                 # a connection class may prepare each acquired connection (member's TenantReadConnection)
                 setup=getattr(connection_class, "pool_setup", None),
                 connection_class=connection_class,
-                server_settings={"search_path": schema, "application_name": application},
+                # No JIT: a statement whose estimate crosses jit_above_cost (an unanalysed small table
+                # is estimated at hundreds of rows) compiled for 0.1-0.5 s to run for a few ms
+                server_settings={"search_path": schema, "application_name": application, "jit": "off"},
             )
         except (OSError, asyncpg.CannotConnectNowError, asyncpg.InvalidAuthorizationSpecificationError,
                 asyncpg.InvalidCatalogNameError) as exc:
