@@ -121,6 +121,7 @@ def timed(cmd: list[str], env: dict) -> float:
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[2:4])} failed:\n{result.stdout}\n{result.stderr}")
     print(result.stderr.strip(), file=sys.stderr)
+    print(result.stdout.strip(), file=sys.stderr)  # reconcile's summary: members imported, balances matching
     return elapsed
 
 
