@@ -4,7 +4,7 @@ grows)."""
 
 import uuid
 
-from services.points.ledger.events import DELIVERED
+from services.points.ledger.events import DELIVERED, DUE
 
 
 async def _in_rolled_back_transaction(admin_conn, check) -> None:
@@ -52,5 +52,28 @@ async def test_the_mark_looks_each_delivery_up_by_its_key_whatever_the_statistic
         plan = "\n".join(r[0] for r in await admin_conn.fetch("EXPLAIN " + DELIVERED, list(range(first, first + 100))))
         assert "Seq Scan on outbox_deliveries" not in plan, plan
         assert "outbox_deliveries_pkey" in plan, plan
+
+    await _in_rolled_back_transaction(admin_conn, check)
+
+
+async def test_the_relay_reads_only_undelivered_events_however_many_were_delivered_before(pools, admin_conn):
+    async def check():
+        await admin_conn.execute(
+            "INSERT INTO outbox(program_id, event_type, payload, delivered_at)"
+            " SELECT $1, 'X', '{}', now() FROM generate_series(1, 50000)", uuid.uuid4())
+        await admin_conn.execute("INSERT INTO outbox(program_id, event_type, payload)"
+                                 " SELECT $1, 'X', '{}' FROM generate_series(1, 200)", uuid.uuid4())
+        await admin_conn.execute(  # delivered to others, and newer than the deliveries' statistics
+            "INSERT INTO outbox_deliveries(subscriber, event_id) SELECT s, id FROM outbox,"
+            " unnest(ARRAY['tier', 'billing']) AS s WHERE id > (SELECT max(id) - 20000 FROM outbox)")
+        for analysed in (False, True):  # statistics lagging behind the table, then up to date
+            if analysed:
+                await admin_conn.execute("ANALYZE outbox")
+            plan = "\n".join(r[0] for r in await admin_conn.fetch(
+                "EXPLAIN (ANALYZE, BUFFERS) " + DUE, "member", 100, []))
+            assert "outbox_undelivered" in plan, plan  # an index of the undelivered alone
+            assert "Rows Removed by Filter" not in plan, plan  # no walk past delivered events
+            assert "Seq Scan on outbox" not in plan, plan  # nor a scan of either table
+            assert "Index Only Scan using outbox_deliveries_pkey" in plan, plan  # each delivery probed by its key
 
     await _in_rolled_back_transaction(admin_conn, check)
