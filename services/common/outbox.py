@@ -131,9 +131,9 @@ async def prune_done(pool: asyncpg.Pool, *, before: dt.datetime, unexported: boo
     while True:
         async with pool.acquire() as conn, conn.transaction():
             ids = [r["id"] for r in await conn.fetch(_DONE, before, unexported, batch)]
-            for statement in dependents:
-                await conn.execute(statement, ids)
             if ids:
+                for statement in dependents:
+                    await conn.execute(statement, ids)
                 await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
         pruned += len(ids)
         if len(ids) < batch:

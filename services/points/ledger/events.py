@@ -167,7 +167,7 @@ DUE = ("SELECT o.id, o.program_id, o.payload FROM outbox o WHERE o.delivered_at 
 
 
 # Events every registered subscriber has now leave the working set. Each subscriber's delivery is looked
-# up by the whole primary key (subscriber, event_id): a count of the event's deliveries joined to the
+# up by the whole primary key: a count of the event's deliveries joined to the
 # subscribers was planned as a scan of every delivery ever recorded per event (the table only grows)
 # whenever its statistics lagged, which made the relay the largest part of PostgreSQL's CPU per earn.
 DELIVERED = ("UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[]) AND (SELECT coalesce(bool_and("
