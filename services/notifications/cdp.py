@@ -185,14 +185,15 @@ def task_rows(connector: Connector, made: list[tuple[uuid.UUID, Mapped]], touche
         number = mapped.loyalty_number
         if not number:
             continue
+        at = mapped.occurred_at.isoformat()
         if mapped.name == "LOY_OPT_IN":
-            rows.append({"loyalty_number": number, "kind": "create", "event_id": str(event_id)})
+            rows.append({"loyalty_number": number, "kind": "create", "event_id": str(event_id), "occurred_at": at})
             created.add(number)
         if mapped.name in connector.event_types:
-            rows.append({"loyalty_number": number, "kind": "event", "event_id": str(event_id),
+            rows.append({"loyalty_number": number, "kind": "event", "event_id": str(event_id), "occurred_at": at,
                          "event_type": mapped.name, "properties": event_properties(event_id, mapped)})
         if mapped.name == "LOY_OPT_OUT" and connector.tag:
-            rows.append({"loyalty_number": number, "kind": "untag", "event_id": str(event_id)})
+            rows.append({"loyalty_number": number, "kind": "untag", "event_id": str(event_id), "occurred_at": at})
     members = [n for n in dict.fromkeys([*touched, *(m.loyalty_number for _, m in made)]) if n and n not in created]
     return rows, members
 
@@ -208,10 +209,10 @@ async def queue(conn: asyncpg.Connection, *, program_id: uuid.UUID, made: list[t
     new = 0
     if rows:
         new += len(await conn.fetch(
-            "INSERT INTO cdp_tasks(program_id, loyalty_number, kind, event_id, event_type, properties)"
-            " SELECT $1, x.loyalty_number, x.kind, x.event_id, coalesce(x.event_type, ''), coalesce(x.properties, '{}')"
-            " FROM jsonb_to_recordset($2::jsonb) AS x(loyalty_number text, kind text, event_id uuid,"
-            " event_type text, properties jsonb, n int) ORDER BY x.n"
+            "INSERT INTO cdp_tasks(program_id, loyalty_number, kind, event_id, event_type, properties, occurred_at)"
+            " SELECT $1, x.loyalty_number, x.kind, x.event_id, coalesce(x.event_type, ''), coalesce(x.properties, '{}'),"
+            " x.occurred_at FROM jsonb_to_recordset($2::jsonb) AS x(loyalty_number text, kind text, event_id uuid,"
+            " event_type text, properties jsonb, occurred_at timestamptz, n int) ORDER BY x.n"
             " ON CONFLICT (program_id, event_id, kind) WHERE event_id IS NOT NULL DO NOTHING RETURNING id",
             program_id, [{**r, "n": n} for n, r in enumerate(rows)]))
     if members:

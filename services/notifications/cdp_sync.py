@@ -33,6 +33,9 @@ class Options:
     lease_seconds: float = 30.0
     claim_seconds: float = 120.0  # a claimed task not finished by then is tried again
     batch: int = 50  # tasks claimed at once (at most one per member, plus attribute pushes)
+    # A member's next task is the one whose event happened first (a task in flight stays the head); a
+    # new task waits this long for events that happened before it but come through another service
+    settle_seconds: float = 1.0
     concurrency: int = 8  # tasks of one program in flight at once
     backfill_page: int = 25
     timeout_seconds: float = 15.0
@@ -110,16 +113,19 @@ class ProgramWorker:
     async def _tasks(self, client: people.People, connector: cdp.Connector) -> int:
         async with tenant_tx(self._pool, self.program_id) as conn:
             claimed = await conn.fetch(
-                "WITH heads AS (SELECT DISTINCT ON (loyalty_number) id, due_at, claimed FROM cdp_tasks"
-                "   WHERE status = 'pending' AND kind <> 'attributes' ORDER BY loyalty_number, id),"
-                " ready AS ((SELECT id FROM heads WHERE due_at <= now() AND NOT claimed ORDER BY id LIMIT $1)"
+                "WITH heads AS (SELECT DISTINCT ON (loyalty_number) id, due_at, claimed, created_at FROM cdp_tasks"
+                "   WHERE status = 'pending' AND kind <> 'attributes'"
+                "   ORDER BY loyalty_number, claimed DESC, coalesce(occurred_at, created_at), id),"
+                " ready AS ((SELECT id FROM heads WHERE due_at <= now() AND NOT claimed"
+                "   AND created_at <= now() - make_interval(secs => $3) ORDER BY id LIMIT $1)"
                 "   UNION (SELECT t.id FROM cdp_tasks t WHERE t.status = 'pending' AND t.kind = 'attributes'"
                 "     AND NOT t.claimed AND t.due_at <= now() AND NOT EXISTS (SELECT 1 FROM cdp_tasks c"
                 "       WHERE c.loyalty_number = t.loyalty_number AND c.status = 'pending' AND c.kind = 'create')"
                 "     ORDER BY t.id LIMIT $1))"
                 " UPDATE cdp_tasks SET attempts = attempts + 1, claimed = true,"
                 "   due_at = now() + make_interval(secs => $2)"
-                " WHERE id IN (SELECT id FROM ready) RETURNING *", self._options.batch, self._options.claim_seconds)
+                " WHERE id IN (SELECT id FROM ready) RETURNING *", self._options.batch, self._options.claim_seconds,
+                self._options.settle_seconds)
         if not claimed:
             return 0
         gate = asyncio.Semaphore(self._options.concurrency)

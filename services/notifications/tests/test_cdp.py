@@ -322,3 +322,32 @@ async def test_the_prune_job_deletes_finished_cdp_tasks_and_keeps_pending_ones(p
     async with tenant_tx(pool, program_id) as conn:
         left = [r["loyalty_number"] for r in await conn.fetch("SELECT loyalty_number FROM cdp_tasks ORDER BY id")]
     assert left == ["L2", "L3"]
+
+
+async def test_a_members_events_reach_people_in_the_order_they_happened_not_the_order_they_came(pools, server):
+    # given a connector and an enrolled member
+    pool, program_id = pools["notifications"], uuid.uuid4()
+    await cdp.save(pool, program_id=program_id, allow_private=True, command=cdp.SaveCommand(
+        base_url=server.url, api_key="key-1", attributes=None, tag="", event_types=None))
+    profiles = Profiles()
+    profiles.profiles["O1"] = PROFILE | {"loyalty_id": "O1"}
+    sync = cdp_sync.CdpSync(pool, profiles=profiles, options=LOCAL_SYNC)
+    accrual = {"points": 15000, "transaction_kind": "EARN"}
+    upgrade = {"from_tier": "SILVER", "to_tier": "GOLD"}
+    try:
+        # when the tier upgrade an accrual caused comes (from the tier service) before the accrual
+        # (from the points service), within the settle time, after the member's opt-in
+        await queue_events(pool, program_id, [(uuid.uuid4(), Mapped("LOY_OPT_IN", None, "O1", AT, {
+            "status": "active", "opted_in_at": "x", "channel": ""}))])
+        await queue_events(pool, program_id, [(uuid.uuid4(), Mapped(
+            "TIER_UPGRADE", None, "O1", AT + dt.timedelta(seconds=2), upgrade))])
+        await queue_events(pool, program_id, [(uuid.uuid4(), Mapped(
+            "LOY_POINT_ACCRUAL", None, "O1", AT + dt.timedelta(seconds=1), accrual))])
+        sync.start()
+        sync.kick()
+        # then People has them in the order they happened
+        await until(lambda: len([e for e in server.events if e[0] == "O1"]) >= 3)
+        assert [d for person, d, _ in server.events if person == "O1"] == [
+            "LOY_OPT_IN", "LOY_POINT_ACCRUAL", "TIER_UPGRADE"]
+    finally:
+        await sync.stop()
