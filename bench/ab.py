@@ -4,9 +4,10 @@ minute to minute, this is how one change is measured: both sides see the same mi
 
     .venv/bin/python bench/ab.py --a /path/to/before --b .    # each checkout with its own .venv
 
-Prints, per side, the median rate and the CPU milliseconds per earn of the gateway, points and
-member processes and of the PostgreSQL cluster (the postmaster and its backends; /proc), and the
-median of the per-round rate ratios:
+Prints, per side, the median rate and the CPU milliseconds per earn of every process of the platform
+(the gateway, each service, and the PostgreSQL cluster: the postmaster and its backends; /proc) and
+their total (on a saturated machine the rate follows the total), and the median of the per-round
+rate ratios:
 
     AB earn_b_vs_a <rate of B / rate of A>
 """
@@ -26,7 +27,6 @@ from ledger import CREATE_PROGRAM, EARN, cpu_seconds, seed  # noqa: E402
 import members as member_bench  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 
-WATCHED = ("gateway", "points", "member", "postgres")
 
 
 def cluster_cpu_seconds(postmaster: int) -> float:
@@ -45,7 +45,8 @@ class Side:
     def __init__(self, name: str, database, url: str, processes: dict, op: str = "earn"):
         self.name, self.database, self.url, self.processes, self.op = name, database, url, processes, op
         self.rates: list[float] = []
-        self.cpu = {p: [] for p in WATCHED}
+        self.watched = (*processes, "postgres")
+        self.cpu = {p: [] for p in (*self.watched, "total")}
 
     async def prepare(self, members: int) -> None:
         self.lean = LeanHttpClient(self.url, {"authorization": f"Bearer {platform_fixture.ADMIN_TOKEN}"})
@@ -97,10 +98,11 @@ class Side:
         return cpu_seconds(self.processes[process].pid)
 
     async def measure(self, seconds: float, workers: int) -> float:
-        before = {p: self.cpu_seconds(p) for p in WATCHED}
+        before = {p: self.cpu_seconds(p) for p in self.watched}
         rate = await run_for(seconds, workers, self.work())
-        for p in WATCHED:
-            self.cpu[p].append((self.cpu_seconds(p) - before[p]) / (rate * seconds) * 1000)
+        spent = {p: (self.cpu_seconds(p) - before[p]) / (rate * seconds) * 1000 for p in self.watched}
+        for p, ms in (*spent.items(), ("total", sum(spent.values()))):
+            self.cpu[p].append(ms)
         self.rates.append(rate)
         return rate
 

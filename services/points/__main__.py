@@ -33,6 +33,8 @@ class PointsSettings(ServiceSettings):
     member_addr: str | None = None
     tier_addr: str | None = None
     billing_addr: str | None = None
+    # How long the ledger-event relay lets events gather before a pass (events.py LedgerEventRelay.step)
+    ledger_events_linger_seconds: float = 0.05
 
 
 async def export_events(stub: notifications_grpc.NotificationsServiceStub, batch, **call):
@@ -46,7 +48,8 @@ def assemble(server: grpc.aio.Server, pool: asyncpg.Pool, settings) -> None:
     policy = RulesEarnPolicy(facts)
     hooks = RulesHooks()
     senders, _channels = subscribers_from_settings(settings)
-    relay = LedgerEventRelay(pool, senders)
+    relay = LedgerEventRelay(pool, senders,
+                             linger_seconds=getattr(settings, "ledger_events_linger_seconds", 0.0))
     relay.start()
     start_export(pool, settings, source="points", consume=export_events, relay=relay)
     cache = open_cache(getattr(settings, "ignite_addresses", None),

@@ -125,3 +125,27 @@ def test_an_outbox_row_becomes_the_event_json_format_makes_of_it(known, odd):
             to_event(row)
         return
     assert to_event(row) == expected
+
+
+async def test_a_pass_lets_a_busy_moments_events_gather_but_a_backlog_goes_on_at_once(pools):
+    ledger = await Ledger.new(pools["points"])
+    member = await ledger.member()
+    name, consumer = f"test-linger-{uuid.uuid4().hex[:6]}", Consumer()
+    await _drain(LedgerEventRelay(pools["points"], {name: consumer}, batch_size=500))  # other tests' events
+    relay = LedgerEventRelay(pools["points"], {name: consumer}, batch_size=3, linger_seconds=0.05)
+    waits = []
+
+    async def gather():
+        waits.append(relay._linger)
+    relay._gather = gather
+    mine = lambda: [e.reference for p, e in consumer.events if p == str(ledger.program_id)]  # noqa: E731
+
+    await ledger.earn(member, "10", "g1")
+    await ledger.earn(member, "10", "g2")
+    assert await relay.step() == 2 and waits == [0.05]  # waited, then both in one pass
+    for k in range(3, 7):
+        await ledger.earn(member, "10", f"g{k}")
+    assert await relay.step() == 3 and len(waits) == 2  # a full batch: more are waiting ...
+    assert await relay.step() == 1 and len(waits) == 2  # ... so the next pass does not wait
+    assert await relay.step() == 0 and len(waits) == 3
+    assert mine() == [f"g{k}" for k in range(1, 7)]
