@@ -101,6 +101,23 @@ async def ledger_write_floor(dsn: str, program_id: str) -> tuple[float, int]:
         await conn.close()
 
 
+async def configure(dsn: str, settings: list[str]) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        for setting in settings:
+            name, _, value = setting.partition("=")
+            if not re.fullmatch(r"[a-z_]+", name) or not value:
+                raise SystemExit(f"--pg-setting {setting!r}: expected name=value")
+            await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        await conn.execute("SELECT pg_reload_conf()")
+        await asyncio.sleep(0.5)
+        for setting in settings:
+            name, _, value = setting.partition("=")
+            print(f"{name} = {await conn.fetchval(f'SHOW {name}')}", file=sys.stderr)
+    finally:
+        await conn.close()
+
+
 async def define_tiers(tier_port: int, program_id: str) -> None:
     channel = clients.channel(f"127.0.0.1:{tier_port}")
     try:
@@ -180,6 +197,9 @@ def main() -> None:
                         help="a folder to keep the generated dump in and reuse when it is there (same size)")
     parser.add_argument("--plans", type=pathlib.Path, default=pathlib.Path("migration-plans.log"),
                         help="where --explain-ms writes the plans")
+    parser.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of the cluster that can change without a restart (ALTER SYSTEM), for"
+                             " every side of the run; repeatable")
     args = parser.parse_args()
     members = args.members or (5_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="loyalty-bench-dump-") as tmp, _common.local_postgres() as database:
@@ -192,6 +212,7 @@ def main() -> None:
             print(f"generated {members:,} members in {time.perf_counter() - start:.1f}s", file=sys.stderr)
         if args.dump:  # a copy: the run writes its reports into the dump's folder
             shutil.copytree(args.dump, dump)
+        asyncio.run(configure(database.admin_dsn, args.pg_setting))
         copy_seconds, rows = asyncio.run(plain_copy(database.admin_dsn, dump))
         print(f"plain COPY: {rows:,} rows in {copy_seconds:.2f}s ({load_average()})", file=sys.stderr)
         if args.explain_ms is not None:

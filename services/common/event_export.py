@@ -32,8 +32,8 @@ class OutboxExport(RelayLoop):
     MAX_REFUSED_PROGRAMS_PER_PASS = 20  # bounds the calls a pass makes to a receiver that is down
 
     def __init__(self, pool: asyncpg.Pool, *, source: str, send: Send, sweep_seconds: float = 1.0,
-                 batch_size: int = 200, max_backoff: float = 30.0):
-        super().__init__(sweep_seconds=sweep_seconds)
+                 batch_size: int = 200, max_backoff: float = 30.0, linger_seconds: float = 0.0):
+        super().__init__(sweep_seconds=sweep_seconds, linger_seconds=linger_seconds)
         self._pool = pool
         self._source = source
         self._send = send
@@ -67,6 +67,7 @@ class OutboxExport(RelayLoop):
                     " AND program_id <> ALL($2::uuid[]) ORDER BY id LIMIT $1", self._batch, self._waiting())
                 if not rows:
                     return 0
+                self._backlog = self._backlog or len(rows) == self._batch
                 end = 0
                 while end < len(rows) and rows[end]["program_id"] == rows[0]["program_id"]:
                     end += 1
@@ -116,11 +117,12 @@ def grpc_sender(channel, consume: Consume) -> Send:
 def start_export(pool: asyncpg.Pool, settings, *, source: str, consume: Consume,
                  relay: RelayLoop | None = None) -> OutboxExport | None:
     """The export of this service's outbox when NOTIFICATIONS_ADDR is set (else nothing leaves);
-    `relay`'s kicks (after each business commit) kick it too."""
+    `relay`'s kicks (after each business commit) kick it too, and it lets events gather as long as it."""
     address = getattr(settings, "notifications_addr", None)
     if not address:
         return None
-    export = OutboxExport(pool, source=source, send=grpc_sender(clients.channel(address), consume))
+    export = OutboxExport(pool, source=source, send=grpc_sender(clients.channel(address), consume),
+                          linger_seconds=relay.linger_seconds if relay is not None else 0.0)
     export.start()
     if relay is not None:
         relay.follow(export)

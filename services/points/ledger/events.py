@@ -10,7 +10,6 @@ the relay's working set) once every registered subscriber has it. A subscriber t
 good is deregistered by deleting its row.
 """
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -82,28 +81,16 @@ class LedgerEventRelay(RelayLoop):
 
     def __init__(self, pool: asyncpg.Pool, subscribers: dict[str, Send], *, sweep_seconds: float = 1.0,
                  batch_size: int = 100, max_backoff: float = 60.0, linger_seconds: float = 0.0):
-        super().__init__(sweep_seconds=sweep_seconds)
+        super().__init__(sweep_seconds=sweep_seconds, linger_seconds=linger_seconds)
         self._pool = pool
         self._subscribers = subscribers
         self._batch = batch_size
         self._max_backoff = max_backoff
-        self._linger = linger_seconds
-        self._backlog = False
         self._backoff: dict[tuple[str, uuid.UUID], tuple[int, float]] = {}
         self._registered = False
 
     async def step(self) -> int:
-        # Each pass costs a transaction and a call per subscriber, and each call a transaction in that
-        # service, whatever the batch holds: under load, passes right after every earn carried one or two
-        # events each. Waiting `linger` first lets a busy moment's events go in one pass (a backlog of
-        # full batches goes on without waiting).
-        if self._linger and not self._backlog:
-            await self._gather()
-        self._backlog = False
         return await self.deliver_once()
-
-    async def _gather(self) -> None:
-        await asyncio.sleep(self._linger)
 
     async def deliver_once(self) -> int:
         """One batch to each subscriber that is due; returns how many events were delivered."""

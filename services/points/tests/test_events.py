@@ -136,16 +136,16 @@ async def test_a_pass_lets_a_busy_moments_events_gather_but_a_backlog_goes_on_at
     waits = []
 
     async def gather():
-        waits.append(relay._linger)
+        waits.append(relay.linger_seconds)
     relay._gather = gather
     mine = lambda: [e.reference for p, e in consumer.events if p == str(ledger.program_id)]  # noqa: E731
 
     await ledger.earn(member, "10", "g1")
     await ledger.earn(member, "10", "g2")
-    assert await relay.step() == 2 and waits == [0.05]  # waited, then both in one pass
+    assert await relay.paced_step() == 2 and waits == [0.05]  # waited, then both in one pass
     for k in range(3, 7):
         await ledger.earn(member, "10", f"g{k}")
-    assert await relay.step() == 3 and len(waits) == 2  # a full batch: more are waiting ...
-    assert await relay.step() == 1 and len(waits) == 2  # ... so the next pass does not wait
-    assert await relay.step() == 0 and len(waits) == 3
+    assert await relay.paced_step() == 3 and len(waits) == 2  # a full batch: more are waiting ...
+    assert await relay.paced_step() == 1 and len(waits) == 2  # ... so the next pass does not wait
+    assert await relay.paced_step() == 0 and len(waits) == 3
     assert mine() == [f"g{k}" for k in range(1, 7)]
