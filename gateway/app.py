@@ -195,7 +195,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             remember_seconds=settings.access_token_seconds)
         await graphql.revocations.start()
         if settings.audit_enabled:
-            graphql.audit = AuditWriter(graphql.services.identity)
+            graphql.audit = AuditWriter(graphql.services.identity, linger_seconds=0.05)
             await graphql.audit.start()
         # The schema and everything loaded at start live as long as the process: keep them out of
         # the collector's full passes, which otherwise walk them again every hundred requests or so.

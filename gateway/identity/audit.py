@@ -83,8 +83,11 @@ class AuditWriter:
     batch it refuses is sent entry by entry, and an entry refused alone is written without its arguments
     (who, what, outcome kept), so one bad entry never holds back or loses the others."""
 
-    def __init__(self, stub: identity_service_pb2_grpc.IdentityServiceStub, *, max_batch: int = 500):
+    def __init__(self, stub: identity_service_pb2_grpc.IdentityServiceStub, *, max_batch: int = 500,
+                 linger_seconds: float = 0.0):
         self._stub: identity_service_pb2_grpc.IdentityServiceStub = stub
+        # a call and a transaction per batch whatever it holds: under load, one entry per call without this
+        self._linger = linger_seconds
         self._buffer: collections.deque = collections.deque()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one flush at a time: the loop's and a caller's never send an entry twice
@@ -157,6 +160,8 @@ class AuditWriter:
         backoff = 0.1
         while True:
             await self._wake.wait()
+            if self._linger and len(self._buffer) < self._max_batch:
+                await asyncio.sleep(self._linger)  # let a busy moment's entries go in one call
             self._wake.clear()
             try:
                 await self.flush()

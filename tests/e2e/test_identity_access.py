@@ -378,3 +378,38 @@ async def test_staff_postings_record_the_acting_principal(admin, platform, admin
         " WHERE p.code = $1 ORDER BY t.kind", program)
     assert [(r["kind"], r["by"]) for r in rows] == [
         (kind, f"staff:{sub}") for kind in ("ADJUST", "EXTEND", "GOODWILL", "TRANSFER", "VOID")]
+
+
+class CountingStub:
+    """The identity service's real stub, counting the audit calls made through it."""
+
+    def __init__(self, stub):
+        self._stub, self.appends = stub, []
+
+    def AppendAudit(self, request, **kwargs):  # noqa: N802 - the RPC's name
+        self.appends.append(len(request.entries))
+        return self._stub.AppendAudit(request, **kwargs)
+
+
+async def test_the_audit_writer_lets_a_busy_moments_entries_go_in_one_call(platform, admin_conn):
+    channel = clients.channel(f"127.0.0.1:{platform.ports['identity']}")
+    stub = CountingStub(identity_service_pb2_grpc.IdentityServiceStub(channel))
+    writer = AuditWriter(stub, linger_seconds=0.2)
+    program = unique("audit-l")
+    await writer.start()
+    try:
+        for k in range(5):  # entries recorded one after another, as requests end
+            writer.record(entry(program, f"op{k}"))
+            await asyncio.sleep(0)
+        rows = []
+        for _ in range(300):
+            rows = await admin_conn.fetch("SELECT operation FROM identity.audit_log WHERE program_code = $1"
+                                          " ORDER BY id", program)
+            if len(rows) == 5:
+                break
+            await asyncio.sleep(0.05)
+        assert [r["operation"] for r in rows] == [f"op{k}" for k in range(5)]
+        assert stub.appends == [5]
+    finally:
+        await writer.stop()
+        await channel.close()
