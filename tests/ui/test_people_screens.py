@@ -3,6 +3,7 @@ an invitation mailed from the Users screen, a deactivation that ends the person'
 shown once that works and then is refused at once after Revoke, and the audit trail of it all."""
 
 import re
+import time
 
 import httpx
 from playwright.sync_api import expect
@@ -12,6 +13,7 @@ from tests.ui.conftest import enroll, mailed, new_program, sign_in, unique
 ACCEPT = """mutation($t: String!) { acceptInvitation(input: {token: $t, password: "a long enough passphrase 42"}) {
   refreshToken } }"""
 REFRESH = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }"
+AUDITED = 'query($p: String!) { auditLog(program: $p, operation: "revokeApiKey") { operation } }'
 ENQUIRE = "query($p: String!, $n: String!) { enquire(program: $p, loyaltyNumber: $n) { availablePoints } }"
 
 
@@ -70,6 +72,10 @@ def test_a_key_is_shown_once_works_and_is_refused_at_once_after_revoke(page, app
     assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
     # the audit log has both, filtered by operation through the URL, and exports them
+    for _ in range(200):  # the gateway writes its audit entries in the background, in batches
+        if api(AUDITED, p=program)["auditLog"]:
+            break
+        time.sleep(0.05)
     page.goto(f"{app_url}/admin/audit?operation=revokeApiKey")
     table = page.get_by_test_id("audit-table")
     table.wait_for()
