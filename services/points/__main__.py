@@ -33,7 +33,8 @@ class PointsSettings(ServiceSettings):
     member_addr: str | None = None
     tier_addr: str | None = None
     billing_addr: str | None = None
-    # How long the ledger-event relay lets events gather before a pass (events.py LedgerEventRelay.step)
+    # How long the ledger-event relay (and the export that follows it) lets events gather before a pass
+    # (services/common/outbox.py RelayLoop.paced_step)
     ledger_events_linger_seconds: float = 0.05
 
 
