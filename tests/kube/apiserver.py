@@ -27,7 +27,6 @@ import pathlib
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -118,9 +117,9 @@ def find_binaries(timeout: float = 1800.0) -> pathlib.Path:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from tests.fixtures.postgres import free_port  # below the ephemeral range: see there
+
+    return free_port()
 
 
 def _tail(path: pathlib.Path, lines: int = 40) -> str:

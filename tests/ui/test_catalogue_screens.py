@@ -4,6 +4,7 @@ read back through the API, and what the API holds is what the screens show."""
 import datetime as dt
 import json
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -62,7 +63,17 @@ SLABS = """query($p: String!) { tierSlabs(program: $p) { code name metric window
   tiers { code name threshold earnMultiplier validityMonths } } }"""
 TIER_REPORT = """query($p: String!, $s: String!, $f: String!, $t: String!) {
   tierReport(program: $p, slabCode: $s, from: $f, to: $t) { tiers { tierCode members } } }"""
-EVALUATE = "mutation($p: String!) { evaluateTiers(input: {program: $p, force: true}) { slabCode upgrades } }"
+TIER_OF = """query($p: String!, $n: String!) { tierStatus(program: $p, loyaltyNumber: $n) { tierCode } }"""
+
+
+def eventually_tier(api, program: str, number: str, expected: str) -> str:
+    """The tier service hears of an earn from the ledger's events, after the earn commits: wait for them
+    (a bounded number of reads, not a time)."""
+    for _ in range(200):
+        if (current := api(TIER_OF, p=program, n=number)["tierStatus"][0]["tierCode"]) == expected:
+            return current
+        time.sleep(0.05)
+    return current
 
 
 def test_define_a_slab_and_read_its_report(page, app_url, api):
@@ -96,7 +107,7 @@ def test_define_a_slab_and_read_its_report(page, app_url, api):
     enroll(api, program, first="Pablo")
     api("""mutation($p: String!, $n: String!) { earn(input: {program: $p, loyaltyNumber: $n, amount: "250",
            currency: "EUR", reference: "tier-earn"}) { newBalance } }""", p=program, n=rich)
-    api(EVALUATE, p=program)
+    assert eventually_tier(api, program, rich, "gold") == "gold"
     page.reload()
     mix = page.get_by_test_id("tier-mix")
     mix.wait_for()
