@@ -54,15 +54,21 @@ WITH added AS (
     UPDATE imp_members m SET fresh = true FROM added a WHERE a.id = m.member_id RETURNING 1
 ) SELECT count(*) FROM marked;
 
+-- A member who was already here may have no wallet yet. A fresh member's wallet gets its id now and is
+-- written once the batch knows its balance (write_wallets): one insert, not an insert and an update.
 -- name: open_wallets(program_id)
 INSERT INTO accounts(program_id, kind, member_id)
-SELECT $1, 'member_available', member_id FROM imp_members
+SELECT $1, 'member_available', member_id FROM imp_members WHERE NOT fresh
 ON CONFLICT DO NOTHING;
 
--- name: member_accounts(program_id)
+-- The accounts sequence comes as its oid, like the lots' (below).
+-- name: member_accounts(program_id, account_sequence)
 CREATE TEMP TABLE imp_accounts ON COMMIT DROP AS
-SELECT a.member_id, a.id FROM imp_members m
-JOIN accounts a ON a.program_id = $1 AND a.kind = 'member_available' AND a.member_id = m.member_id;
+SELECT a.member_id, a.id, false AS fresh FROM imp_members m
+JOIN accounts a ON a.program_id = $1 AND a.kind = 'member_available' AND a.member_id = m.member_id
+WHERE NOT m.fresh
+UNION ALL
+SELECT member_id, nextval($2::oid::regclass), true FROM imp_members WHERE fresh;
 
 -- Locked as a foreign key's check would (the entries point at them); the member accounts are locked
 -- by the balances' update.
@@ -183,10 +189,11 @@ WHERE a.past_due AND a.left_pts > 0;
 -- name: fixes()
 CREATE TEMP TABLE imp_fix ON COMMIT DROP AS
 WITH state AS (
-    SELECT m.member_id, m.legacy_id, a.balance + coalesce(h.delta, 0) - coalesce(e.pts, 0) AS ledger_balance,
+    SELECT m.member_id, m.legacy_id,
+           coalesce(a.balance, 0) + coalesce(h.delta, 0) - coalesce(e.pts, 0) AS ledger_balance,
            coalesce(l.live, 0) AS live_lots, m.legacy_balance
     FROM imp_members m
-    JOIN accounts a ON a.kind = 'member_available' AND a.member_id = m.member_id
+    LEFT JOIN accounts a ON NOT m.fresh AND a.kind = 'member_available' AND a.member_id = m.member_id
     LEFT JOIN (SELECT member_id, sum(signed) AS delta FROM imp_txns GROUP BY member_id) h
            ON h.member_id = m.member_id
     LEFT JOIN imp_expire e ON e.member_id = m.member_id
@@ -247,6 +254,13 @@ UNION ALL
 SELECT f.transaction_id, p.id, -f.remediation FROM imp_fix f
 JOIN imp_program_accounts p ON p.kind = 'adjustment' WHERE f.remediation <> 0;
 
+-- Fresh members' wallets, with the balance the batch leaves them (before their entries: with per-row key
+-- checks on, an entry's account must exist).
+-- name: write_wallets(program_id)
+INSERT INTO accounts(program_id, id, kind, member_id, balance)
+SELECT $1, a.id, 'member_available', a.member_id, f.target FROM imp_accounts a JOIN imp_fix f USING (member_id)
+WHERE a.fresh;
+
 -- name: write_entries(program_id)
 INSERT INTO entries(program_id, transaction_id, account_id, amount)
 SELECT $1, transaction_id, account_id, amount FROM imp_entries;
@@ -277,7 +291,8 @@ INSERT INTO lot_movements(program_id, lot_id, transaction_id, source_transaction
 SELECT $1, lot_id, transaction_id, transaction_id, -pts FROM imp_moves WHERE pts > 0;
 
 -- name: balances()
-UPDATE accounts a SET balance = f.target FROM imp_fix f WHERE a.kind = 'member_available' AND a.member_id = f.member_id;
+UPDATE accounts a SET balance = f.target FROM imp_fix f JOIN imp_accounts x ON x.member_id = f.member_id AND NOT x.fresh
+WHERE a.kind = 'member_available' AND a.member_id = f.member_id;
 
 -- name: imported_members(program_id, import_id)
 INSERT INTO imported_members(program_id, import_id, member_id, legacy_id, legacy_balance, remediation)

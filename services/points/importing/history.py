@@ -224,12 +224,14 @@ async def _batch(
     lo: str, hi: str | None,
 ) -> dict[str, int] | None:
     """Members with legacy ids in (lo, hi] that this import has not finished, whole histories."""
-    # the lots sequence named once per batch (as its oid), not by pg_get_serial_sequence() per lot
-    lot_sequence = await conn.fetchval("SELECT pg_get_serial_sequence('lots', 'id')::regclass::oid")
+    # the sequences named once per batch (as oids), not by pg_get_serial_sequence() per row
+    lot_sequence, account_sequence = await conn.fetchrow(
+        "SELECT pg_get_serial_sequence('lots', 'id')::regclass::oid, pg_get_serial_sequence('accounts', 'id')::regclass::oid")
     run = BATCH.bind(conn, {
         "import_id": import_id, "import_text": str(import_id), "program_id": program["id"], "lo": lo, "hi": hi,
         "now": now, "timezone": program["timezone"], "expiry_days": program["expiry_days"],
         "month_end": program["expiry_round_to_month_end"], "lot_sequence": lot_sequence,
+        "account_sequence": account_sequence,
     })
     answers = {}
     for name in BATCH.blocks:  # in the file's order
