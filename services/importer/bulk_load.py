@@ -15,7 +15,9 @@ accept) declines: the caller's savepoint rolls back and the line-exact path load
 its exact rejections and messages. So what `run` loads never differs from what `validate` says.
 """
 
+import asyncio
 import codecs
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -133,11 +135,13 @@ STATEMENTS = {"members.csv": (MEMBERS, True), "balances.csv": (BALANCES, False),
               "transactions.csv": (TRANSACTIONS, True)}
 
 
-def _scan(path) -> int:
-    """The file's data lines; Declined when the plain split could read it differently from the
-    line-exact reader (a `\\.` line would even end COPY's data early)."""
+def _scan(path, *, split_at: int | None = None) -> tuple[int, int]:
+    """The file's data lines, and of them those before byte `split_at` (a line start); Declined when the
+    plain split could read it differently from the line-exact reader (a `\\.` line would even end COPY's
+    data early)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     crs = crlfs = lines = 0
+    before = None
     previous = b""
     with path.open("rb") as fh:
         header = fh.readline(dump.MAX_LINE + 1)
@@ -145,13 +149,17 @@ def _scan(path) -> int:
         text = header.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
         if [h.strip() for h in text.split(",")] != dump.FILES[path.name]:
             raise Declined(f"{path.name}: header")
+        position = 0
         while chunk := fh.read(CHUNK):
             if b'"' in chunk or b"\x00" in chunk or b"\\." in previous + chunk:
                 raise Declined(f"{path.name}: a quote, NUL or backslash-dot")
+            if split_at is not None and before is None and position + len(chunk) >= split_at:
+                before = lines + chunk.count(b"\n", 0, split_at - position) - 1  # less the header
             lines += chunk.count(b"\n")
             crs += chunk.count(b"\r")
             crlfs += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
             previous = chunk[-1:]
+            position += len(chunk)
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
@@ -162,7 +170,31 @@ def _scan(path) -> int:
             raise Declined(f"{path.name}: not UTF-8") from None
     if crs != crlfs:
         raise Declined(f"{path.name}: a bare CR")
-    return lines - 1 + (previous not in (b"", b"\n"))  # less the header; a last line without LF counts
+    data = lines - 1 + (previous not in (b"", b"\n"))  # less the header; a last line without LF counts
+    return data, data if before is None else before
+
+
+def _line_start(path, at: int) -> int | None:
+    """The first line start at or after byte `at` (None: no line starts there before the end)."""
+    with path.open("rb") as fh:
+        fh.seek(max(at - 1, 0))
+        while chunk := fh.read(64 * 1024):
+            if (n := chunk.find(b"\n")) >= 0:
+                start = fh.tell() - len(chunk) + n + 1
+                return start if start < path.stat().st_size else None
+    return None
+
+
+async def _byte_range(path, start: int, end: int | None):
+    with path.open("rb") as fh:
+        fh.seek(start)
+        left = None if end is None else end - start
+        while chunk := fh.read(CHUNK if left is None else min(CHUNK, left)):
+            yield chunk
+            if left is not None:
+                left -= len(chunk)
+                if not left:
+                    return
 
 
 @dataclasses.dataclass
@@ -171,12 +203,103 @@ class Loaded:
     loaded: dict[str, int]
 
 
+# A transactions file this long is loaded in two parts side by side, each on its own connection and core
+# (at 10,000,000 rows the checked INSERT is most of the load, on one core of the database).
+PARTS_FROM_BYTES = 64 * 1024 * 1024
+# Ids strictly increasing within a part, and from the first part's last to the second's first.
+_PART_ORDER = """SELECT bool_and(coalesce(prev < id, true)), min(id) FILTER (WHERE prev IS NULL), max(id)
+    FROM (SELECT legacy_txn_id COLLATE "C" AS id, lag(legacy_txn_id COLLATE "C") OVER () AS prev
+          FROM raw_transactions) t"""
+_MEMBER_STAGED = "EXISTS (SELECT 1 FROM staging.members m WHERE m.import_id = $1 AND m.legacy_id = t.legacy_id)"
+assert _MEMBER_STAGED in TRANSACTIONS
+# The second part's connection cannot see the members staged in the first's transaction: it checks against
+# the members file itself, which in this path is staged whole or not at all.
+TRANSACTIONS_BESIDE = TRANSACTIONS.replace(
+    _MEMBER_STAGED, "EXISTS (SELECT 1 FROM raw_member_ids m WHERE m.legacy_id = t.legacy_id)")
+
+
+class _Abandon(Exception):
+    """The second part rolls back: the first declined, or the parts are not in id order."""
+
+
+@dataclasses.dataclass
+class _SecondPart:
+    """The later part of a transactions file, loaded on a second connection while the first does the rest;
+    it commits only when told to (runner.py deletes what a load refused later leaves)."""
+
+    checked: asyncio.Future  # (increasing, first id, last id) once COPYed and checked
+    inserted: asyncio.Future  # rows staged
+    go: asyncio.Future  # True: commit; False: roll back
+    task: asyncio.Task | None = None
+
+    async def run(self, second, *, import_id, directory, start: int, lines: int, now) -> None:
+        try:
+            async with second() as conn, conn.transaction():
+                await conn.execute("SET LOCAL jit = off")
+                await _raw(conn, "members.csv", "raw_member_ids", directory / "members.csv", header=True)
+                await conn.execute("ANALYZE raw_member_ids")
+                rows = await _raw(conn, "transactions.csv", "raw_transactions",
+                                  _byte_range(directory / "transactions.csv", start, None), header=False)
+                if rows != lines:
+                    raise Declined(f"transactions.csv: {lines} lines after byte {start}, {rows} rows copied")
+                self.checked.set_result(tuple(await conn.fetchrow(_PART_ORDER)))
+                await conn.execute("ANALYZE raw_transactions")
+                self.inserted.set_result(await _insert(conn, "transactions.csv", TRANSACTIONS_BESIDE, import_id, now,
+                                                       rows=rows))
+                if not await self.go:
+                    raise _Abandon
+        except BaseException as err:
+            for future in (self.checked, self.inserted):
+                if not future.done():
+                    future.set_exception(err if isinstance(err, Exception) else Declined("the second part stopped"))
+            if not isinstance(err, (_Abandon, Declined)):
+                raise
+
+    async def stop(self) -> None:
+        if not self.go.done():
+            self.go.set_result(False)
+            if self.task is not None:
+                self.task.cancel()  # mid-statement: not waited for
+        if self.task is not None:
+            with contextlib.suppress(BaseException):
+                await self.task
+        for future in (self.checked, self.inserted):
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: the first part's own error is the one to report
+
+
+async def _raw(conn, name: str, table: str, source, *, header: bool) -> int:
+    columns = dump.FILES[name]
+    await conn.execute(f"CREATE TEMP TABLE {table} ({', '.join(c + ' text' for c in columns)}) ON COMMIT DROP")
+    try:
+        status = await conn.copy_to_table(table, source=source, format="csv", header=header, force_not_null=columns)
+    except (asyncpg.DataError, asyncpg.PostgresSyntaxError, asyncpg.UndefinedColumnError,
+            asyncpg.ProgramLimitExceededError) as err:
+        raise Declined(f"{name}: {err}") from None
+    return int(status.split()[-1])
+
+
+async def _insert(conn, name: str, sql: str, import_id, now, *, rows: int, timed: bool = True) -> int:
+    try:
+        # the rules' many string tests make the planner expect a row or two, so it checked each row's
+        # member with an index probe (1M probes: a third of the statement); by hash it is one pass
+        await conn.execute("SET LOCAL enable_nestloop = off")
+        inserted = int((await conn.execute(sql, import_id, *([now] if timed else []))).split()[-1])
+        await conn.execute("SET LOCAL enable_nestloop TO DEFAULT")
+    except (asyncpg.DataError, asyncpg.UniqueViolationError) as err:
+        raise Declined(f"{name}: {err}") from None
+    if inserted != rows:
+        raise Declined(f"{name}: {rows - inserted} rows the SQL rules do not accept")
+    return inserted
+
+
 async def load(
     conn: asyncpg.Connection, *, import_id: uuid.UUID, source: dump.FolderDump, now: dt.datetime,
-    max_reject_rate: float, progress=None,
+    max_reject_rate: float, progress=None, second=None,
 ) -> Loaded:
     """Load `source` into staging in the caller's transaction, or raise Declined (the caller rolls
-    back to its savepoint and takes the line-exact path)."""
+    back to its savepoint and takes the line-exact path). `second` (a callable giving an async context
+    manager of a connection) lets a transactions file of PARTS_FROM_BYTES or more load in two parts."""
     if type(source) is not dump.FolderDump:
         raise Declined("a mapped dump")
     try:
@@ -185,44 +308,76 @@ async def load(
     except dump.StructureError:
         raise Declined("control totals") from None
     directory = source.directory
-    lines = {}
     for name in dump.FILES:
         if not (directory / name).is_file():
             raise Declined(f"{name}: missing")
-        lines[name] = _scan(directory / name)
+    split_at = None
+    transactions = directory / "transactions.csv"
+    if second is not None and transactions.stat().st_size >= PARTS_FROM_BYTES:
+        # the first part's connection also loads members and balances: it takes less of the transactions
+        others = sum((directory / n).stat().st_size for n in dump.FILES if n != "transactions.csv")
+        split_at = _line_start(transactions, max(transactions.stat().st_size - others, 0) // 2)
+    lines, first_lines = {}, 0
+    for name in dump.FILES:
+        lines[name], before = _scan(directory / name, split_at=split_at if name == "transactions.csv" else None)
+        if name == "transactions.csv":
+            first_lines = before
+    part = None
+    if split_at is not None and 0 < first_lines < lines["transactions.csv"]:
+        loop = asyncio.get_running_loop()
+        part = _SecondPart(checked=loop.create_future(), inserted=loop.create_future(), go=loop.create_future())
+        part.task = asyncio.create_task(part.run(second, import_id=import_id, directory=directory, start=split_at,
+                                                 lines=lines["transactions.csv"] - first_lines, now=now))
+    try:
+        return await _load_files(conn, import_id=import_id, directory=directory, now=now, lines=lines,
+                                 max_reject_rate=max_reject_rate, progress=progress, part=part, split_at=split_at,
+                                 first_lines=first_lines)
+    finally:
+        if part is not None:
+            await part.stop()
+
+
+async def _load_files(
+    conn: asyncpg.Connection, *, import_id: uuid.UUID, directory, now: dt.datetime, lines: dict[str, int],
+    max_reject_rate: float, progress, part: _SecondPart | None, split_at: int | None, first_lines: int,
+) -> Loaded:
     report = ValidationReport(directory=str(directory), max_reject_rate=max_reject_rate)
     loaded = {}
     for name, columns in dump.FILES.items():
         table = "raw_" + name.removesuffix(".csv")
-        await conn.execute(f"CREATE TEMP TABLE {table} ({', '.join(c + ' text' for c in columns)}) ON COMMIT DROP")
-        try:
-            status = await conn.copy_to_table(table, source=directory / name, format="csv", header=True,
-                                              force_not_null=columns)
-        except (asyncpg.DataError, asyncpg.PostgresSyntaxError, asyncpg.UndefinedColumnError,
-                asyncpg.ProgramLimitExceededError) as err:
-            raise Declined(f"{name}: {err}") from None
-        rows = report.row_counts[name] = int(status.split()[-1])
-        if rows != lines[name]:
-            raise Declined(f"{name}: {lines[name]} lines, {rows} rows copied")
-        increasing = name in INCREASING and await conn.fetchval(INCREASING[name])
-        if name in DUPLICATES and not increasing and await conn.fetchval(DUPLICATES[name]) is not None:
-            raise Declined(f"{name}: a duplicate")
+        path = directory / name
+        sql, timed = STATEMENTS[name]
+        in_parts = part is not None and name == "transactions.csv"
+        if in_parts:
+            rows = await _raw(conn, name, table, _byte_range(path, 0, split_at), header=True)
+            if rows != first_lines:
+                raise Declined(f"{name}: {first_lines} lines before byte {split_at}, {rows} rows copied")
+            increasing, _, last = await conn.fetchrow(_PART_ORDER)
+            later_increasing, later_first, _ = await part.checked
+            if not (increasing and later_increasing and last < later_first):
+                # not in id order: the duplicate check needs every id in one place, so one connection loads it
+                await part.stop()
+                part = None
+                await conn.execute(f"DROP TABLE {table}")
+                in_parts = False
+        if not in_parts:
+            rows = await _raw(conn, name, table, path, header=True)
+            if rows != lines[name]:
+                raise Declined(f"{name}: {lines[name]} lines, {rows} rows copied")
+            increasing = name in INCREASING and await conn.fetchval(INCREASING[name])
+            if name in DUPLICATES and not increasing and await conn.fetchval(DUPLICATES[name]) is not None:
+                raise Declined(f"{name}: a duplicate")
         await conn.execute(f"ANALYZE {table}")
-        try:
-            sql, timed = STATEMENTS[name]
-            # the rules' many string tests make the planner expect a row or two, so it checked each row's
-            # member with an index probe (1M probes: a third of the statement); by hash it is one pass
-            await conn.execute("SET LOCAL enable_nestloop = off")
-            inserted = int((await conn.execute(sql, import_id, *([now] if timed else []))).split()[-1])
-            await conn.execute("SET LOCAL enable_nestloop TO DEFAULT")
-        except (asyncpg.DataError, asyncpg.UniqueViolationError) as err:
-            raise Declined(f"{name}: {err}") from None
-        if inserted != rows:
-            raise Declined(f"{name}: {rows - inserted} rows the SQL rules do not accept")
+        inserted = await _insert(conn, name, sql, import_id, now, rows=rows, timed=timed)
+        if in_parts:
+            inserted += await part.inserted
+            part.go.set_result(True)
+            await part.task  # committed: this connection's statements below see its rows
+        report.row_counts[name] = inserted
         loaded[name] = inserted
         await conn.execute(f"DROP TABLE {table}")  # not kept to the end of the load's transaction
         if progress:
-            progress(f"loaded {inserted:,} rows of {name} (checked in SQL)")
+            progress(f"loaded {inserted:,} rows of {name} (checked in SQL{', in two parts' if in_parts else ''})")
     report.sum_of_balances = await conn.fetchval(
         "SELECT coalesce(sum(points_balance), 0)::bigint FROM staging.balances WHERE import_id = $1", import_id)
     report.points_by_kind = {r["kind"]: r["points"] for r in await conn.fetch(

@@ -51,7 +51,7 @@ class Refused(Exception):
 
 async def load(
     conn: asyncpg.Connection, *, import_id: uuid.UUID, now: dt.datetime, source: dump.FolderDump | None = None,
-    directory: pathlib.Path | None = None, max_reject_rate: float = 1.0, progress=None,
+    directory: pathlib.Path | None = None, max_reject_rate: float = 1.0, progress=None, second=None,
 ) -> LoadResult:
     """COPY every accepted row into staging in batches; the caller's transaction makes it atomic.
     Raises Refused (the caller rolls back) when the dump cannot be read or too much of it is bad.
@@ -60,7 +60,7 @@ async def load(
     try:
         async with conn.transaction():  # a savepoint: a declined fast path leaves nothing behind
             fast = await bulk_load.load(conn, import_id=import_id, source=source, now=now,
-                                        max_reject_rate=max_reject_rate, progress=progress)
+                                        max_reject_rate=max_reject_rate, progress=progress, second=second)
     except bulk_load.Declined as why:
         if progress:
             progress(f"checking the dump row by row ({why})")

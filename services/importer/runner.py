@@ -72,7 +72,7 @@ async def _load(
             for table in ("quarantine", "transactions", "balances", "members"):
                 await conn.execute(f"DELETE FROM {table} WHERE import_id = $1", import_id)
             result = await loading.load(conn, import_id=import_id, source=source, now=now,
-                                        max_reject_rate=max_reject_rate, progress=say)
+                                        max_reject_rate=max_reject_rate, progress=say, second=pool.acquire)
             # the services' set-based statements read these rows next: planned on their real counts, not
             # on whatever autovacuum has sampled by then (a plan that flips mid-import)
             await conn.execute("ANALYZE members, balances, transactions")
@@ -85,7 +85,10 @@ async def _load(
                 "load_seconds": round(time.monotonic() - started, 2)})
     except BaseException as err:
         try:
-            async with pool.acquire() as conn:
+            async with pool.acquire() as conn, conn.transaction():
+                # a second connection may have committed its part of the transactions (bulk_load.py)
+                for table in ("quarantine", "transactions", "balances", "members"):
+                    await conn.execute(f"DELETE FROM {table} WHERE import_id = $1", import_id)
                 await conn.execute("UPDATE imports SET state = 'failed', error = $2, updated_at = now() WHERE id = $1",
                                    import_id, str(err) or type(err).__name__)
         except Exception:  # noqa: BLE001 - the load's own error is the one to report

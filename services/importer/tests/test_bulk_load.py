@@ -68,15 +68,25 @@ CASES = {
     "no final line end": ("transactions.csv", lambda d: d.rstrip(b"\r\n")),
     "a bad email": ("members.csv", lambda d: _line(d, 2, lambda x: x.replace(b"@", b"@@"))),
     "an extra field": ("transactions.csv", lambda d: _line(d, 2, lambda x: x + b",extra")),
+    # last lines, in id order: the later part's own checks (two parts)
+    "an orphan transaction last": ("transactions.csv", lambda d: d.rstrip(b"\r\n") + b"\r\n"
+                                   b"T9999999-0,LNOBODY,2024-01-01T00:00:00+00:00,earn,5,pos,R\r\n"),
+    "a bad timestamp last": ("transactions.csv", lambda d: d.rstrip(b"\r\n") + b"\r\n"
+                             b"T9999999-0,L0000001,2024-13-01T00:00:00+00:00,earn,5,pos,R\r\n"),
+    "a good line last": ("transactions.csv", lambda d: d.rstrip(b"\r\n") + b"\r\n"
+                         b"T9999999-0,L0000001,2024-01-01T00:00:00+00:00,earn,5,pos,R\r\n"),
 }
 
 
-async def _load(pools, directory: pathlib.Path, *, fast: bool, monkeypatch) -> tuple[dict, list]:
+async def _load(pools, directory: pathlib.Path, *, fast: bool, monkeypatch, parts: bool = False) -> tuple[dict, list]:
+    """`parts`: the transactions file, however short, in two parts on two connections."""
     said: list[str] = []
     if not fast:
         async def declined(*args, **kwargs):
             raise bulk_load.Declined("the test")
         monkeypatch.setattr(bulk_load, "load", declined)
+    if parts:
+        monkeypatch.setattr(bulk_load, "PARTS_FROM_BYTES", 1)
     import_id = uuid.uuid4()
     async with pools["staging"].acquire() as conn:
         await conn.execute("INSERT INTO imports(id, program_code, program_id, directory) VALUES ($1, 'x', $2, $3)",
@@ -84,7 +94,8 @@ async def _load(pools, directory: pathlib.Path, *, fast: bool, monkeypatch) -> t
         try:
             async with conn.transaction():
                 result = await loading.load(conn, import_id=import_id, directory=directory, now=NOW,
-                                            max_reject_rate=1.0, progress=said.append)
+                                            max_reject_rate=1.0, progress=said.append,
+                                            second=pools["staging"].acquire if parts else None)
         except loading.Refused as refused:
             return {"refused": str(refused)}, said
         rows = {}
@@ -97,21 +108,25 @@ async def _load(pools, directory: pathlib.Path, *, fast: bool, monkeypatch) -> t
             "balances": report.sum_of_balances, "rejections": report.rejections}, said
 
 
+@pytest.mark.parametrize("parts", [False, True], ids=["one connection", "two parts"])
 @pytest.mark.parametrize("case", list(CASES))
-async def test_the_fast_path_loads_what_the_line_exact_path_loads(pools, tmp_path, monkeypatch, case):
+async def test_the_fast_path_loads_what_the_line_exact_path_loads(pools, tmp_path, monkeypatch, case, parts):
     write_dump(tmp_path, members=12, transactions_per_member=5, now=NOW - dt.timedelta(days=1), plant_errors=False)
     if CASES[case]:
         name, change = CASES[case]
         _edit(tmp_path, name, change)
-    fast, said = await _load(pools, tmp_path, fast=True, monkeypatch=monkeypatch)
+    fast, said = await _load(pools, tmp_path, fast=True, monkeypatch=monkeypatch, parts=parts)
     exact, _ = await _load(pools, tmp_path, fast=False, monkeypatch=monkeypatch)
     assert fast == exact
     took_fast = not any("row by row" in s for s in said)
     if case in ("clean", "LF line ends", "a byte order mark", "Z for UTC", "enrolled on a date",
-                "no final line end", "leading zeros"):
+                "no final line end", "leading zeros", "a good line last"):
         assert took_fast, said
+        # a file in id order goes in two parts when asked to
+        assert any("in two parts" in s for s in said) == parts, said
     elif case not in ("a blank line",):
         assert not took_fast, said
+    # and a declined fast path leaves nothing of a second part behind: every row above came from one load
 
 
 # --- any bytes: the fast path takes a mutated file only where it reads it as the reader does --------
@@ -132,7 +147,8 @@ async def test_any_mutated_dump_loads_the_same_either_way(pools, tmp_path_factor
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, _ = await _load(pools, directory, fast=True, monkeypatch=monkeypatch)
         exact, _ = await _load(pools, directory, fast=False, monkeypatch=monkeypatch)
-    assert fast == exact
+        parted, _ = await _load(pools, directory, fast=True, monkeypatch=monkeypatch, parts=True)
+    assert fast == exact == parted
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

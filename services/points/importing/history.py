@@ -15,7 +15,6 @@ member's balance equals the sum of their lots.
 """
 
 import asyncio
-import contextlib
 import datetime as dt
 import pathlib
 import re
@@ -117,33 +116,10 @@ async def import_history(
                     progress(dict(totals))
 
     # batches touch disjoint members, so they run side by side, one database connection each
-    async with _autovacuum_held_off(pool, program_id):
-        await asyncio.gather(*(worker() for _ in range(max(1, workers))))
+    await asyncio.gather(*(worker() for _ in range(max(1, workers))))
     async with pool.acquire() as conn:  # fresh statistics after millions of rows
-        await conn.execute(f"ANALYZE {LEDGER_TABLES}")
+        await conn.execute("ANALYZE members, accounts, transactions, entries, lots, lot_movements, imported_members")
     return totals
-
-
-LEDGER_TABLES = "members, accounts, transactions, entries, lots, lot_movements, imported_members"
-
-
-@contextlib.asynccontextmanager
-async def _autovacuum_held_off(pool: asyncpg.Pool, program_id: uuid.UUID):
-    """Holds the lock VACUUM and ANALYZE take (SHARE UPDATE EXCLUSIVE: no insert, update or read waits on
-    it) on the tables the batches write, so autovacuum skips them while the batches run. Otherwise it
-    starts on each of them every few batches (each batch adds a share of their rows) and takes a core
-    from the batches: at 1M members it was busy about half of the history's time. The tables are
-    analyzed after the batches and vacuumed by autovacuum once the import has let go. A lock it cannot
-    have soon (another import's, or a vacuum against wraparound, which is not cancelled) is not waited for.
-    """
-    async with tenant_tx(pool, program_id) as conn:
-        await conn.execute("SET LOCAL lock_timeout = '3s'")  # autovacuum in the way is cancelled after 1 s
-        try:
-            async with conn.transaction():
-                await conn.execute(f"LOCK TABLE {LEDGER_TABLES} IN SHARE UPDATE EXCLUSIVE MODE")
-        except asyncpg.LockNotAvailableError:
-            pass
-        yield
 
 
 # The batch's own session: its commit need not wait for the WAL flush (a crash loses at most the last
@@ -237,6 +213,8 @@ async def _batch(
     for name in BATCH.blocks:  # in the file's order
         if name == "bounds":
             continue  # the stripes' query, run before the batches
+        if name in ("balances", "touch_members") and answers["register_members"] == answers["count_members"]:
+            continue  # every member is fresh: nothing of theirs to lock, and their wallets hold their balance
         answers[name] = answer = await run(name)
         if name == "count_members" and answer == 0:
             return None

@@ -3,8 +3,6 @@
 import datetime as dt
 import uuid
 
-import asyncpg
-
 from loyalty.common.v1 import program_pb2
 from services.importer.loading import load
 from services.importer.tests.legacy_dump import write_dump
@@ -133,28 +131,3 @@ async def test_imported_postings_get_time_ordered_ids(admin_conn):
     assert str(first) < str(later)
     assert abs(int(str(first).replace("-", "")[:12], 16) / 1000 - dt.datetime.now(dt.timezone.utc).timestamp()) < 60
 
-
-async def _vacuum_could_lock(conn, tables: str) -> bool:
-    """Whether VACUUM (or autovacuum) could take its lock on `tables` now."""
-    try:
-        async with conn.transaction():
-            await conn.execute(f"LOCK TABLE {tables} IN SHARE UPDATE EXCLUSIVE MODE NOWAIT")
-        return True
-    except asyncpg.LockNotAvailableError:
-        return False
-
-
-async def test_autovacuum_is_held_off_the_ledger_while_the_batches_run_and_nothing_else_waits(pools, admin_conn):
-    ledger = ", ".join(f"points.{t.strip()}" for t in importing.LEDGER_TABLES.split(","))
-    async with importing._autovacuum_held_off(pools["points"], uuid.uuid4()):
-        # while the batches run, vacuum cannot have any of the tables they write
-        for table in ledger.split(", "):
-            assert not await _vacuum_could_lock(admin_conn, table), table
-        # what postings and reads take is not held up
-        async with admin_conn.transaction():
-            await admin_conn.execute(f"LOCK TABLE {ledger} IN ROW EXCLUSIVE MODE NOWAIT")
-        # and a second import's batches do not wait for the first's to end: it goes on without a hold
-        async with importing._autovacuum_held_off(pools["points"], uuid.uuid4()):
-            pass
-    # once they are done, the tables are free for vacuum again
-    assert await _vacuum_could_lock(admin_conn, ledger)
