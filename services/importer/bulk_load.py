@@ -213,9 +213,14 @@ _PART_ORDER = """SELECT bool_and(coalesce(prev < id, true)), min(id) FILTER (WHE
 _MEMBER_STAGED = "EXISTS (SELECT 1 FROM staging.members m WHERE m.import_id = $1 AND m.legacy_id = t.legacy_id)"
 assert _MEMBER_STAGED in TRANSACTIONS
 # The second part's connection cannot see the members staged in the first's transaction: it checks against
-# the members file itself, which in this path is staged whole or not at all.
+# the members file itself, which in this path is staged whole or not at all. It keeps its rows aside until
+# the first part's are in: staged in file order, a member's rows stay together on disk (the history's
+# batches read them by member; interleaved parts made their planner scan all of staging per batch).
+_STAGING_INSERT = "INSERT INTO staging.transactions("
+assert TRANSACTIONS.count(_STAGING_INSERT) == 1
 TRANSACTIONS_BESIDE = TRANSACTIONS.replace(
-    _MEMBER_STAGED, "EXISTS (SELECT 1 FROM raw_member_ids m WHERE m.legacy_id = t.legacy_id)")
+    _MEMBER_STAGED, "EXISTS (SELECT 1 FROM raw_member_ids m WHERE m.legacy_id = t.legacy_id)").replace(
+    _STAGING_INSERT, "INSERT INTO checked_transactions(")
 
 
 class _Abandon(Exception):
@@ -228,8 +233,9 @@ class _SecondPart:
     it commits only when told to (runner.py deletes what a load refused later leaves)."""
 
     checked: asyncio.Future  # (increasing, first id, last id) once COPYed and checked
-    inserted: asyncio.Future  # rows staged
-    go: asyncio.Future  # True: commit; False: roll back
+    inserted: asyncio.Future  # rows that passed the rules, kept aside
+    go: asyncio.Future  # True: stage them (the first part's are in) and commit; False: roll back
+    staged: asyncio.Future  # staged and committed
     task: asyncio.Task | None = None
 
     async def run(self, second, *, import_id, directory, start: int, lines: int, now) -> None:
@@ -244,12 +250,15 @@ class _SecondPart:
                     raise Declined(f"transactions.csv: {lines} lines after byte {start}, {rows} rows copied")
                 self.checked.set_result(tuple(await conn.fetchrow(_PART_ORDER)))
                 await conn.execute("ANALYZE raw_transactions")
+                await conn.execute("CREATE TEMP TABLE checked_transactions (LIKE staging.transactions) ON COMMIT DROP")
                 self.inserted.set_result(await _insert(conn, "transactions.csv", TRANSACTIONS_BESIDE, import_id, now,
                                                        rows=rows))
                 if not await self.go:
                     raise _Abandon
+                await conn.execute("INSERT INTO staging.transactions SELECT * FROM checked_transactions")
+            self.staged.set_result(True)
         except BaseException as err:
-            for future in (self.checked, self.inserted):
+            for future in (self.checked, self.inserted, self.staged):
                 if not future.done():
                     future.set_exception(err if isinstance(err, Exception) else Declined("the second part stopped"))
             if not isinstance(err, (_Abandon, Declined)):
@@ -263,7 +272,7 @@ class _SecondPart:
         if self.task is not None:
             with contextlib.suppress(BaseException):
                 await self.task
-        for future in (self.checked, self.inserted):
+        for future in (self.checked, self.inserted, self.staged):
             if future.done() and not future.cancelled():
                 future.exception()  # retrieved: the first part's own error is the one to report
 
@@ -325,7 +334,8 @@ async def load(
     part = None
     if split_at is not None and 0 < first_lines < lines["transactions.csv"]:
         loop = asyncio.get_running_loop()
-        part = _SecondPart(checked=loop.create_future(), inserted=loop.create_future(), go=loop.create_future())
+        part = _SecondPart(checked=loop.create_future(), inserted=loop.create_future(), go=loop.create_future(),
+                           staged=loop.create_future())
         part.task = asyncio.create_task(part.run(second, import_id=import_id, directory=directory, start=split_at,
                                                  lines=lines["transactions.csv"] - first_lines, now=now))
     try:
@@ -372,7 +382,7 @@ async def _load_files(
         if in_parts:
             inserted += await part.inserted
             part.go.set_result(True)
-            await part.task  # committed: this connection's statements below see its rows
+            await part.staged  # committed: this connection's statements below see its rows
         report.row_counts[name] = inserted
         loaded[name] = inserted
         await conn.execute(f"DROP TABLE {table}")  # not kept to the end of the load's transaction
