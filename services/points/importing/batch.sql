@@ -84,6 +84,9 @@ ANALYZE imp_accounts; ANALYZE imp_program_accounts;
 -- name: touch_members()
 SELECT ledger_touch(array_agg(member_id ORDER BY member_id)) FROM imp_members WHERE NOT fresh HAVING count(*) > 0;
 
+-- The batch's slice of staging, read as a range of the (import_id, legacy_id) index: joined by member
+-- alone, the planner's guess of rows per member (from a sample of millions) made it hash all of staging
+-- for every batch once the staged rows were not in file order on disk.
 -- name: transactions(import_id, program_id)
 CREATE TEMP TABLE imp_txns ON COMMIT DROP AS
 SELECT {new_id} AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.points, t.channel,
@@ -91,6 +94,7 @@ SELECT {new_id} AS id, m.member_id, t.legacy_txn_id, t.occurred_at, t.kind, t.po
        CASE WHEN t.kind IN ('earn', 'adjust') THEN t.points ELSE -t.points END AS signed
 FROM imp_members m
 JOIN staging.transactions t ON t.import_id = $1 AND t.legacy_id = m.legacy_id
+    AND t.legacy_id BETWEEN (SELECT min(legacy_id) FROM imp_members) AND (SELECT max(legacy_id) FROM imp_members)
 WHERE m.fresh OR NOT EXISTS (SELECT 1 FROM transactions x WHERE x.program_id = $2
                              AND x.reference = 'legacy:' || t.legacy_txn_id);
 
