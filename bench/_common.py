@@ -99,6 +99,23 @@ def platform(database: TestDatabase, *, extra_env: dict | None = None, root: pat
         platform_fixture.stop_processes(processes.values())
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cluster_cpu_seconds(postmaster: int) -> float:
+    """The cluster's CPU: the postmaster and its children (the platform's pooled backends stay for the
+    run; one that exits within a round takes its share with it)."""
+    total = cpu_seconds(postmaster)
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
 async def run_for(seconds: float, workers: int, one) -> float:
     """Operations per second with `workers` concurrent callers for about `seconds`; one(k) does one."""
     done = 0

@@ -19,26 +19,15 @@ import pathlib
 import random
 import uuid
 
-from _common import LeanHttpClient, local_postgres, median, platform, run_for  # noqa: I001 - sets sys.path first
+from _common import (LeanHttpClient, cluster_cpu_seconds, cpu_seconds, local_postgres, median,  # noqa: I001 - sets sys.path first
+                     platform, run_for)
 
 import asyncpg  # noqa: E402
 
-from ledger import CREATE_PROGRAM, EARN, cpu_seconds, seed  # noqa: E402
+from ledger import CREATE_PROGRAM, EARN, seed  # noqa: E402
 import members as member_bench  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 
-
-
-def cluster_cpu_seconds(postmaster: int) -> float:
-    """The cluster's CPU: the postmaster and its children (the platform's pooled backends stay for the
-    run; one that exits within a round takes its share with it)."""
-    total = cpu_seconds(postmaster)
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == postmaster:
-                total += cpu_seconds(int(stat.parent.name))
-    return total
 
 
 class Side:

@@ -26,12 +26,13 @@ import functools
 import hashlib
 import json
 import os
-import pathlib
 import time
 import uuid
+from collections.abc import Callable
 
 from _common import (  # noqa: I001 - sets sys.path first
-    LeanHttpClient, local_postgres, median, platform, run_for, run_n, set_fsync, wal_lsn,
+    LeanHttpClient, cluster_cpu_seconds, cpu_seconds, local_postgres, median, platform, run_for, run_n, set_fsync,
+    wal_lsn,
 )
 
 import asyncpg  # noqa: E402
@@ -187,17 +188,14 @@ async def post_persisted(lean, query: str, variables: dict) -> dict:
     return body
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def cpu_per_op(watched: dict[str, int], seconds: float, workers: int, one) -> str:
-    """Where the CPU goes, per operation: a diagnostic line next to the ratios."""
-    before = {k: cpu_seconds(pid) for k, pid in watched.items()}
+async def cpu_per_op(watched: dict[str, Callable[[], float]], seconds: float, workers: int, one) -> str:
+    """Where the CPU goes, per operation, over every process on the machine's two sides (the bench's own
+    client, each service, the PostgreSQL cluster): a diagnostic line next to the ratios."""
+    before = {k: seconds_of() for k, seconds_of in watched.items()}
     rate = await run_for(seconds, workers, one)
-    used = {k: cpu_seconds(pid) - before[k] for k, pid in watched.items()}
-    return ", ".join(f"{k} {1000 * v / (rate * seconds):.1f}" for k, v in used.items()) + f" ({rate:,.0f}/s)"
+    used = {k: 1000 * (seconds_of() - before[k]) / (rate * seconds) for k, seconds_of in watched.items()}
+    return (", ".join(f"{k} {v:.2f}" for k, v in used.items() if v >= 0.005)
+            + f"; total {sum(used.values()):.2f} ({rate:,.0f}/s)")
 
 
 async def alternate(rounds: int, seconds: float, workers: int, a, b) -> tuple[float, list[float], list[float]]:
@@ -298,12 +296,13 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
         print(f"earn, fsync on: GraphQL {median(q):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
         results["earn_graphql_vs_sql_durable"] = ratio
         await set_fsync(admin, False)
-        watched = {"bench": os.getpid(), **{k: processes[k].pid for k in ("gateway", "member", "points")}}
+        watched = {"bench": functools.partial(cpu_seconds, os.getpid()),
+                   **{k: functools.partial(cpu_seconds, p.pid) for k, p in processes.items()},
+                   "postgres": functools.partial(cluster_cpu_seconds, database.process.pid)}
         if not args.quick:
-            print("  CPU ms per earn through the gateway: "
-                  + await cpu_per_op(watched, args.seconds, args.workers, Fresh(earn_graphql)), flush=True)
-            print("  CPU ms per earn over gRPC: "
-                  + await cpu_per_op(watched, args.seconds, args.workers, Fresh(earn_grpc)), flush=True)
+            for name, make in (("through the gateway", earn_graphql), ("over gRPC", earn_grpc), ("raw SQL", earn_sql)):
+                print(f"  CPU ms per earn, {name}: "
+                      + await cpu_per_op(watched, args.seconds, args.workers, Fresh(make)), flush=True)
 
         # --- redeem: one hot member versus many ------------------------------------------------
         hot_program = await new_program(pool)

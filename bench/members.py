@@ -34,7 +34,7 @@ from services.member import search  # noqa: E402
 from tests.fixtures import platform as platform_fixture  # noqa: E402
 from tests.fixtures.postgres import TestDatabase, free_port  # noqa: E402
 from tests.fixtures.smtp import Mailbox  # noqa: E402
-from _common import NO_RATE_LIMITS, LeanHttpClient  # noqa: E402
+from _common import NO_RATE_LIMITS, LeanHttpClient, cpu_seconds  # noqa: E402
 
 FIRST = ("Ana Luis Marta Jorge Lucia Pablo Elena Hugo Sara Diego Laura Mario Paula Carlos Irene Adrian Julia Alvaro "
          "Carmen Sergio Noa Daniel Alba Javier Nerea Raul Claudia Ivan Sofia Marcos Emma Oscar Vera Ruben Lola "
@@ -91,11 +91,6 @@ def lookups(count: int, members: int, rng: random.Random) -> list[tuple[str, str
         else:
             out.append(("loyalty_number", f"9{i:010d}"[:9]))
     return out
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def spawn(name: str, env: dict, ports: dict, logs: pathlib.Path) -> subprocess.Popen:

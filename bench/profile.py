@@ -23,11 +23,11 @@ import sys
 import tempfile
 import uuid
 
-from _common import LeanHttpClient, local_postgres, platform, run_for  # noqa: I001 - sets sys.path first
+from _common import LeanHttpClient, cpu_seconds, local_postgres, platform, run_for  # noqa: I001 - sets sys.path first
 
 import asyncpg  # noqa: E402
 
-from ledger import CREATE_PROGRAM, EARN, cpu_seconds, post_persisted, seed  # noqa: E402
+from ledger import CREATE_PROGRAM, EARN, post_persisted, seed  # noqa: E402
 import members as member_bench  # noqa: E402
 from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402

@@ -14,7 +14,6 @@ Real parts: PostgreSQL, the platform's processes, the agent as a process, the pr
 
 import argparse
 import asyncio
-import os
 import pathlib
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from _common import local_postgres, platform  # noqa: I001 - sets sys.path first
+from _common import cpu_seconds, local_postgres, platform  # noqa: I001 - sets sys.path first
 
 import httpx
 
@@ -68,12 +67,6 @@ try:
 except ImportError:
     asyncio.run(main())
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc)."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def print_jobs(port: int, job: bytes, n: int) -> float:
