@@ -65,6 +65,11 @@ class _Batch:
     closed: set[dt.date]
     lines: list[dict] = dataclasses.field(default_factory=list)
     lines_by_transaction: dict[str, dict] = dataclasses.field(default_factory=dict)
+    lots: list[dict] = dataclasses.field(default_factory=list)  # new lots, written before anything reads lots
+
+    async def write_lots(self, conn: asyncpg.Connection) -> None:
+        await repository.insert_lots(conn, program_id=self.program["id"], lots=self.lots)
+        self.lots.clear()
 
     def attribute(self, event: LedgerEvent) -> str:
         """The partner named on the event, else the owner of its location; '' when neither."""
@@ -116,6 +121,7 @@ async def _consume_program(pool: asyncpg.Pool, program_id: uuid.UUID, events: li
                 fresh.discard(event.event_id)  # a duplicate later in the same batch is skipped too
                 await _apply(conn, batch, event)
                 applied += 1
+        await batch.write_lots(conn)
         await repository.insert_lines(conn, program_id=program_id, lines=batch.lines)
         return applied
 
@@ -150,10 +156,10 @@ async def _apply(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent) ->
     if event.points > 0 and kind == "OTHER" and await _mirror(conn, batch, event):
         return
     if event.points > 0:
-        await _add_lot(conn, batch, event, occurred_at, partner=partner if kind == "EARN" else event.partner_code,
-                       rate=rate if kind == "EARN" else ZERO, currency=currency)
+        _add_lot(batch, event, occurred_at, partner=partner if kind == "EARN" else event.partner_code,
+                 rate=rate if kind == "EARN" else ZERO, currency=currency)
     else:
-        taken = await _draw(conn, program_id, member_id=event.member_id, transaction_id=event.transaction_id,
+        taken = await _draw(conn, batch, member_id=event.member_id, transaction_id=event.transaction_id,
                             points=-event.points)
         if kind == "EXPIRE":
             month = periods.month_of(occurred_at, batch.program["timezone"])
@@ -188,10 +194,11 @@ async def _void(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent, occ
     if not event.member_id or event.points == 0:
         return
     if event.points < 0:  # the void of a credit: take the points back, from the voided lot first
-        await _draw(conn, program_id, member_id=event.member_id, transaction_id=event.transaction_id,
+        await _draw(conn, batch, member_id=event.member_id, transaction_id=event.transaction_id,
                     points=-event.points, prefer_transaction=voided)
         return
     remaining = event.points  # the void of a debit: give back what it took from each lot
+    await batch.write_lots(conn)
     for draw in await repository.draws(conn, voided):
         give = min(remaining, draw["points"])
         if give > 0:
@@ -199,29 +206,30 @@ async def _void(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent, occ
                                          lot_id=draw["lot_id"], points=give)
             remaining -= give
     if remaining > 0:
-        await _add_lot(conn, batch, event, occurred_at, partner="", rate=ZERO, currency=batch.program["currency"],
-                       points=remaining)
+        _add_lot(batch, event, occurred_at, partner="", rate=ZERO, currency=batch.program["currency"],
+                 points=remaining)
 
 
 async def _mirror(conn: asyncpg.Connection, batch: _Batch, event: LedgerEvent) -> bool:
     """A transfer's or merge's credit takes over the lots its debit (same transaction) drew, keeping
     their funding partner and expiry, so breakage still goes to the partner that funded the points."""
     left = event.points
+    await batch.write_lots(conn)
     for lot in await repository.drawn_lots(conn, event.transaction_id):
         points = min(left, lot["points"])
         if points <= 0:
             break
-        await repository.insert_lot(
-            conn, program_id=batch.program["id"], member_id=event.member_id, transaction_id=event.transaction_id,
-            partner_code=lot["partner_code"], issue_rate=lot["issue_rate"], currency=lot["currency"],
-            earned_at=lot["earned_at"], expires_at=lot["expires_at"], points=points,
-        )
+        batch.lots.append({
+            "member_id": event.member_id, "transaction_id": event.transaction_id, "partner_code": lot["partner_code"],
+            "issue_rate": lot["issue_rate"], "currency": lot["currency"], "earned_at": lot["earned_at"],
+            "expires_at": lot["expires_at"], "points": points,
+        })
         left -= points
     if left == event.points:
         return False
     if left > 0:
-        await _add_lot(conn, batch, event, _instant(event.occurred_at, "occurred_at"), partner="", rate=ZERO,
-                       currency=batch.program["currency"], points=left)
+        _add_lot(batch, event, _instant(event.occurred_at, "occurred_at"), partner="", rate=ZERO,
+                 currency=batch.program["currency"], points=left)
     return True
 
 
@@ -232,23 +240,25 @@ def _voided_amount(original, points: int) -> Decimal:
     return (original["purchase_amount"] * points / original["points"]).quantize(Decimal("0.0001"))
 
 
-async def _add_lot(conn, batch: _Batch, event, occurred_at: dt.datetime, *, partner: str, rate: Decimal,
-                   currency: str, points: int | None = None) -> None:
+def _add_lot(batch: _Batch, event, occurred_at: dt.datetime, *, partner: str, rate: Decimal,
+             currency: str, points: int | None = None) -> None:
     program = batch.program
-    await repository.insert_lot(
-        conn, program_id=program["id"], member_id=event.member_id, transaction_id=event.transaction_id,
-        partner_code=partner, issue_rate=rate, currency=currency, earned_at=occurred_at,
-        expires_at=periods.lot_expiry(earned_at=occurred_at, days=program["expiry_days"],
-                                      round_to_month_end=program["expiry_round_to_month_end"],
-                                      timezone=program["timezone"]),
-        points=points or event.points,
-    )
+    batch.lots.append({
+        "member_id": event.member_id, "transaction_id": event.transaction_id, "partner_code": partner,
+        "issue_rate": rate, "currency": currency, "earned_at": occurred_at,
+        "expires_at": periods.lot_expiry(earned_at=occurred_at, days=program["expiry_days"],
+                                         round_to_month_end=program["expiry_round_to_month_end"],
+                                         timezone=program["timezone"]),
+        "points": points or event.points,
+    })
 
 
-async def _draw(conn, program_id: uuid.UUID, *, member_id: str, transaction_id: str, points: int,
+async def _draw(conn, batch: _Batch, *, member_id: str, transaction_id: str, points: int,
                 prefer_transaction: str = "") -> list[tuple[asyncpg.Record, int]]:
     """Take points from the member's lots, soonest-expiring first; what cannot be covered is ignored
     (the ledger is the authority on balances; lots here only attribute points to partners)."""
+    await batch.write_lots(conn)
+    program_id = batch.program["id"]
     taken: list[tuple[asyncpg.Record, int]] = []
     for lot in await repository.open_lots(conn, member_id=member_id, prefer_transaction=prefer_transaction):
         if points <= 0:

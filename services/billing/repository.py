@@ -231,13 +231,23 @@ async def insert_lines(conn: asyncpg.Connection, *, program_id: uuid.UUID, lines
 # --- lots (breakage and liability) ------------------------------------------------------------
 
 
-async def insert_lot(conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: str, transaction_id: str,
-                     partner_code: str, issue_rate: Decimal, currency: str, earned_at: dt.datetime,
-                     expires_at: dt.datetime | None, points: int) -> None:
+LOT_FIELDS = ("member_id", "transaction_id", "partner_code", "issue_rate", "currency", "earned_at", "expires_at",
+              "points")
+
+
+async def insert_lots(conn: asyncpg.Connection, *, program_id: uuid.UUID, lots: list[dict]) -> None:
+    """Lots in one statement, their ids in the list's order (a draw's tie-break)."""
+    if not lots:
+        return
     await conn.execute(
         "INSERT INTO member_lots(program_id, member_id, transaction_id, partner_code, issue_rate, currency,"
-        " earned_at, expires_at, points, remaining) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        program_id, member_id, transaction_id, partner_code, issue_rate, currency, earned_at, expires_at, points,
+        " earned_at, expires_at, points, remaining)"
+        " SELECT $1, member_id, transaction_id, partner_code, issue_rate, currency, earned_at, expires_at, points, points"
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[], $7::timestamptz[],"
+        " $8::timestamptz[], $9::bigint[]) WITH ORDINALITY"
+        " AS l(member_id, transaction_id, partner_code, issue_rate, currency, earned_at, expires_at, points, ord)"
+        " ORDER BY ord",
+        program_id, *([lot[f] for lot in lots] for f in LOT_FIELDS),
     )
 
 

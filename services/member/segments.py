@@ -77,13 +77,19 @@ def parse_rule(raw: str, field: str = "rule") -> dict:
 
 async def reevaluate_member(conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID) -> None:
     """Bring one member's rule-segment membership up to date, in the caller's transaction."""
-    rules = await sql.rule_segments(conn)
+    await reevaluate_members(conn, program_id=program_id, member_ids=[member_id])
+
+
+async def reevaluate_members(conn: asyncpg.Connection, *, program_id: uuid.UUID,
+                             member_ids: Sequence[uuid.UUID]) -> None:
+    rules = await sql.rule_segments(conn) if member_ids else []
     if not rules:
         return
-    row = await sql.member_facts_row(conn, member_id)
-    data = facts(row)
-    wanted = [s["code"] for s in rules if row["status"] not in ("merged", "erased") and matches(s["rule"], data)]
-    await sql.set_member_rule_segments(conn, program_id=program_id, member_id=member_id, codes=wanted)
+    for member_id in member_ids:
+        row = await sql.member_facts_row(conn, member_id)
+        data = facts(row)
+        wanted = [s["code"] for s in rules if row["status"] not in ("merged", "erased") and matches(s["rule"], data)]
+        await sql.set_member_rule_segments(conn, program_id=program_id, member_id=member_id, codes=wanted)
 
 
 async def refresh(conn: asyncpg.Connection, *, program_id: uuid.UUID, segment: asyncpg.Record) -> int:
@@ -160,7 +166,14 @@ async def member_segments(pool: asyncpg.Pool, *, program_id: uuid.UUID, loyalty_
 
 # --- activity from the ledger -------------------------------------------------------------------------
 
-def _delta(event) -> dict:
+def _delta(event) -> tuple:
+    """(event_id, member_id, loyalty_number, balance, lifetime, spend, occurred_at), as apply_activity takes it."""
+    if not event.event_id:
+        raise invalid("events.eventId", "is required")
+    try:
+        member_id = uuid.UUID(event.member_id) if event.member_id else None
+    except ValueError:
+        member_id = None  # then the loyalty number says who
     kind = event.transaction_kind
     points = int(event.points)
     try:
@@ -173,12 +186,12 @@ def _delta(event) -> dict:
             occurred = dt.datetime.fromisoformat(event.occurred_at)
         except ValueError:
             occurred = None
-    return {
-        "balance": points,
-        "lifetime": points if (kind in ACCRUAL_KINDS and points > 0) or (kind == "VOID" and points < 0) else 0,
-        "spend": amount if kind in SPEND_KINDS else (-amount if kind == "VOID" else Decimal(0)),
-        "occurred_at": occurred if kind in ACTIVITY_KINDS else None,
-    }
+    return (
+        event.event_id, member_id, event.loyalty_number or None, points,
+        points if (kind in ACCRUAL_KINDS and points > 0) or (kind == "VOID" and points < 0) else 0,
+        amount if kind in SPEND_KINDS else (-amount if kind == "VOID" else Decimal(0)),
+        occurred if kind in ACTIVITY_KINDS else None,
+    )
 
 
 async def apply_ledger_activity(pool: asyncpg.Pool, events: Sequence[LedgerEvent]) -> int:
@@ -192,33 +205,11 @@ async def apply_ledger_activity(pool: asyncpg.Pool, events: Sequence[LedgerEvent
             raise invalid("events.programId", f"{event.program_id!r} is not a UUID") from None
     accepted = 0
     for program_id, batch in by_program.items():
+        deltas = [_delta(event) for event in batch]
         async with tenant_tx(pool, program_id) as conn:
-            touched: set[uuid.UUID] = set()
-            for event in batch:
-                if not event.event_id:
-                    raise invalid("events.eventId", "is required")
-                if not await sql.claim_event(conn, program_id=program_id, event_id=event.event_id):
-                    continue
-                accepted += 1
-                member_id = await _member_id(conn, event)
-                if member_id is None:
-                    continue  # a member this service does not know (another program's import): nothing to keep
-                await sql.apply_activity(conn, program_id=program_id, member_id=member_id, **_delta(event))
-                touched.add(member_id)
-            for member_id in sorted(touched):
-                await reevaluate_member(conn, program_id=program_id, member_id=member_id)
+            applied = await sql.apply_activity(conn, program_id=program_id, deltas=deltas)
+            await reevaluate_members(conn, program_id=program_id, member_ids=applied["touched"])
+        accepted += applied["accepted"]
     return accepted
 
 
-async def _member_id(conn: asyncpg.Connection, event) -> uuid.UUID | None:
-    if event.member_id:
-        try:
-            member_id = uuid.UUID(event.member_id)
-        except ValueError:
-            member_id = None
-        if member_id and await repository.member_by_id(conn, member_id):
-            return member_id
-    if event.loyalty_number:
-        row = await repository.member_by_loyalty_number(conn, event.loyalty_number)
-        return row["id"] if row else None
-    return None

@@ -108,25 +108,46 @@ async def member_segment_codes(conn: asyncpg.Connection, member_id: uuid.UUID) -
     return [r["segment_code"] for r in rows]
 
 
-async def claim_event(conn: asyncpg.Connection, *, program_id: uuid.UUID, event_id: str) -> bool:
-    return bool(await conn.fetchval(
-        "INSERT INTO consumed_ledger_events(program_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-        " RETURNING true", program_id, event_id,
-    ))
+APPLY_ACTIVITY = """
+WITH input AS (
+    SELECT DISTINCT ON (event_id) event_id, member_id, loyalty_number, balance, lifetime, spend, occurred_at
+    FROM unnest($2::text[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::numeric[], $8::timestamptz[])
+        WITH ORDINALITY AS e(event_id, member_id, loyalty_number, balance, lifetime, spend, occurred_at, ord)
+    ORDER BY event_id, ord
+), claimed AS (
+    INSERT INTO consumed_ledger_events(program_id, event_id) SELECT $1, event_id FROM input
+    ON CONFLICT DO NOTHING RETURNING event_id
+), resolved AS (
+    SELECT coalesce((SELECT m.id FROM members m WHERE m.id = i.member_id),
+                    (SELECT m.id FROM members m WHERE m.loyalty_number = i.loyalty_number)) AS member_id,
+           i.balance, i.lifetime, i.spend, i.occurred_at
+    FROM input i JOIN claimed USING (event_id)
+), per_member AS (
+    SELECT member_id, sum(balance) AS balance, sum(lifetime) AS lifetime, sum(spend) AS spend, count(*) AS events,
+           min(occurred_at) AS first_at, max(occurred_at) AS last_at
+    FROM resolved WHERE member_id IS NOT NULL GROUP BY member_id
+), applied AS (
+    INSERT INTO member_activity AS a (program_id, member_id, balance, lifetime_points, total_spend, transactions,
+                                      first_activity_at, last_activity_at)
+    SELECT $1, member_id, balance, lifetime, spend, events, first_at, last_at FROM per_member ORDER BY member_id
+    ON CONFLICT (program_id, member_id) DO UPDATE SET balance = a.balance + excluded.balance,
+        lifetime_points = a.lifetime_points + excluded.lifetime_points,
+        total_spend = a.total_spend + excluded.total_spend, transactions = a.transactions + excluded.transactions,
+        first_activity_at = least(a.first_activity_at, excluded.first_activity_at),
+        last_activity_at = greatest(a.last_activity_at, excluded.last_activity_at), updated_at = now()
+    RETURNING member_id
+)
+SELECT (SELECT count(*) FROM claimed) AS accepted, array(SELECT member_id FROM applied ORDER BY member_id) AS touched
+"""
 
 
-async def apply_activity(conn: asyncpg.Connection, *, program_id: uuid.UUID, member_id: uuid.UUID, balance: int,
-                         lifetime: int, spend, occurred_at) -> None:
-    await conn.execute(
-        "INSERT INTO member_activity AS a (program_id, member_id, balance, lifetime_points, total_spend,"
-        " transactions, first_activity_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6)"
-        " ON CONFLICT (program_id, member_id) DO UPDATE SET balance = a.balance + $3,"
-        " lifetime_points = a.lifetime_points + $4, total_spend = a.total_spend + $5,"
-        " transactions = a.transactions + 1,"
-        " first_activity_at = least(a.first_activity_at, $6), last_activity_at = greatest(a.last_activity_at, $6),"
-        " updated_at = now()",
-        program_id, member_id, balance, lifetime, spend, occurred_at,
-    )
+async def apply_activity(conn: asyncpg.Connection, *, program_id: uuid.UUID, deltas: list[tuple]) -> asyncpg.Record:
+    """Each event not consumed before into its member's totals, in one statement (members' rows in id
+    order). deltas: (event_id, member_id, loyalty_number, balance, lifetime, spend, occurred_at); the
+    member by id, else by loyalty number; an event of a member this service does not know is consumed
+    and kept nowhere. Returns accepted (events new to this service) and touched (member ids, in order)."""
+    columns = list(zip(*deltas, strict=True)) if deltas else [[]] * 7
+    return await conn.fetchrow(APPLY_ACTIVITY, program_id, *(list(c) for c in columns))
 
 
 async def remove_member_everywhere(conn: asyncpg.Connection, member_id: uuid.UUID) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from services.billing import statements
 from services.billing.tests.helpers import add_card, add_partner, event, feed, local, new_program, void_of
+from services.common.db import tenant_tx
 from services.common.errors import DomainError
 
 
@@ -68,3 +69,42 @@ async def test_events_stay_in_their_program(pools):
     with pytest.raises(DomainError) as err:
         await feed(pool, mine, [event(kind="EARN", points=1, at=local(2026, 4, 1)).__class__(event_id="x")])
     assert err.value.field == "events[0].occurred_at"
+
+
+async def lots_and_breakage(pool, program_id) -> tuple[list, list]:
+    async with tenant_tx(pool, program_id) as conn:
+        lots = await conn.fetch("SELECT member_id, transaction_id, partner_code, issue_rate, expires_at, points,"
+                                " remaining FROM member_lots ORDER BY id")
+        breakage = await conn.fetch("SELECT b.partner_code, b.points, b.value, l.transaction_id FROM breakage b"
+                                    " JOIN member_lots l ON l.id = b.lot_id ORDER BY b.id")
+    return [tuple(r) for r in lots], [tuple(r) for r in breakage]
+
+
+async def test_one_delivery_of_many_events_keeps_the_lots_one_event_at_a_time_would(pools):
+    """A batch's new lots are written together, before anything in it reads lots: its burns, voids
+    and expiries must draw exactly what they would have drawn event by event."""
+    pool = pools["billing"]
+    one_by_one, batched = await new_program(pool, expiry_days=30), await new_program(pool, expiry_days=30)
+    for program_id in (one_by_one, batched):
+        for code in ("A", "B"):
+            await add_partner(pool, program_id, code)
+            await add_card(pool, program_id, partner=code, issue="0.01" if code == "A" else "0.02")
+    first = event(kind="EARN", points=100, at=local(2026, 4, 1), partner="A")
+    second = event(kind="EARN", points=50, at=local(2026, 4, 2), partner="B")
+    other = event(kind="EARN", points=70, at=local(2026, 4, 2), partner="B", member="m2")
+    burn = event(kind="BURN", points=-120, at=local(2026, 4, 3))  # all of the first lot, 20 of the second
+    events = [first, other, second, burn, void_of(burn, local(2026, 4, 4)), void_of(second, local(2026, 4, 5)),
+              event(kind="EARN", points=30, at=local(2026, 4, 6), partner="A"),
+              event(kind="BURN", points=-10, at=local(2026, 4, 6)),
+              event(kind="EXPIRE", points=-90, at=local(2026, 5, 2)),  # what is left of the first lot
+              event(kind="EXPIRE", points=-70, at=local(2026, 5, 3), member="m2")]
+    for e in events:
+        e.program_id = ""
+        assert await feed(pool, one_by_one, [e]) == 1
+    assert await feed(pool, batched, events) == len(events)
+
+    lots, breakage = await lots_and_breakage(pool, one_by_one)
+    assert [(lot[0], lot[2], lot[5], lot[6]) for lot in lots] == [
+        ("m1", "A", 100, 0), ("m2", "B", 70, 0), ("m1", "B", 50, 0), ("m1", "A", 30, 30)]
+    assert [(b[0], b[1]) for b in breakage] == [("A", 90), ("B", 70)]
+    assert await lots_and_breakage(pool, batched) == (lots, breakage)

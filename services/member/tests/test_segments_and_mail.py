@@ -1,11 +1,13 @@
 """Ledger events are applied once; rules see profile and activity; welcome mail is retried after a failure."""
 
+import datetime as dt
 import json
 import uuid
 
 import pytest
 
 from loyalty.common.v1 import events_pb2
+from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.common.mail import SmtpSender
 from services.member import segments, statuses, welcome
@@ -37,6 +39,53 @@ async def test_ledger_events_are_applied_once_and_drive_rule_segments(pools, pro
     void.event_type = "LOY_POINT_VOID"
     await segments.apply_ledger_activity(pool, [void])
     assert (await segments.member_segments(pool, program_id=program, member_id=member["id"]))[1] == []
+
+
+async def activity(pool, program, member) -> tuple:
+    async with tenant_tx(pool, program) as conn:
+        row = await conn.fetchrow("SELECT balance, lifetime_points, total_spend, transactions, first_activity_at,"
+                                  " last_activity_at FROM member_activity WHERE member_id = $1", member["id"])
+    return tuple(row) if row else None
+
+
+def history(program, member, number_only):
+    """One member's postings as the ledger sends them: earns, a burn, a void, an expiry, a retro claim."""
+    at = "2026-01-{:02d}T10:00:00+00:00".format
+    events = [accrual(program, member, 60, amount="60.00", event_id=f"{member['id']}-1"),
+              accrual(program, member, -20, event_id=f"{member['id']}-2", kind="BURN"),
+              accrual(program, member, 15, amount="15.5", event_id=f"{member['id']}-3", kind="RETRO_CLAIM"),
+              accrual(program, member, -15, amount="15.5", event_id=f"{member['id']}-4", kind="VOID"),
+              accrual(program, member, -5, event_id=f"{member['id']}-5", kind="EXPIRE")]
+    for day, event in enumerate(events, start=3):
+        event.occurred_at = at(day)
+        if number_only:
+            event.member_id = ""  # the member by loyalty number alone
+    return events
+
+
+async def test_a_batch_of_events_keeps_the_totals_one_event_at_a_time_would(pools, program, enrol):
+    pool = pools["member"]
+    one_by_one, batched, by_number = await enrol(), await enrol(), await enrol()
+    for event in history(program, one_by_one, number_only=False):
+        assert await segments.apply_ledger_activity(pool, [event]) == 1
+    # one delivery holding two members' postings interleaved, a redelivered event, a member this
+    # service does not know and a member id that is no UUID
+    mine, theirs = history(program, batched, number_only=False), history(program, by_number, number_only=True)
+    stranger = accrual(program, {"id": uuid.uuid4(), "loyalty_number": "NOBODY"}, 10, amount="10")
+    garbled = accrual(program, batched, 7, event_id="garbled")
+    garbled.member_id = "not-a-uuid"
+    batch = [e for pair in zip(mine, theirs, strict=True) for e in pair] + [mine[0], stranger, garbled]
+    assert await segments.apply_ledger_activity(pool, batch) == 12
+    assert await segments.apply_ledger_activity(pool, batch) == 0
+
+    expected = (35, 60, 60, 5)  # balance; lifetime and spend: 60 + 15 and 60 + 15.5, the void taking 15 and 15.5 back
+    solo = await activity(pool, program, one_by_one)
+    assert solo[:4] == expected
+    assert solo[4:] == (dt.datetime(2026, 1, 3, 10, tzinfo=dt.timezone.utc),
+                        dt.datetime(2026, 1, 5, 10, tzinfo=dt.timezone.utc))  # void and expiry are no activity
+    assert await activity(pool, program, by_number) == solo
+    both = await activity(pool, program, batched)  # plus the garbled id's event, found by its loyalty number
+    assert both == (42, 67, 60, 6, solo[4], dt.datetime(2026, 1, 10, 10, tzinfo=dt.timezone.utc))
 
 
 @pytest.mark.parametrize(("rule", "expected"), [
