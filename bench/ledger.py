@@ -38,6 +38,8 @@ from _common import (  # noqa: I001 - sets sys.path first
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+
 from loyalty.common.v1 import program_pb2  # noqa: E402
 from loyalty.points.v1 import points_service_pb2 as pb  # noqa: E402
 from loyalty.points.v1 import points_service_pb2_grpc as pb_grpc  # noqa: E402
@@ -188,14 +190,16 @@ async def post_persisted(lean, query: str, variables: dict) -> dict:
     return body
 
 
-async def cpu_per_op(watched: dict[str, Callable[[], float]], seconds: float, workers: int, one) -> str:
+async def cpu_per_op(watched: dict[str, Callable[[], float]], seconds: float, workers: int,
+                     one) -> tuple[str, dict[str, float]]:
     """Where the CPU goes, per operation, over every process on the machine's two sides (the bench's own
-    client, each service, the PostgreSQL cluster): a diagnostic line next to the ratios."""
+    client, each service, the PostgreSQL cluster): a diagnostic line next to the ratios, and the figures."""
     before = {k: seconds_of() for k, seconds_of in watched.items()}
     rate = await run_for(seconds, workers, one)
     used = {k: 1000 * (seconds_of() - before[k]) / (rate * seconds) for k, seconds_of in watched.items()}
-    return (", ".join(f"{k} {v:.2f}" for k, v in used.items() if v >= 0.005)
-            + f"; total {sum(used.values()):.2f} ({rate:,.0f}/s)")
+    used["total"] = sum(used.values())
+    return (", ".join(f"{k} {v:.2f}" for k, v in used.items() if v >= 0.005 and k != "total")
+            + f"; total {used['total']:.2f} ({rate:,.0f}/s)"), used
 
 
 async def alternate(rounds: int, seconds: float, workers: int, a, b) -> tuple[float, list[float], list[float]]:
@@ -300,9 +304,33 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
                    **{k: functools.partial(cpu_seconds, p.pid) for k, p in processes.items()},
                    "postgres": functools.partial(cluster_cpu_seconds, database.process.pid)}
         if not args.quick:
+            cpu = {}
             for name, make in (("through the gateway", earn_graphql), ("over gRPC", earn_grpc), ("raw SQL", earn_sql)):
-                print(f"  CPU ms per earn, {name}: "
-                      + await cpu_per_op(watched, args.seconds, args.workers, Fresh(make)), flush=True)
+                line, cpu[name] = await cpu_per_op(watched, args.seconds, args.workers, Fresh(make))
+                print(f"  CPU ms per earn, {name}: {line}", flush=True)
+            # What a call costs before any work, in the processes it passes through (the others' CPU
+            # meanwhile is the earns' aftermath: relays and consumers catching up). On a machine the
+            # load saturates, rate follows CPU per operation, so these bound the ratios.
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def empty_grpc(k):
+                await health.Check(health_pb2.HealthCheckRequest(), timeout=30)
+
+            async def empty_graphql(k):
+                body = await post_persisted(lean, "query Ping { __typename }", {})
+                if body.get("errors"):
+                    raise RuntimeError(body["errors"])
+            line, used = await cpu_per_op(watched, args.seconds, args.workers, empty_grpc)
+            grpc_floor = used["bench"] + used["points"]
+            print(f"  CPU ms per empty call, gRPC health check of the points service: {line}", flush=True)
+            line, used = await cpu_per_op(watched, args.seconds, args.workers, empty_graphql)
+            graphql_floor = used["bench"] + used["gateway"]
+            print(f"  CPU ms per empty call, GraphQL {{ __typename }}: {line}", flush=True)
+            sql = cpu["raw SQL"]["total"]
+            print(f"  ceilings on this machine: raw SQL's {sql:.2f} ms per earn over it plus an empty call's"
+                  f" {grpc_floor:.2f} ms (gRPC: client and server) and {graphql_floor:.2f} ms (HTTP: client and"
+                  f" gateway): earn_grpc_vs_sql {sql / (sql + grpc_floor):.3f},"
+                  f" earn_graphql_vs_sql {sql / (sql + grpc_floor + graphql_floor):.3f}", flush=True)
 
         # --- redeem: one hot member versus many ------------------------------------------------
         hot_program = await new_program(pool)
