@@ -14,7 +14,7 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.common.db import create_pool
+from services.common.db import PooledConnection, create_pool
 from services.common.errors import DomainErrorInterceptor
 from services.common.logs import configure_logging
 from services.common.migrations import migrate
@@ -31,7 +31,7 @@ class ServiceDefinition:
     migrations: pathlib.Path
     full_names: tuple[str, ...]  # fully-qualified gRPC service names, for health and reflection
     register: Callable[[grpc.aio.Server, asyncpg.Pool, ServiceSettings], None]
-    connection_class: type[asyncpg.Connection] = asyncpg.Connection  # the pool's connections (db.create_pool)
+    connection_class: type[PooledConnection] = PooledConnection  # the pool's connections (db.create_pool)
 
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:

@@ -27,6 +27,8 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from services.common.db import PooledConnection
+
 # The program of the tenant read acquiring a connection right now (None: any other acquire).
 _acquiring_for: contextvars.ContextVar[str | None] = contextvars.ContextVar("tenant_read_for", default=None)
 
@@ -80,7 +82,7 @@ async def _transaction(conn, program: str) -> AsyncIterator[None]:
         mark_clean_read()
 
 
-class TenantReadConnection(asyncpg.Connection):
+class TenantReadConnection(PooledConnection):
     """asyncpg's connection that can hold a tenant read's program between reads (see the module doc),
     and whose reset on release is skipped right after a clean `tenant_read`."""
 
