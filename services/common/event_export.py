@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from services.common import clients
+from services.common.db import global_tx
 from services.common.outbox import RelayLoop
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class OutboxExport(RelayLoop):
 
     async def export_once(self) -> int:
         """One batch of one program's consecutive rows; returns how many rows it exported."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with global_tx(self._pool) as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock):
                 return 0  # another process of this service is exporting
             for _ in range(self.MAX_REFUSED_PROGRAMS_PER_PASS + 1):

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.db import global_tx
 from services.common.jobs import JobContext, Jobs, arg
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class OutboxRelay(RelayLoop):
 
     async def deliver_batch(self, limit: int = 100) -> int:
         """Deliver due events in id order; returns how many were attempted."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with global_tx(self._pool) as conn:
             rows = await conn.fetch(
                 "SELECT id, program_id, event_type, payload FROM outbox"
                 " WHERE delivered_at IS NULL AND next_attempt_at <= now()"

@@ -25,6 +25,7 @@ from loyalty.common.v1 import events_pb2
 from loyalty.member.v1 import member_service_pb2_grpc
 from loyalty.tier.v1 import tier_service_pb2_grpc
 from services.common import clients
+from services.common.db import global_tx
 from services.common.outbox import RelayLoop
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class LedgerEventRelay(RelayLoop):
 
     async def _deliver(self, name: str, send: Send) -> int:
         lock = int.from_bytes(hashlib.sha256(f"ledger-events:{name}".encode()).digest()[:8], "big", signed=True)
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with global_tx(self._pool) as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock):
                 return 0  # another process of this service is delivering to this subscriber
             for _ in range(self.MAX_REFUSED_PROGRAMS_PER_PASS + 1):
