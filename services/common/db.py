@@ -77,7 +77,7 @@ async def tenant_tx(
         async with conn.transaction(isolation=isolation):
             await conn.execute("SELECT set_config('app.program_id', $1, true)", str(program_id))
             yield conn
-        _mark_clean(conn)
+        mark_clean(conn)
 
 
 @contextlib.asynccontextmanager
@@ -87,10 +87,11 @@ async def global_tx(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     async with pool.acquire() as conn:
         async with conn.transaction():
             yield conn
-        _mark_clean(conn)
+        mark_clean(conn)
 
 
-def _mark_clean(conn) -> None:
-    mark_clean = getattr(conn, "mark_clean", None)  # a PooledConnection (through the pool's proxy)
-    if mark_clean is not None:
-        mark_clean()
+def mark_clean(conn) -> None:
+    """After a transaction that committed and set nothing on the session: the release skips the reset."""
+    method = getattr(conn, "mark_clean", None)  # a PooledConnection (through the pool's proxy)
+    if method is not None:
+        method()

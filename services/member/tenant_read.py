@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from services.common.db import PooledConnection
+from services.common.db import PooledConnection, mark_clean
 
 # The program of the tenant read acquiring a connection right now (None: any other acquire).
 _acquiring_for: contextvars.ContextVar[str | None] = contextvars.ContextVar("tenant_read_for", default=None)
@@ -62,7 +62,7 @@ async def _held(conn, program: str) -> AsyncIterator[None]:
                            " SET default_transaction_read_only = on")
         conn.hold(program)
     yield  # on an error, the release's full reset (RESET ALL) drops the settings
-    conn.mark_clean_read()
+    mark_clean(conn)
 
 
 @contextlib.asynccontextmanager
@@ -77,16 +77,13 @@ async def _transaction(conn, program: str) -> AsyncIterator[None]:
             await conn.execute("ROLLBACK")
         raise
     await conn.execute("COMMIT")
-    mark_clean_read = getattr(conn, "mark_clean_read", None)  # a TenantReadConnection (via the pool's proxy)
-    if mark_clean_read is not None:
-        mark_clean_read()
+    mark_clean(conn)
 
 
 class TenantReadConnection(PooledConnection):
     """asyncpg's connection that can hold a tenant read's program between reads (see the module doc),
     and whose reset on release is skipped right after a clean `tenant_read`."""
 
-    _clean_read = False
     _guarded = False
     _held_program: str | None = None
 
@@ -114,12 +111,8 @@ class TenantReadConnection(PooledConnection):
     def drop_held(self) -> None:
         self._held_program = None
 
-    def mark_clean_read(self) -> None:
-        self._clean_read = True
-
     def get_reset_query(self) -> str:
-        if self._clean_read:
-            self._clean_read = False
-            return ""
-        self._held_program = None  # the full reset's RESET ALL drops what a tenant read set
-        return super().get_reset_query()
+        query = super().get_reset_query()  # empty right after a clean read or transaction
+        if query:
+            self._held_program = None  # the full reset's RESET ALL drops what a tenant read set
+        return query
