@@ -10,8 +10,8 @@ from loyalty.common.v1 import events_pb2
 from services.common.db import tenant_tx
 from services.common.errors import DomainError, ErrorCode
 from services.common.mail import SmtpSender
-from services.member import segments, statuses, welcome
-from tests.fixtures.postgres import free_port
+from services.member import programs, segments, statuses, welcome
+from tests.fixtures.postgres import free_port, program_spec
 
 
 def accrual(program, member, points, *, amount="", event_id=None, kind="EARN"):
@@ -134,3 +134,25 @@ async def test_a_rule_needs_a_known_operator(pools, program):
         await segments.save(pools["member"], program_id=program, code="x", name="", loyalty_numbers=[],
                             is_static=False, rule_json='{"nope": []}', updated_by="t")
     assert refused.value.code == ErrorCode.INVALID_INPUT
+
+
+async def test_a_delivery_cannot_reach_another_programs_member_and_a_missing_event_id_writes_nothing(
+        pools, program, enrol):
+    pool = pools["member"]
+    theirs = await enrol()
+    spec = program_spec()
+    mine, _ = await programs.provision(pool, programs.ProgramInput(
+        code=spec.code, name=spec.name, currency="EUR", timezone="Europe/Madrid"))
+    # an event of my program naming their member, by id and by loyalty number
+    assert await segments.apply_ledger_activity(pool, [accrual(mine["id"], theirs, 500, amount="500")]) == 1
+    assert await activity(pool, program, theirs) is None
+    assert await activity(pool, mine["id"], theirs) is None  # nor kept under my program
+    # a batch with one event lacking its id is refused whole
+    good = accrual(program, theirs, 10)
+    nameless = accrual(program, theirs, 20)
+    nameless.event_id = ""
+    with pytest.raises(DomainError) as refused:
+        await segments.apply_ledger_activity(pool, [good, nameless])
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID_INPUT, "events.eventId")
+    assert await activity(pool, program, theirs) is None
+    assert await segments.apply_ledger_activity(pool, [good]) == 1
