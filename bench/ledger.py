@@ -223,8 +223,12 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
     await set_fsync(admin, False)  # as the ratios have always been measured; the durable pair turns it on
     pool = await create_pool(database.service_dsn("points"), schema="points", application="bench-ledger",
                              min_size=args.workers, max_size=args.workers + 2)
-    channel = clients.channel(f"127.0.0.1:{ports['points']}")
+    # as the gateway calls: messages on long-lived streams (services/common/multiplex.py); a call of
+    # its own each, the way before it, measured beside
+    channel = clients.channel(f"127.0.0.1:{ports['points']}", multiplexed=True)
     stub = pb_grpc.PointsServiceStub(channel)
+    unary_channel = clients.channel(f"127.0.0.1:{ports['points']}")
+    unary_stub = pb_grpc.PointsServiceStub(unary_channel)
     headers = {"authorization": f"Bearer {platform_fixture.ADMIN_TOKEN}"}
     limits = httpx.Limits(max_connections=args.workers, max_keepalive_connections=args.workers)
     results = {}
@@ -245,11 +249,12 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
             tag = next(run)
             return lambda k: sql_earn(pool, program_id, numbers[k % len(numbers)], f"s{tag}-{k}")
 
-        def earn_grpc():
+        def earn_grpc(via=None):
             tag = next(run)
+            via = via or stub
 
             async def one(k):
-                await stub.Earn(pb.EarnRequest(loyalty_number=numbers[k % len(numbers)], amount="12.50",
+                await via.Earn(pb.EarnRequest(loyalty_number=numbers[k % len(numbers)], amount="12.50",
                                                currency="EUR", reference=f"g{tag}-{k}"), metadata=md, timeout=30)
             return one
 
@@ -283,6 +288,10 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
         ratio, g, s = await alternate(args.rounds, args.seconds, args.workers, grpc_side, sql_side)
         print(f"earn: gRPC {median(g):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
         results["earn_grpc_vs_sql"] = ratio
+        ratio, u, s = await alternate(args.rounds, args.seconds, args.workers,
+                                      Fresh(lambda: earn_grpc(unary_stub)), sql_side)
+        print(f"earn: gRPC, a call of its own each {median(u):,.0f}/s, raw SQL {median(s):,.0f}/s"
+              f" (earn_grpc_vs_sql {ratio:.3f} so)", flush=True)
         ratio, q, s = await alternate(args.rounds, args.seconds, args.workers, gql_side, sql_side)
         print(f"earn: GraphQL {median(q):,.0f}/s, raw SQL {median(s):,.0f}/s", flush=True)
         results["earn_graphql_vs_sql"] = ratio
@@ -305,16 +314,18 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
                    "postgres": functools.partial(cluster_cpu_seconds, database.process.pid)}
         if not args.quick:
             cpu = {}
-            for name, make in (("through the gateway", earn_graphql), ("over gRPC", earn_grpc), ("raw SQL", earn_sql)):
+            for name, make in (("through the gateway", earn_graphql), ("over gRPC", earn_grpc),
+                               ("over gRPC, a call of its own", lambda: earn_grpc(unary_stub)), ("raw SQL", earn_sql)):
                 line, cpu[name] = await cpu_per_op(watched, args.seconds, args.workers, Fresh(make))
                 print(f"  CPU ms per earn, {name}: {line}", flush=True)
             # What a call costs before any work, in the processes it passes through (the others' CPU
             # meanwhile is the earns' aftermath: relays and consumers catching up). On a machine the
             # load saturates, rate follows CPU per operation, so these bound the ratios.
             health = health_pb2_grpc.HealthStub(channel)
+            unary_health = health_pb2_grpc.HealthStub(unary_channel)
 
-            async def empty_grpc(k):
-                await health.Check(health_pb2.HealthCheckRequest(), timeout=30)
+            async def empty_grpc(k, via=health):
+                await via.Check(health_pb2.HealthCheckRequest(), timeout=30)
 
             async def empty_graphql(k):
                 body = await post_persisted(lean, "query Ping { __typename }", {})
@@ -323,6 +334,9 @@ async def bench(args, database, url: str, ports: dict, processes: dict) -> None:
             line, used = await cpu_per_op(watched, args.seconds, args.workers, empty_grpc)
             grpc_floor = used["bench"] + used["points"]
             print(f"  CPU ms per empty call, gRPC health check of the points service: {line}", flush=True)
+            line, _ = await cpu_per_op(watched, args.seconds, args.workers,
+                                       functools.partial(empty_grpc, via=unary_health))
+            print(f"  CPU ms per empty call, the same as a call of its own: {line}", flush=True)
             line, used = await cpu_per_op(watched, args.seconds, args.workers, empty_graphql)
             graphql_floor = used["bench"] + used["gateway"]
             print(f"  CPU ms per empty call, GraphQL {{ __typename }}: {line}", flush=True)

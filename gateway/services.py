@@ -51,7 +51,9 @@ class Services:
             "notifications": settings.notifications_addr,
         }
         # clients.channel holds each call to the request's deadline (services/common/deadlines.py)
-        channels = {name: clients.channel(address) for name, address in addresses.items()}
+        # and, multiplexed, sends them as messages on a few long-lived streams (services/common/multiplex.py)
+        channels = {name: clients.channel(address, multiplexed=settings.multiplex_calls)
+                    for name, address in addresses.items()}
         return cls(
             member=member_service_pb2_grpc.MemberServiceStub(channels["member"]),
             program_config=program_config_service_pb2_grpc.ProgramConfigServiceStub(channels["member"]),

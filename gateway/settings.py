@@ -20,6 +20,7 @@ class GatewaySettings(BaseSettings):
     access_token_seconds: int = 600  # staff and member access JWTs; sessions live on through refresh tokens
     public_url: str = "http://127.0.0.1:8080"  # where mailed links point (invitation, password reset)
     audit_enabled: bool = True
+    multiplex_calls: bool = True  # calls to the services as messages on long-lived streams (services/common/multiplex.py)
     program_cache_seconds: float = 5.0
     # The shared cache (services/common/cache, docs/cache.md): Apache Ignite thin-client addresses; unset:
     # every read goes to the services (PostgreSQL). Each cache call gives up after the deadline.

@@ -16,11 +16,13 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common.db import PooledConnection, create_pool
 from services.common.errors import DomainErrorInterceptor
+from services.common import multiplex
+from services.common.multiplex import MultiplexServicer, RecordingServer
 from services.common.logs import configure_logging
 from services.common.migrations import migrate
 from services.common.settings import ServiceSettings
-from services.common.telemetry import configure_tracing, shutdown_tracing
-from services.common.trace_context import server_interceptor
+from services.common.telemetry import configure_tracing, shutdown_tracing, tracing_enabled
+from services.common.trace_context import TraceContextServerInterceptor, server_interceptor
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,21 @@ class ServiceDefinition:
     full_names: tuple[str, ...]  # fully-qualified gRPC service names, for health and reflection
     register: Callable[[grpc.aio.Server, asyncpg.Pool, ServiceSettings], None]
     connection_class: type[PooledConnection] = PooledConnection  # the pool's connections (db.create_pool)
+
+
+def grpc_server(register: Callable[[grpc.aio.Server], None]) -> grpc.aio.Server:
+    """A server with the servicers `register` adds, each unary method also served as messages on
+    long-lived streams (multiplex.py), with a span per carried call when this process traces."""
+    errors = DomainErrorInterceptor()
+    # Spans per call when this process traces; otherwise only the caller's trace context (trace_context.py).
+    server = grpc.aio.server(interceptors=[server_interceptor(), errors])
+    recording = RecordingServer(server)
+    register(recording)
+    traced = tracing_enabled()
+    carried = MultiplexServicer(recording.handlers, (errors,) if traced else (TraceContextServerInterceptor(), errors),
+                                traced=traced)
+    server.add_generic_rpc_handlers((carried.method_handler(),))
+    return recording  # servicers added to it later (health) are carried too
 
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
@@ -52,13 +69,12 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     if settings.migrate_on_start:
         await migrate(pool, schema=definition.name, directory=definition.migrations)
 
-    # Spans per call when this process traces; otherwise only the caller's trace context (trace_context.py).
-    server = grpc.aio.server(interceptors=[server_interceptor(), DomainErrorInterceptor()])
-    definition.register(server, pool, settings)
+    server = grpc_server(lambda s: definition.register(s, pool, settings))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (*definition.full_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        (*definition.full_names, multiplex.SERVICE, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME),
         server,
     )
     address = f"{settings.grpc_host}:{settings.grpc_port}"

@@ -12,6 +12,7 @@ to each call by services/common/clients.py) do only that, and nothing at all for
 import grpc
 from opentelemetry import context, propagate, trace
 
+from services.common import multiplex
 from services.common.telemetry import tracing_enabled
 
 TRACE_KEYS = ("traceparent", "tracestate", "baggage")
@@ -53,8 +54,9 @@ def server_interceptor() -> grpc.aio.ServerInterceptor:
     if not tracing_enabled():
         return TraceContextServerInterceptor()
     # imported only by a process that traces: it is a tenth of a command line's start
-    from opentelemetry.instrumentation.grpc import aio_server_interceptor
-    return aio_server_interceptor()
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
+    # the multiplexed streams' calls have spans of their own (multiplex.py); a stream's would last its life
+    return aio_server_interceptor(filter_=filters.negate(filters.service_name(multiplex.SERVICE)))
 
 
 def client_interceptors() -> list[grpc.aio.ClientInterceptor]:

@@ -175,3 +175,18 @@ def test_the_shared_kernel_calls_no_service_itself():
     scan leaves it out, and this keeps that true."""
     files = sorted(p for p in (chart.ROOT / "services" / "common").rglob("*.py") if "tests" not in p.parts)
     assert grpc_calls.scan_caller(files, grpc_calls.proto_services()) == {}
+
+
+def test_with_the_mesh_policies_the_gateway_calls_each_method_on_its_own():
+    """The policies admit the gateway path by path; its calls carried on Multiplex streams would be
+    one path (services/common/multiplex.py), so the chart turns multiplexing off where they apply."""
+    def gateway_env(values: dict) -> dict[str, str]:
+        (deployment,) = [d for d in chart.render(values) if d["kind"] == "Deployment"
+                         and d["metadata"]["name"] == f"{chart.RELEASE}-gateway"]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        return {e["name"]: e.get("value") for e in container["env"]}
+
+    assert gateway_env(ON)["MULTIPLEX_CALLS"] == "false"
+    assert gateway_env({})["MULTIPLEX_CALLS"] == "true"
+    without_policies = {"istio": {"enabled": True}, "authorizationPolicies": {"create": False}}
+    assert gateway_env(without_policies)["MULTIPLEX_CALLS"] == "true"

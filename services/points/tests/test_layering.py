@@ -54,6 +54,7 @@ SERVICES = ROOT / "services"
 # others (it answers with dataclasses).
 BOUNDARY = {
     "services/common/server.py",  # the gRPC server kernel: health and reflection
+    "services/common/multiplex.py",  # the kernel's transport: unary calls as messages on long-lived streams
     "services/common/event_export.py",  # the kernel's client of the notifications service (outbox export)
     "services/rewards/peers.py",  # rewards' client of member, points (ledger and burn rules) and tier
     "services/points/rules/facts.py",  # the rules engine's client of member and tier (rule facts)
