@@ -209,7 +209,6 @@ class _Lane:
         self.write_lock = asyncio.Lock()
         self.born = time.monotonic()
         self.ended = False
-        self.retiring = False
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
@@ -267,6 +266,7 @@ class Multiplexer:
         self._turn = itertools.cycle(range(lanes))
         self._ids = itertools.count(1)
         self._max_age = max_age
+        self._retiring: set[asyncio.Task] = set()  # held, or the loop may drop them before they run
         self.supported = True  # False once the peer answers that it does not serve Multiplex
 
     def _lane(self) -> _Lane:
@@ -274,7 +274,9 @@ class Multiplexer:
         lane = self._lanes[index]
         if lane is None or lane.ended or time.monotonic() - lane.born > self._max_age:
             if lane is not None and not lane.ended:
-                asyncio.get_running_loop().create_task(lane.retire())
+                retiring = asyncio.get_running_loop().create_task(lane.retire())
+                self._retiring.add(retiring)
+                retiring.add_done_callback(self._retiring.discard)
             lane = self._lanes[index] = _Lane(self._open)
         return lane
 
