@@ -77,7 +77,7 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
         await admin.close()
     queries = member_bench.lookups(500, args.members, __import__("random").Random(7))
     numbers = [f"E{i:09d}" for i in range(1, args.members + 1)]
-    channel = clients.channel(f"127.0.0.1:{ports['points']}")
+    channel = clients.channel(f"127.0.0.1:{ports['points']}", multiplexed=True)  # as the gateway calls
     stub = pb_grpc.PointsServiceStub(channel)
     md = clients.metadata(program_id=program_id, principal="bench")
     tag = uuid.uuid4().hex[:6]
