@@ -230,3 +230,16 @@ async def test_a_peer_that_goes_and_comes_back():
         finally:
             await server.stop(None)
     assert ledger.seen[-1]["carried"]
+
+
+async def test_callers_cancelled_mid_flight_leave_the_others_answered(served):
+    ledger, port = served
+    async with clients.channel(f"127.0.0.1:{port}", multiplexed=True) as channel:
+        stub = pb_grpc.PointsServiceStub(channel)
+        calls = [asyncio.ensure_future(earn(stub, f"c-{k}", timeout=30)) for k in range(30)]
+        await asyncio.sleep(0)
+        for call in calls[::2]:
+            call.cancel()
+        answers = await asyncio.gather(*calls[1::2])
+        assert [a.transaction_id for a in answers] == [f"t-c-{k}" for k in range(1, 30, 2)]
+        assert (await earn(stub, "next")).transaction_id == "t-next"
