@@ -90,6 +90,16 @@ class MultiplexServicer:
         self._handlers = handlers
         self._interceptors = tuple(interceptors)
         self._traced = traced
+        self._reading: set[asyncio.Task] = set()  # the streams' handlers, while they wait for calls
+        self._stopping = False
+
+    def stop_taking_calls(self) -> None:
+        """Before the server stops: each stream runs and answers the calls it has read, then ends; a call
+        its caller sent after that is never run, and the caller sends it again elsewhere (UNAVAILABLE).
+        So no call that ran is sent again because this process went away."""
+        self._stopping = True
+        for task in self._reading:
+            task.cancel()
 
     def method_handler(self) -> grpc.GenericRpcHandler:
         return grpc.method_handlers_generic_handler(SERVICE, {"Calls": grpc.stream_stream_rpc_method_handler(
@@ -109,13 +119,23 @@ class MultiplexServicer:
             except Exception:  # the caller has gone: its calls ran (idempotent by reference) and go unanswered
                 log.debug("multiplexed result %d not delivered", call.id)
 
-        while True:
-            call = await context.read()
-            if call is grpc.aio.EOF:
-                break
-            task = asyncio.create_task(answer(call))
-            running.add(task)
-            task.add_done_callback(running.discard)
+        reader = asyncio.current_task()
+        self._reading.add(reader)
+        try:
+            while not self._stopping:
+                try:
+                    call = await context.read()
+                except asyncio.CancelledError:
+                    if self._stopping:  # stop_taking_calls
+                        break
+                    raise
+                if call is grpc.aio.EOF:
+                    break
+                task = asyncio.create_task(answer(call))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        finally:
+            self._reading.discard(reader)
         if running:  # the caller closed its side: answer what it sent before it did
             await asyncio.gather(*running, return_exceptions=True)
 
@@ -182,6 +202,12 @@ class RecordingServer:
     def __init__(self, server: grpc.aio.Server):
         self._server = server
         self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self.multiplex: MultiplexServicer | None = None  # stopped taking calls before the server stops
+
+    async def stop(self, grace: float | None) -> None:
+        if self.multiplex is not None:
+            self.multiplex.stop_taking_calls()
+        await self._server.stop(grace)
 
     def add_registered_method_handlers(self, service_name: str, method_handlers: dict) -> None:
         for name, handler in method_handlers.items():

@@ -48,6 +48,7 @@ def grpc_server(register: Callable[[grpc.aio.Server], None]) -> grpc.aio.Server:
     carried = MultiplexServicer(recording.handlers, (errors,) if traced else (TraceContextServerInterceptor(), errors),
                                 traced=traced)
     server.add_generic_rpc_handlers((carried.method_handler(),))
+    recording.multiplex = carried
     return recording  # servicers added to it later (health) are carried too
 
 

@@ -243,3 +243,25 @@ async def test_callers_cancelled_mid_flight_leave_the_others_answered(served):
         answers = await asyncio.gather(*calls[1::2])
         assert [a.transaction_id for a in answers] == [f"t-c-{k}" for k in range(1, 30, 2)]
         assert (await earn(stub, "next")).transaction_id == "t-next"
+
+
+async def test_a_stopping_server_answers_what_it_took_and_runs_nothing_more():
+    """A rolling update: the calls a stream had read are run and answered before the process goes; a
+    call sent after it stopped taking them never runs there, and the caller is told to send it again."""
+    ledger = Ledger()
+    server, port = await start(ledger)
+    async with clients.channel(f"127.0.0.1:{port}", multiplexed=True) as channel:
+        stub = pb_grpc.PointsServiceStub(channel)
+        assert (await earn(stub, "warm")).transaction_id == "t-warm"
+        slow = asyncio.ensure_future(earn(stub, "slow", timeout=10))
+        while len(ledger.seen) < 2:
+            await asyncio.sleep(0.01)
+        stopping = asyncio.ensure_future(server.stop(5))
+        await asyncio.sleep(0.05)
+        late = asyncio.ensure_future(earn(stub, "late", timeout=10))
+        assert (await slow).transaction_id == "t-slow"  # answered, not failed and sent again
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await late
+        assert from_rpc_error(raised.value).code == ErrorCode.UNAVAILABLE
+        await stopping
+    assert [s["reference"] for s in ledger.seen] == ["warm", "slow"]
