@@ -2,7 +2,7 @@
 
 grpc.aio spends about 0.3 ms of CPU on a unary call, client and server together, at the till's rates on
 the project's 2-core machine; a message on a stream that is already open costs about 0.15 ms
-(docs/performance.md, eleventh sitting). The gateway makes every call a till waits on, so it sends them
+(docs/performance.md, ninth sitting). The gateway makes every call a till waits on, so it sends them
 this way: each message is one call of the service's own unary methods, with the same metadata,
 deadline, status, details and trailing metadata, and the same retries (services/common/clients.py's
 policy) as the call on its own. Nothing above the stub sees the difference.
