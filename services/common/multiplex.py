@@ -24,7 +24,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import grpc
 from opentelemetry import propagate, trace
@@ -86,8 +86,11 @@ class MultiplexServicer:
     """Serves the unary methods in `handlers` ("/pkg.Service/Method" -> handler) as messages."""
 
     def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], interceptors: Sequence[grpc.aio.ServerInterceptor],
-                 *, traced: bool = False):
+                 *, traced: bool = False, allowed: Collection[str] | None = None):
         self._handlers = handlers
+        # Under the mesh's policies only the gateway may open these streams; what it may call in them is
+        # the list its policy would admit method by method (the chart's MULTIPLEX_METHODS). None: all.
+        self._allowed = None if allowed is None else frozenset(allowed)
         self._interceptors = tuple(interceptors)
         self._traced = traced
         self._reading: set[asyncio.Task] = set()  # the streams' handlers, while they wait for calls
@@ -162,6 +165,8 @@ class MultiplexServicer:
         metadata = tuple((h.key, h.value) for h in call.metadata)
         timeout = call.timeout_micros / 1e6 if call.timeout_micros else None
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self._allowed is not None and call.method not in self._allowed:
+            return _result(call.id, grpc.StatusCode.PERMISSION_DENIED, "RBAC: access denied")  # as the mesh answers
         try:
             handler = await self._intercepted(_Details(call.method, metadata))
             if handler is None or handler.unary_unary is None:

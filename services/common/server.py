@@ -6,7 +6,7 @@ import gc
 import logging
 import pathlib
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import asyncpg
 import grpc
@@ -36,7 +36,8 @@ class ServiceDefinition:
     connection_class: type[PooledConnection] = PooledConnection  # the pool's connections (db.create_pool)
 
 
-def grpc_server(register: Callable[[grpc.aio.Server], None]) -> grpc.aio.Server:
+def grpc_server(register: Callable[[grpc.aio.Server], None], *, multiplex_methods: Collection[str] | None = None
+                ) -> grpc.aio.Server:
     """A server with the servicers `register` adds, each unary method also served as messages on
     long-lived streams (multiplex.py), with a span per carried call when this process traces."""
     errors = DomainErrorInterceptor()
@@ -46,7 +47,7 @@ def grpc_server(register: Callable[[grpc.aio.Server], None]) -> grpc.aio.Server:
     register(recording)
     traced = tracing_enabled()
     carried = MultiplexServicer(recording.handlers, (errors,) if traced else (TraceContextServerInterceptor(), errors),
-                                traced=traced)
+                                traced=traced, allowed=multiplex_methods)
     server.add_generic_rpc_handlers((carried.method_handler(),))
     recording.multiplex = carried
     return recording  # servicers added to it later (health) are carried too
@@ -70,7 +71,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     if settings.migrate_on_start:
         await migrate(pool, schema=definition.name, directory=definition.migrations)
 
-    server = grpc_server(lambda s: definition.register(s, pool, settings))
+    server = grpc_server(lambda s: definition.register(s, pool, settings), multiplex_methods=settings.multiplex_methods)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     # ("host:port,..."); unset: PostgreSQL alone. Each cache call gives up after the deadline.
     ignite_addresses: str | None = None
     cache_deadline_seconds: float = 0.5
+    # Under the mesh's AuthorizationPolicies: the methods the gateway may call carried on Multiplex streams
+    # (a JSON list of paths, set by the chart from its calls map; services/common/multiplex.py). Unset: all.
+    multiplex_methods: list[str] | None = None
 
 
 S = TypeVar("S", bound=BaseSettings)

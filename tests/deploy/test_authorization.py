@@ -5,6 +5,7 @@ AuthorizationPolicies list exactly that map. When code gains a call, regenerate 
 """
 
 import functools
+import json
 import textwrap
 
 import yaml
@@ -13,6 +14,7 @@ from scripts import grpc_calls
 from tests.deploy import chart, istio_manifests
 
 ON = {"istio": {"enabled": True}, "authorizationPolicies": {"create": True}, "ignite": {"enabled": True}}
+MULTIPLEX = "/loyalty.common.v1.Multiplex/Calls"
 REGENERATE = "stale: run `.venv/bin/python -m scripts.grpc_calls --write`"
 scan = functools.cache(grpc_calls.scan)
 
@@ -35,7 +37,8 @@ def policies_as_map(docs: list[dict], namespace: str = chart.NAMESPACE) -> dict[
             assert account.startswith(prefix), principal
             (to,) = rule["to"]
             assert set(to["operation"]) == {"paths"}, "methods are matched by path only"
-            found.setdefault(account.removeprefix(prefix), {})[callee] = sorted(to["operation"]["paths"])
+            paths = [p for p in to["operation"]["paths"] if p != MULTIPLEX]  # checked apart: test_carried_calls_*
+            found.setdefault(account.removeprefix(prefix), {})[callee] = sorted(paths)
     return {caller: dict(sorted(callees.items())) for caller, callees in sorted(found.items())}
 
 
@@ -177,16 +180,34 @@ def test_the_shared_kernel_calls_no_service_itself():
     assert grpc_calls.scan_caller(files, grpc_calls.proto_services()) == {}
 
 
-def test_with_the_mesh_policies_the_gateway_calls_each_method_on_its_own():
-    """The policies admit the gateway path by path; its calls carried on Multiplex streams would be
-    one path (services/common/multiplex.py), so the chart turns multiplexing off where they apply."""
-    def gateway_env(values: dict) -> dict[str, str]:
-        (deployment,) = [d for d in chart.render(values) if d["kind"] == "Deployment"
-                         and d["metadata"]["name"] == f"{chart.RELEASE}-gateway"]
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        return {e["name"]: e.get("value") for e in container["env"]}
+def service_env(docs: list[dict], name: str) -> dict[str, str]:
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == f"{chart.RELEASE}-{name}"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e.get("value") for e in container["env"]}
 
-    assert gateway_env(ON)["MULTIPLEX_CALLS"] == "false"
-    assert gateway_env({})["MULTIPLEX_CALLS"] == "true"
-    without_policies = {"istio": {"enabled": True}, "authorizationPolicies": {"create": False}}
-    assert gateway_env(without_policies)["MULTIPLEX_CALLS"] == "true"
+
+def test_carried_calls_are_admitted_for_the_gateway_alone_and_checked_again_by_each_service():
+    """The gateway carries its calls on Multiplex streams (services/common/multiplex.py): one path to the
+    mesh. Its policy admits that path on each service it calls, and nobody else's; each such service gets
+    the gateway's own list of methods (MULTIPLEX_METHODS) and refuses any other carried call."""
+    docs = chart.render(ON)
+    scanned = scan()
+    for d in docs:
+        if d["kind"] != "AuthorizationPolicy" or d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] \
+                not in grpc_calls.SERVICES:
+            continue
+        callee = d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+        carrying = [rule["from"][0]["source"]["principals"][0].rsplit("/", 1)[-1] for rule in d["spec"].get("rules", [])
+                    if MULTIPLEX in rule["to"][0]["operation"]["paths"]]
+        assert carrying == ([f"{chart.RELEASE}-gateway"] if callee in scanned["gateway"] else []), callee
+    for service in grpc_calls.SERVICES:
+        allowed = json.loads(service_env(docs, service)["MULTIPLEX_METHODS"])
+        assert allowed == scanned["gateway"].get(service, []), service
+
+
+def test_without_the_mesh_policies_services_take_any_carried_call():
+    for values in ({}, {"istio": {"enabled": True}, "authorizationPolicies": {"create": False}}):
+        docs = chart.render(values)
+        for service in grpc_calls.SERVICES:
+            assert "MULTIPLEX_METHODS" not in service_env(docs, service)
+        assert "MULTIPLEX_CALLS" not in service_env(docs, "gateway")  # on by default

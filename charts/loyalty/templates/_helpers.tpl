@@ -213,6 +213,13 @@ spec:
               value: {{ $v.port | quote }}
             {{- include "loyalty.databaseEnv" . | nindent 12 }}
             {{- include "loyalty.smtpPasswordEnv" $root | nindent 12 }}
+            {{- if and $root.Values.istio.enabled $root.Values.authorizationPolicies.create }}
+            # what the mesh admits the gateway to call here, checked again for each call it carries on its
+            # Multiplex streams (one path to the mesh: services/common/multiplex.py)
+            {{- $calls := include "loyalty.grpcCalls" $root | fromYaml }}
+            - name: MULTIPLEX_METHODS
+              value: {{ index (index $calls "gateway" | default dict) .name | default list | toJson | quote }}
+            {{- end }}
             {{- include "loyalty.extraEnv" $v.env | nindent 12 }}
           startupProbe:
             grpc:

@@ -56,9 +56,10 @@ class Ledger(pb_grpc.PointsServiceServicer):
         return pb.EarnResponse(transaction_id=f"t-{request.reference}", points_earned=len(request.reference))
 
 
-async def start(ledger: Ledger, *, multiplexing: bool = True, port: int = 0) -> tuple[grpc.aio.Server, int]:
+async def start(ledger: Ledger, *, multiplexing: bool = True, port: int = 0,
+                allowed: list[str] | None = None) -> tuple[grpc.aio.Server, int]:
     if multiplexing:
-        server = grpc_server(lambda s: pb_grpc.add_PointsServiceServicer_to_server(ledger, s))
+        server = grpc_server(lambda s: pb_grpc.add_PointsServiceServicer_to_server(ledger, s), multiplex_methods=allowed)
     else:  # a peer of a release before multiplex.py
         server = grpc.aio.server()
         pb_grpc.add_PointsServiceServicer_to_server(ledger, server)
@@ -265,3 +266,21 @@ async def test_a_stopping_server_answers_what_it_took_and_runs_nothing_more():
         assert from_rpc_error(raised.value).code == ErrorCode.UNAVAILABLE
         await stopping
     assert [s["reference"] for s in ledger.seen] == ["warm", "slow"]
+
+
+async def test_under_the_mesh_a_carried_call_outside_the_callers_list_is_refused_as_the_mesh_refuses():
+    """The chart's MULTIPLEX_METHODS: the methods the mesh's policy admits the gateway to call here."""
+    ledger = Ledger()
+    server, port = await start(ledger, allowed=["/loyalty.points.v1.PointsService/Earn"])
+    try:
+        async with clients.channel(f"127.0.0.1:{port}", multiplexed=True) as channel:
+            stub = pb_grpc.PointsServiceStub(channel)
+            assert (await earn(stub, "allowed")).transaction_id == "t-allowed"
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await stub.RegisterMember(pb.RegisterMemberRequest(loyalty_number="L9"))
+    finally:
+        await server.stop(None)
+    assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert raised.value.details() == "RBAC: access denied"
+    assert from_rpc_error(raised.value).code == ErrorCode.INTERNAL  # nothing a client acts on: not its fault
+    assert [s["reference"] for s in ledger.seen] == ["allowed"]
