@@ -105,9 +105,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cluster_cpu_seconds(postmaster: int) -> float:
-    """The cluster's CPU: the postmaster and its children (the platform's pooled backends stay for the
-    run; one that exits within a round takes its share with it)."""
-    total = cpu_seconds(postmaster)
+    """The cluster's CPU: the postmaster, its live children, and the children it has reaped (cutime and
+    cstime: a backend that exits within a round keeps its share counted)."""
+    fields = pathlib.Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = stat.read_text().rsplit(")", 1)[1].split()
