@@ -1,5 +1,6 @@
 """Outgoing gRPC: channels with tracing, and calls that raise the callee's DomainError."""
 
+import json
 import uuid
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -7,8 +8,9 @@ from typing import TypeVar
 import grpc
 from opentelemetry import trace
 
-from services.common.deadlines import DeadlineInterceptor, remaining
+from services.common.deadlines import DeadlineInterceptor, within_budget
 from services.common.errors import from_rpc_error
+from services.common import multiplex
 from services.common.multiplex import Multiplexer, end_span, rpc_attributes
 from services.common.telemetry import tracing_enabled
 from services.common.tenancy import outgoing_metadata
@@ -16,9 +18,11 @@ from services.common.trace_context import client_interceptors, with_trace_contex
 
 T = TypeVar("T")
 
-SERVICE_CONFIG = """{"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempts": 4,
- "initialBackoff": "0.1s", "maxBackoff": "1s", "backoffMultiplier": 2,
- "retryableStatusCodes": ["UNAVAILABLE"]}}]}"""
+# UNAVAILABLE retried by grpc core; multiplex.Multiplexer retries a carried call by the same policy
+SERVICE_CONFIG = json.dumps({"methodConfig": [{"name": [{}], "retryPolicy": {
+    "maxAttempts": multiplex.MAX_ATTEMPTS, "initialBackoff": f"{multiplex.INITIAL_BACKOFF}s",
+    "maxBackoff": f"{multiplex.MAX_BACKOFF}s", "backoffMultiplier": multiplex.BACKOFF_MULTIPLIER,
+    "retryableStatusCodes": ["UNAVAILABLE"]}}]})
 
 
 OPTIONS = [("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1)]
@@ -46,10 +50,7 @@ class _BudgetedUnary:
         self.call = call
 
     def __call__(self, request, *, timeout=None, metadata=None, **kwargs):
-        left = remaining()
-        if left is not None and (timeout is None or timeout > left):
-            timeout = left
-        return self.call(request, timeout=timeout, metadata=with_trace_context(metadata), **kwargs)
+        return self.call(request, timeout=within_budget(timeout), metadata=with_trace_context(metadata), **kwargs)
 
 
 class _MultiplexedUnary:
@@ -63,9 +64,7 @@ class _MultiplexedUnary:
     def __call__(self, request, *, timeout=None, metadata=None, **kwargs):
         if kwargs or not self._multiplexer.supported:
             return self._unary(request, timeout=timeout, metadata=metadata, **kwargs)
-        left = remaining()
-        if left is not None and (timeout is None or timeout > left):
-            timeout = left
+        timeout = within_budget(timeout)
         if self._traced:
             return self._traced_call(request, timeout, metadata)
         return self._carried(request, timeout, with_trace_context(metadata))

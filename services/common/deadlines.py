@@ -31,11 +31,17 @@ def remaining() -> float | None:
     return None if deadline is None else max(deadline - time.monotonic(), 0.001)
 
 
+def within_budget(timeout: float | None) -> float | None:
+    """A call's timeout, no longer than what is left of the current budget."""
+    left = remaining()
+    return left if left is not None and (timeout is None or timeout > left) else timeout
+
+
 class DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
     """Gives each call at most what is left of the current budget."""
 
     async def intercept_unary_unary(self, continuation, client_call_details, request):
-        left = remaining()
-        if left is not None and (client_call_details.timeout is None or client_call_details.timeout > left):
-            client_call_details = client_call_details._replace(timeout=left)
+        timeout = within_budget(client_call_details.timeout)
+        if timeout != client_call_details.timeout:
+            client_call_details = client_call_details._replace(timeout=timeout)
         return await continuation(client_call_details, request)

@@ -37,7 +37,8 @@ METHOD = "/loyalty.common.v1.Multiplex/Calls"
 SERVICE = "loyalty.common.v1.Multiplex"
 _STATUS = {code.value[0]: code for code in grpc.StatusCode}
 
-# clients.SERVICE_CONFIG's retry policy, the one a unary call of the same channel gets from grpc core
+# The channel's retry policy: grpc core's for a call of its own (clients.SERVICE_CONFIG is made of
+# these), Multiplexer.call's for a carried one
 MAX_ATTEMPTS = 4
 INITIAL_BACKOFF = 0.1
 MAX_BACKOFF = 1.0
@@ -162,11 +163,11 @@ class MultiplexServicer:
             return result
 
     async def _run(self, call: pb.MultiplexedCall, peer: str) -> pb.MultiplexedResult:
+        if self._allowed is not None and call.method not in self._allowed:
+            return _result(call.id, grpc.StatusCode.PERMISSION_DENIED, "RBAC: access denied")  # as the mesh answers
         metadata = tuple((h.key, h.value) for h in call.metadata)
         timeout = call.timeout_micros / 1e6 if call.timeout_micros else None
         deadline = None if timeout is None else time.monotonic() + timeout
-        if self._allowed is not None and call.method not in self._allowed:
-            return _result(call.id, grpc.StatusCode.PERMISSION_DENIED, "RBAC: access denied")  # as the mesh answers
         try:
             handler = await self._intercepted(_Details(call.method, metadata))
             if handler is None or handler.unary_unary is None:

@@ -17,7 +17,6 @@ from grpc_reflection.v1alpha import reflection
 from services.common.db import PooledConnection, create_pool
 from services.common.errors import DomainErrorInterceptor
 from services.common import multiplex
-from services.common.multiplex import MultiplexServicer, RecordingServer
 from services.common.logs import configure_logging
 from services.common.migrations import migrate
 from services.common.settings import ServiceSettings
@@ -43,11 +42,11 @@ def grpc_server(register: Callable[[grpc.aio.Server], None], *, multiplex_method
     errors = DomainErrorInterceptor()
     # Spans per call when this process traces; otherwise only the caller's trace context (trace_context.py).
     server = grpc.aio.server(interceptors=[server_interceptor(), errors])
-    recording = RecordingServer(server)
+    recording = multiplex.RecordingServer(server)
     register(recording)
     traced = tracing_enabled()
-    carried = MultiplexServicer(recording.handlers, (errors,) if traced else (TraceContextServerInterceptor(), errors),
-                                traced=traced, allowed=multiplex_methods)
+    interceptors = (errors,) if traced else (TraceContextServerInterceptor(), errors)
+    carried = multiplex.MultiplexServicer(recording.handlers, interceptors, traced=traced, allowed=multiplex_methods)
     server.add_generic_rpc_handlers((carried.method_handler(),))
     recording.multiplex = carried
     return recording  # servicers added to it later (health) are carried too

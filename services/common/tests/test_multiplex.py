@@ -80,6 +80,15 @@ def earn(stub, reference: str, **kwargs):
     return stub.Earn(pb.EarnRequest(loyalty_number="L1", amount="1", reference=reference), **kwargs)
 
 
+async def under_way(stub, ledger: Ledger, reference: str) -> asyncio.Future:
+    """An earn its handler has begun (a readiness wait, not a timed assertion)."""
+    seen = len(ledger.seen)
+    pending = asyncio.ensure_future(earn(stub, reference, timeout=10))
+    while len(ledger.seen) == seen:
+        await asyncio.sleep(0.01)
+    return pending
+
+
 async def test_calls_are_carried_and_answered_as_each_finishes(served):
     ledger, port = served
     async with clients.channel(f"127.0.0.1:{port}", multiplexed=True) as channel:
@@ -217,9 +226,7 @@ async def test_a_peer_that_goes_and_comes_back():
     async with clients.channel(f"127.0.0.1:{port}", multiplexed=True) as channel:
         stub = pb_grpc.PointsServiceStub(channel)
         assert (await earn(stub, "before")).transaction_id == "t-before"
-        hanging = asyncio.ensure_future(earn(stub, "hang", timeout=10))
-        while not ledger.cancelled and len(ledger.seen) < 2:
-            await asyncio.sleep(0.02)
+        hanging = await under_way(stub, ledger, "hang")
         await server.stop(None)  # the stream breaks under the hanging call
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await hanging
@@ -254,9 +261,7 @@ async def test_a_stopping_server_answers_what_it_took_and_runs_nothing_more():
     async with clients.channel(f"127.0.0.1:{port}", multiplexed=True) as channel:
         stub = pb_grpc.PointsServiceStub(channel)
         assert (await earn(stub, "warm")).transaction_id == "t-warm"
-        slow = asyncio.ensure_future(earn(stub, "slow", timeout=10))
-        while len(ledger.seen) < 2:
-            await asyncio.sleep(0.01)
+        slow = await under_way(stub, ledger, "slow")
         stopping = asyncio.ensure_future(server.stop(5))
         await asyncio.sleep(0.05)
         late = asyncio.ensure_future(earn(stub, "late", timeout=10))
