@@ -124,12 +124,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for B's processes only (the same code, another setting)")
     args = parser.parse_args()
+    b_env = dict(item.split("=", 1) for item in args.b_env)
     with contextlib.ExitStack() as stack:
         sides = []
         for name, root in (("A", args.a), ("B", args.b)):
             database = stack.enter_context(local_postgres())
-            url, _ports, processes = stack.enter_context(platform(database, root=root.resolve()))
+            url, _ports, processes = stack.enter_context(platform(database, root=root.resolve(),
+                                                                  extra_env=b_env if name == "B" else None))
             sides.append(Side(name, database, url, processes, args.op))
         asyncio.run(compare(args, *sides))
 

@@ -111,7 +111,7 @@ async def load(args, database, url: str, ports: dict, processes: dict, out: path
     one = {"graphql": graphql, "persisted": persisted, "grpc": grpc, "search": search,
            "search-persisted": search}[args.path]
     await run_for(2.0, args.workers, one)  # warm
-    watched = ("gateway", "points", "member")
+    watched = ("gateway", "points", "member", "identity")
     cpu_before = {name: cpu_seconds(processes[name].pid) for name in watched}
     spies = {} if args.no_spy else {name: subprocess.Popen(
         [args.py_spy, "record", "--pid", str(processes[name].pid), "--duration", str(int(args.seconds)),

@@ -87,3 +87,23 @@ async def test_an_entry_sent_again_with_its_key_is_stored_once(pools):
     rows = await audit.query(pool, program_code="p-audit-4", subject="", operation="", outcome="", from_="", to="",
                              limit=10, before_id="")
     assert [r["operation"] for r in rows] == ["void", "redeem", "earn"]
+
+
+async def test_a_batch_is_stored_in_its_order_once_per_key_or_not_at_all(pools):
+    pool = pools["identity"]
+    batch = [{"subject": "s", "operation": f"op-{i}", "program_code": "p-audit-5", "entry_key": f"k5-{i % 3}",
+              "summary_json": f'{{"i": {i}}}'} for i in range(5)]
+    assert await audit.append(pool, batch) == 5
+    rows = await audit.query(pool, program_code="p-audit-5", subject="", operation="", outcome="", from_="", to="",
+                             limit=10, before_id="")
+    # a key twice in one batch: its first entry kept
+    assert [(r["operation"], r["summary"]) for r in reversed(rows)] == [("op-0", {"i": 0}), ("op-1", {"i": 1}),
+                                                                        ("op-2", {"i": 2})]
+    # JSON the database refuses (NaN) in one entry: nothing of its batch is written, and the writer is told
+    with pytest.raises(DomainError) as refused:
+        await audit.append(pool, [{"subject": "s", "operation": "fine", "program_code": "p-audit-6"},
+                                  {"subject": "s", "operation": "nan", "program_code": "p-audit-6",
+                                   "summary_json": '{"amount": NaN}'}])
+    assert refused.value.field == "entries"
+    assert await audit.query(pool, program_code="p-audit-6", subject="", operation="", outcome="", from_="", to="",
+                             limit=10, before_id="") == []
