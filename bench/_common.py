@@ -99,21 +99,28 @@ def platform(database: TestDatabase, *, extra_env: dict | None = None, root: pat
         platform_fixture.stop_processes(processes.values())
 
 
+def _stat(path: pathlib.Path) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (field 3 on, so index 11 is utime)."""
+    return path.read_text().rsplit(")", 1)[1].split()
+
+
+def _seconds(ticks) -> float:
+    return sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _seconds(_stat(pathlib.Path(f"/proc/{pid}/stat"))[11:13])
 
 
 def cluster_cpu_seconds(postmaster: int) -> float:
     """The cluster's CPU: the postmaster, its live children, and the children it has reaped (cutime and
     cstime: a backend that exits within a round keeps its share counted)."""
-    fields = pathlib.Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+    total = _seconds(_stat(pathlib.Path(f"/proc/{postmaster}/stat"))[11:15])
+    for path in pathlib.Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = _stat(path)
             if int(fields[1]) == postmaster:
-                total += cpu_seconds(int(stat.parent.name))
+                total += _seconds(fields[11:13])
     return total
 
 
