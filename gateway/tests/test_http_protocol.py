@@ -113,3 +113,13 @@ def test_an_answer_that_closes_the_connection_is_sent_before_the_close():
         assert await reader.read() == b""  # then the server closed it
 
     uvloop.run(serve(OneWriteHttpToolsProtocol, scenario))
+
+
+def test_a_request_that_does_not_parse_gets_uvicorns_400_before_the_close():
+    # uvicorn writes its 400 and closes at once: the held write must leave first
+    async def scenario(reader, writer):
+        writer.write(b"GARBAGE \x00\xff /// HTTP/9\r\n\r\n")
+        return await reader.read()
+
+    answered = uvloop.run(serve(OneWriteHttpToolsProtocol, scenario))
+    assert answered.startswith(b"HTTP/1.1 400 Bad Request") and answered.endswith(b"Invalid HTTP request received.")
